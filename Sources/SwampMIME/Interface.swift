@@ -1,0 +1,180 @@
+// The public surface of SwampMIME that SwampEngine and SwampScan build on.
+// Bodies marked `unimplemented` are being filled in; signatures are the contract.
+
+/// One header field as it stands in the message.
+public struct HeaderField: Sendable, Hashable {
+    /// The name as written (case kept).
+    public let name: String
+    /// Bytes after the colon up to the end of the field, folding line breaks
+    /// kept, the final line break removed. Not decoded.
+    public let rawValue: [UInt8]
+
+    public init(name: String, rawValue: [UInt8]) {
+        self.name = name
+        self.rawValue = rawValue
+    }
+}
+
+/// A node of the MIME tree. Leaves carry a body; multiparts and
+/// message/rfc822 parts carry children.
+public final class MIMEPart: Sendable {
+    public let headers: [HeaderField]
+    /// `type/subtype`, lowercased; `text/plain` when absent or unparseable.
+    public let mediaType: String
+    /// Content-Type parameters, names lowercased, RFC 2231 continuations and
+    /// charsets decoded.
+    public let parameters: [String: String]
+    /// Content-Transfer-Encoding, lowercased (`7bit` when absent).
+    public let transferEncoding: String
+    /// The body bytes as they stand in the message (still transfer-encoded).
+    public let encodedBody: [UInt8]
+    /// Transfer-decoded body (base64, quoted-printable), capped at
+    /// `MessageLimits.maxDecodedPartBytes`.
+    public let decodedBody: [UInt8]
+    public let children: [MIMEPart]
+
+    public init(headers: [HeaderField], mediaType: String, parameters: [String: String],
+                transferEncoding: String, encodedBody: [UInt8], decodedBody: [UInt8],
+                children: [MIMEPart]) {
+        self.headers = headers
+        self.mediaType = mediaType
+        self.parameters = parameters
+        self.transferEncoding = transferEncoding
+        self.encodedBody = encodedBody
+        self.decodedBody = decodedBody
+        self.children = children
+    }
+}
+
+/// A parsed message: bytes in, an immutable tree out. Never throws; what could
+/// not be parsed is recorded in `defects` and the rest treated as opaque.
+public final class Message: Sendable {
+    /// The pristine message as received (what `full` rules see).
+    public let bytes: [UInt8]
+    public let root: MIMEPart
+    /// Human-readable notes on malformations met ("missing boundary", ...).
+    public let defects: [String]
+    public let limits: MessageLimits
+
+    public init(bytes: [UInt8], limits: MessageLimits = MessageLimits()) {
+        unimplemented()
+    }
+
+    /// Top-level header fields, in order.
+    public var headers: [HeaderField] { root.headers }
+}
+
+/// An IPv4 or IPv6 address.
+public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
+    /// 4 bytes for IPv4, 16 for IPv6.
+    public let bytes: [UInt8]
+    /// Parses dotted IPv4, IPv6 (with `::`, embedded IPv4, optional `[ ]`,
+    /// `IPv6:` prefix as in Received headers).
+    public init?(_ text: Substring) { unimplemented() }
+    public var description: String { unimplemented() }
+    /// RFC 1918, loopback, link-local, unique-local, ... (SpamAssassin's
+    /// IP_PRIVATE).
+    public var isPrivate: Bool { unimplemented() }
+}
+
+/// `192.168.0.0/16`, `10.`, `127.0.0.1`, `2001:db8::/32`, `!10.1.2.3`
+/// (negation), as `trusted_networks` accepts them.
+public struct IPNetwork: Sendable, Hashable {
+    public let address: IPAddress
+    public let prefixLength: Int
+    public let negated: Bool
+    public init?(_ text: Substring) { unimplemented() }
+    public func contains(_ ip: IPAddress) -> Bool { unimplemented() }
+}
+
+/// Which relays are believed (SpamAssassin `trusted_networks`,
+/// `internal_networks`, `msa_networks`). Empty lists mean "not configured":
+/// then only private-IP or authenticated hops are trusted, as in SpamAssassin.
+public struct TrustPolicy: Sendable {
+    public var trusted: [IPNetwork]
+    public var `internal`: [IPNetwork]
+    public var msa: [IPNetwork]
+    public init(trusted: [IPNetwork] = [], internal: [IPNetwork] = [], msa: [IPNetwork] = []) {
+        self.trusted = trusted
+        self.internal = `internal`
+        self.msa = msa
+    }
+}
+
+/// One hop parsed from a Received header (SpamAssassin's Received.pm fields).
+public struct Relay: Sendable, Hashable {
+    public var ip: String
+    public var rdns: String
+    public var helo: String
+    public var by: String
+    public var ident: String
+    public var envfrom: String
+    public var id: String
+    public var auth: String
+    public var msa: Bool
+    public var isInternal: Bool
+    public init(ip: String = "", rdns: String = "", helo: String = "", by: String = "",
+                ident: String = "", envfrom: String = "", id: String = "", auth: String = "",
+                msa: Bool = false, isInternal: Bool = false) {
+        self.ip = ip; self.rdns = rdns; self.helo = helo; self.by = by; self.ident = ident
+        self.envfrom = envfrom; self.id = id; self.auth = auth; self.msa = msa
+        self.isInternal = isInternal
+    }
+}
+
+public struct Relays: Sendable {
+    public var trusted: [Relay]
+    public var untrusted: [Relay]
+    public var `internal`: [Relay]
+    public var external: [Relay]
+    public init(trusted: [Relay] = [], untrusted: [Relay] = [], internal: [Relay] = [], external: [Relay] = []) {
+        self.trusted = trusted; self.untrusted = untrusted
+        self.internal = `internal`; self.external = external
+    }
+}
+
+/// How a header rule reads a header (SpamAssassin `header NAME Hdr:mod =~`).
+public enum HeaderModifier: Sendable, Hashable {
+    case decoded, raw, addr, name, host, domain, ip, revip
+}
+
+public enum HeaderSelection: Sendable, Hashable { case all, first, last }
+
+public struct HeaderQuery: Sendable, Hashable {
+    /// Header name or pseudo-header (`ALL`, `ToCc`, `EnvelopeFrom`,
+    /// `MESSAGEID`, `X-Spam-Relays-External`, ...), case-insensitive.
+    public var name: String
+    public var modifier: HeaderModifier
+    public var selection: HeaderSelection
+    public init(name: String, modifier: HeaderModifier = .decoded, selection: HeaderSelection = .all) {
+        self.name = name; self.modifier = modifier; self.selection = selection
+    }
+}
+
+/// Everything rules read, rendered once per message.
+public final class Views: Sendable {
+    public let message: Message
+    public let relays: Relays
+    /// Paragraphs of rendered body text as `body` rules see them: Subject
+    /// first, text/plain and text/html parts decoded to UTF-8, HTML rendered
+    /// to text, whitespace collapsed, split per paragraph.
+    public let body: [[UInt8]]
+    /// Decoded (not rendered) text in chunks, as `rawbody` rules see them.
+    public let rawBody: [[UInt8]]
+    /// URIs found in text and HTML parts, as `uri` rules see them.
+    public let uris: [[UInt8]]
+
+    public init(message: Message, trust: TrustPolicy = TrustPolicy()) { unimplemented() }
+
+    /// The pristine message (`full` rules).
+    public var full: [UInt8] { message.bytes }
+
+    /// The text a header rule matches against, or nil when the header is
+    /// absent (so `if-unset:` applies and `!~` rules hit).
+    public func header(_ query: HeaderQuery) -> [UInt8]? { unimplemented() }
+}
+
+@inline(never)
+func unimplemented(_ function: StaticString = #function) -> Never {
+    fatalError("SwampMIME: \(function) is not implemented yet")
+}

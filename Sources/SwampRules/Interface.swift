@@ -1,0 +1,203 @@
+// The public surface of SwampRules that SwampEngine, SwampScan and the CLI
+// build on. Signatures are the contract; bodies marked `unimplemented` are
+// being filled in.
+
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public init(file: String, line: Int) { self.file = file; self.line = line }
+    public var description: String { "\(file):\(line)" }
+}
+
+public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning, info }
+    public let severity: Severity
+    public let location: SourceLocation?
+    public let message: String
+    public init(_ severity: Severity, _ message: String, at location: SourceLocation?) {
+        self.severity = severity; self.message = message; self.location = location
+    }
+    public var description: String {
+        (location.map { "\($0): " } ?? "") + "\(severity.rawValue): \(message)"
+    }
+}
+
+/// A Perl regex as written in a rule: `/re/flags`, `m{re}flags`, `m!re!`, ...
+/// with the delimiters removed. `pattern` is the text between them, byte for
+/// byte (escaped delimiters unescaped where Perl would).
+public struct PerlRegex: Sendable, Hashable {
+    public var pattern: String
+    /// Subset of "imsx" (other Perl flags such as `g`, `o` dropped).
+    public var flags: String
+    public init(pattern: String, flags: String) { self.pattern = pattern; self.flags = flags }
+    /// Parses `/re/flags` or `m<delim>re<delim>flags`; nil when malformed.
+    public init?(perl text: Substring) { unimplemented() }
+}
+
+/// `Subject`, `From:addr`, `ALL:raw`, `To:first:addr` ...
+public struct HeaderTarget: Sendable, Hashable {
+    public var name: String
+    /// Modifiers after the name, lowercased, without colons: "raw", "addr",
+    /// "name", "host", "domain", "ip", "revip", "first", "last".
+    public var modifiers: [String]
+    public init(name: String, modifiers: [String]) { self.name = name; self.modifiers = modifiers }
+}
+
+public enum RuleType: String, Sendable, Hashable, CaseIterable {
+    case header, body, rawbody, full, uri, meta, mimeheader
+}
+
+public indirect enum MetaExpression: Sendable, Hashable {
+    case rule(String)
+    case number(Double)
+    case not(MetaExpression)
+    case negate(MetaExpression)
+    /// `&& || + - * / < <= > >= == !=`
+    case binary(String, MetaExpression, MetaExpression)
+
+    /// Parses SpamAssassin meta syntax: rule names, numbers, `! ( )`, and the
+    /// operators above with Perl precedence.
+    public static func parse(_ text: Substring) throws(MetaParseError) -> MetaExpression { unimplemented() }
+
+    /// Every rule name referenced.
+    public var ruleNames: Set<String> { unimplemented() }
+}
+
+public struct MetaParseError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum RuleTest: Sendable, Hashable {
+    /// `header NAME Target =~ /re/ [if-unset: TEXT]` (negated for `!~`).
+    case header(HeaderTarget, PerlRegex, negated: Bool, ifUnset: String?)
+    /// `header NAME exists:Target`
+    case exists(String)
+    /// `body|rawbody|full|uri NAME /re/`
+    case regex(PerlRegex)
+    /// `TYPE NAME eval:function(args)`; for header rules the optional
+    /// header target before `eval:` is dropped. Arguments unquoted.
+    case eval(function: String, arguments: [String])
+    case meta(MetaExpression)
+}
+
+public struct Rule: Sendable, Hashable {
+    public var name: String
+    public var type: RuleType
+    public var test: RuleTest
+    public var location: SourceLocation
+    public init(name: String, type: RuleType, test: RuleTest, location: SourceLocation) {
+        self.name = name; self.type = type; self.test = test; self.location = location
+    }
+}
+
+public enum HeaderAudience: String, Sendable, Hashable { case spam, ham, all }
+
+public struct AddedHeader: Sendable, Hashable {
+    public var audience: HeaderAudience
+    /// Without the `X-Spam-` prefix, as in `add_header all Status ...`.
+    public var name: String
+    public var template: String
+    public init(audience: HeaderAudience, name: String, template: String) {
+        self.audience = audience; self.name = name; self.template = template
+    }
+}
+
+/// Everything the configuration files said, merged in load order (later
+/// definitions replace earlier ones, as in SpamAssassin). Defaults are
+/// SpamAssassin's.
+public struct Configuration: Sendable {
+    /// Rules by name, and the order names were first defined in.
+    public var rules: [String: Rule] = [:]
+    public var ruleOrder: [String] = []
+    /// `score NAME s0 [s1 s2 s3]`, always stored as four values.
+    public var scores: [String: [Double]] = [:]
+    public var descriptions: [String: String] = [:]
+    /// `tflags NAME ...`, each flag as written ("multiple", "maxhits=5", ...).
+    public var tflags: [String: [String]] = [:]
+    public var priorities: [String: Int] = [:]
+    /// ReplaceTags plugin: `replace_tag`, `replace_pre`, `replace_inter`,
+    /// `replace_post`, `replace_rules`.
+    public var replaceTags: [String: String] = [:]
+    public var replacePre: [String: String] = [:]
+    public var replaceInter: [String: String] = [:]
+    public var replacePost: [String: String] = [:]
+    public var replaceRules: Set<String> = []
+
+    public var requiredScore: Double = 5.0
+    /// `rewrite_header Subject|From|To TEXT`
+    public var rewriteHeaders: [String: String] = [:]
+    public var reportSafe: Int = 1
+    /// The `add_header` list in effect (SpamAssassin's defaults until
+    /// `clear_headers`).
+    public var addedHeaders: [AddedHeader] = Configuration.defaultHeaders
+    /// `remove_header spam|ham|all NAME`
+    public var removedHeaders: [AddedHeader] = []
+    public var reportTemplate: [String] = Configuration.defaultReport
+    public var reportContact: String = "the administrator of that system"
+    public var trustedNetworks: [String] = []
+    public var internalNetworks: [String] = []
+    public var msaNetworks: [String] = []
+    /// `welcomelist_from` / `whitelist_from` address globs.
+    public var welcomelistFrom: [String] = []
+    public var unwelcomelistFrom: [String] = []
+    public var blocklistFrom: [String] = []
+    public var unblocklistFrom: [String] = []
+    public var welcomelistAuth: [String] = []
+    public var defWelcomelistAuth: [String] = []
+    public var useBayes = true
+    public var bayesAutoLearn = true
+    public var bayesAutoLearnThresholdSpam = 12.0
+    public var bayesAutoLearnThresholdNonspam = 0.1
+    public var bayesPath: String? = nil
+    public var bayesSQLDSN: String? = nil
+    public var rulesDirs: [String] = []
+    public var dnsServers: [String] = []
+    public var dnsAvailable = true
+    public var skipRBLChecks = false
+    public var normalizeCharset = true
+    public var bodyPartScanSize = 50_000
+    public var rawbodyPartScanSize = 500_000
+    public var timeLimit: Double = 300
+    public var lockMethod: String? = nil
+    /// Every directive swamp accepts but does not act on yet, with its value.
+    public var otherSettings: [String: [String]] = [:]
+    /// `loadplugin NAME [path]`, in order.
+    public var plugins: [String] = []
+    public var diagnostics: [Diagnostic] = []
+    /// Files read, in order.
+    public var files: [String] = []
+
+    public init() {}
+
+    /// swamp's own defaults, in the order SpamAssassin's default prefs add them.
+    public static let defaultHeaders: [AddedHeader] = [
+        AddedHeader(audience: .all, name: "Checker-Version", template: "swamp _VERSION_ on _HOSTNAME_"),
+        AddedHeader(audience: .spam, name: "Flag", template: "_YESNOCAPS_"),
+        AddedHeader(audience: .all, name: "Level", template: "_STARS(*)_"),
+        AddedHeader(audience: .all, name: "Status",
+                    template: "_YESNO_, score=_SCORE_ required=_REQD_ tests=_TESTS_ autolearn=_AUTOLEARN_ version=_VERSION_"),
+    ]
+    public static let defaultReport: [String] = []
+}
+
+/// Reads configuration text into a `Configuration`.
+public struct ConfigLoader: Sendable {
+    public private(set) var configuration = Configuration()
+    /// Files nest `include` this deep at most; cycles are reported.
+    public var maxIncludeDepth = 20
+
+    public init() {}
+
+    /// Parses `text` as if read from `file` (for diagnostics and relative
+    /// includes).
+    public mutating func load(text: String, file: String) { unimplemented() }
+    /// A file, or a directory: its `*.pre` then `*.cf` files, sorted by name.
+    public mutating func load(path: String) { unimplemented() }
+}
+
+@inline(never)
+func unimplemented(_ function: StaticString = #function) -> Never {
+    fatalError("SwampRules: \(function) is not implemented yet")
+}
