@@ -201,3 +201,9 @@ public struct ConfigLoader: Sendable {
 func unimplemented(_ function: StaticString = #function) -> Never {
     fatalError("SwampRules: \(function) is not implemented yet")
 }
+
+extension Configuration {
+    /// The rule's regex with ReplaceTags `<tags>` expanded (nil when the rule
+    /// has no regex).
+    public func expandedRegex(for rule: String) -> PerlRegex? { unimplemented() }
+}

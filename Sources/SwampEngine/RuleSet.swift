@@ -1,0 +1,249 @@
+import Foundation
+import SwampMIME
+import SwampRegex
+import SwampRules
+
+/// Where a rule looks. One compiled rule reads exactly one view.
+enum RuleTarget: Sendable {
+    case header(HeaderQuery, negated: Bool, ifUnset: [UInt8]?)
+    case exists(HeaderQuery)
+    case body
+    case rawbody
+    case full
+    case uri
+    case eval(EvalFunction, arguments: [String])
+    case meta(MetaProgram)
+}
+
+/// A rule compiled for scanning: its regex, its view, its scores.
+struct CompiledRule: Sendable {
+    let name: String
+    let type: RuleType
+    let target: RuleTarget
+    let regex: Regex?
+    /// Scores for sets 0–3 (no Bayes/no net, net, Bayes, Bayes+net).
+    let scores: [Double]
+    let multiple: Bool
+    let maxHits: Int
+    let noSubject: Bool
+    let isSubrule: Bool
+}
+
+/// Rules compiled from a `Configuration`, shared read-only by every scan.
+/// Failures happen here, at load: a regex that does not compile, a meta that
+/// refers to itself, an `eval:` swamp does not implement — each becomes a
+/// diagnostic and the rule is left out; nothing fails at scan time.
+public final class RuleSet: Sendable {
+    public let configuration: Configuration
+    let rules: [CompiledRule]
+    /// Rules by view, as indices into `rules`.
+    let headerRules: [Int]
+    let bodyRules: [Int]
+    let rawbodyRules: [Int]
+    let fullRules: [Int]
+    let uriRules: [Int]
+    let evalRules: [Int]
+    /// Metas in dependency order.
+    let metaOrder: [Int]
+    let indexByName: [String: Int]
+    public let diagnostics: [Diagnostic]
+    /// `eval:` functions swamp does not implement, with the rules that call
+    /// them. Those rules never hit.
+    public let skippedEvals: [String: [String]]
+    public let trust: TrustPolicy
+    public let matchLimits: MatchLimits
+
+    public var ruleCount: Int { rules.count }
+    public var ruleNames: [String] { rules.map(\.name) }
+
+    public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits()) {
+        var config = configuration
+        Builtins.addMissing(to: &config)
+        self.configuration = config
+        self.matchLimits = matchLimits
+        var diagnostics: [Diagnostic] = []
+        var skipped: [String: [String]] = [:]
+        var compiled: [CompiledRule] = []
+        var metaSources: [(index: Int, expression: MetaExpression)] = []
+
+        for name in config.ruleOrder {
+            guard let rule = config.rules[name] else { continue }
+            let flags = config.tflags[name] ?? []
+            let multiple = flags.contains("multiple")
+            let maxHits = flags.lazy.compactMap { f -> Int? in
+                f.hasPrefix("maxhits=") ? Int(f.dropFirst(8)) : nil
+            }.first ?? (multiple ? Int.max : 1)
+            let scores = RuleSet.scores(for: name, flags: flags, in: config)
+
+            func regex(_ perl: PerlRegex) -> Regex? {
+                let expanded = config.expandedRegex(for: name) ?? perl
+                do {
+                    return try Regex(RuleSet.pcrePattern(expanded.pattern),
+                                     options: RegexOptions(perlFlags: expanded.flags))
+                } catch {
+                    diagnostics.append(Diagnostic(.error, "rule \(name): regex does not compile: \(error)",
+                                                  at: rule.location))
+                    return nil
+                }
+            }
+
+            var target: RuleTarget
+            var compiledRegex: Regex? = nil
+            switch rule.test {
+            case .header(let header, let perl, let negated, let ifUnset):
+                guard let re = regex(perl) else { continue }
+                compiledRegex = re
+                target = .header(HeaderQuery(header), negated: negated, ifUnset: ifUnset.map { Array($0.utf8) })
+            case .exists(let header):
+                target = .exists(HeaderQuery(HeaderTarget(name: header, modifiers: [])))
+            case .regex(let perl):
+                guard let re = regex(perl) else { continue }
+                compiledRegex = re
+                switch rule.type {
+                case .body: target = .body
+                case .rawbody: target = .rawbody
+                case .full: target = .full
+                case .uri: target = .uri
+                default:
+                    diagnostics.append(Diagnostic(.error, "rule \(name): a \(rule.type.rawValue) rule cannot be a bare regex",
+                                                  at: rule.location))
+                    continue
+                }
+            case .eval(let function, let arguments):
+                guard let fn = EvalFunction.lookup(function, type: rule.type) else {
+                    skipped[function, default: []].append(name)
+                    continue
+                }
+                target = .eval(fn, arguments: arguments)
+            case .meta(let expression):
+                metaSources.append((compiled.count, expression))
+                target = .meta(MetaProgram(expression: .number(0)))
+            }
+            compiled.append(CompiledRule(name: name, type: rule.type, target: target, regex: compiledRegex,
+                                         scores: scores, multiple: multiple, maxHits: max(1, maxHits),
+                                         noSubject: flags.contains("nosubject"), isSubrule: name.hasPrefix("__")))
+        }
+
+        var indexByName: [String: Int] = [:]
+        for (i, rule) in compiled.enumerated() { indexByName[rule.name] = i }
+
+        // Metas: resolve names to indices and order them so each runs after
+        // the metas it reads. A cycle disables the metas in it.
+        var programs: [Int: MetaProgram] = [:]
+        var metaDeps: [Int: [Int]] = [:]
+        for (index, expression) in metaSources {
+            let program = MetaProgram(expression: expression, indexByName: indexByName)
+            programs[index] = program
+            metaDeps[index] = program.dependencies.filter { dep in
+                if case .meta = compiled[dep].target { return true }
+                return false
+            }
+        }
+        var order: [Int] = []
+        var state: [Int: Int] = [:]   // 1 visiting, 2 done
+        var cyclic: Set<Int> = []
+        func visit(_ i: Int) {
+            if state[i] == 2 { return }
+            if state[i] == 1 { cyclic.insert(i); return }
+            state[i] = 1
+            for d in metaDeps[i] ?? [] { visit(d) }
+            state[i] = 2
+            order.append(i)
+        }
+        for (index, _) in metaSources { visit(index) }
+        for i in cyclic {
+            diagnostics.append(Diagnostic(.error, "meta rule \(compiled[i].name) depends on itself",
+                                          at: config.rules[compiled[i].name]?.location))
+        }
+        for (index, program) in programs {
+            let old = compiled[index]
+            compiled[index] = CompiledRule(name: old.name, type: old.type, target: .meta(program), regex: nil,
+                                           scores: old.scores, multiple: false, maxHits: 1, noSubject: false,
+                                           isSubrule: old.isSubrule)
+        }
+
+        var header: [Int] = [], body: [Int] = [], raw: [Int] = [], full: [Int] = [], uri: [Int] = [], evals: [Int] = []
+        for (i, rule) in compiled.enumerated() {
+            switch rule.target {
+            case .header, .exists: header.append(i)
+            case .body: body.append(i)
+            case .rawbody: raw.append(i)
+            case .full: full.append(i)
+            case .uri: uri.append(i)
+            case .eval: evals.append(i)
+            case .meta: break
+            }
+        }
+        rules = compiled
+        headerRules = header
+        bodyRules = body
+        rawbodyRules = raw
+        fullRules = full
+        uriRules = uri
+        evalRules = evals
+        metaOrder = order.filter { !cyclic.contains($0) }
+        self.indexByName = indexByName
+        self.skippedEvals = skipped
+
+        var trust = TrustPolicy()
+        func networks(_ list: [String], _ what: String) -> [IPNetwork] {
+            list.compactMap { text in
+                if let n = IPNetwork(Substring(text)) { return n }
+                diagnostics.append(Diagnostic(.error, "\(what): not a network: \(text)", at: nil))
+                return nil
+            }
+        }
+        trust.trusted = networks(config.trustedNetworks, "trusted_networks")
+        trust.internal = networks(config.internalNetworks, "internal_networks")
+        trust.msa = networks(config.msaNetworks, "msa_networks")
+        self.trust = trust
+        self.diagnostics = config.diagnostics + diagnostics
+    }
+
+    /// The four scores of a rule: `score` lines, else SpamAssassin's default
+    /// (1.0, 0.01 for `T_` rules, negated for `tflags nice`).
+    static func scores(for name: String, flags: [String], in config: Configuration) -> [Double] {
+        if let s = config.scores[name] { return s.count == 4 ? s : Array(repeating: s.first ?? 0, count: 4) }
+        var value = name.hasPrefix("T_") ? 0.01 : 1.0
+        if flags.contains("nice") { value = -value }
+        return [value, value, value, value]
+    }
+
+    /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is
+    /// what non-UTF mode does anyway, and PCRE2 rejects the `a` flag.
+    static func pcrePattern(_ perl: String) -> String {
+        guard perl.contains("(?aa") || perl.contains("(?a)") else { return perl }
+        return perl.replacingOccurrences(of: "(?aa)", with: "").replacingOccurrences(of: "(?a)", with: "")
+    }
+
+    public func scoreSet(useBayes: Bool, useNetwork: Bool) -> Int {
+        (useBayes ? 2 : 0) + (useNetwork ? 1 : 0)
+    }
+
+    public func description(of rule: String) -> String {
+        configuration.descriptions[rule] ?? ""
+    }
+}
+
+extension HeaderQuery {
+    /// The view a rule's header target (`From:addr`, `ALL:raw`) reads.
+    public init(_ target: HeaderTarget) {
+        var modifier = HeaderModifier.decoded
+        var selection = HeaderSelection.all
+        for m in target.modifiers {
+            switch m {
+            case "raw": modifier = .raw
+            case "addr": modifier = .addr
+            case "name": modifier = .name
+            case "host": modifier = .host
+            case "domain": modifier = .domain
+            case "ip": modifier = .ip
+            case "revip": modifier = .revip
+            case "first": selection = .first
+            case "last": selection = .last
+            default: break
+            }
+        }
+        self.init(name: target.name, modifier: modifier, selection: selection)
+    }
+}
