@@ -31,6 +31,9 @@ let package = Package(
         .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
         .testTarget(name: "SwampScanTests", dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"]),
         .testTarget(name: "SwampCLITests", dependencies: ["SwampScan"]),
+        .testTarget(name: "SwampDifferentialTests",
+                    dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"],
+                    exclude: ["sa-hits.pl"]),
     ],
     swiftLanguageModes: [.v6]
 )
