@@ -85,8 +85,11 @@ enum Rendering {
         }
         let whole = wrap("X-Spam-\(name)!!\(data)", prefix: "\t", first: "", width: 79,
                          isBreak: { $0 == " " || $0 == "\t" || $0 == "," }, breakAfter: true)
-        let lines = whole.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.allSatisfy { $0 == " " || $0 == "\t" } }
+        // Whitespace-only lines go, except a last one (Perl's `s/^\s*\n//gm`).
+        let all = whole.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = all.enumerated()
+            .filter { $0.offset == all.count - 1 || !$0.element.allSatisfy { $0 == " " || $0 == "\t" } }
+            .map(\.element)
         let folded = lines.joined(separator: "\n")
         guard let range = folded.range(of: "!!") else { return data }
         return String(folded[range.upperBound...])

@@ -66,7 +66,9 @@ public final class Scanner: Sendable {
         let evaluation = ruleSet.evaluate(views, facts: facts)
         let score = (evaluation.score * 1000).rounded() / 1000
         let required = configuration.requiredScore
-        let autolearn = configuration.bayesAutoLearn && configuration.useBayes ? "no" : "disabled"
+        // No Bayes store exists yet, so autolearning is "unavailable" as
+        // SpamAssassin says when no learner ran.
+        let autolearn = configuration.bayesAutoLearn && configuration.useBayes ? "unavailable" : "disabled"
         let verdict = Verdict(score: score, requiredScore: required, isSpam: score >= required,
                               evaluation: evaluation, autolearn: autolearn)
         return ScanResult(message: message, views: views, verdict: verdict)
