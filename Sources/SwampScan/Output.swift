@@ -5,7 +5,7 @@ import SwampRules
 
 /// What a scan's result looks like to the outside: the `X-Spam-*` headers,
 /// the rewritten message, the report. Shared by `swamp check` and the daemon.
-extension Scanner {
+extension SpamScanner {
     /// `add_header` lines that apply, in order, name → template: an
     /// `add_header` of a name already present replaces it in place, and
     /// `remove_header` drops it, as SpamAssassin's directives do.
@@ -51,7 +51,7 @@ extension Scanner {
     /// `report_safe` attaches it.
     public func report(for result: ScanResult) -> String {
         let template = configuration.reportTemplate.isEmpty
-            ? Scanner.defaultReportTemplate : configuration.reportTemplate
+            ? SpamScanner.defaultReportTemplate : configuration.reportTemplate
         var text = context(result).expand(template.map { $0 + "\n" }.joined())
         while text.hasSuffix("\n") { text.removeLast() }
         return text + "\n\n"

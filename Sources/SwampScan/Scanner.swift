@@ -31,15 +31,15 @@ public struct ScanResult: Sendable {
 }
 
 /// Scores messages with one loaded configuration. Immutable and shared by
-/// all scans; a reload builds a new Scanner.
-public final class Scanner: Sendable {
+/// all scans; a reload builds a new SpamScanner.
+public final class SpamScanner: Sendable {
     public let ruleSet: RuleSet
     public let hostname: String
     public let limits: MessageLimits
 
     public var configuration: Configuration { ruleSet.configuration }
 
-    public init(ruleSet: RuleSet, hostname: String = Scanner.defaultHostname()) {
+    public init(ruleSet: RuleSet, hostname: String = SpamScanner.defaultHostname()) {
         self.ruleSet = ruleSet
         self.hostname = hostname
         var limits = MessageLimits()

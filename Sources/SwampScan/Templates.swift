@@ -8,7 +8,7 @@ import SwampRules
 /// as written, as SpamAssassin leaves it.
 struct TemplateContext {
     let result: ScanResult
-    let scanner: Scanner
+    let scanner: SpamScanner
     /// `add_header` lines rendered so far, for `_ADDEDHEADER_`.
     var addedHeaders: (Bool) -> String = { _ in "" }
 

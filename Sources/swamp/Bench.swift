@@ -30,7 +30,7 @@ struct Bench: AsyncParsableCommand {
             throw ExitCode(e.code)
         }
         let loadStart = ContinuousClock.now
-        let scanner = Scanner(configuration: config)
+        let scanner = SpamScanner(configuration: config)
         let loadTime = ContinuousClock.now - loadStart
 
         var messages: [(bytes: [UInt8], spam: Bool)] = []

@@ -25,7 +25,7 @@ struct Check: AsyncParsableCommand {
         do {
             let config = try options.load()
             let bytes = try readMessage()
-            let scanner = Scanner(configuration: config)
+            let scanner = SpamScanner(configuration: config)
             let result = scanner.scan(bytes)
             let out = FileHandle.standardOutput
             if report {

@@ -95,7 +95,7 @@ struct DifferentialTests {
         let config = DifferentialTests.stockConfiguration()
         let compared = DifferentialTests.regexOnlyRules(config)
         let ruleSet = RuleSet(configuration: config)
-        let scanner = Scanner(ruleSet: ruleSet)
+        let scanner = SpamScanner(ruleSet: ruleSet)
 
         var identical = 0, both = 0, either = 0
         var onlySA: [String: Int] = [:], onlySwamp: [String: Int] = [:]

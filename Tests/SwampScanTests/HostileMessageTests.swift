@@ -8,10 +8,10 @@ import SwampScan
 /// SECURITY.md, "Message": hostile messages go through a whole scan with
 /// swamp's rules in bounded time, and GTUBE is found however it is wrapped.
 @Suite struct HostileMessageTests {
-    static let scanner: Scanner = {
+    static let scanner: SpamScanner = {
         var loader = ConfigLoader()
         loader.load(path: RuleRegressionTests.rulesDir)
-        return Scanner(configuration: loader.configuration)
+        return SpamScanner(configuration: loader.configuration)
     }()
 
     static let gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
