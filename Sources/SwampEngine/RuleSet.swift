@@ -50,6 +50,9 @@ public final class RuleSet: Sendable {
     /// `eval:` functions swamp does not implement, with the rules that call
     /// them. Those rules never hit.
     public let skippedEvals: [String: [String]]
+    /// Rules left out because their regex exceeds what this PCRE2 build
+    /// can compile.
+    public let tooLarge: [String]
     public let trust: TrustPolicy
     public let matchLimits: MatchLimits
 
@@ -63,6 +66,7 @@ public final class RuleSet: Sendable {
         self.matchLimits = matchLimits
         var diagnostics: [Diagnostic] = []
         var skipped: [String: [String]] = [:]
+        var tooLarge: [String] = []
         var compiled: [CompiledRule] = []
         var metaSources: [(index: Int, expression: MetaExpression)] = []
 
@@ -80,6 +84,15 @@ public final class RuleSet: Sendable {
                 do {
                     return try Regex(RuleSet.pcrePattern(expanded.pattern),
                                      options: RegexOptions(perlFlags: expanded.flags))
+                } catch where error.isTooLarge {
+                    // Debian builds PCRE2 with link size 2, so a few of
+                    // SpamAssassin's ReplaceTags-expanded patterns exceed its
+                    // 64 KiB of compiled code. The rule is left out; the
+                    // configuration itself is not wrong.
+                    diagnostics.append(Diagnostic(.warning, "rule \(name) skipped: its expanded regex is too large for this PCRE2 build (\(expanded.pattern.utf8.count) bytes; PCRE2 built with link size 2)",
+                                                  at: rule.location))
+                    tooLarge.append(name)
+                    return nil
                 } catch {
                     diagnostics.append(Diagnostic(.error, "rule \(name): regex does not compile: \(error)",
                                                   at: rule.location))
@@ -189,6 +202,7 @@ public final class RuleSet: Sendable {
         metaOrder = order.filter { !cyclic.contains($0) }
         self.indexByName = indexByName
         self.skippedEvals = skipped
+        self.tooLarge = tooLarge
 
         var trust = TrustPolicy()
         func networks(_ list: [String], _ what: String) -> [IPNetwork] {

@@ -7,6 +7,8 @@ public struct RegexError: Error, Sendable, CustomStringConvertible {
     public let offset: Int
     public let message: String
     public var description: String { "\(message) at offset \(offset)" }
+    /// The compiled pattern would exceed PCRE2's code size limit.
+    public var isTooLarge: Bool { code == PCRE2_ERROR_PATTERN_TOO_LARGE }
 }
 
 /// Flags of a Perl-style `/re/imsx`.

@@ -44,11 +44,14 @@ struct DifferentialTests {
     }
 
     /// Rules whose outcome depends only on regexes: the comparison set.
-    static func regexOnlyRules(_ config: Configuration) -> Set<String> {
+    /// Left out, with their metas: rules whose expanded regex is too large
+    /// for Debian's PCRE2 (link size 2; `swamp lint` names them). Those are
+    /// a known, documented limit of the build, not a semantic difference.
+    static func regexOnlyRules(_ config: Configuration, excluding excluded: Set<String> = []) -> Set<String> {
         var memo: [String: Bool] = [:]
         func regexOnly(_ name: String, _ depth: Int) -> Bool {
             if let m = memo[name] { return m }
-            guard depth < 50, let rule = config.rules[name] else { return false }
+            guard depth < 50, !excluded.contains(name), let rule = config.rules[name] else { return false }
             var result: Bool
             switch (rule.type, rule.test) {
             case (.header, .header), (.header, .exists): result = true
@@ -93,8 +96,8 @@ struct DifferentialTests {
         }
 
         let config = DifferentialTests.stockConfiguration()
-        let compared = DifferentialTests.regexOnlyRules(config)
         let ruleSet = RuleSet(configuration: config)
+        let compared = DifferentialTests.regexOnlyRules(config, excluding: Set(ruleSet.tooLarge))
         let scanner = SpamScanner(ruleSet: ruleSet)
 
         var identical = 0, both = 0, either = 0
