@@ -85,6 +85,7 @@ struct ConditionError: Error {
 /// Evaluates one `if` expression against the plugins loaded so far.
 struct ConditionEvaluator {
     let loadedPlugins: Set<String>
+    let compatFlags: Set<String>
 
     enum Value {
         case number(Double)
@@ -114,7 +115,10 @@ struct ConditionEvaluator {
     private var tokens: [Token] = []
     private var index = 0
 
-    init(loadedPlugins: Set<String>) { self.loadedPlugins = loadedPlugins }
+    init(loadedPlugins: Set<String>, compatFlags: Set<String> = []) {
+        self.loadedPlugins = loadedPlugins
+        self.compatFlags = compatFlags
+    }
 
     mutating func evaluate(_ text: String) throws(ConditionError) -> Bool {
         tokens = try Self.lex(text)
@@ -360,7 +364,7 @@ struct ConditionEvaluator {
         let module = Compatibility.canonicalPluginName(String(decoding: u[..<(colon - 1)], as: UTF8.self))
         let method = String(decoding: u[(colon + 1)...], as: UTF8.self)
         if module == "Mail::SpamAssassin::Conf" {
-            return Compatibility.confFeatures.contains(method)
+            return Compatibility.confFeatures.contains(method) || compatFlags.contains(method)
         }
         if module.hasPrefix(Compatibility.pluginPrefix) {
             let short = String(module.dropFirst(Compatibility.pluginPrefix.count))

@@ -12,6 +12,8 @@ struct LoaderState: Sendable {
     var readDiagnostics: [Diagnostic] = []
     /// `loadplugin`/`tryplugin` names seen so far, canonical spelling.
     var loadedPlugins: Set<String> = []
+    /// `enable_compat NAME` flags, as `compat_NAME`.
+    var compatFlags: Set<String> = []
 }
 
 /// Per-file parsing state: conditionals never span files (SpamAssassin
@@ -165,7 +167,7 @@ extension ConfigLoader {
             if key == "ifplugin" {
                 truth = state.loadedPlugins.contains(Compatibility.canonicalPluginName(value))
             } else {
-                var evaluator = ConditionEvaluator(loadedPlugins: state.loadedPlugins)
+                var evaluator = ConditionEvaluator(loadedPlugins: state.loadedPlugins, compatFlags: state.compatFlags)
                 do {
                     truth = try evaluator.evaluate(value)
                 } catch {

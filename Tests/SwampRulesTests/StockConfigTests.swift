@@ -41,6 +41,15 @@ struct StockConfigTests {
             }
             counts[key, default: 0] += 1
         }
+        if let out = ProcessInfo.processInfo.environment["SWAMP_RULES_DUMP"] {
+            var text = ""
+            for name in conf.ruleOrder {
+                if let r = conf.rules[name] {
+                    text += "\(name)\t\(r.type.rawValue)\t\(conf.expandedRegex(for: name).map { "\($0.pattern)" } ?? "")\n"
+                } else { text += "\(name)\tempty\t\n" }
+            }
+            try? text.write(toFile: out, atomically: true, encoding: .utf8)
+        }
         print(counts.sorted { $0.key < $1.key }, "placeholders", conf.placeholderRules.count)
     }
 }
