@@ -97,32 +97,54 @@ enum SpamAssassinProcess {
     /// Runs SpamAssassin on the stock configuration and returns the
     /// stringified compiled regex of each rule named.
     static func compiledPatterns(_ names: [String]) throws -> [String: String] {
+        try run("""
+            my $qrs = $sa->{conf}->{test_qrs};
+            while (my $name = <STDIN>) { chomp $name; next unless $qrs->{$name};
+              print "$name\\t$qrs->{$name}\\n"; }
+            """, input: names.joined(separator: "\n") + "\n")
+    }
+
+    /// Loads the stock configuration in SpamAssassin, runs `body` (Perl, with
+    /// `$sa` set) and reads back `key\tvalue` lines.
+    static func run(_ body: String, input: String) throws -> [String: String] {
         let script = """
             use strict; use Mail::SpamAssassin;
             my $sa = Mail::SpamAssassin->new({ rules_filename => '\(StockConfig.rulesDir)',
               site_rules_filename => '\(StockConfig.siteDir)', userprefs_filename => '/dev/null',
               dont_copy_prefs => 1 });
             $sa->init(0);
-            my $qrs = $sa->{conf}->{test_qrs};
-            while (my $name = <STDIN>) { chomp $name; next unless $qrs->{$name};
-              print "$name\\t$qrs->{$name}\\n"; }
+            \(body)
             """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: perl)
         p.arguments = ["-e", script]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
+        let stdin = Pipe(), output = Pipe()
+        p.standardInput = stdin
         p.standardOutput = output
         p.standardError = FileHandle.nullDevice
         try p.run()
-        input.fileHandleForWriting.write(Data(names.joined(separator: "\n").utf8 + [10]))
-        try input.fileHandleForWriting.close()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         var result: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1)
             if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
+        }
+        return result
+    }
+
+    /// Every rule SpamAssassin defines, with its kind (`$conf->{test_types}`).
+    static func ruleTypes() throws -> [String: String] {
+        let names = [8: "header", 9: "header_eval", 10: "body", 11: "body_eval", 12: "full", 13: "full_eval",
+                     14: "rawbody", 15: "rawbody_eval", 16: "uri", 17: "uri_eval", 18: "meta", 19: "rbl_eval", 20: "empty"]
+        var result: [String: String] = [:]
+        for (rule, type) in try run("""
+            my $t = $sa->{conf}->{test_types};
+            print "$_\\t$t->{$_}\\n" for keys %$t;
+            """, input: "") {
+            result[rule] = Int(type).flatMap { names[$0] } ?? type
         }
         return result
     }
