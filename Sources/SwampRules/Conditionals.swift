@@ -114,6 +114,8 @@ struct ConditionEvaluator {
 
     private var tokens: [Token] = []
     private var index = 0
+    /// Bounded nesting, as in MetaParser.
+    private var depth = 0
 
     init(loadedPlugins: Set<String>, compatFlags: Set<String> = []) {
         self.loadedPlugins = loadedPlugins
@@ -197,6 +199,9 @@ struct ConditionEvaluator {
     }
 
     private mutating func parseLowNot() throws(ConditionError) -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= MetaParser.maxDepth else { throw ConditionError("condition nested too deeply") }
         if current == .word("not") {
             index += 1
             return .number(try parseLowNot().truthy ? 0 : 1)
@@ -275,6 +280,9 @@ struct ConditionEvaluator {
     }
 
     private mutating func parseUnary() throws(ConditionError) -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= MetaParser.maxDepth else { throw ConditionError("condition nested too deeply") }
         switch current {
         case .op("!"):
             index += 1

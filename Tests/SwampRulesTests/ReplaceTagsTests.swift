@@ -56,6 +56,11 @@ struct ReplaceTagsTests {
         #expect(conf.expandedRegex(for: "T")?.pattern == "ax")
     }
 
+    @Test func explosiveExpansionIsAbandoned() {
+        let conf = load("replace_tag L " + String(repeating: "<L>", count: 20) + "\nbody T /<L>/\nreplace_rules T")
+        #expect(conf.expandedRegex(for: "T")?.pattern == "<L>")
+    }
+
     @Test func expansionStopsAfterSixPasses() {
         let conf = load("replace_tag L (<L>)\nbody T /<L>/\nreplace_rules T")
         let pattern = conf.expandedRegex(for: "T")?.pattern ?? ""

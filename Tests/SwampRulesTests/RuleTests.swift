@@ -162,6 +162,7 @@ struct RuleTests {
             body A /x/
             meta M1 A && MISSING
             meta M2 A || R
+            meta M3 A && !local_tests_only
             reuse R
             """)
         #expect(conf.errors.isEmpty)

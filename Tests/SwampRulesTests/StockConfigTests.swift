@@ -70,15 +70,6 @@ struct StockConfigTests {
         #expect(conf.plugins.count == 29)
         #expect(conf.addedHeaders.map(\.name) == ["Checker-Version", "Flag", "Level", "Status"])
         #expect(conf.reportTemplate.count > 10)
-        if let out = ProcessInfo.processInfo.environment["SWAMP_RULES_DUMP"] {
-            var text = ""
-            for name in conf.ruleOrder {
-                if let r = conf.rules[name] {
-                    text += "\(name)\t\(r.type.rawValue)\t\(conf.expandedRegex(for: name).map { "\($0.pattern)" } ?? "")\n"
-                } else { text += "\(name)\tempty\t\n" }
-            }
-            try? text.write(toFile: out, atomically: true, encoding: .utf8)
-        }
     }
 
     /// The same names and kinds as SpamAssassin, rule for rule, when it can be run.
