@@ -124,12 +124,14 @@ extension ConfigLoader {
     }
 
     private static func normalizeKey(_ key: String) -> String {
-        var out = ""
-        out.reserveCapacity(key.utf8.count)
-        for scalar in key.unicodeScalars {
-            if scalar == "-" { out.append("_") } else { out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars) }
+        var bytes = Array(key.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            return key.lowercased().replacing("-", with: "_")
         }
-        return out
+        for i in bytes.indices {
+            if bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] += 0x20 } else if bytes[i] == UInt8(ascii: "-") { bytes[i] = UInt8(ascii: "_") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private mutating func handleLine(_ line: String, _ ctx: inout FileContext) {

@@ -416,10 +416,16 @@ extension ConfigLoader {
     static func metaTest(_ body: String) throws(RuleSyntaxError) -> RuleTest {
         // Conf.pm: "**" is refused; Parser.pm bug 7557: no Perl sigils,
         // blocks, statements or method calls.
-        if body.contains("**") || body.contains("* *") {
-            throw RuleSyntaxError("invalid '**' operator")
+        let u = Array(body.utf8)
+        // /\*\s*\*/
+        var lastNonSpace: UInt8 = 0
+        for b in u where !isPerlSpace(b) {
+            if b == UInt8(ascii: "*") && lastNonSpace == UInt8(ascii: "*") { throw RuleSyntaxError("invalid '**' operator") }
+            lastNonSpace = b
         }
-        if body.contains("::") || body.contains("->") || body.contains(where: { "$@%;{}".contains($0) }) {
+        let forbidden: Set<UInt8> = Set("$@%;{}".utf8)
+        if u.contains(where: { forbidden.contains($0) })
+            || zip(u, u.dropFirst()).contains(where: { ($0 == UInt8(ascii: ":") && $1 == UInt8(ascii: ":")) || ($0 == UInt8(ascii: "-") && $1 == UInt8(ascii: ">")) }) {
             throw RuleSyntaxError("invalid characters in meta expression '\(body)'")
         }
         do { return .meta(try MetaExpression.parse(Substring(body))) } catch {
