@@ -164,7 +164,8 @@ extension ConfigLoader {
         case "if", "ifplugin":
             guard !value.isEmpty else { report(.error, "'\(key)' without a condition", at: loc); return }
             ctx.conditionals.append(.init(outerSkip: ctx.skipping, location: loc, keyword: key))
-            if ctx.skipping { return }
+            // Conditions inside a skipped block are still checked, as
+            // SpamAssassin does, so that lint reports them.
             let truth: Bool
             if key == "ifplugin" {
                 truth = state.loadedPlugins.contains(Compatibility.canonicalPluginName(value))

@@ -1,6 +1,8 @@
 // The public surface of SwampRules that SwampEngine, SwampScan and the CLI
-// build on. Signatures are the contract; bodies marked `unimplemented` are
-// being filled in.
+// build on. Signatures are the contract. The work is done in the other files
+// of this module: ConfigLoader+Parse (lines, conditionals), Directives,
+// RuleParsing, PerlRegex+Parse, MetaExpression+Parse, Conditionals,
+// ReplaceTags, Validation, ConfigLoader+Files.
 
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public let file: String

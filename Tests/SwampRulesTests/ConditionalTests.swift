@@ -131,6 +131,12 @@ struct ConditionalTests {
         #expect(conf.errors.contains { $0.message.contains(message) }, "\(conf.diagnostics)")
     }
 
+    @Test func conditionsInSkippedBlocksAreStillChecked() {
+        let conf = load("if 0\nif version >=\nbody A /x/\nendif\nendif\nbody B /x/")
+        #expect(conf.errors.map(\.location?.line) == [2])
+        #expect(Set(conf.rules.keys) == ["B"])
+    }
+
     @Test func conditionalsDoNotSpanFiles() {
         var loader = ConfigLoader()
         loader.load(text: "if 0\nbody A /x/", file: "/t/a.cf")
