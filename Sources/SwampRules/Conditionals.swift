@@ -7,7 +7,7 @@
 // parentheses.
 
 /// What a configuration reports about itself to `if` lines.
-public enum Compatibility {
+public enum SpamAssassinCompatibility {
     /// The SpamAssassin version whose rule language swamp implements, as
     /// `version` reads in `if (version >= 3.004000)`.
     public static let spamAssassinVersion = 4.000001
@@ -312,8 +312,8 @@ struct ConditionEvaluator {
         case .word(let w):
             index += 1
             switch w {
-            case "version": return .number(Compatibility.spamAssassinVersion)
-            case "perl_version": return .number(Compatibility.perlVersion)
+            case "version": return .number(SpamAssassinCompatibility.spamAssassinVersion)
+            case "perl_version": return .number(SpamAssassinCompatibility.perlVersion)
             case "local_tests_only": return .number(0)
             case "plugin", "can", "has":
                 let arg = try parseCallArgument(w)
@@ -359,7 +359,7 @@ struct ConditionEvaluator {
 
     private func call(_ function: String, _ arg: String) throws(ConditionError) -> Bool {
         if function == "plugin" {
-            let name = Compatibility.canonicalPluginName(arg)
+            let name = SpamAssassinCompatibility.canonicalPluginName(arg)
             // Removed in 4.1 and always reported present by 4.0.
             if name == "Mail::SpamAssassin::Plugin::RaciallyCharged" { return true }
             return loadedPlugins.contains(name)
@@ -369,15 +369,15 @@ struct ConditionEvaluator {
         guard let colon = u.lastIndex(of: UInt8(ascii: ":")), colon > 0, u[colon - 1] == UInt8(ascii: ":") else {
             throw ConditionError("cannot find '::' in \(function)(\(arg))")
         }
-        let module = Compatibility.canonicalPluginName(String(decoding: u[..<(colon - 1)], as: UTF8.self))
+        let module = SpamAssassinCompatibility.canonicalPluginName(String(decoding: u[..<(colon - 1)], as: UTF8.self))
         let method = String(decoding: u[(colon + 1)...], as: UTF8.self)
         if module == "Mail::SpamAssassin::Conf" {
-            return Compatibility.confFeatures.contains(method) || compatFlags.contains(method)
+            return SpamAssassinCompatibility.confFeatures.contains(method) || compatFlags.contains(method)
         }
-        if module.hasPrefix(Compatibility.pluginPrefix) {
-            let short = String(module.dropFirst(Compatibility.pluginPrefix.count))
+        if module.hasPrefix(SpamAssassinCompatibility.pluginPrefix) {
+            let short = String(module.dropFirst(SpamAssassinCompatibility.pluginPrefix.count))
             return loadedPlugins.contains(module)
-                && (Compatibility.pluginCapabilities[short]?.contains(method) ?? false)
+                && (SpamAssassinCompatibility.pluginCapabilities[short]?.contains(method) ?? false)
         }
         return false
     }

@@ -168,7 +168,7 @@ extension ConfigLoader {
             // SpamAssassin does, so that lint reports them.
             let truth: Bool
             if key == "ifplugin" {
-                truth = state.loadedPlugins.contains(Compatibility.canonicalPluginName(value))
+                truth = state.loadedPlugins.contains(SpamAssassinCompatibility.canonicalPluginName(value))
             } else {
                 var evaluator = ConditionEvaluator(loadedPlugins: state.loadedPlugins, compatFlags: state.compatFlags)
                 do {
@@ -196,8 +196,8 @@ extension ConfigLoader {
             loadPath(dir, from: loc, requireDirectory: true)
         case "require_version":
             guard !value.isEmpty else { report(.error, "'require_version' needs a version", at: loc); return }
-            if value != Compatibility.spamAssassinVersionString && value != "@@VERSION@@" {
-                report(.warning, "file requires SpamAssassin version \(value), swamp implements \(Compatibility.spamAssassinVersionString); rest of file skipped", at: loc)
+            if value != SpamAssassinCompatibility.spamAssassinVersionString && value != "@@VERSION@@" {
+                report(.warning, "file requires SpamAssassin version \(value), swamp implements \(SpamAssassinCompatibility.spamAssassinVersionString); rest of file skipped", at: loc)
                 ctx.abandoned = true
             }
         case "file":

@@ -405,7 +405,7 @@ extension ConfigLoader {
         guard nameOK, words.count == 1 || (words.count == 2 && words[1].hasSuffix(".pm")) else {
             return invalid(key, value, at: loc)
         }
-        let name = Compatibility.canonicalPluginName(words[0])
+        let name = SpamAssassinCompatibility.canonicalPluginName(words[0])
         state.loadedPlugins.insert(name)
         if !configuration.plugins.contains(name) { configuration.plugins.append(name) }
     }
