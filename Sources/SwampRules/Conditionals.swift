@@ -7,7 +7,7 @@
 // parentheses.
 
 /// What a configuration reports about itself to `if` lines.
-public enum Compatibility {
+public enum SpamAssassinCompatibility {
     /// The SpamAssassin version whose rule language swamp implements, as
     /// `version` reads in `if (version >= 3.004000)`.
     public static let spamAssassinVersion = 4.000001
@@ -85,6 +85,7 @@ struct ConditionError: Error {
 /// Evaluates one `if` expression against the plugins loaded so far.
 struct ConditionEvaluator {
     let loadedPlugins: Set<String>
+    let compatFlags: Set<String>
 
     enum Value {
         case number(Double)
@@ -113,8 +114,13 @@ struct ConditionEvaluator {
 
     private var tokens: [Token] = []
     private var index = 0
+    /// Bounded nesting, as in MetaParser.
+    private var depth = 0
 
-    init(loadedPlugins: Set<String>) { self.loadedPlugins = loadedPlugins }
+    init(loadedPlugins: Set<String>, compatFlags: Set<String> = []) {
+        self.loadedPlugins = loadedPlugins
+        self.compatFlags = compatFlags
+    }
 
     mutating func evaluate(_ text: String) throws(ConditionError) -> Bool {
         tokens = try Self.lex(text)
@@ -193,6 +199,9 @@ struct ConditionEvaluator {
     }
 
     private mutating func parseLowNot() throws(ConditionError) -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= MetaParser.maxDepth else { throw ConditionError("condition nested too deeply") }
         if current == .word("not") {
             index += 1
             return .number(try parseLowNot().truthy ? 0 : 1)
@@ -271,6 +280,9 @@ struct ConditionEvaluator {
     }
 
     private mutating func parseUnary() throws(ConditionError) -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= MetaParser.maxDepth else { throw ConditionError("condition nested too deeply") }
         switch current {
         case .op("!"):
             index += 1
@@ -300,8 +312,8 @@ struct ConditionEvaluator {
         case .word(let w):
             index += 1
             switch w {
-            case "version": return .number(Compatibility.spamAssassinVersion)
-            case "perl_version": return .number(Compatibility.perlVersion)
+            case "version": return .number(SpamAssassinCompatibility.spamAssassinVersion)
+            case "perl_version": return .number(SpamAssassinCompatibility.perlVersion)
             case "local_tests_only": return .number(0)
             case "plugin", "can", "has":
                 let arg = try parseCallArgument(w)
@@ -347,7 +359,7 @@ struct ConditionEvaluator {
 
     private func call(_ function: String, _ arg: String) throws(ConditionError) -> Bool {
         if function == "plugin" {
-            let name = Compatibility.canonicalPluginName(arg)
+            let name = SpamAssassinCompatibility.canonicalPluginName(arg)
             // Removed in 4.1 and always reported present by 4.0.
             if name == "Mail::SpamAssassin::Plugin::RaciallyCharged" { return true }
             return loadedPlugins.contains(name)
@@ -357,15 +369,15 @@ struct ConditionEvaluator {
         guard let colon = u.lastIndex(of: UInt8(ascii: ":")), colon > 0, u[colon - 1] == UInt8(ascii: ":") else {
             throw ConditionError("cannot find '::' in \(function)(\(arg))")
         }
-        let module = Compatibility.canonicalPluginName(String(decoding: u[..<(colon - 1)], as: UTF8.self))
+        let module = SpamAssassinCompatibility.canonicalPluginName(String(decoding: u[..<(colon - 1)], as: UTF8.self))
         let method = String(decoding: u[(colon + 1)...], as: UTF8.self)
         if module == "Mail::SpamAssassin::Conf" {
-            return Compatibility.confFeatures.contains(method)
+            return SpamAssassinCompatibility.confFeatures.contains(method) || compatFlags.contains(method)
         }
-        if module.hasPrefix(Compatibility.pluginPrefix) {
-            let short = String(module.dropFirst(Compatibility.pluginPrefix.count))
+        if module.hasPrefix(SpamAssassinCompatibility.pluginPrefix) {
+            let short = String(module.dropFirst(SpamAssassinCompatibility.pluginPrefix.count))
             return loadedPlugins.contains(module)
-                && (Compatibility.pluginCapabilities[short]?.contains(method) ?? false)
+                && (SpamAssassinCompatibility.pluginCapabilities[short]?.contains(method) ?? false)
         }
         return false
     }

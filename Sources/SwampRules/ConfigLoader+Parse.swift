@@ -12,6 +12,8 @@ struct LoaderState: Sendable {
     var readDiagnostics: [Diagnostic] = []
     /// `loadplugin`/`tryplugin` names seen so far, canonical spelling.
     var loadedPlugins: Set<String> = []
+    /// `enable_compat NAME` flags, as `compat_NAME`.
+    var compatFlags: Set<String> = []
 }
 
 /// Per-file parsing state: conditionals never span files (SpamAssassin
@@ -122,12 +124,14 @@ extension ConfigLoader {
     }
 
     private static func normalizeKey(_ key: String) -> String {
-        var out = ""
-        out.reserveCapacity(key.utf8.count)
-        for scalar in key.unicodeScalars {
-            if scalar == "-" { out.append("_") } else { out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars) }
+        var bytes = Array(key.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            return key.lowercased().replacing("-", with: "_")
         }
-        return out
+        for i in bytes.indices {
+            if bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] += 0x20 } else if bytes[i] == UInt8(ascii: "-") { bytes[i] = UInt8(ascii: "_") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private mutating func handleLine(_ line: String, _ ctx: inout FileContext) {
@@ -160,12 +164,13 @@ extension ConfigLoader {
         case "if", "ifplugin":
             guard !value.isEmpty else { report(.error, "'\(key)' without a condition", at: loc); return }
             ctx.conditionals.append(.init(outerSkip: ctx.skipping, location: loc, keyword: key))
-            if ctx.skipping { return }
+            // Conditions inside a skipped block are still checked, as
+            // SpamAssassin does, so that lint reports them.
             let truth: Bool
             if key == "ifplugin" {
-                truth = state.loadedPlugins.contains(Compatibility.canonicalPluginName(value))
+                truth = state.loadedPlugins.contains(SpamAssassinCompatibility.canonicalPluginName(value))
             } else {
-                var evaluator = ConditionEvaluator(loadedPlugins: state.loadedPlugins)
+                var evaluator = ConditionEvaluator(loadedPlugins: state.loadedPlugins, compatFlags: state.compatFlags)
                 do {
                     truth = try evaluator.evaluate(value)
                 } catch {
@@ -191,8 +196,8 @@ extension ConfigLoader {
             loadPath(dir, from: loc, requireDirectory: true)
         case "require_version":
             guard !value.isEmpty else { report(.error, "'require_version' needs a version", at: loc); return }
-            if value != Compatibility.spamAssassinVersionString && value != "@@VERSION@@" {
-                report(.warning, "file requires SpamAssassin version \(value), swamp implements \(Compatibility.spamAssassinVersionString); rest of file skipped", at: loc)
+            if value != SpamAssassinCompatibility.spamAssassinVersionString && value != "@@VERSION@@" {
+                report(.warning, "file requires SpamAssassin version \(value), swamp implements \(SpamAssassinCompatibility.spamAssassinVersionString); rest of file skipped", at: loc)
                 ctx.abandoned = true
             }
         case "file":

@@ -109,6 +109,14 @@ extension ConfigLoader {
         case "lock_method":
             guard ["nfssafe", "flock", "win32"].contains(value) else { return invalid(key, value, at: loc) }
             configuration.lockMethod = value
+        case "enable_compat":
+            // Conf.pm: defines Mail::SpamAssassin::Conf::compat_NAME for
+            // `if can(...)`.
+            guard !value.isEmpty else { return missing(key, at: loc) }
+            guard value.utf8.count <= 128, value.utf8.allSatisfy(isWordByte) else { return invalid(key, value, at: loc) }
+            state.compatFlags.insert("compat_" + value)
+            configuration.otherSettings[key, default: []].append(value)
+            configuration.otherSettingLocations[key, default: []].append(loc)
         case "loadplugin", "tryplugin":
             loadPlugin(key, value, at: loc)
         case "replace_tag", "replace_pre", "replace_inter", "replace_post":
@@ -397,7 +405,7 @@ extension ConfigLoader {
         guard nameOK, words.count == 1 || (words.count == 2 && words[1].hasSuffix(".pm")) else {
             return invalid(key, value, at: loc)
         }
-        let name = Compatibility.canonicalPluginName(words[0])
+        let name = SpamAssassinCompatibility.canonicalPluginName(words[0])
         state.loadedPlugins.insert(name)
         if !configuration.plugins.contains(name) { configuration.plugins.append(name) }
     }

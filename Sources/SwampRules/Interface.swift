@@ -1,6 +1,8 @@
 // The public surface of SwampRules that SwampEngine, SwampScan and the CLI
-// build on. Signatures are the contract; bodies marked `unimplemented` are
-// being filled in.
+// build on. Signatures are the contract. The work is done in the other files
+// of this module: ConfigLoader+Parse (lines, conditionals), Directives,
+// RuleParsing, PerlRegex+Parse, MetaExpression+Parse, Conditionals,
+// ReplaceTags, Validation, ConfigLoader+Files.
 
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public let file: String
@@ -24,7 +26,9 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// A Perl regex as written in a rule: `/re/flags`, `m{re}flags`, `m!re!`, ...
 /// with the delimiters removed. `pattern` is the text between them, byte for
-/// byte (escaped delimiters unescaped where Perl would).
+/// byte as SpamAssassin compiles it: escaped delimiters stay escaped (PCRE
+/// reads `\/` as `/`), and bytes that were not UTF-8 in the file appear as
+/// `\xHH` escapes (see `PerlRegex.parse(perl:)`).
 public struct PerlRegex: Sendable, Hashable {
     public var pattern: String
     /// Subset of "imsx" (other Perl flags such as `g`, `o` dropped).
@@ -215,6 +219,14 @@ public struct Configuration: Sendable {
     public var scoreLocations: [String: SourceLocation] = [:]
     /// Where each `otherSettings` value came from, index for index.
     public var otherSettingLocations: [String: [SourceLocation]] = [:]
+    /// Rules whose regex defines named captures (`(?<NAME>...)`): they set
+    /// tags other rules read, and so run first (SpamAssassin gives them
+    /// priority -10000 when defined; a later `priority` line overrides).
+    public var captureRules: Set<String> = []
+    /// Rules whose regex uses `%{NAME}` capture templates, with the names.
+    /// SpamAssassin escapes each to `%\{NAME\}` in the pattern (as stored
+    /// here), and substitutes the captured value at scan time.
+    public var captureTemplates: [String: Set<String>] = [:]
     /// Metas using `rules_matching(GLOB)`: their text, expanded once every
     /// rule is known (in `validate()`).
     var globMetas: [String: String] = [:]

@@ -40,6 +40,11 @@ struct MetaParser {
     private var tokens: [(token: Token, offset: Int)] = []
     private var index = 0
     private var lexError: MetaParseError?
+    /// Nesting of parentheses and unary operators so far; bounded so that
+    /// a hostile expression cannot exhaust the stack here or in the
+    /// recursive consumers of the tree.
+    private var depth = 0
+    static let maxDepth = 200
 
     init(_ text: Substring) {
         let bytes = Array(text.utf8)
@@ -144,6 +149,9 @@ struct MetaParser {
     }
 
     private mutating func parseUnary() throws(MetaParseError) -> MetaExpression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw MetaParseError("expression nested more than \(Self.maxDepth) deep") }
         switch current {
         case .op("!"):
             index += 1

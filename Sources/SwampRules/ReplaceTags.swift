@@ -64,6 +64,11 @@ private struct TagExpander {
         post = bytes(c.replacePost)
     }
 
+    /// Six passes can multiply a pattern's size by a tag's fan-out to the
+    /// sixth power; past this size the expansion is abandoned and the
+    /// pattern returned as written (the largest stock expansion is 224 KB).
+    static let maxExpandedBytes = 4 << 20
+
     func expand(_ pattern: String) -> String {
         var re = Array(pattern.utf8)
         guard re.contains(UInt8(ascii: "<")) || !start.elementsEqual("<".utf8) else { return pattern }
@@ -108,6 +113,7 @@ private struct TagExpander {
                 if !again && containsAngleTag(replacement) { again = true }
             }
             re = Array(pieces.joined())
+            if re.count > Self.maxExpandedBytes { return pattern }
             passes += 1
         } while again && passes <= 5
         return String(decoding: re, as: UTF8.self)

@@ -143,7 +143,89 @@ extension ConfigLoader {
             ruleError(type, name, error.message, at: loc)
             return
         }
-        define(Rule(name: name, type: type, test: test, location: loc))
+        var finalTest = test
+        configuration.captureRules.remove(name)
+        configuration.captureTemplates[name] = nil
+        if type != .mimeheader {
+            switch test {
+            case .regex(var re):
+                noteCaptures(name, &re)
+                finalTest = .regex(re)
+            case .header(let target, var re, let negated, let ifUnset):
+                noteCaptures(name, &re)
+                finalTest = .header(target, re, negated: negated, ifUnset: ifUnset)
+            default:
+                break
+            }
+        }
+        define(Rule(name: name, type: type, test: finalTest, location: loc))
+    }
+
+    /// Conf/Parser.pm `parse_captures`: `%{NAME}` templates are escaped to
+    /// `%\{NAME\}` and remembered; a rule with named captures runs first.
+    private mutating func noteCaptures(_ name: String, _ re: inout PerlRegex) {
+        let (pattern, templates) = Self.escapeCaptureTemplates(re.pattern)
+        if !templates.isEmpty {
+            re.pattern = pattern
+            configuration.captureTemplates[name] = Set(templates)
+        }
+        if Self.definesNamedCapture(re.pattern) {
+            configuration.captureRules.insert(name)
+            configuration.priorities[name] = -10000
+        }
+    }
+
+    /// `(?<!\\)%\{([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*(?:\([^\)\}]*\))?)\}`
+    static func escapeCaptureTemplates(_ pattern: String) -> (String, [String]) {
+        let u = Array(pattern.utf8)
+        guard u.count > 3, pattern.contains("%{") else { return (pattern, []) }
+        func upper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+        func upperOrDigit(_ b: UInt8) -> Bool { upper(b) || (b >= 0x30 && b <= 0x39) }
+        var out: [UInt8] = []
+        var names: [String] = []
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count, u[i + 1] == UInt8(ascii: "{"),
+               i == 0 || u[i - 1] != UInt8(ascii: "\\"), upper(u[i + 2]) {
+                var j = i + 3
+                while j < u.count, upperOrDigit(u[j]) { j += 1 }
+                while j + 1 < u.count, u[j] == UInt8(ascii: "_"), upperOrDigit(u[j + 1]) {
+                    j += 2
+                    while j < u.count, upperOrDigit(u[j]) { j += 1 }
+                }
+                if j < u.count, u[j] == UInt8(ascii: "(") {
+                    var k = j + 1
+                    while k < u.count, u[k] != UInt8(ascii: ")"), u[k] != UInt8(ascii: "}") { k += 1 }
+                    if k < u.count, u[k] == UInt8(ascii: ")") { j = k + 1 }
+                }
+                if j < u.count, u[j] == UInt8(ascii: "}") {
+                    let name = Array(u[(i + 2)..<j])
+                    names.append(String(decoding: name, as: UTF8.self))
+                    out += Array("%\\{".utf8) + name + Array("\\}".utf8)
+                    i = j + 1
+                    continue
+                }
+            }
+            out.append(u[i])
+            i += 1
+        }
+        return (String(decoding: out, as: UTF8.self), names)
+    }
+
+    /// `\(\?P?[<'][A-Z]`
+    static func definesNamedCapture(_ pattern: String) -> Bool {
+        let u = Array(pattern.utf8)
+        var i = 0
+        while i + 3 < u.count {
+            if u[i] == UInt8(ascii: "("), u[i + 1] == UInt8(ascii: "?") {
+                var j = i + 2
+                if u[j] == UInt8(ascii: "P") { j += 1 }
+                if j + 1 < u.count, u[j] == UInt8(ascii: "<") || u[j] == UInt8(ascii: "'"),
+                   u[j + 1] >= 0x41, u[j + 1] <= 0x5A { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     struct RuleSyntaxError: Error {
@@ -334,10 +416,16 @@ extension ConfigLoader {
     static func metaTest(_ body: String) throws(RuleSyntaxError) -> RuleTest {
         // Conf.pm: "**" is refused; Parser.pm bug 7557: no Perl sigils,
         // blocks, statements or method calls.
-        if body.contains("**") || body.contains("* *") {
-            throw RuleSyntaxError("invalid '**' operator")
+        let u = Array(body.utf8)
+        // /\*\s*\*/
+        var lastNonSpace: UInt8 = 0
+        for b in u where !isPerlSpace(b) {
+            if b == UInt8(ascii: "*") && lastNonSpace == UInt8(ascii: "*") { throw RuleSyntaxError("invalid '**' operator") }
+            lastNonSpace = b
         }
-        if body.contains("::") || body.contains("->") || body.contains(where: { "$@%;{}".contains($0) }) {
+        let forbidden: Set<UInt8> = Set("$@%;{}".utf8)
+        if u.contains(where: { forbidden.contains($0) })
+            || zip(u, u.dropFirst()).contains(where: { ($0 == UInt8(ascii: ":") && $1 == UInt8(ascii: ":")) || ($0 == UInt8(ascii: "-") && $1 == UInt8(ascii: ">")) }) {
             throw RuleSyntaxError("invalid characters in meta expression '\(body)'")
         }
         do { return .meta(try MetaExpression.parse(Substring(body))) } catch {
