@@ -195,7 +195,7 @@ struct RuleRun {
                 return false
             }
             if blocked { continue }
-            let result = scratchValues.withUnsafeBufferPointer { program.evaluate($0) } ?? 0
+            let result = scratchValues.withUnsafeBufferPointer { program.evaluate($0, localTestsOnly: !facts.useNetwork) } ?? 0
             // A hit counts as its value (at least 1), as got_hit's `value`.
             let value = result > 0 ? max(1, result) : (result != 0 ? 1 : 0)
             record(i, value)

@@ -9,6 +9,9 @@ struct MetaProgram: Sendable {
         case rule(Int)
         /// A name no rule defines: SpamAssassin reads it as 0.
         case undefined
+        /// SpamAssassin's built-in `local_tests_only`: 1 when network tests
+        /// are off.
+        case localTestsOnly
         case number(Double)
         case not(Node)
         case negate(Node)
@@ -46,6 +49,7 @@ struct MetaProgram: Sendable {
         func build(_ e: MetaExpression) -> Node {
             switch e {
             case .rule(let name):
+                if name == "local_tests_only" { return .localTestsOnly }
                 guard let i = indexByName[name] else { return .undefined }
                 deps.insert(i)
                 return .rule(i)
@@ -62,11 +66,12 @@ struct MetaProgram: Sendable {
     }
 
     /// nil when the expression cannot be evaluated (division by zero).
-    func evaluate(_ values: UnsafeBufferPointer<Double>) -> Double? {
+    func evaluate(_ values: UnsafeBufferPointer<Double>, localTestsOnly: Bool) -> Double? {
         func eval(_ n: Node) -> Double? {
             switch n {
             case .rule(let i): return values[i]
             case .undefined: return 0
+            case .localTestsOnly: return localTestsOnly ? 1 : 0
             case .number(let v): return v
             case .not(let x): return eval(x).map { $0 == 0 ? 1 : 0 }
             case .negate(let x): return eval(x).map { -$0 }
