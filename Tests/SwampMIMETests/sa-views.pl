@@ -41,11 +41,12 @@ sub emit {
 
 binmode STDOUT;
 for my $file (@ARGV) {
-  open(my $fh, '<', $file) or next;
-  binmode $fh;
-  local $/;
-  my $raw = <$fh>;
-  close $fh;
+  my $raw = do {
+    open(my $fh, '<', $file) or next;
+    binmode $fh;
+    local $/;  # only while slurping: SpamAssassin's chomp() needs "\n"
+    <$fh>;
+  };
   my $msg = $sa->parse($raw, 1);
   my $pms = Mail::SpamAssassin::PerMsgStatus->new($sa, $msg);
   $pms->extract_message_metadata();
