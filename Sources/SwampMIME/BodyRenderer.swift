@@ -40,6 +40,9 @@ enum BodyRenderer {
         let scansize = message.limits.bodyPartScanSize
         var text: [UInt8] = []
         var htmlURIs: [[UInt8]] = []
+        // Perl keeps the joined text as octets unless some part became a
+        // character string; that decides both `\s` and the final encoding.
+        var unicode = false
         for p in leaves(message.root) {
             if !text.isEmpty { text.append(lf) }
             let type = effectiveType(p)
@@ -47,17 +50,42 @@ enum BodyRenderer {
             let charset = p.charset.map { String(decoding: $0, as: UTF8.self) } ?? "us-ascii"
             var rnd: [UInt8]
             if !p.decodedBody.isEmpty && type == "text/html" {
-                let t = Charset.normalize(p.decodedBody, charset: charset, insist: false)
+                let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
                 let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
                 rnd = r.text
                 htmlURIs += r.uris
+                if flagged || hasWideChar(rnd) { unicode = true }
             } else {
-                rnd = Charset.normalize(p.decodedBody, charset: charset, insist: false)
+                let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
+                rnd = t
+                if flagged { unicode = true }
             }
             truncate(&rnd, scansize: scansize, breakers: [lf, sp])
             text += rnd
         }
-        return RenderedBody(lines: shortLines(subject + collapse(text)), htmlURIs: htmlURIs)
+        var joined = collapse(text, unicode: unicode)
+        if !unicode && !Charset.isASCII(joined) { joined = latin1(joined) }
+        return RenderedBody(lines: shortLines(subject + joined), htmlURIs: htmlURIs)
+    }
+
+    /// Any code point above U+00FF in UTF-8 text.
+    static func hasWideChar(_ t: [UInt8]) -> Bool {
+        for c in t where c >= 0xC4 && c & 0xC0 == 0xC0 { return true }
+        return false
+    }
+
+    /// UTF-8 text whose code points are all below 256, as Latin-1 octets.
+    static func latin1(_ t: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(t.count)
+        var i = 0
+        while i < t.count {
+            let c = t[i]
+            if (c == 0xC2 || c == 0xC3), i + 1 < t.count, t[i + 1] & 0xC0 == 0x80 {
+                out.append((c & 0x03) << 6 | (t[i + 1] & 0x3F)); i += 2
+            } else { out.append(c); i += 1 }
+        }
+        return out
     }
 
     /// Byte offset of character index `n` in UTF-8 text (or nil if shorter).
@@ -84,9 +112,10 @@ enum BodyRenderer {
     }
 
     /// Length of a Perl `\s` character (Unicode whitespace) at i, or 0.
-    @inline(__always) static func wsLength(_ t: [UInt8], _ i: Int) -> Int {
+    @inline(__always) static func wsLength(_ t: [UInt8], _ i: Int, unicode: Bool) -> Int {
         let c = t[i]
         if c < 0x80 { return c.isSpace ? 1 : 0 }
+        if !unicode { return 0 }
         if c == 0xC2, i + 1 < t.count, t[i + 1] == 0x85 || t[i + 1] == 0xA0 { return 2 }
         if c == 0xE1, i + 2 < t.count, t[i + 1] == 0x9A, t[i + 2] == 0x80 { return 3 }
         if c == 0xE2, i + 2 < t.count {
@@ -99,19 +128,19 @@ enum BodyRenderer {
     }
 
     /// `s/\n+\s*\n+/\0/g; s/\s+/ /g; tr/\0/\n/`.
-    static func collapse(_ t: [UInt8]) -> [UInt8] {
+    static func collapse(_ t: [UInt8], unicode: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(t.count)
         var i = 0
         let n = t.count
         while i < n {
-            let w = wsLength(t, i)
+            let w = wsLength(t, i, unicode: unicode)
             if w == 0 { out.append(t[i]); i += 1; continue }
             // A whitespace run: note the first and last newline.
             let st = i
             var firstNL = -1, lastNL = -1
             while i < n {
-                let l = wsLength(t, i)
+                let l = wsLength(t, i, unicode: unicode)
                 if l == 0 { break }
                 if t[i] == lf { if firstNL < 0 { firstNL = i }; lastNL = i }
                 i += l

@@ -210,13 +210,19 @@ enum Charset {
     /// `_normalize($data, $charset, ..., $insist)`: returns UTF-8 octets, or
     /// the input unchanged when nothing could decode it.
     static func normalize(_ b: [UInt8], charset declared: String, insist: Bool) -> [UInt8] {
+        normalizeFlagged(b, charset: declared, insist: insist).0
+    }
+
+    /// Also tells whether Perl would now hold a character (utf8-flagged)
+    /// string: true whenever a decoder ran.
+    static func normalizeFlagged(_ b: [UInt8], charset declared: String, insist: Bool) -> ([UInt8], Bool) {
         let has8bit = !isASCII(b)
         let lname = declared.lowercased()
         if !has8bit {
             // Declared ASCII or an ASCII superset, and really 7-bit.
-            if isASCIISuperset(lname) { return b }
+            if isASCIISuperset(lname) { return (b, false) }
         }
-        if has8bit && !insist && isValidUTF8(b) { return b }
+        if has8bit && !insist && isValidUTF8(b) { return (b, true) }
         let kind = Charset.kind(of: declared)
         var rv: [UInt8]? = nil
         switch kind {
@@ -229,10 +235,11 @@ enum Charset {
         default:
             rv = decode(b, kind: kind, strict: !insist)
         }
-        if let rv { return rv }
-        if !has8bit { return b }
-        if isCP1252Plausible(b), let r = decodeCP1252(b, strict: true) { return r }
-        return decodeCP1252(b, strict: false) ?? b
+        if let rv { return (rv, true) }
+        if !has8bit { return (b, false) }
+        if isCP1252Plausible(b), let r = decodeCP1252(b, strict: true) { return (r, true) }
+        if let r = decodeCP1252(b, strict: false) { return (r, true) }
+        return (b, false)
     }
 
     static func isASCIISuperset(_ n: String) -> Bool {

@@ -31,7 +31,7 @@ enum HTMLRenderer {
         }
     }
 
-    struct Chunk { var text: [UInt8]; var isWhitespace: Bool }
+    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
 
     static func render(_ input: [UInt8], maxURIs: Int) -> HTMLResult {
         let src = preprocess(input)
@@ -39,8 +39,12 @@ enum HTMLRenderer {
         var uris: [[UInt8]] = []
         var inside: [String: Int] = [:]
         var baseHref: [UInt8]? = nil
+        var style = StyleStack()
 
         func displayText(_ t: [UInt8]) {
+            // Invisibility is only judged for text with something visible in it.
+            let hasInk = t.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11) })
+            let invisible = hasInk && style.invisible
             // [ \t\n\r\f\x0b]+ -> ' '
             var out: [UInt8] = []
             out.reserveCapacity(t.count)
@@ -50,14 +54,14 @@ enum HTMLRenderer {
                     if !inWS { out.append(sp) }; inWS = true
                 } else { out.append(c); inWS = false }
             }
-            if let last = chunks.last, last.isWhitespace, out.first == sp { out.removeFirst() }
-            chunks.append(Chunk(text: out, isWhitespace: false))
+            if !invisible, let last = chunks.last, last.isWhitespace, out.first == sp { out.removeFirst() }
+            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible))
         }
         func displayWhitespace(_ t: [UInt8]) {
-            if !chunks.isEmpty && !chunks[chunks.count - 1].isWhitespace && chunks[chunks.count - 1].text.last == sp {
+            if let last = chunks.last, !last.isWhitespace, !last.invisible, last.text.last == sp {
                 chunks[chunks.count - 1].text.removeLast()
             }
-            chunks.append(Chunk(text: t, isWhitespace: true))
+            chunks.append(Chunk(text: t, isWhitespace: true, invisible: false))
         }
         func pushURI(_ v: [UInt8], resolve: Bool = true) {
             guard uris.count < maxURIs else { return }
@@ -76,6 +80,9 @@ enum HTMLRenderer {
             inside[name, default: 0] += start ? 1 : -1
             if inside[name]! < 0 { inside[name] = 0 }
             guard known else { return }
+            if StyleStack.styleTags.contains(name) {
+                if start { style.start(name, attrs) } else { style.end(name) }
+            }
             switch whitespace(for: name) {
             case .newline: displayWhitespace([lf])
             case .space: displayWhitespace([sp])

@@ -533,26 +533,31 @@ enum ReceivedParser {
         let words = s.split(separator: " ", omittingEmptySubsequences: false)
         guard let first = words.first else { return true }
         func isLocalhost(_ t: Substring) -> Bool {
-            var t = t
-            if let at = t.lastIndex(of: "@") { t = t[t.index(after: at)...] }
-            return t == "localhost" || t == "localhost.localdomain" || t == "127.0.0.1" || t == "::1" || t == "[127.0.0.1]"
+            t == "localhost" || t == "localhost.localdomain" || t == "127.0.0.1" || t == "::1" || t.lowercased().hasSuffix("::ffff:127.0.0.1")
+        }
+        func stripUser(_ t: Substring) -> Substring {
+            if let at = t.firstIndex(of: "@") { return t[t.index(after: at)...] }
+            return t
         }
         if words.count >= 2 {
             let second = words[1]
-            if second.hasPrefix("(") {
-                var inner = second.dropFirst()
-                if inner.hasSuffix(")") { inner = inner.dropLast() }
-                if isLocalhost(inner) { return true }
-                if inner.contains("@") && words.count >= 3 && words[2].hasPrefix("[") {
-                    var ipw = words[2].dropFirst()
-                    while let l = ipw.last, l == "]" || l == ")" { ipw = ipw.dropLast() }
-                    if isLocalhost(ipw) { return true }
+            // \S+ \((user@)?LOCALHOST\) followed by a space
+            if words.count >= 3, second.hasPrefix("("), second.hasSuffix(")"), isLocalhost(stripUser(second.dropFirst().dropLast())) { return true }
+            // LOCALHOST \((user@)?LOCALHOST[)\[]
+            if isLocalhost(first), second.hasPrefix("(") {
+                let inner = stripUser(second.dropFirst())
+                for lh in ["localhost.localdomain", "localhost", "127.0.0.1", "::1"] where inner.hasPrefix(lh) {
+                    let after = inner.dropFirst(lh.count).first
+                    if after == ")" || after == "[" { return true }
                 }
             }
-            if second == "by" && words.count >= 4 && ["with", "via", "for"].contains(words[3]) { return true }
-            if second == "by" && words.count >= 4 && words[3].hasPrefix("(") { return true }
+            // \S+ \(\S+@\S+ \[LOCALHOST\]\) followed by a space
+            if words.count >= 4, second.hasPrefix("("), second.contains("@"), words[2].hasPrefix("["), words[2].hasSuffix("])"),
+               isLocalhost(words[2].dropFirst().dropLast(2)) { return true }
+            if second == "by" && words.count >= 4 && (["with", "via", "for"].contains(words[3]) || words[3].hasPrefix("(")) { return true }
             if ["with", "via", "for"].contains(second) && words.count >= 4 && words[3] == "by" { return true }
             if second == "(unverified)" && words.count >= 3 && words[2] == "by" { return true }
+            if second == "by" && words.count >= 4 && words[3] == "with" { return true }
         }
         if first.contains("@") && words.count >= 3 && words[1] == "by" { return true }
         if first == "Unknown/Local" { return true }

@@ -218,11 +218,12 @@ enum URIExtractor {
                     push(Array(proto.utf8) + h + restNoPort!)
                 }
             }
+            // idn_to_ascii only differs from lc() for non-ASCII host names.
             let lowerHost = h.lowercasedASCII()
-            if lowerHost != h {
-                push(Array(proto.utf8) + lowerHost + rest)
-                if let rn = restNoPort, !rn.isEmpty { push(Array(proto.utf8) + lowerHost + rn) }
-                h = lowerHost
+            if !Charset.isASCII(h), let idn = IDNA.toASCII(h), idn != lowerHost {
+                push(Array(proto.utf8) + idn + rest)
+                if let rn = restNoPort, !rn.isEmpty { push(Array(proto.utf8) + idn + rn) }
+                h = idn
             }
             if h.contains(where: { $0 <= 0x20 }) {
                 h.removeAll(where: { $0 <= 0x20 })
