@@ -1,12 +1,13 @@
 // The public surface of SwampMIME that SwampEngine and SwampScan build on.
-// Bodies marked `unimplemented` are being filled in; signatures are the contract.
+// Signatures are the contract; the work happens in the files named below.
 
 /// One header field as it stands in the message.
 public struct HeaderField: Sendable, Hashable {
     /// The name as written (case kept).
     public let name: String
     /// Bytes after the colon up to the end of the field, folding line breaks
-    /// kept, the final line break removed. Not decoded.
+    /// kept, the final line break removed. Not decoded. (In a CRLF message
+    /// the CRLFs are stored as LF, as SpamAssassin stores them.)
     public let rawValue: [UInt8]
 
     public init(name: String, rawValue: [UInt8]) {
@@ -32,6 +33,12 @@ public final class MIMEPart: Sendable {
     /// `MessageLimits.maxDecodedPartBytes`.
     public let decodedBody: [UInt8]
     public let children: [MIMEPart]
+    /// The charset as SpamAssassin reads it from Content-Type (raw bytes).
+    let charset: [UInt8]?
+    /// File name from Content-Disposition or Content-Type (`effective_type`).
+    let fileName: [UInt8]?
+    /// Set on the root part of a message or of an embedded message/rfc822.
+    let messageInfo: MessageInfo?
 
     public init(headers: [HeaderField], mediaType: String, parameters: [String: String],
                 transferEncoding: String, encodedBody: [UInt8], decodedBody: [UInt8],
@@ -43,6 +50,24 @@ public final class MIMEPart: Sendable {
         self.encodedBody = encodedBody
         self.decodedBody = decodedBody
         self.children = children
+        self.charset = parameters["charset"].map { Array($0.utf8) }
+        self.fileName = parameters["name"].map { Array($0.utf8) }
+        self.messageInfo = nil
+    }
+
+    init(headers: [HeaderField], mediaType: String, parameters: [String: String],
+         transferEncoding: String, encodedBody: [UInt8], decodedBody: [UInt8],
+         children: [MIMEPart], charset: [UInt8]?, fileName: [UInt8]?, messageInfo: MessageInfo?) {
+        self.headers = headers
+        self.mediaType = mediaType
+        self.parameters = parameters
+        self.transferEncoding = transferEncoding
+        self.encodedBody = encodedBody
+        self.decodedBody = decodedBody
+        self.children = children
+        self.charset = charset
+        self.fileName = fileName
+        self.messageInfo = messageInfo
     }
 }
 
@@ -57,7 +82,12 @@ public final class Message: Sendable {
     public let limits: MessageLimits
 
     public init(bytes: [UInt8], limits: MessageLimits = MessageLimits()) {
-        unimplemented()
+        let ctx = ParseContext(limits: limits)
+        let tree = MIMEParser.parseMessage(bytes, subparse: limits.maxDepth, ctx: ctx)
+        self.bytes = bytes
+        self.root = MIMEParser.freeze(tree, ctx: ctx)
+        self.defects = ctx.defects
+        self.limits = limits
     }
 
     /// Top-level header fields, in order.
@@ -70,11 +100,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     public let bytes: [UInt8]
     /// Parses dotted IPv4, IPv6 (with `::`, embedded IPv4, optional `[ ]`,
     /// `IPv6:` prefix as in Received headers).
-    public init?(_ text: Substring) { unimplemented() }
-    public var description: String { unimplemented() }
-    /// RFC 1918, loopback, link-local, unique-local, ... (SpamAssassin's
-    /// IP_PRIVATE).
-    public var isPrivate: Bool { unimplemented() }
+    // init?(_:), description, isPrivate: IP.swift
 }
 
 /// `192.168.0.0/16`, `10.`, `127.0.0.1`, `2001:db8::/32`, `!10.1.2.3`
@@ -83,8 +109,7 @@ public struct IPNetwork: Sendable, Hashable {
     public let address: IPAddress
     public let prefixLength: Int
     public let negated: Bool
-    public init?(_ text: Substring) { unimplemented() }
-    public func contains(_ ip: IPAddress) -> Bool { unimplemented() }
+    // init?(_:), contains(_:): IP.swift
 }
 
 /// Which relays are believed (SpamAssassin `trusted_networks`,
@@ -164,17 +189,24 @@ public final class Views: Sendable {
     /// URIs found in text and HTML parts, as `uri` rules see them.
     public let uris: [[UInt8]]
 
-    public init(message: Message, trust: TrustPolicy = TrustPolicy()) { unimplemented() }
+    /// Top-level header lookup tables, relay strings and trust indexes.
+    let index: HeaderIndex
+
+    public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
+        self.message = message
+        let index = HeaderIndex(message: message, trust: trust)
+        self.index = index
+        self.relays = index.relays
+        let rendered = BodyRenderer.render(message: message, subject: index.subjectForBody)
+        self.body = rendered.lines
+        self.rawBody = BodyRenderer.decodedBody(message: message)
+        self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
+    }
 
     /// The pristine message (`full` rules).
     public var full: [UInt8] { message.bytes }
 
     /// The text a header rule matches against, or nil when the header is
     /// absent (so `if-unset:` applies and `!~` rules hit).
-    public func header(_ query: HeaderQuery) -> [UInt8]? { unimplemented() }
-}
-
-@inline(never)
-func unimplemented(_ function: StaticString = #function) -> Never {
-    fatalError("SwampMIME: \(function) is not implemented yet")
+    public func header(_ query: HeaderQuery) -> [UInt8]? { index.value(for: query) }
 }

@@ -1,0 +1,141 @@
+// Small byte-level helpers shared by the parsers. Everything in SwampMIME
+// works on `[UInt8]` / `ArraySlice<UInt8>`: SpamAssassin's rules match octets,
+// and byte scanning is what keeps parsing linear and fast.
+
+@usableFromInline let cr: UInt8 = 13
+@usableFromInline let lf: UInt8 = 10
+@usableFromInline let sp: UInt8 = 32
+@usableFromInline let tab: UInt8 = 9
+
+extension UInt8 {
+    /// Perl's ASCII `\s` in byte mode: space, \t, \n, \v, \f, \r.
+    @inlinable var isSpace: Bool { self == 32 || (self >= 9 && self <= 13) }
+    @inlinable var isWSP: Bool { self == 32 || self == 9 }
+    @inlinable var isDigit: Bool { self >= 48 && self <= 57 }
+    @inlinable var isAlpha: Bool { (self | 0x20) >= 97 && (self | 0x20) <= 122 }
+    @inlinable var isAlnum: Bool { isDigit || isAlpha }
+    /// Perl `\w` in byte mode.
+    @inlinable var isWord: Bool { isAlnum || self == 95 }
+    @inlinable var isHexDigit: Bool {
+        isDigit || ((self | 0x20) >= 97 && (self | 0x20) <= 102)
+    }
+    @inlinable var hexValue: UInt8 {
+        isDigit ? self - 48 : (self | 0x20) - 87
+    }
+    @inlinable var lowercasedASCII: UInt8 {
+        (self >= 65 && self <= 90) ? self | 0x20 : self
+    }
+    @inlinable var uppercasedASCII: UInt8 {
+        (self >= 97 && self <= 122) ? self & ~0x20 : self
+    }
+}
+
+extension Collection where Element == UInt8 {
+    @inlinable func lowercasedASCII() -> [UInt8] { map { $0.lowercasedASCII } }
+
+    /// Case-insensitive ASCII equality with a lowercase literal.
+    @inlinable func equalsLowercase(_ other: String) -> Bool {
+        var it = makeIterator()
+        for o in other.utf8 {
+            guard let b = it.next(), b.lowercasedASCII == o else { return false }
+        }
+        return it.next() == nil
+    }
+
+    @inlinable func hasPrefixLowercase(_ other: String) -> Bool {
+        var it = makeIterator()
+        for o in other.utf8 {
+            guard let b = it.next(), b.lowercasedASCII == o else { return false }
+        }
+        return true
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(_ s: String) { self = Array(s.utf8) }
+
+    @inlinable func firstIndex(of needle: [UInt8], from start: Int = 0) -> Int? {
+        firstIndexOf(needle, in: self, from: start)
+    }
+
+    /// Decodes as UTF-8 with replacement; for places where a String is wanted.
+    var utf8String: String { String(decoding: self, as: UTF8.self) }
+
+    /// Latin-1 view (one Character per byte), for names that may hold
+    /// arbitrary octets.
+    var latin1String: String {
+        String(unsafeUninitializedCapacity: count * 2) { buf in
+            var i = 0
+            for b in self {
+                if b < 0x80 { buf[i] = b; i += 1 } else {
+                    buf[i] = 0xC0 | (b >> 6); buf[i + 1] = 0x80 | (b & 0x3F); i += 2
+                }
+            }
+            return i
+        }
+    }
+}
+
+/// Naive search is fine for the short needles used here (boundaries, tags).
+@inlinable func firstIndexOf<C: RandomAccessCollection>(_ needle: [UInt8], in hay: C, from start: Int) -> Int?
+where C.Element == UInt8, C.Index == Int {
+    let n = needle.count
+    guard n > 0 else { return start }
+    let first = needle[0]
+    var i = Swift.max(start, hay.startIndex)
+    let end = hay.endIndex - n
+    while i <= end {
+        if hay[i] == first {
+            var j = 1
+            while j < n && hay[i + j] == needle[j] { j += 1 }
+            if j == n { return i }
+        }
+        i += 1
+    }
+    return nil
+}
+
+/// Case-insensitive variant; `needle` must be lowercase ASCII.
+@inlinable func firstIndexOfCI<C: RandomAccessCollection>(_ needle: [UInt8], in hay: C, from start: Int) -> Int?
+where C.Element == UInt8, C.Index == Int {
+    let n = needle.count
+    guard n > 0 else { return start }
+    var i = Swift.max(start, hay.startIndex)
+    let end = hay.endIndex - n
+    while i <= end {
+        var j = 0
+        while j < n && hay[i + j].lowercasedASCII == needle[j] { j += 1 }
+        if j == n { return i }
+        i += 1
+    }
+    return nil
+}
+
+/// Trims Perl `\s` from both ends.
+@inlinable func trimSpace<C: RandomAccessCollection>(_ s: C) -> C.SubSequence
+where C.Element == UInt8 {
+    var lo = s.startIndex, hi = s.endIndex
+    while lo < hi && s[lo].isSpace { lo = s.index(after: lo) }
+    while hi > lo && s[s.index(hi, offsetBy: -1)].isSpace { hi = s.index(hi, offsetBy: -1) }
+    return s[lo..<hi]
+}
+
+/// Splits into lines, each keeping its terminating LF (Perl `split /^/m`).
+func splitLines(_ bytes: ArraySlice<UInt8>) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    var start = bytes.startIndex
+    var i = start
+    let end = bytes.endIndex
+    bytes.withUnsafeBufferPointer { buf in
+        let base = bytes.startIndex
+        while i < end {
+            if buf[i - base] == lf {
+                out.append(start..<(i + 1))
+                start = i + 1
+            }
+            i += 1
+        }
+    }
+    if start < end { out.append(start..<end) }
+    return out
+}

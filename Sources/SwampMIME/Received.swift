@@ -1,0 +1,644 @@
+// Received headers → relays, after SpamAssassin's Message/Metadata/
+// Received.pm: each header is unfolded, its date and trailing `;` removed,
+// `id`, `helo`, `by` and authentication read from anywhere in the line, and
+// the "from" clause read in the shapes common MTAs write (sendmail, Postfix,
+// Exim, qmail, Exchange, ...). A line that yields no IP address and no `by`
+// is not a relay, as in SpamAssassin. This is a hand-written reading of
+// those shapes, not a port of the Perl regexes.
+
+struct RelayParse {
+    var relay: Relay
+    var isPrivate: Bool
+    var authenticated: Bool
+}
+
+enum ReceivedParser {
+    // MARK: token helpers over a normalized ASCII line
+
+    static func isIPChar(_ c: UInt8) -> Bool { c.isHexDigit || c == 58 || c == 46 }
+
+    /// An IP address literal starting at i (IPv4 or IPv6, optional `IPv6:`).
+    static func ipAt(_ s: [UInt8], _ i: Int) -> (String, Int)? {
+        var j = i
+        if s.count - j >= 5, s[j..<(j + 5)].equalsLowercase("ipv6:") { j += 5 }
+        let st = j
+        while j < s.count && isIPChar(s[j]) { j += 1 }
+        guard j > st else { return nil }
+        var text = Substring(String(decoding: s[st..<j], as: UTF8.self))
+        // Trailing dots or colons never belong to the address.
+        while let l = text.last, l == "." || l == ":" {
+            text = text.dropLast()
+            if IPAddress(text) != nil { j -= 1; break }
+            j -= 1
+        }
+        guard IPAddress(text) != nil else {
+            // IPv4 with a `.port` or `:port` suffix
+            if let dot = text.lastIndex(where: { $0 == ":" || $0 == "." }), IPAddress(text[..<dot]) != nil,
+               text[text.index(after: dot)...].allSatisfy({ $0.isNumber }) {
+                let ip = String(text[..<dot])
+                return (ip, st + ip.utf8.count)
+            }
+            return nil
+        }
+        return (String(decoding: s[i..<j], as: UTF8.self), j)
+    }
+
+    static func token(_ s: [UInt8], _ i: Int) -> (String, Int) {
+        var j = i
+        while j < s.count && s[j] != sp { j += 1 }
+        return (String(decoding: s[i..<j], as: UTF8.self), j)
+    }
+
+    static func find(_ s: [UInt8], _ needle: String, from: Int = 0) -> Int? {
+        firstIndexOf(Array(needle.utf8), in: s, from: from)
+    }
+
+    static func findCI(_ s: [UInt8], _ needle: String, from: Int = 0) -> Int? {
+        firstIndexOfCI(Array(needle.lowercased().utf8), in: s, from: from)
+    }
+
+    enum Outcome { case relay(RelayParse), skip, fetchMarker }
+
+    /// Parses one unfolded Received value. nil: not a relay.
+    static func parse(_ value: [UInt8]) -> RelayParse? {
+        if case .relay(let r) = parseLine(value) { return r }
+        return nil
+    }
+
+    static let weekdays = ["Mon", "Tue", "Thu", "Wed", "Fri", "Sat", "Sun"]
+    static let months = ["Jan", "Jun", "Jul", "Feb", "Mar", "May", "Apr", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Length of a trailing `[\s;]+(Day, )?D Mon YYYY HH:MM(:SS)? ZONE` date.
+    static func trailingDateStart(_ s: [UInt8]) -> Int? {
+        // Walk the candidate positions of the separator run.
+        var i = 0
+        while i < s.count {
+            if s[i] == sp || s[i] == 59 {
+                var j = i
+                while j < s.count && (s[j] == sp || s[j] == 59) { j += 1 }
+                if dateTail(s, j) { return i }
+                i = j
+            } else { i += 1 }
+        }
+        return nil
+    }
+
+    static func dateTail(_ s: [UInt8], _ p: Int) -> Bool {
+        var j = p
+        func word(_ list: [String]) -> Bool {
+            for w in list {
+                let u = Array(w.utf8)
+                if s.count - j >= u.count && Array(s[j..<(j + u.count)]) == u { j += u.count; return true }
+            }
+            return false
+        }
+        func num() -> Bool { let st = j; while j < s.count && s[j].isDigit { j += 1 }; return j > st }
+        func ch(_ c: UInt8) -> Bool { if j < s.count && s[j] == c { j += 1; return true }; return false }
+        let save = j
+        if !(word(weekdays) && ch(44) && ch(sp)) { j = save }
+        guard num(), ch(sp), word(months), ch(sp), num(), ch(sp), num(), ch(58), num() else { return false }
+        let save2 = j
+        if !(ch(58) && num()) { j = save2 }
+        guard ch(sp) else { return false }
+        let st = j
+        while j < s.count && !s[j].isSpace { j += 1 }
+        return j > st && j == s.count
+    }
+
+    static func parseLine(_ value: [UInt8]) -> Outcome {
+        // s/\s+/ /g; trim; drop trailing `;`s.
+        var s: [UInt8] = []
+        s.reserveCapacity(value.count)
+        var inSpace = false
+        for c in value {
+            if c.isSpace { if !inSpace { s.append(sp) }; inSpace = true } else { s.append(c); inSpace = false }
+        }
+        if s.first == sp { s.removeFirst() }
+        if s.last == sp { s.removeLast() }
+        while s.last == 59 { s.removeLast(); if s.last == sp { s.removeLast() } }
+        var lm0 = LineMatcher(s)
+        guard lm0.match([.opt([L("(")]), .alt([[L("from ")], [L("FROM ")], [L("From ")]]) ]) || s.prefix(6).lowercasedASCII().starts(with: Array("from ".utf8)) || s.prefix(6).lowercasedASCII().starts(with: Array("(from ".utf8)) else { return .skip }
+        if find(s, " with local for") != nil || s.starts(with: Array("with local for".utf8)) { return .skip }
+        // ^from (\S+) by [^\s;]+ ?;  (no IP literal as the name)
+        var lmA = LineMatcher(s.lowercasedASCII())
+        if lmA.match([L("from "), C(1, S), L(" by "), .notIn(" \t\n\r;", min: 1), .opt([L(" ")]), L(";")]),
+           let name = lmA.cap(1), !(name.hasPrefix("[") && name.hasSuffix("]") && name.dropFirst().dropLast().allSatisfy({ $0.isNumber || $0 == "." }) && name.count > 2) {
+            return .skip
+        }
+        if let d = trailingDateStart(s) { s.removeSubrange(d...) }
+        // s/\)by /) by /
+        if let r = find(s, ")by ") { s.insert(sp, at: r + 1) }
+        var id = "", helo = "", by = "", ident = "", auth = "", rdns = "", ip = ""
+        var envfrom: String? = nil
+        if let at = find(s, " id ") {
+            var j = at + 4
+            if j < s.count && s[j] == 60 { j += 1 }
+            let st = j
+            while j < s.count && !s[j].isSpace && s[j] != 60 && s[j] != 62 && s[j] != 59 { j += 1 }
+            if j - st >= 3 { id = String(decoding: s[st..<j], as: UTF8.self) }
+        }
+        func heloChar(_ c: UInt8) -> Bool { c.isAlnum || "-.^+_&:=?!@%*$\\/".utf8.contains(c) }
+        func heloAfter(_ kw: String) -> String? {
+            var from = 0
+            while let at = find(s, kw, from: from) {
+                from = at + 1
+                if at > 0 && s[at - 1].isWord { continue }
+                var j = at + kw.utf8.count
+                let st = j
+                while j < s.count && heloChar(s[j]) { j += 1 }
+                if j > st { return String(decoding: s[st..<j], as: UTF8.self) }
+            }
+            return nil
+        }
+        if let h = heloAfter("helo=") { helo = h }
+        else if let h = heloAfter("HELO ") ?? heloAfter("EHLO ") { helo = h }
+        let hasBy = find(s, " by ") != nil
+        if let at = find(s, " by ") {
+            // (\S+)(?:[^-A-Za-z0-9;.]|$)
+            var j = at + 4
+            while j < s.count && !s[j].isSpace { j += 1 }
+            var e = j
+            while e > at + 4 {
+                if e == s.count || !(s[e].isAlnum || s[e] == 45 || s[e] == 59 || s[e] == 46) { break }
+                e -= 1
+            }
+            if e > at + 4 { by = String(decoding: s[(at + 4)..<e], as: UTF8.self) }
+        }
+        // Authentication markers.
+        var lm = LineMatcher(s)
+        if hasBy, let w = authWith(s) {
+            auth = w
+        } else if hasBy, find(s, " by mx.google.com with ESMTPS id ") != nil, let v = find(s, "(version="),
+                  let c = find(s, " cipher=", from: v), let close = s[c...].firstIndex(of: 41) {
+            auth = "GMail - transport=" + String(decoding: s[(v + 9)..<c], as: UTF8.self) + " cipher=" + String(decoding: s[(c + 8)..<close], as: UTF8.self)
+        } else if lm.match([L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
+                            C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")]) {
+            auth = lm.cap(1) ?? ""
+        } else if find(s, "authenticated") != nil,
+                  lm.match([L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(")", min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]) {
+            auth = "Sendmail"
+        } else if lm.search([L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(")", min: 1)), L(") with ")]) {
+            let w = lm.cap(1) ?? ""
+            auth = w == "Postfix" ? w : "Postfix (\(w))"
+        } else if find(s, "CommuniGate Pro ") != nil, find(s, " (account ") != nil,
+                  ["HTTP", "SMTP", "XIMSS", "IMAP"].contains(where: { find(s, "CommuniGate Pro " + $0) != nil }) {
+            auth = "Communigate"
+        } else if find(s, " with Microsoft Exchange Server HTTP-DAV") != nil {
+            auth = "HTTP-DAV"
+        } else if hasBy, let v = findCI(s, " (via HTTP") {
+            var j = v + 10
+            if j < s.count && s[j] != 41 { j += 1 }
+            if j < s.count && s[j] == 41 && (j + 1 == s.count || s[j + 1] == sp || s[j + 1] == 59) {
+                auth = String(decoding: s[(v + 6)..<j], as: UTF8.self)
+            }
+        }
+        var enough = false
+        var lookedUp = false
+        var fetch = false
+        let lower5 = s.prefix(5)
+        if lower5.elementsEqual("from ".utf8) {
+            let f = Array(s[5...])
+            var x = LineMatcher(f)
+            // envelope sender
+            if let (e) = envelopeSender(f) { envfrom = e }
+            func set(_ h: Int?, _ r: Int?, _ i: Int?, _ b: Int?) {
+                if let h { helo = x.cap(h) ?? "" }
+                if let r { rdns = x.cap(r) ?? "" }
+                if let i { ip = x.cap(i) ?? "" }
+                if let b { by = x.cap(b) ?? "" }
+                enough = true
+            }
+            let has = { (t: String) in find(f, t) != nil }
+            if has(" SMTPSVC") {
+                if x.match([C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(")", min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]) {
+                    set(1, nil, 2, 3)
+                } else if x.match([L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]) { return .skip }
+            } else if x.search([L(" with "), .alt([[L("Microsoft SMTP Server")], [L("mapi id")]]), L(" "), .opt([L("("), .notIn(")", min: 1), L(") ")]), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), .alt([[.end], [L(" ")]])]) {
+                if x.match([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("%"), .anyIn("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-", min: 0)]), .opt([L("]")]), L(") by "), C(3, S), L(" ")]) {
+                    set(1, nil, 2, 3); id = ""
+                }
+            } else if has("(ecelerity") {
+                if x.match([L("(["), C(1, IP), L(":"), .digits(min: 1), L("] helo="), C(2, S), L(") by "), C(3, S), L(" ")]) {
+                    ip = x.cap(1)!; helo = x.cap(2)!; by = x.cap(3)!; enough = true
+                } else if x.match([S, L(" (["), C(1, IP), L(":"), .digits(min: 1), L("]) by "), C(2, S), L(" ")]) {
+                    ip = x.cap(1)!; by = x.cap(2)!; enough = true
+                }
+            } else if has("Exim") {
+                if has(" with local ") || x.search([L("with local-"), S, L(" ")]) { return .skip }
+                if x.match([L("["), C(1, IP), L("] ("), C(2, .gap), L(") by "), C(3, S), L(" ")]) {
+                    ip = x.cap(1)!; by = x.cap(3)!
+                    let sub = x.cap(2)!
+                    if let h = sub.valueAfter("helo=") { helo = h }
+                    if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
+                    enough = true
+                } else if x.match([C(1, S), L(" (["), C(2, IP), L("]"), C(3, .gap), L(") by "), C(4, S), L(" ")]) {
+                    rdns = x.cap(1)!; ip = x.cap(2)!; by = x.cap(4)!; helo = rdns
+                    let sub = x.cap(3)!
+                    if let h = sub.valueAfter("helo=") { helo = h }
+                    if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
+                    enough = true
+                } else if x.match([C(1, S), L(" ["), C(2, IP), L("]"), .opt([L(":"), .digits(min: 1)]), L(" by "), C(4, S), L(" ")]) {
+                    rdns = x.cap(1)!; ip = x.cap(2)!; helo = rdns; by = x.cap(4)!; enough = true
+                } else {
+                    if x.match([C(1, S), L(" ")]) { rdns = x.cap(1)! }
+                    if x.search([L(" ("), C(1, S), L(") ")]) { helo = x.cap(1)! }
+                    if x.search([L(" ["), C(1, IP), .opt([L("."), .digits(min: 1)]), L("] ")]) { ip = x.cap(1)! }
+                    if x.search([L("by "), C(1, S), L(" ")]) { by = x.cap(1)!; if !ip.isEmpty { enough = true } }
+                }
+            } else if has(" (Postfix) with") {
+                if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" ")])
+                    || x.match([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+                    set(1, 2, 3, 4); lookedUp = true
+                    if rdns == "unknown" { rdns = "" }
+                }
+            } else if has("(Scalix SMTP Relay") {
+                if x.match([C(1, S), L(" ("), .opt([L(" ")]), C(2, IP), L(") by "), C(3, S)]) { set(1, nil, 2, 3) }
+            } else if has(" (Lotus Domino ") {
+                if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (Lotus")]) { set(1, nil, 2, 3) }
+            }
+            if !enough { enough = genericFrom(&x, f, &helo, &rdns, &ip, &by, &ident, &lookedUp, &fetch) }
+            if fetch { return .fetchMarker }
+            if !enough {
+                if localSkip(f) { return .skip }
+                if helo.isEmpty {
+                    // ^(\S+)[^-A-Za-z0-9.]
+                    var k = 0
+                    while k < f.count && !f[k].isSpace { k += 1 }
+                    var e = k
+                    while e > 0 {
+                        if e < f.count && !(f[e].isAlnum || f[e] == 45 || f[e] == 46) { break }
+                        e -= 1
+                    }
+                    if e > 0 && e < f.count { helo = String(decoding: f[0..<e], as: UTF8.self) }
+                }
+            }
+        } else if s.starts(with: Array("FROM ".utf8)) {
+            var x = LineMatcher(Array(s[5...]))
+            if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) BY "), C(4, S), L(" "),
+                        .opt([L("("), .notIn(")", min: 1), L(") WITH SMTP ")]), L("ID "), .opt([L("<")]),
+                        C(5, .nonSpace(min: 1)), .opt([L(">")]), .opt([L(" FOR <"), .notIn(">", min: 1), L(">")]), .end]) {
+                helo = x.cap(1)!; rdns = x.cap(2)!; ip = x.cap(3)!; by = x.cap(4)!; id = x.cap(5)!
+                if id.hasSuffix(">") { id.removeLast() }
+                if id.hasPrefix("<") { id.removeFirst() }
+                if rdns == "unverified" { rdns = "" }
+                enough = true
+            }
+        } else if s.starts(with: Array("(from ".utf8)) {
+            var x = LineMatcher(Array(s[6...]))
+            if x.match([C(1, S0), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" (NAVGW "), .gap, L(") with ")]) {
+                helo = x.cap(1)!; ip = x.cap(2)!; by = x.cap(3)!; enough = true
+            } else { return .skip }
+        }
+        if !enough {
+            if ip.isEmpty {
+                var x = LineMatcher(s)
+                if x.search([L("["), C(1, IP), L("]")]) { ip = x.cap(1)! }
+            }
+            guard !ip.isEmpty && !by.isEmpty else { return .skip }
+        }
+        _ = lookedUp
+        // Clean-ups.
+        while rdns.hasSuffix(".") { rdns.removeLast() }
+        if rdns.lowercased() == "unknown" || rdns.hasPrefix("[") { rdns = "" }
+        if ip.lowercased().hasPrefix("ipv6:") { ip.removeFirst(5) }
+        if ip.hasPrefix("[") { ip.removeFirst() }
+        if ip.hasSuffix("]") { ip.removeLast() }
+        if let pct = ip.firstIndex(of: "%") { ip = String(ip[..<pct]) }
+        if let r = ip.range(of: "ffff:", options: .caseInsensitive), ip[..<r.lowerBound].allSatisfy({ $0 == "0" || $0 == ":" }),
+           ip[..<r.lowerBound].filter({ $0 == ":" }).count >= 2, IPAddress.parseIPv4(ip[r.upperBound...]) != nil {
+            ip = String(ip[r.upperBound...])
+        }
+        if by.hasSuffix(";") { by.removeLast() }
+        func strip(_ v: String) -> String {
+            String(v.map { "\0 \t\n\r#[]()<>|".contains($0) ? "!" : $0 })
+        }
+        let env = envfrom.map { e -> String in
+            var t = Substring(e)
+            while let f = t.first, f == "<" || f.isWhitespace { t = t.dropFirst() }
+            while let l = t.last, l == ">" || l.isWhitespace { t = t.dropLast() }
+            return strip(String(t))
+        }
+        let relay = Relay(ip: strip(ip), rdns: strip(rdns), helo: strip(helo), by: strip(by), ident: strip(ident),
+                          envfrom: env ?? "", id: id, auth: auth, msa: false, isInternal: false)
+        let priv = IPAddress(Substring(ip))?.isPrivate ?? false
+        return .relay(RelayParse(relay: relay, isPrivate: priv, authenticated: !auth.isEmpty))
+    }
+
+    /// ` with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`, case-insensitive.
+    static func authWith(_ s: [UInt8]) -> String? {
+        var from = 0
+        while let w = findCI(s, " with ", from: from) {
+            from = w + 1
+            var j = w + 6
+            let st = j
+            while j < s.count && s[j] != sp && s[j] != 59 { j += 1 }
+            let tok = String(decoding: s[st..<j], as: UTF8.self)
+            let u = tok.uppercased()
+            let ok = ["ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA",
+                      "ASMTP", "HTTP", "HTTPS", "HTTPU"].contains(u)
+            if ok { return tok }
+        }
+        return nil
+    }
+
+    /// `(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b`, case-insensitive.
+    static func envelopeSender(_ f: [UInt8]) -> String? {
+        let l = f.lowercasedASCII()
+        var best: (Int, Int)? = nil  // (match start, value start)
+        for kw in ["return-path: ", "return-path ", "envelope-sender ", "envelope-sender=", "envelope-from ", "envelope-from="] {
+            if let at = firstIndexOf(Array(kw.utf8), in: l, from: 0), best == nil || at < best!.0 { best = (at, at + kw.utf8.count) }
+        }
+        guard let (_, vs) = best else { return nil }
+        var e = vs
+        while e < f.count && !f[e].isSpace { e += 1 }
+        // \b: back off to the last word character followed by a non-word one
+        while e > vs {
+            let before = f[e - 1].isWord
+            let after = e < f.count ? f[e].isWord : false
+            if before != after { break }
+            e -= 1
+        }
+        return e > vs ? String(decoding: f[vs..<e], as: UTF8.self) : nil
+    }
+
+    /// The generic shapes, tried in order; true when one matched.
+    static func genericFrom(_ x: inout LineMatcher, _ f: [UInt8], _ helo: inout String, _ rdns: inout String, _ ip: inout String,
+                            _ by: inout String, _ ident: inout String, _ lookedUp: inout Bool, _ fetch: inout Bool) -> Bool {
+        func c(_ i: Int) -> String { x.cap(i) ?? "" }
+        let has = { (t: String) in find(f, t) != nil }
+        if has("with HTTP"), x.match([C(1, IP), L(" (["), IP, L("]) by "), C(2, S)]) { ip = c(1); by = c(2); return true }
+        if !x.search([L(" by "), S, L(" (qmail-"), S, L(") with ")]) {
+            if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]) {
+                helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true
+                if rdns.hasPrefix("IDENT:"), let at = rdns.firstIndex(of: "@") {
+                    ident = String(rdns[rdns.index(rdns.startIndex, offsetBy: 6)..<at]); rdns = String(rdns[rdns.index(after: at)...])
+                }
+                if let at = rdns.firstIndex(of: "@") { ident = String(rdns[..<at]); rdns = String(rdns[rdns.index(after: at)...]) }
+                return true
+            }
+        }
+        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with "), S, L(" (")]) {
+            rdns = c(2); ip = c(3); helo = c(1); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" (["), C(2, IP), L("] helo="), C(3, S), L(") by "), C(4, S), L(" with ")]) {
+            rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" (<unknown"), S0, L(">["), C(2, IP), L("]) by "), C(3, S), L(" ")]) {
+            helo = c(1); ip = c(2); by = c(3); return true
+        }
+        if x.match([C(1, S), L(" ("), C(2, S, L("."), S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" ("), C(2, S0), L("@["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]) {
+            helo = c(1); ip = c(3); by = c(4); ident = c(2); return true
+        }
+        if x.search([L("by "), C(1, S, L(".hotmail.msn.com")), L(" ")]) {
+            by = c(1)
+            var y = LineMatcher(f)
+            if y.match([C(1, IP), L(" ")]) { ip = y.cap(1)! }
+            return true
+        }
+        let heloEhlo = Pat.alt([[L("HELO")], [L("EHLO")]])
+        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" (qpsmtpd/"), S, L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]) {
+            rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" (LHLO "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" with LMTP")]) {
+            rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ["), C(3, IP), L("] by "), C(4, S), L(" ("), .notIn(")", min: 1), L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]) {
+            rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" via smtpd (for "), S, L(") with SMTP(")]) {
+            helo = c(1); ip = c(2); by = c(3); return true
+        }
+        // qmail
+        let envSender = Pat.opt([L(" (envelope-sender <"), S, L(">)")])
+        if x.match([S, .opt([L(" ("), heloEhlo, L(" "), S0, L(")")]), L(" ("), .opt([S, L("@")]), .opt([L("[")]), IP, .opt([L("]")]), L(")"), envSender, L(" by "), S, .opt([L(" ("), .rest, L(")")]), L(" with "), .opt([.rest, L(" ")]), .alt([[L("SMTP")], [L("QMQP")]])]),
+           !qmailIdFollows(f) {
+            if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(" ()", min: 0)), L(") ("), C(3, S0), L("@"), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(6, S)]) {
+                rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(6)
+            } else if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(" ()", min: 0)), L(") ("), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(5, S)]) {
+                rdns = c(1); helo = c(2); ip = c(3); by = c(5)
+            } else if x.match([C(1, S), L(" ("), C(2, S0), L("@"), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(5, S)]) {
+                helo = c(1); rdns = c(1); ident = c(2); ip = c(3); by = c(5)
+            } else if x.match([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(4, S)]) {
+                helo = c(1); rdns = c(1); ip = c(2); by = c(4)
+            }
+            if rdns == "unknown" { rdns = "" }
+            return true
+        }
+        if f.hasSuffixBytes(" via HTTP"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" via HTTP"), .end]) { ip = c(1); by = c(2); return true }
+        if x.match([C(1, S), L(" ( ["), C(2, IP), L("])"), .gap, L(" by "), C(3, S), L(" ")]) { ip = c(2); by = c(3); return true }
+        if x.match([L("("), C(1, S), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" ")]) { ip = c(1); by = c(2); return true }
+        if x.match([L("("), .opt([L("[")]), C(1, IP), .opt([L("]")]), L(") by "), C(2, S), L(" ")]) { ip = c(1); by = c(2); return true }
+        if x.match([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ["), IP, L("] with ")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, S), L(" [("), C(2, IP), L(")] by "), C(3, S), L(" ("), IP, L(") ")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .gap, L(" by "), C(4, S), .wordBoundaryAfter]) {
+            if c(2) != "softdnserr" { rdns = c(2) }
+            helo = c(1); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" (["), C(2, IP), .opt([.anyIn(".:", min: 1), .digits(min: 1)]), L("])"), .gap, L(" by "), C(3, S), L(" ")]) {
+            helo = c(1); ip = c(2); by = c(3); return true
+        }
+        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .opt([L(" (authenticated bits="), .digits(min: 1), L(")")]), L(" by "), C(4, S), L(" (")]) {
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+        }
+        if has("with POP3") || has("with IMAP") { fetch = true; return false }
+        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(")", min: 0)), L(") ("), C(3, .opt([S0, L("@")])), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(5, S), L(" ")]) {
+            rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(5)
+            if ident.hasSuffix("@") { ident.removeLast() }
+            return true
+        }
+        if x.match([C(1, S), L(" ("), C(2, .opt([S0, L("@")])), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(4, S), L(" ")]) {
+            rdns = c(1); helo = rdns; ident = c(2); ip = c(3); by = c(4)
+            if ident.hasSuffix("@") { ident.removeLast() }
+            return true
+        }
+        if has(" with http for "), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" with http for ")]) { ip = c(1); by = c(2); return true }
+        if has(" via smap ") {
+            if x.match([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" via smap ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
+        }
+        if x.match([C(1, S), L("("), C(2, IP), L(", "), heloEhlo, L(" "), C(3, S0), L(") by "), C(4, S), L(" via smap ")]) {
+            rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
+        }
+        if has(" (Post"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (Post")]) { ip = c(1); by = c(2); return true }
+        if has(" (ArGoSoft"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (ArGoSoft")]) { ip = c(1); by = c(2); return true }
+        if x.match([C(1, IP), L(" by "), C(2, S), L(" ("), .alt([[L("SMTPL")], [L("InterScan")]]), .wordBoundaryAfter]) { ip = c(1); by = c(2); return true }
+        if has(" with BSMTP"), x.match([S, L(" by "), S, L(" with BSMTP")]) { return false }
+        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with ")]) {
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ("), .opt([C(3, S), L("@")]), C(4, IP), .gap, L(") by "), C(5, S), L(" with ")]) {
+            rdns = c(1); helo = c(2); ip = c(4); by = c(5)
+            if x.caps[3] != nil { ident = c(3) }
+            return true
+        }
+        if x.match([L("["), C(1, IP), L("] ("), .opt([L("account "), S, L(" ")]), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" (")]) {
+            ip = c(1); helo = c(2); by = c(3); return true
+        }
+        if has(" (CommuniGate Pro"), x.match([C(1, S), L(" (["), C(2, IP), L("] verified) by "), C(3, S), L(" (")]) {
+            rdns = c(1); helo = c(1); ip = c(2); by = c(3); return true
+        }
+        if x.match([L("(["), C(1, IP), L("]) by "), C(2, S), L(" with ")]) { ip = c(1); by = c(2); return true }
+        if let f0 = f.first, !f0.isDigit, x.match([C(1, S), L(" ("), C(2, IP), L(") by "), C(3, S), L(" ")]) {
+            helo = c(1); ip = c(2); by = c(3); return true
+        }
+        if x.match([S, L(" ("), S, L(") by "), S, L(" (Content Technologies ")]) { return false }
+        if x.match([C(1, S), L(" (["), C(2, IP), L("] ["), S, L("]) by "), C(4, S), L(" with ")]) { helo = c(1); ip = c(2); by = c(4); return true }
+        if x.match([C(1, IP), L(" by "), C(2, S), L(" with ")]) { ip = c(1); by = c(2); return true }
+        if x.match([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+        }
+        if x.match([L("["), C(1, IP), L("]"), S, L(" ("), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]) { ip = c(1); helo = c(2); by = c(3); return true }
+        if x.match([C(1, IP), L(" ("), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]) { ip = c(1); helo = c(2); by = c(3); return true }
+        if x.match([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
+        if x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (MailGate ")]) { ip = c(1); by = c(2); return true }
+        if x.match([C(1, S), L(" (unverified ["), C(2, IP), L("]) by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, IP), L(" ("), .anyIn("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", min: 1), .notIn(")", min: 0), L(") by "), C(2, S), L(" with ")]) {
+            ip = c(1); by = c(2); return true
+        }
+        if x.match([L("["), C(1, IP), L("] ("), C(2, .notIn(")", min: 1)), L(") by "), C(3, S), L(" ")]) {
+            ip = c(1); by = c(3)
+            let sub = c(2)
+            if let h = sub.valueAfter("helo=") { helo = h }
+            if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
+            return true
+        }
+        if x.match([C(1, S), L(" ("), .opt([S, L("@")]), C(2, IP), L(") by "), C(3, S), L(" with ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
+        if x.match([C(1, S), L("("), C(2, IP), L(")"), .opt([L(", claiming to be \""), C(3, S), L("\"")]), L(" via "), S, L(" by "), C(4, S), L(",")]) {
+            rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
+        }
+        if x.match([C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")]) {
+            helo = c(1); ip = c(3); by = c(4); return true
+        }
+        if x.match([L("X-Originating-IP: "), C(1, IP), .end]) { ip = c(1); by = ""; return true }
+        return false
+    }
+
+    /// qmail's `(SMTP|QMQP)(?! id )` guard, approximated: the protocol word
+    /// is the last `with` token and not followed by " id ".
+    static func qmailIdFollows(_ f: [UInt8]) -> Bool {
+        for proto in [" SMTP id ", " QMQP id "] where find(f, proto) != nil {
+            if find(f, " SMTP ") == nil || find(f, proto) == find(f, " SMTP ") { return true }
+        }
+        return false
+    }
+
+    /// Hand-overs SpamAssassin ignores (local delivery, localhost, ...).
+    static func localSkip(_ f: [UInt8]) -> Bool {
+        let s = String(decoding: f, as: UTF8.self)
+        let words = s.split(separator: " ", omittingEmptySubsequences: false)
+        guard let first = words.first else { return true }
+        func isLocalhost(_ t: Substring) -> Bool {
+            t == "localhost" || t == "localhost.localdomain" || t == "127.0.0.1" || t == "::1" || t.lowercased().hasSuffix("::ffff:127.0.0.1")
+        }
+        func stripUser(_ t: Substring) -> Substring {
+            if let at = t.firstIndex(of: "@") { return t[t.index(after: at)...] }
+            return t
+        }
+        if words.count >= 2 {
+            let second = words[1]
+            // \S+ \((user@)?LOCALHOST\) followed by a space
+            if words.count >= 3, second.hasPrefix("("), second.hasSuffix(")"), isLocalhost(stripUser(second.dropFirst().dropLast())) { return true }
+            // LOCALHOST \((user@)?LOCALHOST[)\[]
+            if isLocalhost(first), second.hasPrefix("(") {
+                let inner = stripUser(second.dropFirst())
+                for lh in ["localhost.localdomain", "localhost", "127.0.0.1", "::1"] where inner.hasPrefix(lh) {
+                    let after = inner.dropFirst(lh.count).first
+                    if after == ")" || after == "[" { return true }
+                }
+            }
+            // \S+ \(\S+@\S+ \[LOCALHOST\]\) followed by a space
+            if words.count >= 4, second.hasPrefix("("), second.contains("@"), words[2].hasPrefix("["), words[2].hasSuffix("])"),
+               isLocalhost(words[2].dropFirst().dropLast(2)) { return true }
+            if second == "by" && words.count >= 4 && (["with", "via", "for"].contains(words[3]) || words[3].hasPrefix("(")) { return true }
+            if ["with", "via", "for"].contains(second) && words.count >= 4 && words[3] == "by" { return true }
+            if second == "(unverified)" && words.count >= 3 && words[2] == "by" { return true }
+            if second == "by" && words.count >= 4 && words[3] == "with" { return true }
+        }
+        if first.contains("@") && words.count >= 3 && words[1] == "by" { return true }
+        if first == "Unknown/Local" { return true }
+        if s.contains("(LSMTP for") { return true }
+        if words.count == 3 && words[1] == "id" { return true }
+        if s.hasPrefix("[<") && s.contains(" (Jetsend") { return true }
+        return false
+    }
+
+    static func asString(_ r: Relay) -> String {
+        "[ ip=\(r.ip) rdns=\(r.rdns) helo=\(r.helo) by=\(r.by) ident=\(r.ident) envfrom=\(r.envfrom) intl=\(r.isInternal ? 1 : 0) id=\(r.id) auth=\(r.auth) msa=\(r.msa ? 1 : 0) ]"
+    }
+
+    struct Result {
+        var relays = Relays()
+        var lastTrustedIndex = -1
+        var lastInternalIndex = -1
+    }
+
+    /// `parse_received_headers`: walks the hops newest first and splits them
+    /// by trust.
+    static func classify(_ receivedValues: [[UInt8]], trust: TrustPolicy, maxReceived: Int) -> Result {
+        var res = Result()
+        var trusted = trust.trusted, internalNets = trust.internal
+        let userTrust = !trust.trusted.isEmpty, userInternal = !trust.internal.isEmpty
+        if userTrust && !userInternal { internalNets = trusted }
+        if !userTrust && userInternal { trusted = internalNets }
+        var inTrusted = true, inInternal = true, foundMSA = false
+        var allowFetchMarkers = true
+        for value in receivedValues.prefix(maxReceived) {
+            let outcome = parseLine(value)
+            guard case .relay(let p) = outcome else {
+                if case .fetchMarker = outcome, allowFetchMarkers {
+                    // A mail fetcher's hand-over: what came before was local.
+                    res.relays.trusted = []; res.relays.internal = []; res.relays.external = []
+                }
+                if inTrusted { res.lastTrustedIndex += 1 }
+                if inInternal { res.lastInternalIndex += 1 }
+                continue
+            }
+            var relay = p.relay
+            let ipAddr = IPAddress(Substring(relay.ip))
+            if inTrusted && !foundMSA {
+                if !userTrust && !userInternal {
+                    if !(p.isPrivate || p.authenticated) { inTrusted = false; inInternal = false }
+                } else {
+                    let inTrustNet = ipAddr.map { trusted.matches($0) } ?? false
+                    if !p.authenticated && !inTrustNet {
+                        inTrusted = false; inInternal = false
+                    } else {
+                        if inInternal && !p.authenticated && !(ipAddr.map { internalNets.matches($0) } ?? false) {
+                            inInternal = false
+                        }
+                        if let a = ipAddr, trust.msa.matches(a) { foundMSA = true; relay.msa = true }
+                    }
+                }
+            }
+            relay.isInternal = inInternal
+            if inTrusted {
+                res.relays.trusted.append(relay); res.lastTrustedIndex += 1; allowFetchMarkers = true
+            } else {
+                res.relays.untrusted.append(relay); allowFetchMarkers = false
+            }
+            if inInternal { res.relays.internal.append(relay); res.lastInternalIndex += 1 } else { res.relays.external.append(relay) }
+        }
+        return res
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ s: String) -> String { hasSuffix(s) ? String(dropLast(s.count)) : self }
+
+    /// `s/key(\S+)//` capture (or `\S*` when `allowEmpty`).
+    func valueAfter(_ key: String, allowEmpty: Bool = false) -> String? {
+        guard let r = range(of: key) else { return nil }
+        let v = self[r.upperBound...].prefix(while: { !$0.isWhitespace })
+        if v.isEmpty && !allowEmpty { return nil }
+        return String(v)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func hasSuffixBytes(_ s: String) -> Bool { let u = Array(s.utf8); return count >= u.count && Array(suffix(u.count)) == u }
+}

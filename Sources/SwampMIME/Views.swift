@@ -1,0 +1,386 @@
+// What header rules read: SpamAssassin's PerMsgStatus `get()` / `_get()`
+// over the top-level header fields, with the pseudo-headers, and the
+// Received-derived relay strings.
+
+struct HeaderIndex: Sendable {
+    struct Field: Sendable {
+        var name: String
+        var lname: String
+        var raw: [UInt8]      // value with its final "\n"
+        var decoded: [UInt8]  // Node.pm decoded value (no newline)
+    }
+    let fields: [Field]
+    let pristine: [UInt8]
+    let relays: Relays
+    let relayStrings: [String: [UInt8]]  // lowercased pseudo-header -> value
+    let lastTrustedIndex: Int
+    let lastInternalIndex: Int
+    let subjectForBody: [UInt8]
+
+    init(message: Message, trust: TrustPolicy) {
+        var fields: [Field] = []
+        fields.reserveCapacity(message.headers.count)
+        for h in message.headers {
+            let l = h.name.lowercased()
+            // SpamAssassin drops any X-Spam-Relays-* fields and serves its own.
+            if l.hasPrefix("x-spam-relays-") && ["x-spam-relays-trusted", "x-spam-relays-untrusted",
+                                                 "x-spam-relays-internal", "x-spam-relays-external"].contains(l) { continue }
+            var raw = h.rawValue
+            raw.append(lf)
+            fields.append(Field(name: h.name, lname: l, raw: raw, decoded: HeaderDecoder.decodedValue(raw: h.rawValue, lname: l)))
+        }
+        self.fields = fields
+        self.pristine = message.root.messageInfo?.pristineHeaders ?? []
+        let received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
+            var v = f.decoded; v.append(lf); return v
+        }
+        let cls = ReceivedParser.classify(received, trust: trust, maxReceived: message.limits.maxReceived)
+        self.relays = cls.relays
+        self.lastTrustedIndex = cls.lastTrustedIndex
+        self.lastInternalIndex = cls.lastInternalIndex
+        func str(_ r: [Relay]) -> [UInt8] { Array(r.map(ReceivedParser.asString).joined(separator: " ").utf8) }
+        self.relayStrings = [
+            "x-spam-relays-trusted": str(cls.relays.trusted),
+            "x-spam-relays-untrusted": str(cls.relays.untrusted),
+            "x-spam-relays-internal": str(cls.relays.internal),
+            "x-spam-relays-external": str(cls.relays.external),
+        ]
+        // Subject as get_header('subject') gives it, or "\n".
+        if let s = fields.last(where: { $0.lname == "subject" }) {
+            var v = s.decoded; v.append(lf); self.subjectForBody = v
+        } else {
+            self.subjectForBody = [lf]
+        }
+        self.envelopeFromStorage = HeaderIndex.computeEnvelopeFrom(fields: fields, relays: cls.relays)
+    }
+    private let envelopeFromStorage: [UInt8]?
+
+    // MARK: basic accessors
+
+    func decodedValues(_ lname: String) -> [[UInt8]] {
+        fields.filter { $0.lname == lname }.map { var v = $0.decoded; v.append(lf); return v }
+    }
+    func rawValues(_ lname: String) -> [[UInt8]] {
+        fields.filter { $0.lname == lname }.map { $0.raw }
+    }
+    /// get_header(name, 1): raw with `\r?\n\s+` unfolded to a space.
+    func rawUnfolded(_ lname: String) -> [[UInt8]] {
+        rawValues(lname).map { v in
+            var out: [UInt8] = []
+            var i = 0
+            while i < v.count {
+                if (v[i] == lf || (v[i] == cr && i + 1 < v.count && v[i + 1] == lf)) {
+                    var j = v[i] == cr ? i + 2 : i + 1
+                    if j < v.count && v[j].isSpace {
+                        while j < v.count && v[j].isSpace { j += 1 }
+                        out.append(sp); i = j; continue
+                    }
+                }
+                out.append(v[i]); i += 1
+            }
+            return out
+        }
+    }
+
+    /// `get_all_headers(0)` as lines "Name: value\n", original order.
+    func allDecodedLines() -> [[UInt8]] {
+        var size = 0
+        var out: [[UInt8]] = []
+        out.reserveCapacity(fields.count)
+        for f in fields {
+            var line = Array(f.name.utf8)
+            line += [58, 32]
+            line += f.decoded
+            line.append(lf)
+            size += f.lname.utf8.count + f.decoded.count + 3
+            if size > 65536 { break }
+            out.append(line)
+        }
+        return out
+    }
+
+    /// `get_pristine_header() =~ /^([^ \t].*?\n)(?![ \t])/smg`.
+    func allRawLines() -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        let p = pristine
+        var i = 0
+        while i < p.count {
+            if p[i] == sp || p[i] == tab {
+                // skip to next line
+                while i < p.count && p[i] != lf { i += 1 }
+                i += 1; continue
+            }
+            let st = i
+            var j = i + 1
+            var found = false
+            while j < p.count {
+                if p[j] == lf {
+                    if j + 1 >= p.count || !(p[j + 1] == sp || p[j + 1] == tab) { found = true; break }
+                }
+                j += 1
+            }
+            if !found { break }
+            out.append(Array(p[st...j]))
+            i = j + 1
+        }
+        return out
+    }
+
+    func hdrsInRcvdRange(start: Int?, end: Int?, raw: Bool) -> [[UInt8]] {
+        let hdrs: [[UInt8]]
+        if raw { hdrs = allRawLines() } else {
+            // split(/^/m, join) — decoded values may hold newlines.
+            var lines: [[UInt8]] = []
+            for l in allDecodedLines() {
+                var s = 0
+                for (k, c) in l.enumerated() where c == lf { lines.append(Array(l[s...k])); s = k + 1 }
+                if s < l.count { lines.append(Array(l[s...])) }
+            }
+            hdrs = lines
+        }
+        if let e = end, e < 0 { return [] }
+        var cur = -1
+        var out: [[UInt8]] = []
+        for h in hdrs {
+            if h.count >= 9 && h[0..<9].equalsLowercase("received:") { cur += 1 }
+            if (start == nil || start! <= cur) && (end == nil || cur < end!) {
+                out.append(h)
+            } else if let e = end, cur == e {
+                out.append(h); break
+            }
+        }
+        return out
+    }
+
+    static func computeEnvelopeFrom(fields: [Field], relays: Relays) -> [UInt8]? {
+        // PerMsgStatus get_envelope_from (no envelope_sender_header set).
+        let lasthop = relays.untrusted.first ?? relays.trusted.last
+        if let hop = lasthop {
+            let e = hop.envfrom
+            if let at = e.firstIndex(of: "@"), at > e.startIndex { return Array(e.utf8) }
+        }
+        func firstAddr(_ lname: String) -> [UInt8]? {
+            guard let f = fields.first(where: { $0.lname == lname }) else { return nil }
+            return AddressParser.parse(f.raw).compactMap { $0.address }.first
+        }
+        func receivedBefore(_ lname: String) -> Bool {
+            var sawReceived = false
+            for f in fields {
+                if f.lname == "received" { sawReceived = true }
+                if f.lname == lname { return sawReceived }
+            }
+            return false
+        }
+        if let xs = firstAddr("x-sender"), xs.contains(64) {
+            for f in fields where f.lname == "received" && firstIndexOf(Array("(fetchmail".utf8), in: f.decoded, from: 0) != nil {
+                return nil
+            }
+        }
+        if let e = firstAddr("x-envelope-from") { return receivedBefore("x-envelope-from") ? nil : e }
+        if let e = firstAddr("envelope-sender"), !receivedBefore("envelope-sender") { return e }
+        if let e = firstAddr("return-path"), !receivedBefore("return-path") { return e }
+        return nil
+    }
+
+    // MARK: the query
+
+    func value(for q: HeaderQuery) -> [UInt8]? {
+        // Modifiers may also come spelled in the name (`From:addr`).
+        var name = q.name
+        var modifier = q.modifier
+        var selection = q.selection
+        var getRaw = modifier == .raw
+        if name.contains(":") {
+            let parts = name.split(separator: ":", omittingEmptySubsequences: false)
+            name = String(parts[0])
+            for m in parts.dropFirst() {
+                switch m {
+                case "raw": getRaw = true
+                case "addr": modifier = .addr
+                case "name": modifier = .name
+                case "host": modifier = .host
+                case "domain": modifier = .domain
+                case "ip": modifier = .ip
+                case "revip": modifier = .revip
+                case "first": selection = .first
+                case "last": selection = .last
+                default: break
+                }
+            }
+        }
+        let getAddr = modifier == .addr, getName = modifier == .name
+        let needRaw = getAddr || getName
+        let lname = name.lowercased()
+        var results: [[UInt8]] = []
+        switch name {
+        case "ALL":
+            results = getRaw ? allRawLines() : allDecodedLines()
+            return join(results)
+        case "ALL-TRUSTED":
+            return join(hdrsInRcvdRange(start: nil, end: lastTrustedIndex + 1, raw: getRaw))
+        case "ALL-INTERNAL":
+            return join(hdrsInRcvdRange(start: nil, end: lastInternalIndex + 1, raw: getRaw))
+        case "ALL-UNTRUSTED":
+            return join(hdrsInRcvdRange(start: lastTrustedIndex + 1, end: nil, raw: getRaw))
+        case "ALL-EXTERNAL":
+            return join(hdrsInRcvdRange(start: lastInternalIndex + 1, end: nil, raw: getRaw))
+        case "MESSAGEID":
+            for n in ["x-message-id", "resent-message-id", "x-original-message-id", "message-id"] {
+                results += (getRaw ? rawUnfolded(n) : decodedValues(n)).filter { !$0.isEmpty }
+            }
+        default:
+            if lname == "envelopefrom" {
+                if let e = envelopeFromStorage { results = [e] }
+            } else if let rs = relayStrings[lname] {
+                results = [rs]
+            } else if lname == "tocc" {
+                results = getRaw ? rawUnfolded("to") + rawUnfolded("cc") : decodedValues("to") + decodedValues("cc")
+            } else {
+                results = (getRaw || needRaw) ? rawValues(lname) : decodedValues(lname)
+            }
+        }
+        if results.isEmpty { return nil }
+        switch selection {
+        case .first: results = [results[0]]
+        case .last: results = [results[results.count - 1]]
+        case .all: break
+        }
+        if getAddr || getName {
+            var res: [[UInt8]] = []
+            for line in results {
+                for a in AddressParser.parse(line) {
+                    if getAddr {
+                        if let addr = a.address { res.append(addr) }
+                    } else if let ph = a.phrase {
+                        if getRaw { res.append(ph) } else {
+                            var d = HeaderDecoder.decodeFieldBody(ph, lname: "pms:get:\(lname)")
+                            if d.contains(where: { !$0.isSpace }) {
+                                d = collapseSpaces(d)
+                                if d.count >= 2 && d.first == 39 && d.last == 39 { d = Array(d[1..<(d.count - 1)]) }
+                            }
+                            res.append(d)
+                        }
+                    }
+                }
+            }
+            results = res
+        }
+        switch modifier {
+        case .host, .domain:
+            var res: [[UInt8]] = []
+            for line in results {
+                var host: String? = nil
+                let ls = String(decoding: line, as: UTF8.self)
+                if getAddr {
+                    if let at = line.lastIndex(of: 64) {
+                        let rest = line[(at + 1)...].prefix(while: { !$0.isSpace })
+                        if !rest.isEmpty { host = String(decoding: rest, as: UTF8.self) }
+                    }
+                } else {
+                    host = HostFinder.findHost(ls)
+                }
+                if var h = host {
+                    if modifier == .domain { h = RegistryBoundaries.shared.trimDomain(h) }
+                    res.append(Array(h.utf8))
+                }
+            }
+            results = res
+        case .ip, .revip:
+            var res: [[UInt8]] = []
+            for line in results {
+                if let ip = HostFinder.findIPv4OrV6(line) {
+                    if modifier == .revip {
+                        if let r = HostFinder.reverse(ip) { res.append(Array(r.utf8)) }
+                    } else { res.append(Array(ip.utf8)) }
+                }
+            }
+            results = res
+        default: break
+        }
+        if results.isEmpty { return nil }
+        return join(results)
+    }
+
+    func collapseSpaces(_ d: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var inSpace = false
+        for c in d {
+            if c.isSpace { if !inSpace { out.append(sp) }; inSpace = true } else { out.append(c); inSpace = false }
+        }
+        return Array(trimSpace(out))
+    }
+
+    /// Check.pm: `join($harr[0] =~ /\n\z/ ? "" : "\n", @harr)`.
+    func join(_ parts: [[UInt8]]) -> [UInt8]? {
+        guard let first = parts.first else { return nil }
+        let sep: [UInt8] = first.last == lf ? [] : [lf]
+        var out: [UInt8] = []
+        for (k, p) in parts.enumerated() {
+            if k > 0 { out += sep }
+            out += p
+        }
+        return out
+    }
+}
+
+/// `:host` / `:ip` extraction from a header line.
+enum HostFinder {
+    /// `(?<![._-])(\S{1,251}\.TLD)(?![._-])`: the first valid host name,
+    /// preferring one after the last `@`.
+    static func findHost(_ line: String) -> String? {
+        let rb = RegistryBoundaries.shared
+        let b = Array(line.utf8)
+        func candidates(from start: Int) -> [String] {
+            // Split into \S runs and try to end each at a known TLD.
+            var out: [String] = []
+            var i = start
+            while i < b.count {
+                while i < b.count && b[i].isSpace { i += 1 }
+                let st = i
+                while i < b.count && !b[i].isSpace { i += 1 }
+                if i > st {
+                    var tok = Array(b[st..<i])
+                    // trim characters a host cannot end with for the lookahead
+                    while let l = tok.last, !(l.isAlnum) { tok.removeLast() }
+                    while let f = tok.first, f == 46 || f == 95 || f == 45 || f == 60 || f == 40 || f == 34 || f == 91 { tok.removeFirst() }
+                    if let at = tok.lastIndex(of: 64) { tok = Array(tok[(at + 1)...]) }
+                    let s = String(decoding: tok, as: UTF8.self)
+                    if rb.isDomainValid(s) && isFQDNValid(s) { out.append(s) }
+                }
+            }
+            return out
+        }
+        if let at = b.lastIndex(of: 64), let h = candidates(from: at + 1).first { return h }
+        return candidates(from: 0).first
+    }
+
+    static func findIPv4OrV6(_ line: [UInt8]) -> String? {
+        var i = 0
+        while i < line.count {
+            if line[i].isHexDigit || line[i] == 58 {
+                if i > 0 && (line[i - 1] == 46 || line[i - 1].isWord) { i += 1; continue }
+                var j = i
+                while j < line.count && (line[j].isHexDigit || line[j] == 58 || line[j] == 46) { j += 1 }
+                var e = j
+                while e > i {
+                    let t = Substring(String(decoding: line[i..<e], as: UTF8.self))
+                    if (t.contains(".") || t.contains(":")), let ip = IPAddress(t), !(e < line.count && line[e] == 46) {
+                        _ = ip
+                        return String(t)
+                    }
+                    e -= 1
+                }
+                i = j
+            } else { i += 1 }
+        }
+        return nil
+    }
+
+    static func reverse(_ ip: String) -> String? {
+        guard let a = IPAddress(Substring(ip)) else { return nil }
+        if a.bytes.count == 4 { return a.bytes.reversed().map(String.init).joined(separator: ".") }
+        var nibbles: [String] = []
+        for b in a.bytes { nibbles.append(String(b >> 4, radix: 16)); nibbles.append(String(b & 15, radix: 16)) }
+        return nibbles.reversed().joined(separator: ".")
+    }
+}

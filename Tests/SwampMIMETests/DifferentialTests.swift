@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import SwampMIME
+
+/// Compares swamp's views with what SpamAssassin itself computes for the
+/// same messages (Tests/SwampMIMETests/sa-views.pl), when SpamAssassin is
+/// installed. SWAMP_SA_SAMPLE sets the sample size (default 40 messages);
+/// SWAMP_SA_VERBOSE=1 prints each difference.
+@Suite struct DifferentialTests {
+    struct SAViews {
+        var headers: [String: [UInt8]?] = [:]
+        var body: [[UInt8]] = []
+        var rawBody: [[UInt8]] = []
+        var uris: [[UInt8]] = []
+    }
+
+    static func perlAvailable() -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        p.arguments = ["-MMail::SpamAssassin", "-e", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    static func runSA(_ files: [URL]) -> [String: SAViews] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        p.arguments = [Corpus.perlHelper.path] + files.map(\.path)
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return [:] }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return parse(Array(data))
+    }
+
+    static func parse(_ d: [UInt8]) -> [String: SAViews] {
+        var out: [String: SAViews] = [:]
+        var i = 0
+        func line() -> String? {
+            guard i < d.count else { return nil }
+            let st = i
+            while i < d.count && d[i] != 10 { i += 1 }
+            let s = String(decoding: d[st..<i], as: UTF8.self)
+            i += 1
+            return s
+        }
+        var file = ""
+        var cur = SAViews()
+        while let l = line() {
+            if l.hasPrefix("FILE ") { file = String(l.dropFirst(5)); cur = SAViews(); continue }
+            if l == "END" { out[file] = cur; continue }
+            guard let sp = l.lastIndex(of: " "), let count = Int(l[l.index(after: sp)...]) else { continue }
+            let name = String(l[..<sp])
+            var vals: [[UInt8]] = []
+            if count > 0 {
+                for _ in 0..<count {
+                    guard let lenLine = line(), let len = Int(lenLine), i + len <= d.count else { return out }
+                    vals.append(Array(d[i..<(i + len)])); i += len + 1
+                }
+            }
+            if name.hasPrefix("H:") { cur.headers[String(name.dropFirst(2))] = count < 0 ? .some(nil) : vals.first }
+            else if name == "BODY" { cur.body = vals }
+            else if name == "RAWBODY" { cur.rawBody = vals }
+            else if name == "URI" { cur.uris = vals }
+        }
+        return out
+    }
+
+    struct Tally: CustomStringConvertible {
+        var total = 0
+        var diffs: [String: Int] = [:]
+        var identical = 0
+        var description: String {
+            "\(identical)/\(total) messages identical in every view; differences: " +
+                diffs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+    }
+
+    static func compare(_ files: [URL], verbose: Bool) -> Tally {
+        let sa = runSA(files)
+        var tally = Tally()
+        for f in files {
+            guard let expected = sa[f.path], let data = FileManager.default.contents(atPath: f.path) else { continue }
+            tally.total += 1
+            let v = Views(message: Message(bytes: Array(data)))
+            var same = true
+            func note(_ what: String, _ a: String, _ b: String) {
+                same = false
+                tally.diffs[what, default: 0] += 1
+                if verbose { print("DIFF \(f.lastPathComponent) \(what)\n  SA:    \(a.debugDescription.prefix(600))\n  swamp: \(b.debugDescription.prefix(600))") }
+            }
+            for (name, want) in expected.headers {
+                let got = v.header(HeaderQuery(name: name))
+                if got != want { note("H:" + name, want.map { $0.s } ?? "nil", got.map { $0.s } ?? "nil") }
+            }
+            if v.body != expected.body {
+                let k = Array(zip(v.body, expected.body)).firstIndex(where: { $0.0 != $0.1 }) ?? min(v.body.count, expected.body.count)
+                note("body", k < expected.body.count ? expected.body[k].s : "<end \(expected.body.count)>", k < v.body.count ? v.body[k].s : "<end \(v.body.count)>")
+            }
+            if v.rawBody != expected.rawBody {
+                let k = Array(zip(v.rawBody, expected.rawBody)).firstIndex(where: { $0.0 != $0.1 }) ?? min(v.rawBody.count, expected.rawBody.count)
+                note("rawbody", k < expected.rawBody.count ? expected.rawBody[k].s : "<end>", k < v.rawBody.count ? v.rawBody[k].s : "<end>")
+            }
+            let want = Set(expected.uris), got = Set(v.uris)
+            if want != got {
+                note("uri", want.subtracting(got).map(\.s).sorted().joined(separator: " | "), got.subtracting(want).map(\.s).sorted().joined(separator: " | "))
+            }
+            if same { tally.identical += 1 }
+        }
+        return tally
+    }
+
+    @Test func viewsMatchSpamAssassin() throws {
+        guard let root = Corpus.root(), Self.perlAvailable() else { return }
+        let env = ProcessInfo.processInfo.environment
+        let n = Int(env["SWAMP_SA_SAMPLE"] ?? "") ?? 40
+        let verbose = env["SWAMP_SA_VERBOSE"] == "1"
+        var sample: [URL] = []
+        for sub in ["spam/ham", "spam/spam"] {
+            let all = Corpus.files(under: root.appendingPathComponent(sub), suffix: ".eml")
+            guard !all.isEmpty else { continue }
+            let step = max(1, all.count / max(1, n / 2))
+            sample += stride(from: 0, to: all.count, by: step).prefix(n / 2).map { all[$0] }
+        }
+        let tally = Self.compare(sample, verbose: verbose)
+        print("SA differential: \(tally)")
+        #expect(tally.total == sample.count)
+        // Guard against regressions; the goal is identical views.
+        #expect(Double(tally.identical) >= 0.3 * Double(tally.total))
+    }
+}

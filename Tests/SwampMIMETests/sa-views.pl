@@ -1,0 +1,66 @@
+#!/usr/bin/perl
+# Dumps what SpamAssassin's rules see for each message file given on the
+# command line, in a length-prefixed format that the Swift differential test
+# reads back:
+#   FILE <path>\n
+#   <view> <count>\n  then per element: <byte length>\n<bytes>\n
+#   END\n
+# A header view with no value is printed with count -1 (SA returns nothing,
+# so `if-unset` applies).
+use strict;
+use warnings;
+use Mail::SpamAssassin;
+
+my @queries = (
+  'Subject', 'Subject:raw', 'From', 'From:raw', 'From:addr', 'From:name',
+  'To', 'To:addr', 'Cc', 'ToCc', 'Reply-To:addr', 'Return-Path:addr',
+  'Message-Id', 'MESSAGEID', 'Date', 'X-Mailer', 'Content-Type', 'Received',
+  'Received:raw', 'EnvelopeFrom', 'ALL', 'ALL:raw', 'ALL-TRUSTED', 'ALL-UNTRUSTED',
+  'ALL-INTERNAL', 'ALL-EXTERNAL', 'X-Spam-Relays-Trusted', 'X-Spam-Relays-Untrusted',
+  'X-Spam-Relays-Internal', 'X-Spam-Relays-External', 'From:host', 'From:domain',
+  'Received:ip', 'Received:revip', 'Received:first', 'Received:last', 'To:first:addr',
+  'List-Id', 'User-Agent', 'X-Originating-IP:ip', 'Sender:addr', 'Content-Transfer-Encoding',
+);
+
+my $sa = Mail::SpamAssassin->new({
+  userprefs_filename  => '/dev/null',
+  local_tests_only    => 1,
+  dont_copy_prefs     => 1,
+  post_config_text    => "use_bayes 0\n",
+});
+$sa->init(0);
+
+sub emit {
+  my ($name, @vals) = @_;
+  print "$name ", scalar(@vals), "\n";
+  for my $v (@vals) {
+    utf8::encode($v) if utf8::is_utf8($v);
+    print length($v), "\n", $v, "\n";
+  }
+}
+
+binmode STDOUT;
+for my $file (@ARGV) {
+  my $raw = do {
+    open(my $fh, '<', $file) or next;
+    binmode $fh;
+    local $/;  # only while slurping: SpamAssassin's chomp() needs "\n"
+    <$fh>;
+  };
+  my $msg = $sa->parse($raw, 1);
+  my $pms = Mail::SpamAssassin::PerMsgStatus->new($sa, $msg);
+  $pms->extract_message_metadata();
+  print "FILE $file\n";
+  for my $q (@queries) {
+    my @harr = $pms->get($q);
+    if (!@harr) { print "H:$q -1\n"; next; }
+    my $hval = join($harr[0] =~ /\n\z/ ? "" : "\n", @harr);
+    emit("H:$q", $hval);
+  }
+  emit('BODY', @{ $msg->get_rendered_body_text_array() });
+  emit('RAWBODY', @{ $msg->get_decoded_body_text_array() });
+  emit('URI', sort $pms->get_uri_list());
+  print "END\n";
+  $pms->finish();
+  $msg->finish();
+}
