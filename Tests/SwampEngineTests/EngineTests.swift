@@ -130,7 +130,7 @@ Second paragraph mentions money money money.
     /// SECURITY.md, "Regex engine": a catastrophic rule stops at the match
     /// limit, counts as no hit, and is named.
     @Test func catastrophicRuleIsBounded() {
-        let bait = String(repeating: "a", count: 5_000) + "!"
+        let bait = String(repeating: "a", count: 40) + "!"
         let message = "Subject: x\n\n" + bait + "\n"
         let clock = ContinuousClock()
         let start = clock.now
