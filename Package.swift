@@ -25,7 +25,7 @@ let package = Package(
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"]),
+        .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex"]),
         .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),

@@ -63,19 +63,24 @@ extension RuleSet {
     }
 }
 
-/// The state of one evaluation.
+/// The state of one evaluation. The hot loops read plain tables of the
+/// rule set and byte buffers of the views, so they pay no reference
+/// counting per rule.
 struct RuleRun {
     let ruleSet: RuleSet
     let views: Views
     let facts: Facts
     let set: Int
+    let enabled: [Bool]
     let scratch: MatchScratch
-    /// Per rule: nil = not run (yet), else its value (hit count, 0 = no hit).
-    var values: [Double?]
+    /// Per rule: its value (hit count, 0 = no hit) once it ran.
+    var values: [Double]
+    var ran: [Bool]
     var hitOrder: [Int] = []
     var limitExceeded: [String] = []
     var timedOut = false
-    var headerCache: [HeaderQuery: [UInt8]?] = [:]
+    var headerValues: [[UInt8]?]
+    var headerFetched: [Bool]
     let clock = ContinuousClock()
 
     init(ruleSet: RuleSet, views: Views, facts: Facts) {
@@ -83,11 +88,13 @@ struct RuleRun {
         self.views = views
         self.facts = facts
         self.set = ruleSet.scoreSet(useBayes: facts.useBayes, useNetwork: facts.useNetwork)
+        self.enabled = ruleSet.enabledInSet[set]
         self.scratch = MatchScratch(limits: ruleSet.matchLimits)
-        self.values = Array(repeating: nil, count: ruleSet.rules.count)
+        self.values = Array(repeating: 0, count: ruleSet.rules.count)
+        self.ran = Array(repeating: false, count: ruleSet.rules.count)
+        self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
+        self.headerFetched = Array(repeating: false, count: ruleSet.queries.count)
     }
-
-    func enabled(_ i: Int) -> Bool { ruleSet.rules[i].scores[set] != 0 }
 
     mutating func pastDeadline() -> Bool {
         if timedOut { return true }
@@ -97,14 +104,16 @@ struct RuleRun {
 
     mutating func record(_ i: Int, _ value: Double) {
         values[i] = value
+        ran[i] = true
         if value > 0 { hitOrder.append(i) }
     }
 
-    mutating func header(_ q: HeaderQuery) -> [UInt8]? {
-        if let cached = headerCache[q] { return cached }
-        let v = views.header(q)
-        headerCache[q] = v
-        return v
+    mutating func header(_ q: Int) -> [UInt8]? {
+        if !headerFetched[q] {
+            headerValues[q] = views.header(ruleSet.queries[q])
+            headerFetched[q] = true
+        }
+        return headerValues[q]
     }
 
     mutating func execute() -> Evaluation {
@@ -112,62 +121,94 @@ struct RuleRun {
             if let i = ruleSet.indexByName[name] { record(i, value) }
         }
         runHeaderRules()
-        runMultiSubject(ruleSet.bodyRules, views.body, area: "BODY: ")
-        runMultiSubject(ruleSet.rawbodyRules, views.rawBody, area: "RAW: ")
-        runMultiSubject(ruleSet.uriRules, views.uris, area: "URI: ")
-        runMultiSubject(ruleSet.fullRules, [views.full], area: "FULL: ")
+        runSubjectRules(ruleSet.bodyEntries, views.body, isBody: true)
+        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, isBody: false)
+        runSubjectRules(ruleSet.uriEntries, views.uris, isBody: false)
+        runSubjectRules(ruleSet.fullEntries, [views.full], isBody: false)
         runEvals()
         runMetas()
         return summarize()
     }
 
     mutating func runHeaderRules() {
-        for i in ruleSet.headerRules where enabled(i) && values[i] == nil {
-            if pastDeadline() { return }
-            let rule = ruleSet.rules[i]
-            switch rule.target {
-            case .exists(let q):
-                record(i, header(q) != nil ? 1 : 0)
-            case .header(let q, let negated, let ifUnset):
-                let text = header(q) ?? ifUnset ?? []
-                guard let re = rule.regex else { continue }
-                let (count, limited) = text.withUnsafeBufferPointer {
-                    re.countMatches($0, maximum: negated ? 1 : rule.maxHits, scratch: scratch)
+        // Fetch every header view once, then match with no dictionary or
+        // reference counting in the loop.
+        for q in 0..<ruleSet.queries.count { _ = header(q) }
+        let values = headerValues
+        var limited: [Int32] = []
+        var results: [(Int32, Double)] = []
+        results.reserveCapacity(ruleSet.headerEntries.count)
+        let scratch = self.scratch
+        ruleSet.headerEntries.withUnsafeBufferPointer { entries in
+            for e in entries where enabled[Int(e.rule)] {
+                if results.count & 63 == 0, pastDeadline() { return }
+                let value = values[Int(e.query)]
+                switch e.kind {
+                case .exists:
+                    results.append((e.rule, value != nil ? 1 : 0))
+                case .match, .negated:
+                    guard let re = e.regex else { continue }
+                    let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
+                    let negated = e.kind == .negated
+                    let (count, hitLimit) = text.withUnsafeBufferPointer {
+                        re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
+                    }
+                    if hitLimit { limited.append(e.rule) }
+                    if negated { results.append((e.rule, count == 0 && !hitLimit ? 1 : 0)) }
+                    else { results.append((e.rule, Double(count))) }
                 }
-                if limited { limitExceeded.append(rule.name) }
-                if negated { record(i, count == 0 && !limited ? 1 : 0) }
-                else { record(i, Double(count)) }
-            default: break
             }
         }
+        for (rule, value) in results { record(Int(rule), value) }
+        limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
 
     /// body, rawbody, uri and full rules: the regex runs over each piece;
-    /// one hit is enough unless `tflags multiple` counts them all.
-    mutating func runMultiSubject(_ indices: [Int], _ pieces: [[UInt8]], area: String) {
-        for i in indices where enabled(i) && values[i] == nil {
-            if pastDeadline() { return }
-            let rule = ruleSet.rules[i]
-            guard let re = rule.regex else { continue }
-            var total = 0
-            var limited = false
-            for (n, piece) in pieces.enumerated() {
-                if rule.noSubject && n == 0 && area == "BODY: " { continue }
-                let (count, hitLimit) = piece.withUnsafeBufferPointer {
-                    re.countMatches($0, maximum: rule.maxHits - total, scratch: scratch)
-                }
-                total += count
-                limited = limited || hitLimit
-                if total >= rule.maxHits { break }
-            }
-            if limited { limitExceeded.append(rule.name) }
-            record(i, Double(total))
+    /// one hit is enough unless `tflags multiple` counts them all. The
+    /// pieces are laid out in one buffer so the loop touches no arrays.
+    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], isBody: Bool) {
+        guard !entries.isEmpty else { return }
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(pieces.count)
+        for p in pieces {
+            ranges.append(joined.count..<(joined.count + p.count))
+            joined.append(contentsOf: p)
         }
+        var limited: [Int32] = []
+        var results: [(Int32, Double)] = []
+        results.reserveCapacity(entries.count)
+        let scratch = self.scratch
+        joined.withUnsafeBufferPointer { all in
+            ranges.withUnsafeBufferPointer { ranges in
+                entries.withUnsafeBufferPointer { entries in
+                    for e in entries where enabled[Int(e.rule)] {
+                        if results.count & 63 == 0, pastDeadline() { return }
+                        var total = 0
+                        var hitLimit = false
+                        for (n, r) in ranges.enumerated() {
+                            if e.noSubject && isBody && n == 0 { continue }
+                            let piece = UnsafeBufferPointer(rebasing: all[r])
+                            let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)
+                            total += count
+                            hitLimit = hitLimit || lim
+                            if total >= e.maxHits { break }
+                        }
+                        if hitLimit { limited.append(e.rule) }
+                        results.append((e.rule, Double(total)))
+                    }
+                }
+            }
+        }
+        for (rule, value) in results { record(Int(rule), value) }
+        limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
 
     mutating func runEvals() {
         guard !ruleSet.evalRules.isEmpty else { return }
-        var cache = headerCache
+        var cache: [HeaderQuery: [UInt8]?] = [:]
+        for (q, query) in ruleSet.queries.enumerated() where headerFetched[q] { cache[query] = headerValues[q] }
         let views = self.views
         let context = EvalContext(views: views, configuration: ruleSet.configuration, facts: facts,
                                   headerText: { q in
@@ -176,7 +217,7 @@ struct RuleRun {
                                       cache[q] = v
                                       return v
                                   })
-        for i in ruleSet.evalRules where enabled(i) && values[i] == nil {
+        for i in ruleSet.evalRules where enabled[i] && !ran[i] {
             if pastDeadline() { return }
             guard case .eval(let fn, let args) = ruleSet.rules[i].target else { continue }
             record(i, Double(fn.run(context, args)))
@@ -187,19 +228,15 @@ struct RuleRun {
     /// run reads as 0, but a meta that reads a meta which did not run (it
     /// scores 0 in this set) does not run either.
     mutating func runMetas() {
-        var scratchValues = values.map { $0 ?? 0 }
-        for i in ruleSet.metaOrder where enabled(i) && values[i] == nil {
+        var stack: [Double] = []
+        for i in ruleSet.metaOrder where enabled[i] && !ran[i] {
             guard case .meta(let program) = ruleSet.rules[i].target else { continue }
-            let blocked = program.dependencies.contains { d in
-                if case .meta = ruleSet.rules[d].target { return values[d] == nil }
-                return false
-            }
-            if blocked { continue }
-            let result = scratchValues.withUnsafeBufferPointer { program.evaluate($0, localTestsOnly: !facts.useNetwork) } ?? 0
+            if let deps = ruleSet.metaDependsOnMeta[i], deps.contains(where: { !ran[$0] }) { continue }
+            let result = values.withUnsafeBufferPointer {
+                program.evaluate($0, localTestsOnly: !facts.useNetwork, stack: &stack)
+            } ?? 0
             // A hit counts as its value (at least 1), as got_hit's `value`.
-            let value = result > 0 ? max(1, result) : (result != 0 ? 1 : 0)
-            record(i, value)
-            scratchValues[i] = value
+            record(i, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
         }
     }
 
@@ -210,7 +247,8 @@ struct RuleRun {
         e.timedOut = timedOut
         for i in hitOrder {
             let rule = ruleSet.rules[i]
-            guard let value = values[i], value > 0 else { continue }
+            let value = values[i]
+            guard value > 0 else { continue }
             if rule.isSubrule { e.subrules.append(rule.name); continue }
             let count = rule.multiple ? max(1, Int(value)) : 1
             let score = rule.scores[set] * Double(count)

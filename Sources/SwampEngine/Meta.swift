@@ -1,30 +1,32 @@
 import SwampRules
 
-/// A meta rule's expression with rule names resolved to rule indices.
-/// Evaluated with Perl's semantics, since SpamAssassin evaluates metas as
-/// Perl: `&&`/`||` yield an operand, comparisons and `!` yield 1 or 0, and
-/// a division by zero makes the meta not hit.
+/// A meta rule compiled to a small stack program over rule values, so
+/// evaluating it walks a flat array instead of a tree. Semantics are Perl's,
+/// since SpamAssassin evaluates metas as Perl: `&&`/`||` yield an operand,
+/// comparisons and `!` yield 1 or 0, and a division by zero makes the meta
+/// not hit.
 struct MetaProgram: Sendable {
-    indirect enum Node: Sendable {
-        case rule(Int)
-        /// A name no rule defines: SpamAssassin reads it as 0.
-        case undefined
+    enum Op: Sendable {
+        case rule(Int32)
+        case constant(Double)
         /// SpamAssassin's built-in `local_tests_only`: 1 when network tests
         /// are off.
         case localTestsOnly
-        case number(Double)
-        case not(Node)
-        case negate(Node)
-        case binary(Operator, Node, Node)
+        case not
+        case negate
+        case binary(Operator)
+        /// Perl's `&&`: a false left operand is the result (jump over the
+        /// right one); otherwise drop it and evaluate the right one.
+        case jumpIfFalse(Int32)
+        /// Perl's `||`: a true left operand is the result.
+        case jumpIfTrue(Int32)
     }
 
     enum Operator: Sendable {
-        case and, or, add, subtract, multiply, divide, less, lessEqual, greater, greaterEqual, equal, notEqual
+        case add, subtract, multiply, divide, less, lessEqual, greater, greaterEqual, equal, notEqual
 
         init?(_ text: String) {
             switch text {
-            case "&&", "and": self = .and
-            case "||", "or": self = .or
             case "+": self = .add
             case "-": self = .subtract
             case "*": self = .multiply
@@ -40,64 +42,97 @@ struct MetaProgram: Sendable {
         }
     }
 
-    let root: Node
-    /// Rules read, as indices.
+    let ops: [Op]
+    /// Rules read, as indices. A name no rule defines reads as 0, as in
+    /// SpamAssassin.
     let dependencies: [Int]
+    let maxStack: Int
 
     init(expression: MetaExpression, indexByName: [String: Int] = [:]) {
+        var ops: [Op] = []
         var deps: Set<Int> = []
-        func build(_ e: MetaExpression) -> Node {
+        var depth = 0, maxDepth = 0
+        func push() { depth += 1; maxDepth = max(maxDepth, depth) }
+        func emit(_ e: MetaExpression) {
             switch e {
             case .rule(let name):
-                if name == "local_tests_only" { return .localTestsOnly }
-                guard let i = indexByName[name] else { return .undefined }
-                deps.insert(i)
-                return .rule(i)
-            case .number(let n): return .number(n)
-            case .not(let x): return .not(build(x))
-            case .negate(let x): return .negate(build(x))
+                if name == "local_tests_only" { ops.append(.localTestsOnly) }
+                else if let i = indexByName[name] { deps.insert(i); ops.append(.rule(Int32(i))) }
+                else { ops.append(.constant(0)) }
+                push()
+            case .number(let n):
+                ops.append(.constant(n)); push()
+            case .not(let x):
+                emit(x); ops.append(.not)
+            case .negate(let x):
+                emit(x); ops.append(.negate)
             case .binary(let op, let l, let r):
-                guard let o = Operator(op) else { return .undefined }
-                return .binary(o, build(l), build(r))
+                if op == "&&" || op == "and" || op == "||" || op == "or" {
+                    emit(l)
+                    let jump = ops.count
+                    ops.append(.constant(0))   // patched below
+                    depth -= 1
+                    emit(r)
+                    let target = Int32(ops.count)
+                    ops[jump] = (op == "&&" || op == "and") ? .jumpIfFalse(target) : .jumpIfTrue(target)
+                } else if let o = Operator(op) {
+                    emit(l); emit(r); ops.append(.binary(o)); depth -= 1
+                } else {
+                    ops.append(.constant(0)); push()
+                }
             }
         }
-        root = build(expression)
-        dependencies = deps.sorted()
+        emit(expression)
+        self.ops = ops
+        self.dependencies = deps.sorted()
+        self.maxStack = max(1, maxDepth)
     }
 
     /// nil when the expression cannot be evaluated (division by zero).
-    func evaluate(_ values: UnsafeBufferPointer<Double>, localTestsOnly: Bool) -> Double? {
-        func eval(_ n: Node) -> Double? {
-            switch n {
-            case .rule(let i): return values[i]
-            case .undefined: return 0
-            case .localTestsOnly: return localTestsOnly ? 1 : 0
-            case .number(let v): return v
-            case .not(let x): return eval(x).map { $0 == 0 ? 1 : 0 }
-            case .negate(let x): return eval(x).map { -$0 }
-            case .binary(let op, let l, let r):
-                guard let a = eval(l) else { return nil }
-                switch op {
-                case .and: return a == 0 ? a : eval(r)
-                case .or: return a != 0 ? a : eval(r)
-                default: break
+    func evaluate(_ values: UnsafeBufferPointer<Double>, localTestsOnly: Bool,
+                  stack: inout [Double]) -> Double? {
+        if stack.count < maxStack + 1 { stack = Array(repeating: 0, count: maxStack + 1) }
+        return ops.withUnsafeBufferPointer { ops in
+            stack.withUnsafeMutableBufferPointer { s -> Double? in
+                var top = -1
+                var pc = 0
+                while pc < ops.count {
+                    switch ops[pc] {
+                    case .rule(let i): top += 1; s[top] = values[Int(i)]
+                    case .constant(let v): top += 1; s[top] = v
+                    case .localTestsOnly: top += 1; s[top] = localTestsOnly ? 1 : 0
+                    case .not: s[top] = s[top] == 0 ? 1 : 0
+                    case .negate: s[top] = -s[top]
+                    case .jumpIfFalse(let target):
+                        if s[top] == 0 { pc = Int(target); continue }
+                        top -= 1
+                    case .jumpIfTrue(let target):
+                        if s[top] != 0 { pc = Int(target); continue }
+                        top -= 1
+                    case .binary(let op):
+                        let b = s[top], a = s[top - 1]
+                        top -= 1
+                        let r: Double
+                        switch op {
+                        case .add: r = a + b
+                        case .subtract: r = a - b
+                        case .multiply: r = a * b
+                        case .divide:
+                            if b == 0 { return nil }
+                            r = a / b
+                        case .less: r = a < b ? 1 : 0
+                        case .lessEqual: r = a <= b ? 1 : 0
+                        case .greater: r = a > b ? 1 : 0
+                        case .greaterEqual: r = a >= b ? 1 : 0
+                        case .equal: r = a == b ? 1 : 0
+                        case .notEqual: r = a != b ? 1 : 0
+                        }
+                        s[top] = r
+                    }
+                    pc += 1
                 }
-                guard let b = eval(r) else { return nil }
-                switch op {
-                case .add: return a + b
-                case .subtract: return a - b
-                case .multiply: return a * b
-                case .divide: return b == 0 ? nil : a / b
-                case .less: return a < b ? 1 : 0
-                case .lessEqual: return a <= b ? 1 : 0
-                case .greater: return a > b ? 1 : 0
-                case .greaterEqual: return a >= b ? 1 : 0
-                case .equal: return a == b ? 1 : 0
-                case .notEqual: return a != b ? 1 : 0
-                case .and, .or: return nil
-                }
+                return top >= 0 ? s[top] : 0
             }
         }
-        return eval(root)
     }
 }

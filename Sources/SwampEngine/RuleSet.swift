@@ -29,6 +29,26 @@ struct CompiledRule: Sendable {
     let isSubrule: Bool
 }
 
+/// A header rule as the hot loop reads it: plain values only.
+struct HeaderEntry: Sendable {
+    enum Kind: UInt8, Sendable { case match, negated, exists }
+    let rule: Int32
+    let query: Int32
+    let kind: Kind
+    let regex: RegexHandle?
+    /// Index into `RuleSet.ifUnsetValues`, or -1.
+    let ifUnset: Int32
+    let maxHits: Int
+}
+
+/// A body, rawbody, uri or full rule as the hot loop reads it.
+struct SubjectEntry: Sendable {
+    let rule: Int32
+    let regex: RegexHandle
+    let maxHits: Int
+    let noSubject: Bool
+}
+
 /// Rules compiled from a `Configuration`, shared read-only by every scan.
 /// Failures happen here, at load: a regex that does not compile, a meta that
 /// refers to itself, an `eval:` swamp does not implement — each becomes a
@@ -36,15 +56,23 @@ struct CompiledRule: Sendable {
 public final class RuleSet: Sendable {
     public let configuration: Configuration
     let rules: [CompiledRule]
-    /// Rules by view, as indices into `rules`.
-    let headerRules: [Int]
-    let bodyRules: [Int]
-    let rawbodyRules: [Int]
-    let fullRules: [Int]
-    let uriRules: [Int]
+    /// Rules by view, in the plain form the evaluation loops read.
+    let headerEntries: [HeaderEntry]
+    let bodyEntries: [SubjectEntry]
+    let rawbodyEntries: [SubjectEntry]
+    let fullEntries: [SubjectEntry]
+    let uriEntries: [SubjectEntry]
+    /// The distinct header views rules read, so each is fetched once a scan.
+    let queries: [HeaderQuery]
+    let ifUnsetValues: [[UInt8]]
     let evalRules: [Int]
-    /// Metas in dependency order.
+    /// Metas in dependency order, with the metas each one reads.
     let metaOrder: [Int]
+    let metaDependsOnMeta: [Int: [Int]]
+    /// Whether each rule runs in score set 0…3 (a zero score disables it).
+    let enabledInSet: [[Bool]]
+    /// Keeps every compiled regex alive for the handles above.
+    let regexes: [Regex]
     let indexByName: [String: Int]
     public let diagnostics: [Diagnostic]
     /// `eval:` functions swamp does not implement, with the rules that call
@@ -180,26 +208,52 @@ public final class RuleSet: Sendable {
                                            isSubrule: old.isSubrule)
         }
 
-        var header: [Int] = [], body: [Int] = [], raw: [Int] = [], full: [Int] = [], uri: [Int] = [], evals: [Int] = []
+        var headers: [HeaderEntry] = [], body: [SubjectEntry] = [], raw: [SubjectEntry] = []
+        var full: [SubjectEntry] = [], uri: [SubjectEntry] = [], evals: [Int] = []
+        var queries: [HeaderQuery] = [], queryIndex: [HeaderQuery: Int32] = [:]
+        var unsetValues: [[UInt8]] = []
+        func queryID(_ q: HeaderQuery) -> Int32 {
+            if let i = queryIndex[q] { return i }
+            let i = Int32(queries.count)
+            queries.append(q)
+            queryIndex[q] = i
+            return i
+        }
         for (i, rule) in compiled.enumerated() {
+            let r = Int32(i)
+            func entry() -> SubjectEntry {
+                SubjectEntry(rule: r, regex: rule.regex!.handle, maxHits: rule.maxHits, noSubject: rule.noSubject)
+            }
             switch rule.target {
-            case .header, .exists: header.append(i)
-            case .body: body.append(i)
-            case .rawbody: raw.append(i)
-            case .full: full.append(i)
-            case .uri: uri.append(i)
+            case .header(let q, let negated, let ifUnset):
+                var unset: Int32 = -1
+                if let ifUnset { unset = Int32(unsetValues.count); unsetValues.append(ifUnset) }
+                headers.append(HeaderEntry(rule: r, query: queryID(q), kind: negated ? .negated : .match,
+                                           regex: rule.regex?.handle, ifUnset: unset, maxHits: rule.maxHits))
+            case .exists(let q):
+                headers.append(HeaderEntry(rule: r, query: queryID(q), kind: .exists, regex: nil,
+                                           ifUnset: -1, maxHits: 1))
+            case .body: body.append(entry())
+            case .rawbody: raw.append(entry())
+            case .full: full.append(entry())
+            case .uri: uri.append(entry())
             case .eval: evals.append(i)
             case .meta: break
             }
         }
         rules = compiled
-        headerRules = header
-        bodyRules = body
-        rawbodyRules = raw
-        fullRules = full
-        uriRules = uri
+        headerEntries = headers
+        bodyEntries = body
+        rawbodyEntries = raw
+        fullEntries = full
+        uriEntries = uri
+        self.queries = queries
+        ifUnsetValues = unsetValues
         evalRules = evals
         metaOrder = order.filter { !cyclic.contains($0) }
+        metaDependsOnMeta = metaDeps
+        enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
+        regexes = compiled.compactMap(\.regex)
         self.indexByName = indexByName
         self.skippedEvals = skipped
         self.tooLarge = tooLarge

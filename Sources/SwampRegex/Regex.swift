@@ -95,6 +95,48 @@ public final class Regex: @unchecked Sendable {
 
     deinit { pcre2_code_free_8(code) }
 
+    /// A reference to the compiled code that costs no reference counting
+    /// to pass around in hot loops. Valid while this `Regex` is alive.
+    public var handle: RegexHandle { RegexHandle(code: code) }
+
+    /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
+    /// empty match at `start` (for iterating over all matches as Perl's //g).
+    public func search(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0,
+                       notEmptyAtStart: Bool = false, scratch: MatchScratch) -> MatchOutcome {
+        handle.search(subject, from: start, notEmptyAtStart: notEmptyAtStart, scratch: scratch)
+    }
+
+    /// Convenience for tests and one-off matches.
+    public func firstMatch(in bytes: [UInt8]) -> Range<Int>? {
+        let scratch = MatchScratch()
+        return bytes.withUnsafeBufferPointer { buf in
+            if case .match(let r) = search(buf, scratch: scratch) { return r }
+            return nil
+        }
+    }
+
+    public func matches(_ text: String) -> Bool { firstMatch(in: Array(text.utf8)) != nil }
+
+    /// Counts non-overlapping matches as Perl's `while (/re/g)` does, up to
+    /// `maximum`.
+    public func countMatches(_ subject: UnsafeBufferPointer<UInt8>, maximum: Int,
+                             scratch: MatchScratch) -> (count: Int, limited: Bool) {
+        handle.countMatches(subject, maximum: maximum, scratch: scratch)
+    }
+
+    static func message(for code: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(code, $0.baseAddress, $0.count) }
+        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(code)"
+    }
+}
+
+/// The compiled code of a `Regex`, unowned: the `Regex` keeps it alive.
+/// Trivially copyable, so hot loops over thousands of rules pay no
+/// reference counting.
+public struct RegexHandle: @unchecked Sendable {
+    fileprivate let code: OpaquePointer
+
     /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
     /// empty match at `start` (for iterating over all matches as Perl's //g).
     public func search(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0,
@@ -116,17 +158,6 @@ public final class Regex: @unchecked Sendable {
         default: return .error(rc)
         }
     }
-
-    /// Convenience for tests and one-off matches.
-    public func firstMatch(in bytes: [UInt8]) -> Range<Int>? {
-        let scratch = MatchScratch()
-        return bytes.withUnsafeBufferPointer { buf in
-            if case .match(let r) = search(buf, scratch: scratch) { return r }
-            return nil
-        }
-    }
-
-    public func matches(_ text: String) -> Bool { firstMatch(in: Array(text.utf8)) != nil }
 
     /// Counts non-overlapping matches as Perl's `while (/re/g)` does, up to
     /// `maximum`.
@@ -151,11 +182,6 @@ public final class Regex: @unchecked Sendable {
         return (count, false)
     }
 
-    static func message(for code: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(code, $0.baseAddress, $0.count) }
-        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(code)"
-    }
 }
 
 /// Per-thread match state: PCRE2 match data, a match context with the limits
