@@ -1,0 +1,1 @@
+// The spamd protocol codec.
