@@ -1,1 +1,0 @@
-// The spamd protocol codec.
