@@ -20,11 +20,13 @@ let package = Package(
         .target(name: "SwampRules"),
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
+        .target(name: "SwampSpamd"),
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
         .executableTarget(name: "swamp", dependencies: [
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex"]),
