@@ -217,11 +217,50 @@ struct RuleRun {
                                       cache[q] = v
                                       return v
                                   })
+        var parts: [MIMEPart]? = nil
         for i in ruleSet.evalRules where enabled[i] && !ran[i] {
             if pastDeadline() { return }
-            guard case .eval(let fn, let args) = ruleSet.rules[i].target else { continue }
-            record(i, Double(fn.run(context, args)))
+            switch ruleSet.rules[i].target {
+            case .eval(let fn, let args):
+                record(i, Double(fn.run(context, args)))
+            case .mimeHeader(let test):
+                if parts == nil { parts = views.message.allParts }
+                record(i, Double(mimeHeaderHits(ruleSet.rules[i], test, parts ?? [])))
+            default:
+                continue
+            }
         }
+    }
+
+    /// SpamAssassin's MIMEHeader plugin: the first part (within the range)
+    /// whose header matches decides the count. A negated rule always hits:
+    /// the plugin returns true for it whatever the parts hold.
+    func mimeHeaderHits(_ rule: CompiledRule, _ test: MIMEHeaderTest, _ parts: [MIMEPart]) -> Int {
+        guard let re = rule.regex else { return 0 }
+        if test.negated { return 1 }
+        func value(_ part: MIMEPart) -> [UInt8] {
+            if test.header == "ALL" { return part.allHeaderLines(raw: test.raw) }
+            if let v = part.lastHeaderValue(test.header, raw: test.raw) { return v }
+            return test.raw ? [] : (test.ifUnset ?? [])
+        }
+        var concatenated: [UInt8] = []
+        for (n, part) in parts.enumerated() {
+            let index = n + 1
+            if index > test.range.upperBound { break }
+            if index < test.range.lowerBound { continue }
+            var v = value(part)
+            if test.concat {
+                if v.last != 10 { v.append(10) }
+                concatenated += v
+                continue
+            }
+            let hits = v.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+            if hits > 0 { return hits }
+        }
+        if test.concat {
+            return concatenated.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+        }
+        return 0
     }
 
     /// Metas in dependency order. As in SpamAssassin, a rule that did not

@@ -13,6 +13,20 @@ enum RuleTarget: Sendable {
     case uri
     case eval(EvalFunction, arguments: [String])
     case meta(MetaProgram)
+    case mimeHeader(MIMEHeaderTest)
+}
+
+/// A `mimeheader` rule (SpamAssassin's MIMEHeader plugin): a header regex
+/// run over each MIME part's headers.
+struct MIMEHeaderTest: Sendable {
+    let header: String
+    let raw: Bool
+    let negated: Bool
+    let ifUnset: [UInt8]?
+    /// `tflags range=MIN-MAX`: which parts (1-based, in tree order) count.
+    let range: ClosedRange<Int>
+    /// `tflags concat`: match once over all parts' values joined.
+    let concat: Bool
 }
 
 /// A rule compiled for scanning: its regex, its view, its scores.
@@ -129,8 +143,17 @@ public final class RuleSet: Sendable {
             }
 
             if rule.type == .mimeheader {
-                // MIME part headers are not a view yet: listed by lint.
-                skipped["(mimeheader rules)", default: []].append(name)
+                guard case .header(let target, let perl, let negated, let ifUnset) = rule.test,
+                      let re = regex(perl) else { continue }
+                compiled.append(CompiledRule(
+                    name: name, type: rule.type,
+                    target: .mimeHeader(MIMEHeaderTest(
+                        header: target.name, raw: target.modifiers.contains("raw"), negated: negated,
+                        ifUnset: ifUnset.map { Array($0.utf8) }, range: RuleSet.partRange(flags),
+                        concat: flags.contains("concat"))),
+                    regex: re, scores: scores, multiple: multiple,
+                    maxHits: multiple ? (maxHits == Int.max ? 1000 : max(1, maxHits)) : 1,
+                    noSubject: false, isSubrule: name.hasPrefix("__")))
                 continue
             }
             var target: RuleTarget
@@ -237,7 +260,7 @@ public final class RuleSet: Sendable {
             case .rawbody: raw.append(entry())
             case .full: full.append(entry())
             case .uri: uri.append(entry())
-            case .eval: evals.append(i)
+            case .eval, .mimeHeader: evals.append(i)
             case .meta: break
             }
         }
@@ -280,6 +303,22 @@ public final class RuleSet: Sendable {
         var value = name.hasPrefix("T_") ? 0.01 : 1.0
         if flags.contains("nice") { value = -value }
         return [value, value, value, value]
+    }
+
+    /// `tflags range=N`, `range=N-M`, `range=N-`, `range=-M` (default 0-1000).
+    static func partRange(_ flags: [String]) -> ClosedRange<Int> {
+        guard let flag = flags.first(where: { $0.hasPrefix("range=") }) else { return 0...1000 }
+        let spec = flag.dropFirst(6)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let low = parts.first.flatMap { Int($0) }
+        let high = parts.count > 1 ? Int(parts[1]) : nil
+        switch (low, parts.count > 1, high) {
+        case (let l?, true, let h?): return l...max(l, h)
+        case (let l?, true, nil): return l...1000
+        case (nil, true, let h?): return 0...h
+        case (let l?, false, _): return l...l
+        default: return 0...1000
+        }
     }
 
     /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is

@@ -10,7 +10,8 @@ import SwampScan
 /// with Bayes and network tests off; both score the same messages of
 /// ../shared/corpora/spam; the hit sets are compared on the rules whose
 /// outcome depends only on regexes (header/body/rawbody/full/uri without
-/// `eval:`, and metas over only those).
+/// `eval:`, `mimeheader` rules — SpamAssassin runs them as a plugin, but
+/// they are regexes over part headers — and metas over only those).
 ///
 /// CI runs a fixed sample (every Nth message). The whole set:
 ///   SWAMP_DIFF_ALL=1 swift test --filter Differential
@@ -54,7 +55,7 @@ struct DifferentialTests {
             guard depth < 50, !excluded.contains(name), let rule = config.rules[name] else { return false }
             var result: Bool
             switch (rule.type, rule.test) {
-            case (.header, .header), (.header, .exists): result = true
+            case (.header, .header), (.header, .exists), (.mimeheader, .header): result = true
             case (.body, .regex), (.rawbody, .regex), (.full, .regex), (.uri, .regex): result = true
             case (.meta, .meta(let e)):
                 memo[name] = false   // cycles are not regex-only
