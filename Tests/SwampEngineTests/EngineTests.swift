@@ -156,4 +156,32 @@ Second paragraph mentions money money money.
         #expect(rules.diagnostics.contains { $0.severity == .error && $0.message.contains("LOOP") })
         #expect(rules.ruleNames.contains("GOOD"))
     }
+
+    @Test func mimeheaderRulesReadEveryPart() {
+        let message = """
+        From: a@example.com
+        Subject: parts
+        Content-Type: multipart/mixed; boundary="b"
+
+        --b
+        Content-Type: text/plain
+
+        hello
+        --b
+        Content-Type: application/octet-stream; name="invoice.exe"
+        Content-Disposition: attachment; filename="invoice.exe"
+
+        AAAA
+        --b--
+
+        """
+        let config = """
+        mimeheader EXE_ATTACHED Content-Type =~ /name="[^"]+\\.exe"/i
+        mimeheader PDF_ATTACHED Content-Type =~ /application\\/pdf/
+        mimeheader RAW_DISP Content-Disposition:raw =~ /^attachment; filename/
+        mimeheader ONLY_ROOT Content-Type =~ /octet-stream/
+        tflags ONLY_ROOT range=1
+        """
+        #expect(hits(config, message) == ["EXE_ATTACHED", "RAW_DISP"])
+    }
 }
