@@ -144,26 +144,41 @@ enum HTMLRenderer {
                 }
             }
         }
+        var literal: String? = nil
         while i < n {
-            guard src[i] == 60 else { i += 1; continue }  // '<'
-            // Literal (CDATA) content of script/style ends only at its end tag.
-            if let lit = literalElement(inside) {
+            // Literal elements (HTML::Parser's script, style, iframe, title,
+            // textarea, xmp, plaintext): everything up to the end tag is text.
+            if let lit = literal {
+                if lit == "plaintext" { i = n; break }
                 let closeTag = Array("</\(lit)".utf8)
-                guard let close = firstIndexOfCI(closeTag, in: src, from: i) else { i = n; break }
-                if close != i { i = close; continue }
+                var from = i
+                var close: Int? = nil
+                while let c = firstIndexOfCI(closeTag, in: src, from: from) {
+                    let after = c + closeTag.count
+                    if after >= n || src[after].isSpace || src[after] == 62 || src[after] == 47 { close = c; break }
+                    from = c + 1
+                }
+                guard let c = close else { i = n; break }
+                i = c
+                literal = nil
             }
+            guard src[i] == 60 else { i += 1; continue }  // '<'
             if i + 1 >= n { i += 1; continue }
             let c1 = src[i + 1]
             if c1.isAlpha {
-                guard let (name, attrs, end) = parseStartTag(src, i) else { i += 1; continue }
+                guard let (name, attrs, end) = parseStartTag(src, i) else {
+                    // An unterminated tag at the end is dropped with the rest.
+                    flushText(i); textStart = n; i = n; break
+                }
                 flushText(i)
                 handleTag(name, attrs, start: true)
                 i = end; textStart = i
+                if literalElements.contains(name) { literal = name }
             } else if c1 == 47, i + 2 < n, src[i + 2].isAlpha {
                 var j = i + 2
                 while j < n && !src[j].isSpace && src[j] != 62 && src[j] != 47 { j += 1 }
                 let name = String(decoding: src[(i + 2)..<j].lowercasedASCII(), as: UTF8.self)
-                guard let gt = src[j...].firstIndex(of: 62) else { i += 1; continue }
+                guard let gt = src[j...].firstIndex(of: 62) else { flushText(i); textStart = n; i = n; break }
                 flushText(i)
                 handleTag(name, [], start: false)
                 i = gt + 1; textStart = i
@@ -189,6 +204,8 @@ enum HTMLRenderer {
         for c in chunks { text += c.text }
         return HTMLResult(text: text, uris: uris)
     }
+
+    static let literalElements: Set<String> = ["script", "style", "iframe", "title", "textarea", "xmp", "plaintext"]
 
     static func literalElement(_ inside: [String: Int]) -> String? {
         if (inside["script"] ?? 0) > 0 { return "script" }

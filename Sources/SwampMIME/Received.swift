@@ -177,9 +177,17 @@ enum ReceivedParser {
         } else if find(s, "authenticated") != nil,
                   lm.match([L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(")", min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]) {
             auth = "Sendmail"
+        } else if find(s, " (authenticated as ") != nil,
+                  lm.search([L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
+                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")]) {
+            auth = "CriticalPath"
         } else if lm.search([L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(")", min: 1)), L(") with ")]) {
             let w = lm.cap(1) ?? ""
             auth = w == "Postfix" ? w : "Postfix (\(w))"
+        } else if lm.search([L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
+                              C(3, L("mail.gmx."), .alt([[L("net")], [L("com")]])), L(" ("), .notIn(")", min: 1), L(") with "),
+                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))]) {
+            auth = "GMX (\(lm.cap(4) ?? "") / \(lm.cap(3) ?? ""))"
         } else if find(s, "CommuniGate Pro ") != nil, find(s, " (account ") != nil,
                   ["HTTP", "SMTP", "XIMSS", "IMAP"].contains(where: { find(s, "CommuniGate Pro " + $0) != nil }) {
             auth = "Communigate"

@@ -31,8 +31,14 @@ struct HeaderIndex: Sendable {
         }
         self.fields = fields
         self.pristine = message.root.messageInfo?.pristineHeaders ?? []
-        let received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
+        var received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
             var v = f.decoded; v.append(lf); return v
+        }
+        // originating_ip_headers become the oldest hops.
+        for name in trust.originatingIPHeaders {
+            let l = name.lowercased()
+            guard let f = fields.last(where: { $0.lname == l }), let ip = HostFinder.findIPv4OrV6(f.decoded) else { continue }
+            received.append(Array("from X-Originating-IP: \(ip)\n".utf8))
         }
         let cls = ReceivedParser.classify(received, trust: trust, maxReceived: message.limits.maxReceived)
         self.relays = cls.relays
@@ -354,24 +360,36 @@ enum HostFinder {
         return candidates(from: 0).first
     }
 
+    /// `(?<!\.)\b(IP_ADDRESS)\b(?!\.)`: the first address in the line.
     static func findIPv4OrV6(_ line: [UInt8]) -> String? {
         var i = 0
         while i < line.count {
-            if line[i].isHexDigit || line[i] == 58 {
-                if i > 0 && (line[i - 1] == 46 || line[i - 1].isWord) { i += 1; continue }
-                var j = i
-                while j < line.count && (line[j].isHexDigit || line[j] == 58 || line[j] == 46) { j += 1 }
+            let c = line[i]
+            guard c.isHexDigit || c == 58 else { i += 1; continue }
+            var j = i
+            while j < line.count && (line[j].isHexDigit || line[j] == 58 || line[j] == 46) { j += 1 }
+            // Try each start inside the run, longest candidates first.
+            var st = i
+            while st < j {
+                let prev: UInt8 = st > 0 ? line[st - 1] : 32
                 var e = j
-                while e > i {
-                    let t = Substring(String(decoding: line[i..<e], as: UTF8.self))
-                    if (t.contains(".") || t.contains(":")), let ip = IPAddress(t), !(e < line.count && line[e] == 46) {
-                        _ = ip
-                        return String(t)
+                while e > st {
+                    let t = Substring(String(decoding: line[st..<e], as: UTF8.self))
+                    let next: UInt8 = e < line.count ? line[e] : 32
+                    if let ip = IPAddress(t) {
+                        if ip.bytes.count == 4 && !t.contains(":") {
+                            if !prev.isWord && prev != 46 && prev != 58 && !next.isWord && next != 46 { return String(t) }
+                        } else if t.contains(":") {
+                            if !(prev.isHexDigit || prev == 58 || prev == 46) && !(next.isHexDigit || next == 58) && next != 46 {
+                                return String(t)
+                            }
+                        }
                     }
                     e -= 1
                 }
-                i = j
-            } else { i += 1 }
+                st += 1
+            }
+            i = j
         }
         return nil
     }
