@@ -10,6 +10,8 @@ struct HTMLResult {
     var text: [UInt8]
     /// (raw URI as it will be listed, from an anchor's own href) in document order.
     var uris: [[UInt8]]
+    /// The rendered pieces, for tests and diagnostics.
+    var chunks: [HTMLRenderer.Chunk] = []
 }
 
 enum HTMLRenderer {
@@ -31,7 +33,7 @@ enum HTMLRenderer {
         }
     }
 
-    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
+    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool; var style: String = "" }
 
     static func render(_ input: [UInt8], maxURIs: Int) -> HTMLResult {
         let src = preprocess(input)
@@ -55,7 +57,7 @@ enum HTMLRenderer {
                 } else { out.append(c); inWS = false }
             }
             if !invisible, let last = chunks.last, last.isWhitespace, out.first == sp { out.removeFirst() }
-            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible))
+            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible, style: invisible ? "\(style.stack.map { "\($0.tag):\($0.fg)/\($0.bg)/\($0.size)" })" : ""))
         }
         func displayWhitespace(_ t: [UInt8]) {
             if let last = chunks.last, !last.isWhitespace, !last.invisible, last.text.last == sp {
@@ -185,7 +187,9 @@ enum HTMLRenderer {
             } else if c1 == 33 {  // '!'
                 flushText(i)
                 if i + 3 < n && src[i + 2] == 45 && src[i + 3] == 45 {
-                    if let e = firstIndexOf([45, 45, 62], in: src, from: i + 4) { i = e + 3 } else { i = n }
+                    // A comment ends at "-->"; without one, at the next '>'.
+                    if let e = firstIndexOf([45, 45, 62], in: src, from: i + 4) { i = e + 3 }
+                    else if let gt = src[(i + 4)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
                 } else {
                     if let gt = src[(i + 2)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
                 }
@@ -202,7 +206,7 @@ enum HTMLRenderer {
         var text: [UInt8] = []
         text.reserveCapacity(src.count)
         for c in chunks { text += c.text }
-        return HTMLResult(text: text, uris: uris)
+        return HTMLResult(text: text, uris: uris, chunks: chunks)
     }
 
     static let literalElements: Set<String> = ["script", "style", "iframe", "title", "textarea", "xmp", "plaintext"]

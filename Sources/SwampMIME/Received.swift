@@ -217,7 +217,24 @@ enum ReceivedParser {
                 enough = true
             }
             let has = { (t: String) in find(f, t) != nil }
-            if has(" SMTPSVC") {
+            if has(" (SquirrelMail authenticated user ") || has(" (NaSMail authenticated user ") {
+                // (IP)\b(?![.-]).{10,80}by (\S+) with HTTP
+                var st = 0
+                while st < f.count && !enough {
+                    if f[st].isDigit, st == 0 || !f[st - 1].isWord, let e = HostFinder.matchIP(f, st),
+                       e >= f.count || (f[e] != 46 && f[e] != 45) {
+                        var y = LineMatcher(Array(f[e...]))
+                        for gapLen in 10...80 where e + gapLen < f.count {
+                            if y.match([L("by "), C(1, S), L(" with HTTP")], at: gapLen) {
+                                ip = String(decoding: f[st..<e], as: UTF8.self); by = y.cap(1)!; enough = true; break
+                            }
+                        }
+                    }
+                    st += 1
+                }
+            }
+            if enough {
+            } else if has(" SMTPSVC") {
                 if x.match([C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(")", min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]) {
                     set(1, nil, 2, 3)
                 } else if x.match([L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]) { return .skip }
