@@ -20,12 +20,15 @@ enum AddressParser {
     /// Matches header_address_mailre at i; returns the end index.
     static func matchMailre(_ s: [UInt8], _ i: Int) -> Int? {
         var j = i
+        var quotedOK = false
         if j < s.count && s[j] == 34 {
             j += 1
             while j < s.count && s[j] != 34 { if s[j] == 92 && j + 1 < s.count { j += 1 }; j += 1 }
-            guard j < s.count else { return nil }
-            j += 1
-        } else {
+            if j < s.count { j += 1; quotedOK = j < s.count && s[j] == 64 }
+        }
+        if !quotedOK {
+            // The unquoted form, whose class also admits '"'.
+            j = i
             while j < s.count && isMailreLocal(s[j]) { j += 1 }
             if j == i { return nil }
         }

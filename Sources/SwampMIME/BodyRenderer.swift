@@ -64,6 +64,8 @@ enum BodyRenderer {
             text += rnd
         }
         var joined = collapse(text, unicode: unicode)
+        // `tr/\x00/\n/` also turns NULs that were in the text into line breaks.
+        for k in joined.indices where joined[k] == 0 { joined[k] = lf }
         if !unicode && !Charset.isASCII(joined) { joined = latin1(joined) }
         return RenderedBody(lines: shortLines(subject + joined), htmlURIs: htmlURIs)
     }

@@ -136,6 +136,29 @@ enum Charset {
         return Array(s.utf8)
     }
 
+    /// Character-by-character decoding for text that does not decode as a
+    /// whole: each undecodable byte becomes U+FFFD, as Encode substitutes.
+    static func lenientDecode(_ b: [UInt8], _ one: ([UInt8]) -> [UInt8]?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count * 2)
+        var i = 0
+        var budget = 4096  // bounds the per-character decoder calls
+        while i < b.count {
+            if b[i] < 0x80 { out.append(b[i]); i += 1; continue }
+            var done = false
+            if budget > 0 {
+                budget -= 1
+                for len in [2, 1, 3, 4] where i + len <= b.count {
+                    if let r = one(Array(b[i..<(i + len)])), !r.isEmpty, !r.contains(0xEF) || r != [0xEF, 0xBF, 0xBD] {
+                        out += r; i += len; done = true; break
+                    }
+                }
+            }
+            if !done { out += [0xEF, 0xBF, 0xBD]; i += 1 }
+        }
+        return out
+    }
+
     /// EUC-JP (JIS X 0208 and half-width kana) rewritten as ISO-2022-JP.
     static func eucJPToISO2022JP(_ b: [UInt8]) -> [UInt8]? {
         var out: [UInt8] = []
@@ -201,7 +224,9 @@ enum Charset {
             return Array(String(decoding: b, as: UTF8.self).utf8)
         case .cp1252: return decodeCP1252(b, strict: strict)
         case .utf16: return decodeUTF16(b)
-        case .foundation(let cf): return foundationDecode(b, cf: cf)
+        case .foundation(let cf):
+            if let r = foundationDecode(b, cf: cf) { return r }
+            return strict ? nil : lenientDecode(b) { foundationDecode($0, cf: cf) }
         case .eucJP: return eucJPToISO2022JP(b).flatMap { foundationDecode($0, cf: 0x0820) }
         case .unknown: return nil
         }

@@ -10,6 +10,8 @@ struct HTMLResult {
     var text: [UInt8]
     /// (raw URI as it will be listed, from an anchor's own href) in document order.
     var uris: [[UInt8]]
+    /// The rendered pieces, for tests and diagnostics.
+    var chunks: [HTMLRenderer.Chunk] = []
 }
 
 enum HTMLRenderer {
@@ -31,7 +33,7 @@ enum HTMLRenderer {
         }
     }
 
-    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
+    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool; var style: String = "" }
 
     static func render(_ input: [UInt8], maxURIs: Int) -> HTMLResult {
         let src = preprocess(input)
@@ -55,7 +57,7 @@ enum HTMLRenderer {
                 } else { out.append(c); inWS = false }
             }
             if !invisible, let last = chunks.last, last.isWhitespace, out.first == sp { out.removeFirst() }
-            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible))
+            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible, style: invisible ? "\(style.stack.map { "\($0.tag):\($0.fg)/\($0.bg)/\($0.size)" })" : ""))
         }
         func displayWhitespace(_ t: [UInt8]) {
             if let last = chunks.last, !last.isWhitespace, !last.invisible, last.text.last == sp {
@@ -144,33 +146,50 @@ enum HTMLRenderer {
                 }
             }
         }
+        var literal: String? = nil
         while i < n {
-            guard src[i] == 60 else { i += 1; continue }  // '<'
-            // Literal (CDATA) content of script/style ends only at its end tag.
-            if let lit = literalElement(inside) {
+            // Literal elements (HTML::Parser's script, style, iframe, title,
+            // textarea, xmp, plaintext): everything up to the end tag is text.
+            if let lit = literal {
+                if lit == "plaintext" { i = n; break }
                 let closeTag = Array("</\(lit)".utf8)
-                guard let close = firstIndexOfCI(closeTag, in: src, from: i) else { i = n; break }
-                if close != i { i = close; continue }
+                var from = i
+                var close: Int? = nil
+                while let c = firstIndexOfCI(closeTag, in: src, from: from) {
+                    let after = c + closeTag.count
+                    if after >= n || src[after].isSpace || src[after] == 62 || src[after] == 47 { close = c; break }
+                    from = c + 1
+                }
+                guard let c = close else { i = n; break }
+                i = c
+                literal = nil
             }
+            guard src[i] == 60 else { i += 1; continue }  // '<'
             if i + 1 >= n { i += 1; continue }
             let c1 = src[i + 1]
             if c1.isAlpha {
-                guard let (name, attrs, end) = parseStartTag(src, i) else { i += 1; continue }
+                guard let (name, attrs, end) = parseStartTag(src, i) else {
+                    // An unterminated tag at the end is dropped with the rest.
+                    flushText(i); textStart = n; i = n; break
+                }
                 flushText(i)
                 handleTag(name, attrs, start: true)
                 i = end; textStart = i
+                if literalElements.contains(name) { literal = name }
             } else if c1 == 47, i + 2 < n, src[i + 2].isAlpha {
                 var j = i + 2
                 while j < n && !src[j].isSpace && src[j] != 62 && src[j] != 47 { j += 1 }
                 let name = String(decoding: src[(i + 2)..<j].lowercasedASCII(), as: UTF8.self)
-                guard let gt = src[j...].firstIndex(of: 62) else { i += 1; continue }
+                guard let gt = src[j...].firstIndex(of: 62) else { flushText(i); textStart = n; i = n; break }
                 flushText(i)
                 handleTag(name, [], start: false)
                 i = gt + 1; textStart = i
             } else if c1 == 33 {  // '!'
                 flushText(i)
                 if i + 3 < n && src[i + 2] == 45 && src[i + 3] == 45 {
-                    if let e = firstIndexOf([45, 45, 62], in: src, from: i + 4) { i = e + 3 } else { i = n }
+                    // A comment ends at "-->"; without one, at the next '>'.
+                    if let e = firstIndexOf([45, 45, 62], in: src, from: i + 4) { i = e + 3 }
+                    else if let gt = src[(i + 4)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
                 } else {
                     if let gt = src[(i + 2)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
                 }
@@ -187,8 +206,10 @@ enum HTMLRenderer {
         var text: [UInt8] = []
         text.reserveCapacity(src.count)
         for c in chunks { text += c.text }
-        return HTMLResult(text: text, uris: uris)
+        return HTMLResult(text: text, uris: uris, chunks: chunks)
     }
+
+    static let literalElements: Set<String> = ["script", "style", "iframe", "title", "textarea", "xmp", "plaintext"]
 
     static func literalElement(_ inside: [String: Int]) -> String? {
         if (inside["script"] ?? 0) > 0 { return "script" }

@@ -59,7 +59,7 @@ enum CSSColors {
     /// HTML.pm `name_to_rgb`: "#rrggbb" or "invalid". A bare hex value
     /// without `#` is invalid there, and we keep that.
     static func rgb(_ input: String) -> String {
-        let color = input.lowercased().trimmingCharacters(in: .whitespaces)
+        let color = input.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
         if let v = table[color] {
             let s = String(v, radix: 16)
             return "#" + String(repeating: "0", count: 6 - s.count) + s
@@ -70,7 +70,7 @@ enum CSSColors {
         var c = color
         if let r = c.range(of: "rgb(") {
             let inner = c[r.upperBound...].prefix(while: { $0 != ")" })
-            let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             if parts.count == 3 {
                 if parts.allSatisfy({ $0.hasSuffix("%") }), let a = Int(parts[0].dropLast()), let b = Int(parts[1].dropLast()), let d = Int(parts[2].dropLast()) {
                     c = "#" + hex2(a * 255 / 100) + hex2(b * 255 / 100) + hex2(d * 255 / 100)
@@ -123,10 +123,10 @@ struct StyleStack {
                 else if let n = leadingInt(String(t), signed: false) { new.size = n }
             case "style":
                 for decl in v.split(separator: ";", omittingEmptySubsequences: false) {
-                    let d = decl.trimmingCharacters(in: .whitespaces)
+                    let d = decl.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard let colon = d.firstIndex(of: ":") else { continue }
-                    let prop = d[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                    var value = d[d.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    let prop = d[..<colon].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                    var value = d[d.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
                     if prop == "color" || prop == "background-color" {
                         value = value.lowercased()
                         if let r = value.range(of: #"\s*!\s*important$"#, options: .regularExpression) { value.removeSubrange(r) }

@@ -119,6 +119,12 @@ public struct TrustPolicy: Sendable {
     public var trusted: [IPNetwork]
     public var `internal`: [IPNetwork]
     public var msa: [IPNetwork]
+    /// SpamAssassin `originating_ip_headers`: headers whose IP address is
+    /// added as the oldest hop. Defaults to the stock 10_default_prefs.cf list.
+    public var originatingIPHeaders: [String] = [
+        "X-Yahoo-Post-IP", "X-Originating-IP", "X-Apparently-From", "X-SenderIP", "X-AOL-IP",
+        "X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+    ]
     public init(trusted: [IPNetwork] = [], internal: [IPNetwork] = [], msa: [IPNetwork] = []) {
         self.trusted = trusted
         self.internal = `internal`

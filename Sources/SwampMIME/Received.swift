@@ -177,9 +177,17 @@ enum ReceivedParser {
         } else if find(s, "authenticated") != nil,
                   lm.match([L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(")", min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]) {
             auth = "Sendmail"
+        } else if find(s, " (authenticated as ") != nil,
+                  lm.search([L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
+                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")]) {
+            auth = "CriticalPath"
         } else if lm.search([L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(")", min: 1)), L(") with ")]) {
             let w = lm.cap(1) ?? ""
             auth = w == "Postfix" ? w : "Postfix (\(w))"
+        } else if lm.search([L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
+                              C(3, L("mail.gmx."), .alt([[L("net")], [L("com")]])), L(" ("), .notIn(")", min: 1), L(") with "),
+                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))]) {
+            auth = "GMX (\(lm.cap(4) ?? "") / \(lm.cap(3) ?? ""))"
         } else if find(s, "CommuniGate Pro ") != nil, find(s, " (account ") != nil,
                   ["HTTP", "SMTP", "XIMSS", "IMAP"].contains(where: { find(s, "CommuniGate Pro " + $0) != nil }) {
             auth = "Communigate"
@@ -209,7 +217,24 @@ enum ReceivedParser {
                 enough = true
             }
             let has = { (t: String) in find(f, t) != nil }
-            if has(" SMTPSVC") {
+            if has(" (SquirrelMail authenticated user ") || has(" (NaSMail authenticated user ") {
+                // (IP)\b(?![.-]).{10,80}by (\S+) with HTTP
+                var st = 0
+                while st < f.count && !enough {
+                    if f[st].isDigit, st == 0 || !f[st - 1].isWord, let e = HostFinder.matchIP(f, st),
+                       e >= f.count || (f[e] != 46 && f[e] != 45) {
+                        var y = LineMatcher(Array(f[e...]))
+                        for gapLen in 10...80 where e + gapLen < f.count {
+                            if y.match([L("by "), C(1, S), L(" with HTTP")], at: gapLen) {
+                                ip = String(decoding: f[st..<e], as: UTF8.self); by = y.cap(1)!; enough = true; break
+                            }
+                        }
+                    }
+                    st += 1
+                }
+            }
+            if enough {
+            } else if has(" SMTPSVC") {
                 if x.match([C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(")", min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]) {
                     set(1, nil, 2, 3)
                 } else if x.match([L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]) { return .skip }

@@ -31,8 +31,14 @@ struct HeaderIndex: Sendable {
         }
         self.fields = fields
         self.pristine = message.root.messageInfo?.pristineHeaders ?? []
-        let received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
+        var received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
             var v = f.decoded; v.append(lf); return v
+        }
+        // originating_ip_headers become the oldest hops.
+        for name in trust.originatingIPHeaders {
+            let l = name.lowercased()
+            guard let f = fields.last(where: { $0.lname == l }), let ip = HostFinder.findIPv4OrV6(f.decoded) else { continue }
+            received.append(Array("from X-Originating-IP: \(ip)\n".utf8))
         }
         let cls = ReceivedParser.classify(received, trust: trust, maxReceived: message.limits.maxReceived)
         self.relays = cls.relays
@@ -163,13 +169,11 @@ struct HeaderIndex: Sendable {
             guard let f = fields.first(where: { $0.lname == lname }) else { return nil }
             return AddressParser.parse(f.raw).compactMap { $0.address }.first
         }
+        /// `ALL =~ /^Received:.*?^Name:/smi`: a Received field before any Name field.
         func receivedBefore(_ lname: String) -> Bool {
-            var sawReceived = false
-            for f in fields {
-                if f.lname == "received" { sawReceived = true }
-                if f.lname == lname { return sawReceived }
-            }
-            return false
+            guard let firstReceived = fields.firstIndex(where: { $0.lname == "received" }),
+                  let lastField = fields.lastIndex(where: { $0.lname == lname }) else { return false }
+            return firstReceived < lastField
         }
         if let xs = firstAddr("x-sender"), xs.contains(64) {
             for f in fields where f.lname == "received" && firstIndexOf(Array("(fetchmail".utf8), in: f.decoded, from: 0) != nil {
@@ -354,30 +358,71 @@ enum HostFinder {
         return candidates(from: 0).first
     }
 
+    /// `(?<!\.)\b(IP_ADDRESS)\b(?!\.)`: the first address in the line,
+    /// with its `IPv6:` tag when written.
     static func findIPv4OrV6(_ line: [UInt8]) -> String? {
-        var i = 0
-        while i < line.count {
-            if line[i].isHexDigit || line[i] == 58 {
-                if i > 0 && (line[i - 1] == 46 || line[i - 1].isWord) { i += 1; continue }
-                var j = i
-                while j < line.count && (line[j].isHexDigit || line[j] == 58 || line[j] == 46) { j += 1 }
-                var e = j
-                while e > i {
-                    let t = Substring(String(decoding: line[i..<e], as: UTF8.self))
-                    if (t.contains(".") || t.contains(":")), let ip = IPAddress(t), !(e < line.count && line[e] == 46) {
-                        _ = ip
-                        return String(t)
-                    }
-                    e -= 1
-                }
-                i = j
-            } else { i += 1 }
+        let n = line.count
+        var st = 0
+        while st < n {
+            let prev: UInt8 = st > 0 ? line[st - 1] : 32
+            // \b with a word character first, and no '.' before.
+            guard line[st].isWord, !prev.isWord, prev != 46 else { st += 1; continue }
+            if let e = matchIP(line, st) { return String(decoding: line[st..<e], as: UTF8.self) }
+            st += 1
         }
         return nil
     }
 
+    /// End of an IP_ADDRESS match at `st` that also satisfies `\b(?!\.)`.
+    static func matchIP(_ line: [UInt8], _ st: Int) -> Int? {
+        let n = line.count
+        let prev: UInt8 = st > 0 ? line[st - 1] : 32
+        func tailOK(_ e: Int) -> Bool {
+            let next: UInt8 = e < n ? line[e] : 32
+            return line[e - 1].isWord != next.isWord && next != 46
+        }
+        // IPv4 first (not after ':').
+        if line[st].isDigit && prev != 58 {
+            var e = st
+            while e < n && (line[e].isDigit || line[e] == 46) { e += 1 }
+            while e > st {
+                let t = line[st..<e]
+                if isStrictIPv4(t) {
+                    let next: UInt8 = e < n ? line[e] : 32
+                    if !next.isWord && tailOK(e) { return e }
+                }
+                e -= 1
+            }
+        }
+        // IPv6, optionally tagged.
+        var v6 = st
+        if n - st >= 5 && line[st..<(st + 5)].equalsLowercase("ipv6:") { v6 = st + 5 }
+        else if prev.isHexDigit || prev == 58 { return nil }
+        var e = v6
+        while e < n && (line[e].isHexDigit || line[e] == 58 || line[e] == 46) { e += 1 }
+        while e > v6 {
+            let t = Substring(String(decoding: line[v6..<e], as: UTF8.self))
+            let next: UInt8 = e < n ? line[e] : 32
+            if t.contains(":"), IPAddress.parseIPv6(t) != nil, !(next.isHexDigit || next == 58), tailOK(e) { return e }
+            e -= 1
+        }
+        return nil
+    }
+
+    static func isStrictIPv4(_ t: ArraySlice<UInt8>) -> Bool {
+        let parts = t.split(separator: 46, omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        for p in parts {
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isDigit }) else { return false }
+            if p.count > 1 && p.first == 48 { return false }
+            if Int(String(decoding: p, as: UTF8.self))! > 255 { return false }
+        }
+        return true
+    }
+
     static func reverse(_ ip: String) -> String? {
-        guard let a = IPAddress(Substring(ip)) else { return nil }
+        // Util.pm reverse_ip_address: a tagged `IPv6:` address is left alone.
+        guard !ip.lowercased().hasPrefix("ipv6:"), let a = IPAddress(Substring(ip)) else { return nil }
         if a.bytes.count == 4 { return a.bytes.reversed().map(String.init).joined(separator: ".") }
         var nibbles: [String] = []
         for b in a.bytes { nibbles.append(String(b >> 4, radix: 16)); nibbles.append(String(b & 15, radix: 16)) }

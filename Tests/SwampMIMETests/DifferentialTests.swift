@@ -96,7 +96,13 @@ import Testing
             }
             for (name, want) in expected.headers {
                 let got = v.header(HeaderQuery(name: name))
-                if got != want { note("H:" + name, want.map { $0.s } ?? "nil", got.map { $0.s } ?? "nil") }
+                if got != want {
+                    // Show the neighbourhood of the first difference.
+                    let a = want ?? [], b = got ?? []
+                    let k = Array(zip(a, b)).firstIndex(where: { $0.0 != $0.1 }) ?? min(a.count, b.count)
+                    let lo = max(0, k - 120)
+                    note("H:" + name, want.map { Array($0[min(lo, $0.count)...]).s } ?? "nil", got.map { Array($0[min(lo, $0.count)...]).s } ?? "nil")
+                }
             }
             if v.body != expected.body {
                 let k = Array(zip(v.body, expected.body)).firstIndex(where: { $0.0 != $0.1 }) ?? min(v.body.count, expected.body.count)

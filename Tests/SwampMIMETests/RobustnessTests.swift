@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+@testable import SwampMIME
+
+/// Every corpus message parses, mutated and hostile messages finish within
+/// the limits (../shared/SECURITY.md, "Message").
+@Suite struct RobustnessTests {
+    static func corpusFiles() -> [URL] {
+        guard let root = Corpus.root() else { return [] }
+        return Corpus.files(under: root.appendingPathComponent("mime")).filter { !$0.lastPathComponent.hasSuffix(".json") }
+            + Corpus.files(under: root.appendingPathComponent("spam"), suffix: ".eml")
+    }
+
+    @Test func everyCorpusMessageParses() throws {
+        let files = Self.corpusFiles()
+        guard !files.isEmpty else { return }
+        var parsed = 0
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f.path) else { continue }
+            let v = Views(message: Message(bytes: Array(data)))
+            #expect(v.uris.count <= v.message.limits.maxURIs)
+            _ = v.header(HeaderQuery(name: "ALL"))
+            _ = v.header(HeaderQuery(name: "From", modifier: .addr))
+            parsed += 1
+        }
+        #expect(parsed > 3_000)
+    }
+
+    @Test func mutatedMessagesFinish() throws {
+        let files = Self.corpusFiles()
+        guard !files.isEmpty else { return }
+        var rng = SeededRNG(seed: 0x5A4D_4D49_4D45)
+        for round in 0..<300 {
+            let f = files[Int(rng.next() % UInt64(files.count))]
+            guard var b = FileManager.default.contents(atPath: f.path).map({ Array($0) }), !b.isEmpty else { continue }
+            switch round % 4 {
+            case 0:  // bit flips
+                for _ in 0..<(1 + Int(rng.next() % 64)) {
+                    let i = Int(rng.next() % UInt64(b.count))
+                    b[i] ^= UInt8(1 << (rng.next() % 8))
+                }
+            case 1:  // truncation
+                b = Array(b.prefix(Int(rng.next() % UInt64(b.count))))
+            case 2:  // duplicated lines (boundaries included)
+                let lines = b.split(separator: 10, omittingEmptySubsequences: false)
+                var out: [UInt8] = []
+                for l in lines {
+                    out += l; out.append(10)
+                    if l.starts(with: [45, 45]) || rng.next() % 50 == 0 { out += l; out.append(10) }
+                }
+                b = out
+            default:  // random byte splices
+                for _ in 0..<8 {
+                    let i = Int(rng.next() % UInt64(b.count))
+                    let junk: [UInt8] = [0, 0xFF, 61, 90, 90, 60, 62, 13, 10, 0x1B]
+                    b.insert(junk[Int(rng.next() % UInt64(junk.count))], at: i)
+                }
+            }
+            let v = Views(message: Message(bytes: b))
+            #expect(v.message.root.children.count <= v.message.limits.maxParts)
+        }
+    }
+
+    func timed(_ body: () -> Void) -> Double {
+        let t0 = Date()
+        body()
+        return Date().timeIntervalSince(t0)
+    }
+
+    @Test func deeplyNestedMultiparts() {
+        var s = "Subject: nest\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n"
+        for i in 0..<10_000 { s += "--b\(i)\nContent-Type: multipart/mixed; boundary=\"b\(i + 1)\"\n\n" }
+        s += "--b10000\nContent-Type: text/plain\n\nhello\n"
+        let t = timed {
+            let m = Message(bytes: Array(s.utf8))
+            var depth = 0
+            var p = m.root
+            while let c = p.children.first { depth += 1; p = c }
+            #expect(depth <= m.limits.maxDepth + 1)
+            _ = Views(message: m)
+        }
+        #expect(t < 20)
+    }
+
+    @Test func manyParts() {
+        var s = "Subject: parts\nContent-Type: multipart/mixed; boundary=\"x\"\n\n"
+        for i in 0..<100_000 { s += "--x\nContent-Type: text/plain\n\npart \(i)\n" }
+        s += "--x--\n"
+        let t = timed {
+            let m = Message(bytes: Array(s.utf8))
+            #expect(m.root.children.count <= m.limits.maxParts)
+            #expect(!m.defects.isEmpty)
+            let v = Views(message: m)
+            #expect(v.body.count < 5_000)
+        }
+        #expect(t < 20)
+    }
+
+    @Test func manyHeaderLines() {
+        var s = ""
+        for i in 0..<100_000 { s += "X-H\(i): v\n" }
+        s += "\nbody\n"
+        let t = timed {
+            let m = Message(bytes: Array(s.utf8))
+            #expect(m.headers.count <= m.limits.maxHeaderFields)
+            _ = Views(message: m).header(HeaderQuery(name: "ALL"))
+        }
+        #expect(t < 20)
+    }
+
+    @Test func hugeSingleHeader() {
+        var b = Array("Subject: ".utf8)
+        b += [UInt8](repeating: 65, count: 5_000_000)
+        for _ in 0..<50_000 { b += Array("\n folded".utf8) }
+        b += Array("\nTo: a@b.example\n\nbody\n".utf8)
+        let t = timed {
+            let m = Message(bytes: b)
+            let v = Views(message: m)
+            let subj = v.header(HeaderQuery(name: "Subject"))
+            #expect((subj?.count ?? 0) <= 8_193)
+        }
+        #expect(t < 20)
+    }
+
+    @Test func hostileEncodings() {
+        let s = """
+        Subject: =?utf-8?B?!!!notbase64?= =?x-unknown?Q?=ZZ=41?=
+        Content-Type: multipart/alternative; boundary=""
+
+        --
+        Content-Type: text/plain; charset=utf-16
+        Content-Transfer-Encoding: base64
+
+        //5IAGkA@@@junk===AAA
+        --
+        Content-Type: text/html; charset=x-nonsense
+        Content-Transfer-Encoding: quoted-printable
+
+        <b>=ZZ=4=\n<div style="color:#fff">\u{0}</div>&#99999999;&#x110000;&bogus;
+        """
+        let v = views(s)
+        _ = v.header(HeaderQuery(name: "Subject"))
+        #expect(!v.body.isEmpty)
+    }
+}
