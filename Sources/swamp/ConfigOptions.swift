@@ -6,7 +6,7 @@ import SwampRules
 /// `--config`, shared by every subcommand, and the documented search order
 /// when it is absent: /etc/swamp/local.cf, then the package's Rules/.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration file or directory (default: /etc/swamp/local.cf, else swamp's Rules/).")
+    @Option(name: .long, help: "Configuration file or directory (default: /etc/swamp/local.cf, else swamp's Rules/ with SpamAssassin's installed rules and site files).")
     var config: String?
 
     /// The file or directory configuration is read from.
@@ -23,8 +23,33 @@ struct ConfigOptions: ParsableArguments {
             throw CLIError(code: 78, message: "configuration not found: \(path)")
         }
         var loader = ConfigLoader()
-        loader.load(path: path)
+        if config == nil && path != "/etc/swamp/local.cf" {
+            ConfigOptions.loadDefault(rules: path, into: &loader)
+        } else {
+            loader.load(path: path)
+        }
         return loader.configuration
+    }
+
+    /// The default configuration when none is named: SpamAssassin's stock
+    /// rules where Debian installs them (its .pre plugin list, then the
+    /// rules), then swamp's Rules/, then SpamAssassin's site files
+    /// (/etc/spamassassin/*.cf, e.g. local.cf), so an administrator's
+    /// existing settings win, as they did under spamd.
+    static func loadDefault(rules: String, into loader: inout ConfigLoader) {
+        let fm = FileManager.default
+        let site = ProcessInfo.processInfo.environment["SWAMP_SA_SITE_DIR"] ?? "/etc/spamassassin"
+        let stock = ProcessInfo.processInfo.environment["SWAMP_SA_RULES_DIR"] ?? "/usr/share/spamassassin"
+        let haveStock = fm.fileExists(atPath: stock + "/50_scores.cf")
+        let siteFiles = ((try? fm.contentsOfDirectory(atPath: site)) ?? []).sorted()
+        if haveStock {
+            for f in siteFiles where f.hasSuffix(".pre") { loader.load(path: site + "/" + f) }
+            loader.load(path: stock)
+        }
+        loader.load(path: rules)
+        if haveStock {
+            for f in siteFiles where f.hasSuffix(".cf") { loader.load(path: site + "/" + f) }
+        }
     }
 
     /// swamp's own Rules/: `SWAMP_RULES_DIR`, /usr/share/swamp/rules, or the
