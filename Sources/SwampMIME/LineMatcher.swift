@@ -35,14 +35,21 @@ struct LineMatcher {
 
     /// Matches `pattern` at `start` (anchored).
     mutating func match(_ pattern: [Pat], at start: Int = 0) -> Bool {
-        caps = Array(repeating: nil, count: 8)
+        for i in caps.indices { caps[i] = nil }
         steps = 0
         return m(pattern[...], start) { _, _ in true }
     }
 
     /// Matches `pattern` at the first position where it matches (unanchored).
     mutating func search(_ pattern: [Pat]) -> Bool {
-        for st in 0...s.count where match(pattern, at: st) { return true }
+        // A pattern that starts with a literal can only match where its
+        // first byte is: skip every other position without a match attempt.
+        var firstByte: UInt8? = nil
+        if case .lit(let l)? = pattern.first { firstByte = l.utf8.first }
+        for st in 0...s.count {
+            if let b = firstByte, st >= s.count || s[st] != b { continue }
+            if match(pattern, at: st) { return true }
+        }
         return false
     }
 
@@ -85,10 +92,12 @@ struct LineMatcher {
         let rest = pat.dropFirst()
         switch first {
         case .lit(let l):
-            let u = Array(l.utf8)
-            guard s.count - pos >= u.count else { return false }
-            for (i, c) in u.enumerated() where s[pos + i] != c { return false }
-            return m(rest, pos + u.count, k)
+            var i = pos
+            for c in l.utf8 {
+                guard i < s.count, s[i] == c else { return false }
+                i += 1
+            }
+            return m(rest, i, k)
         case .nonSpace(let min):
             var e = pos
             while e < s.count && !s[e].isSpace { e += 1 }
@@ -98,11 +107,10 @@ struct LineMatcher {
             }
             return false
         case .notIn(let chars, let min), .anyIn(let chars, let min):
-            let set = Array(chars.utf8)
             let negate: Bool
             if case .notIn = first { negate = true } else { negate = false }
             var e = pos
-            while e < s.count && (set.contains(s[e]) != negate) { e += 1 }
+            while e < s.count && (chars.utf8.contains(s[e]) != negate) { e += 1 }
             while e - pos >= min {
                 if m(rest, e, k) { return true }
                 e -= 1
@@ -140,18 +148,19 @@ struct LineMatcher {
             let after = pos < s.count ? s[pos].isWord : false
             return before != after && m(rest, pos, k)
         case .opt(let inner):
-            if m(ArraySlice(inner + Array(rest)), pos, k) { return true }
+            // Continuations instead of concatenated pattern arrays: the
+            // closures are non-escaping, so nothing is allocated.
+            if m(inner[...], pos, { me, e in me.m(rest, e, k) }) { return true }
             return m(rest, pos, k)
         case .alt(let options):
-            for o in options where m(ArraySlice(o + Array(rest)), pos, k) { return true }
+            for o in options where m(o[...], pos, { me, e in me.m(rest, e, k) }) { return true }
             return false
         case .cap(let n, let inner):
             let saved = caps[n]
-            let restArr = Array(rest)
-            let ok = m(ArraySlice(inner), pos) { me, e in
+            let ok = m(inner[...], pos) { me, e in
                 let prev = me.caps[n]
                 me.caps[n] = pos..<e
-                if me.m(ArraySlice(restArr), e, k) { return true }
+                if me.m(rest, e, k) { return true }
                 me.caps[n] = prev
                 return false
             }
