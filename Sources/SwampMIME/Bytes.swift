@@ -139,3 +139,15 @@ func splitLines(_ bytes: ArraySlice<UInt8>) -> [Range<Int>] {
     if start < end { out.append(start..<end) }
     return out
 }
+
+/// A 256-entry membership table for byte classes used in hot loops.
+struct ByteSet: Sendable {
+    let member: [Bool]
+    init(_ chars: String, extra: [UInt8] = []) {
+        var t = [Bool](repeating: false, count: 256)
+        for c in chars.utf8 { t[Int(c)] = true }
+        for c in extra { t[Int(c)] = true }
+        member = t
+    }
+    @inline(__always) func contains(_ c: UInt8) -> Bool { member[Int(c)] }
+}

@@ -33,7 +33,7 @@ enum HTMLRenderer {
         }
     }
 
-    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool; var style: String = "" }
+    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
 
     static func render(_ input: [UInt8], maxURIs: Int) -> HTMLResult {
         let src = preprocess(input)
@@ -57,7 +57,7 @@ enum HTMLRenderer {
                 } else { out.append(c); inWS = false }
             }
             if !invisible, let last = chunks.last, last.isWhitespace, out.first == sp { out.removeFirst() }
-            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible, style: invisible ? "\(style.stack.map { "\($0.tag):\($0.fg)/\($0.bg)/\($0.size)" })" : ""))
+            chunks.append(Chunk(text: out, isWhitespace: false, invisible: invisible))
         }
         func displayWhitespace(_ t: [UInt8]) {
             if let last = chunks.last, !last.isWhitespace, !last.invisible, last.text.last == sp {

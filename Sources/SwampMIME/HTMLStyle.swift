@@ -129,7 +129,15 @@ struct StyleStack {
                     var value = d[d.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
                     if prop == "color" || prop == "background-color" {
                         value = value.lowercased()
-                        if let r = value.range(of: #"\s*!\s*important$"#, options: .regularExpression) { value.removeSubrange(r) }
+                        if value.hasSuffix("important") {
+                            var t = value.dropLast(9)
+                            while t.last?.isWhitespace == true { t = t.dropLast() }
+                            if t.last == "!" {
+                                t = t.dropLast()
+                                while t.last?.isWhitespace == true { t = t.dropLast() }
+                                value = String(t)
+                            }
+                        }
                         let target: String
                         if value.contains("rgb") {
                             let nums = value.filter { $0.isNumber || $0 == "," }.split(separator: ",", omittingEmptySubsequences: false)

@@ -6,10 +6,10 @@
 // so the search stays small; a step budget bounds it anyway.
 
 indirect enum Pat {
-    case lit(String)                 // exact bytes
+    case lit([UInt8])                // exact bytes
     case nonSpace(min: Int)          // \S{min,} greedy
-    case notIn(String, min: Int)     // [^chars]{min,} greedy (chars: set)
-    case anyIn(String, min: Int)     // [chars]{min,} greedy
+    case notIn(ByteSet, min: Int)    // [^chars]{min,} greedy
+    case anyIn(ByteSet, min: Int)    // [chars]{min,} greedy
     case digits(min: Int)            // \d{min,}
     case ip                          // SpamAssassin IP_ADDRESS
     case gap                         // .*? lazy
@@ -35,6 +35,11 @@ struct LineMatcher {
 
     /// Matches `pattern` at `start` (anchored).
     mutating func match(_ pattern: [Pat], at start: Int = 0) -> Bool {
+        guard LineMatcher.literalsPresent(pattern, in: s, from: start) else { return false }
+        return matchUnchecked(pattern, at: start)
+    }
+
+    private mutating func matchUnchecked(_ pattern: [Pat], at start: Int) -> Bool {
         for i in caps.indices { caps[i] = nil }
         steps = 0
         return m(pattern[...], start) { _, _ in true }
@@ -42,15 +47,32 @@ struct LineMatcher {
 
     /// Matches `pattern` at the first position where it matches (unanchored).
     mutating func search(_ pattern: [Pat]) -> Bool {
-        // A pattern that starts with a literal can only match where its
-        // first byte is: skip every other position without a match attempt.
-        var firstByte: UInt8? = nil
-        if case .lit(let l)? = pattern.first { firstByte = l.utf8.first }
-        for st in 0...s.count {
-            if let b = firstByte, st >= s.count || s[st] != b { continue }
-            if match(pattern, at: st) { return true }
+        guard LineMatcher.literalsPresent(pattern, in: s, from: 0) else { return false }
+        // A leading literal: only its occurrences can start a match.
+        if case .lit(let u)? = pattern.first {
+            var from = 0
+            while let st = firstIndexOf(u, in: s, from: from) {
+                if matchUnchecked(pattern, at: st) { return true }
+                from = st + 1
+            }
+            return false
         }
+        for st in 0...s.count where matchUnchecked(pattern, at: st) { return true }
         return false
+    }
+
+    /// A cheap necessary condition: every mandatory literal occurs somewhere.
+    static func literalsPresent(_ pattern: [Pat], in s: [UInt8], from: Int) -> Bool {
+        for p in pattern {
+            switch p {
+            case .lit(let l):
+                if l.count >= 2 && firstIndexOf(l, in: s, from: from) == nil { return false }
+            case .cap(_, let inner):
+                if !literalsPresent(inner, in: s, from: from) { return false }
+            default: break
+            }
+        }
+        return true
     }
 
     static func ipEnds(_ s: [UInt8], _ p: Int) -> [Int] {
@@ -58,27 +80,31 @@ struct LineMatcher {
         var st = p
         if s.count - p >= 5, s[p..<(p + 5)].equalsLowercase("ipv6:") { st = p + 5 }
         var e = st
-        while e < s.count, s[e].isHexDigit || s[e] == 58 || s[e] == 46 { e += 1 }
+        var hasColon = false
+        while e < s.count, s[e].isHexDigit || s[e] == 58 || s[e] == 46 { if s[e] == 58 { hasColon = true }; e += 1 }
         guard e > st else { return [] }
         var out: [Int] = []
+        let before: UInt8 = st > 0 ? s[st - 1] : 32
+        if !hasColon {
+            // \b(?<!:) IPv4 \b
+            guard st == p, !before.isWord, before != 58, s[st].isDigit else { return [] }
+            var k = e
+            while k > st {
+                let after: UInt8 = k < s.count ? s[k] : 32
+                if !after.isWord && HostFinder.isStrictIPv4(s[st..<k]) { out.append(k) }
+                k -= 1
+            }
+            return out
+        }
+        let beforeP: UInt8 = p > 0 ? s[p - 1] : 32
+        if st == p && (beforeP.isHexDigit || beforeP == 58) { return [] }
         var k = e
         while k > st {
-            let t = Substring(String(decoding: s[st..<k], as: UTF8.self))
-            if let a = IPAddress(t), !t.hasPrefix("["), !(t.hasSuffix(".") || t.hasSuffix(":")) || t.hasSuffix("::") {
-                if a.bytes.count == 4 && !t.contains(":") {
-                    // \b(?<!:) IPv4 \b
-                    let before = st > 0 ? s[st - 1] : 32
-                    let after = k < s.count ? s[k] : 32
-                    if !before.isWord && before != 58 && !after.isWord && !(st == p + 5 && st != p) {
-                        out.append(k)
-                    }
-                } else if t.contains(":") {
-                    let before = p > 0 ? s[p - 1] : 32
-                    let after = k < s.count ? s[k] : 32
-                    if st != p || !(before.isHexDigit || before == 58) {
-                        if !(after.isHexDigit || after == 58) { out.append(k) }
-                    }
-                }
+            let after: UInt8 = k < s.count ? s[k] : 32
+            if !(after.isHexDigit || after == 58) {
+                let t = Substring(String(decoding: s[st..<k], as: UTF8.self))
+                if t.contains(":"), IPAddress.parseIPv6(t) != nil { out.append(k) }
+                else if !t.contains(":"), st == p, !before.isWord, before != 58, HostFinder.isStrictIPv4(s[st..<k]), !after.isWord { out.append(k) }
             }
             k -= 1
         }
@@ -91,13 +117,11 @@ struct LineMatcher {
         guard let first = pat.first else { return k(&self, pos) }
         let rest = pat.dropFirst()
         switch first {
-        case .lit(let l):
-            var i = pos
-            for c in l.utf8 {
-                guard i < s.count, s[i] == c else { return false }
-                i += 1
-            }
-            return m(rest, i, k)
+        case .lit(let u):
+            guard s.count - pos >= u.count else { return false }
+            var i = 0
+            while i < u.count { if s[pos + i] != u[i] { return false }; i += 1 }
+            return m(rest, pos + u.count, k)
         case .nonSpace(let min):
             var e = pos
             while e < s.count && !s[e].isSpace { e += 1 }
@@ -106,11 +130,11 @@ struct LineMatcher {
                 e -= 1
             }
             return false
-        case .notIn(let chars, let min), .anyIn(let chars, let min):
+        case .notIn(let set, let min), .anyIn(let set, let min):
             let negate: Bool
             if case .notIn = first { negate = true } else { negate = false }
             var e = pos
-            while e < s.count && (chars.utf8.contains(s[e]) != negate) { e += 1 }
+            while e < s.count && (set.contains(s[e]) != negate) { e += 1 }
             while e - pos >= min {
                 if m(rest, e, k) { return true }
                 e -= 1
@@ -128,6 +152,15 @@ struct LineMatcher {
             for e in LineMatcher.ipEnds(s, pos) where m(rest, e, k) { return true }
             return false
         case .gap:
+            if case .lit(let u)? = rest.first {
+                // Lazy: the nearest occurrences of the next literal first.
+                var from = pos
+                while let e = firstIndexOf(u, in: s, from: from) {
+                    if m(rest, e, k) { return true }
+                    from = e + 1
+                }
+                return false
+            }
             var e = pos
             while e <= s.count {
                 if m(rest, e, k) { return true }
@@ -135,6 +168,14 @@ struct LineMatcher {
             }
             return false
         case .rest:
+            if case .lit(let u)? = rest.first {
+                // Greedy: the farthest occurrences of the next literal first.
+                var hits: [Int] = []
+                var from = pos
+                while let e = firstIndexOf(u, in: s, from: from) { hits.append(e); from = e + 1 }
+                for e in hits.reversed() where m(rest, e, k) { return true }
+                return false
+            }
             var e = s.count
             while e >= pos {
                 if m(rest, e, k) { return true }
@@ -148,8 +189,6 @@ struct LineMatcher {
             let after = pos < s.count ? s[pos].isWord : false
             return before != after && m(rest, pos, k)
         case .opt(let inner):
-            // Continuations instead of concatenated pattern arrays: the
-            // closures are non-escaping, so nothing is allocated.
             if m(inner[...], pos, { me, e in me.m(rest, e, k) }) { return true }
             return m(rest, pos, k)
         case .alt(let options):
@@ -171,7 +210,7 @@ struct LineMatcher {
 }
 
 /// Shorthands for building patterns.
-func L(_ s: String) -> Pat { .lit(s) }
+func L(_ s: String) -> Pat { .lit(Array(s.utf8)) }
 let S = Pat.nonSpace(min: 1)
 let S0 = Pat.nonSpace(min: 0)
 let IP = Pat.ip

@@ -57,6 +57,106 @@ enum ReceivedParser {
         firstIndexOfCI(Array(needle.lowercased().utf8), in: s, from: from)
     }
 
+    // The shapes, built once.
+    static let heloEhlo = Pat.alt([[L("HELO")], [L("EHLO")]])
+    static let envSender = Pat.opt([L(" (envelope-sender <"), S, L(">)")])
+    static let p0: [Pat] = [.opt([L("(")]), .alt([[L("from ")], [L("FROM ")], [L("From ")]]) ]
+    static let p1: [Pat] = [L("from "), C(1, S), L(" by "), .notIn(ByteSet(" \t\n\r;"), min: 1), .opt([L(" ")]), L(";")]
+    static let p2: [Pat] = [L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
+                            C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")]
+    static let p3: [Pat] = [L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(ByteSet(")"), min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]
+    static let p4: [Pat] = [L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
+                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")]
+    static let p5: [Pat] = [L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(ByteSet(")"), min: 1)), L(") with ")]
+    static let p6: [Pat] = [L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
+                              C(3, L("mail.gmx."), .alt([[L("net")], [L("com")]])), L(" ("), .notIn(ByteSet(")"), min: 1), L(") with "),
+                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))]
+    static let p7: [Pat] = [L("by "), C(1, S), L(" with HTTP")]
+    static let p8: [Pat] = [C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(ByteSet(")"), min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]
+    static let p9: [Pat] = [L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]
+    static let p10: [Pat] = [L(" with "), .alt([[L("Microsoft SMTP Server")], [L("mapi id")]]), L(" "), .opt([L("("), .notIn(ByteSet(")"), min: 1), L(") ")]), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), .alt([[.end], [L(" ")]])]
+    static let p11: [Pat] = [C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("%"), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"), min: 0)]), .opt([L("]")]), L(") by "), C(3, S), L(" ")]
+    static let p12: [Pat] = [L("(["), C(1, IP), L(":"), .digits(min: 1), L("] helo="), C(2, S), L(") by "), C(3, S), L(" ")]
+    static let p13: [Pat] = [S, L(" (["), C(1, IP), L(":"), .digits(min: 1), L("]) by "), C(2, S), L(" ")]
+    static let p14: [Pat] = [L("with local-"), S, L(" ")]
+    static let p15: [Pat] = [L("["), C(1, IP), L("] ("), C(2, .gap), L(") by "), C(3, S), L(" ")]
+    static let p16: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]"), C(3, .gap), L(") by "), C(4, S), L(" ")]
+    static let p17: [Pat] = [C(1, S), L(" ["), C(2, IP), L("]"), .opt([L(":"), .digits(min: 1)]), L(" by "), C(4, S), L(" ")]
+    static let p18: [Pat] = [C(1, S), L(" ")]
+    static let p19: [Pat] = [L(" ("), C(1, S), L(") ")]
+    static let p20: [Pat] = [L(" ["), C(1, IP), .opt([L("."), .digits(min: 1)]), L("] ")]
+    static let p21: [Pat] = [L("by "), C(1, S), L(" ")]
+    static let p22: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" ")]
+    static let p23: [Pat] = [C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
+    static let p24: [Pat] = [C(1, S), L(" ("), .opt([L(" ")]), C(2, IP), L(") by "), C(3, S)]
+    static let p25: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (Lotus")]
+    static let p26: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) BY "), C(4, S), L(" "),
+                        .opt([L("("), .notIn(ByteSet(")"), min: 1), L(") WITH SMTP ")]), L("ID "), .opt([L("<")]),
+                        C(5, .nonSpace(min: 1)), .opt([L(">")]), .opt([L(" FOR <"), .notIn(ByteSet(">"), min: 1), L(">")]), .end]
+    static let p27: [Pat] = [C(1, S0), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" (NAVGW "), .gap, L(") with ")]
+    static let p28: [Pat] = [L("["), C(1, IP), L("]")]
+    static let p29: [Pat] = [C(1, IP), L(" (["), IP, L("]) by "), C(2, S)]
+    static let p30: [Pat] = [L(" by "), S, L(" (qmail-"), S, L(") with ")]
+    static let p31: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]
+    static let p32: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with "), S, L(" (")]
+    static let p33: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] helo="), C(3, S), L(") by "), C(4, S), L(" with ")]
+    static let p34: [Pat] = [C(1, S), L(" (<unknown"), S0, L(">["), C(2, IP), L("]) by "), C(3, S), L(" ")]
+    static let p35: [Pat] = [C(1, S), L(" ("), C(2, S, L("."), S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
+    static let p36: [Pat] = [C(1, S), L(" ("), C(2, S0), L("@["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]
+    static let p37: [Pat] = [L("by "), C(1, S, L(".hotmail.msn.com")), L(" ")]
+    static let p38: [Pat] = [C(1, IP), L(" ")]
+    static let p39: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" (qpsmtpd/"), S, L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]
+    static let p40: [Pat] = [C(1, S), L(" (LHLO "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" with LMTP")]
+    static let p41: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ["), C(3, IP), L("] by "), C(4, S), L(" ("), .notIn(ByteSet(")"), min: 1), L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]
+    static let p42: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" via smtpd (for "), S, L(") with SMTP(")]
+    static let p43: [Pat] = [S, .opt([L(" ("), Self.heloEhlo, L(" "), S0, L(")")]), L(" ("), .opt([S, L("@")]), .opt([L("[")]), IP, .opt([L("]")]), L(")"), Self.envSender, L(" by "), S, .opt([L(" ("), .rest, L(")")]), L(" with "), .opt([.rest, L(" ")]), .alt([[L("SMTP")], [L("QMQP")]])]
+    static let p44: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), C(3, S0), L("@"), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(6, S)]
+    static let p45: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)]
+    static let p46: [Pat] = [C(1, S), L(" ("), C(2, S0), L("@"), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)]
+    static let p47: [Pat] = [C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(4, S)]
+    static let p48: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" via HTTP"), .end]
+    static let p49: [Pat] = [C(1, S), L(" ( ["), C(2, IP), L("])"), .gap, L(" by "), C(3, S), L(" ")]
+    static let p50: [Pat] = [L("("), C(1, S), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" ")]
+    static let p51: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" ")]
+    static let p52: [Pat] = [L("("), .opt([L("[")]), C(1, IP), .opt([L("]")]), L(") by "), C(2, S), L(" ")]
+    static let p53: [Pat] = [C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ["), IP, L("] with ")]
+    static let p54: [Pat] = [C(1, S), L(" [("), C(2, IP), L(")] by "), C(3, S), L(" ("), IP, L(") ")]
+    static let p55: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (")]
+    static let p56: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .gap, L(" by "), C(4, S), .wordBoundaryAfter]
+    static let p57: [Pat] = [C(1, S), L(" (["), C(2, IP), .opt([.anyIn(ByteSet(".:"), min: 1), .digits(min: 1)]), L("])"), .gap, L(" by "), C(3, S), L(" ")]
+    static let p58: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .opt([L(" (authenticated bits="), .digits(min: 1), L(")")]), L(" by "), C(4, S), L(" (")]
+    static let p59: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(")"), min: 0)), L(") ("), C(3, .opt([S0, L("@")])), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(5, S), L(" ")]
+    static let p60: [Pat] = [C(1, S), L(" ("), C(2, .opt([S0, L("@")])), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(4, S), L(" ")]
+    static let p61: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" with http for ")]
+    static let p62: [Pat] = [C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" via smap ")]
+    static let p63: [Pat] = [C(1, S), L("("), C(2, IP), L(", "), Self.heloEhlo, L(" "), C(3, S0), L(") by "), C(4, S), L(" via smap ")]
+    static let p64: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (Post")]
+    static let p65: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (ArGoSoft")]
+    static let p66: [Pat] = [C(1, IP), L(" by "), C(2, S), L(" ("), .alt([[L("SMTPL")], [L("InterScan")]]), .wordBoundaryAfter]
+    static let p67: [Pat] = [S, L(" by "), S, L(" with BSMTP")]
+    static let p68: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with ")]
+    static let p69: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), .opt([C(3, S), L("@")]), C(4, IP), .gap, L(") by "), C(5, S), L(" with ")]
+    static let p70: [Pat] = [L("["), C(1, IP), L("] ("), .opt([L("account "), S, L(" ")]), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" (")]
+    static let p71: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] verified) by "), C(3, S), L(" (")]
+    static let p72: [Pat] = [L("(["), C(1, IP), L("]) by "), C(2, S), L(" with ")]
+    static let p73: [Pat] = [C(1, S), L(" ("), C(2, IP), L(") by "), C(3, S), L(" ")]
+    static let p74: [Pat] = [S, L(" ("), S, L(") by "), S, L(" (Content Technologies ")]
+    static let p75: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] ["), S, L("]) by "), C(4, S), L(" with ")]
+    static let p76: [Pat] = [C(1, IP), L(" by "), C(2, S), L(" with ")]
+    static let p77: [Pat] = [C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
+    static let p78: [Pat] = [L("["), C(1, IP), L("]"), S, L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]
+    static let p79: [Pat] = [C(1, IP), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]
+    static let p80: [Pat] = [C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ")]
+    static let p81: [Pat] = [C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" ")]
+    static let p82: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (MailGate ")]
+    static let p83: [Pat] = [C(1, S), L(" (unverified ["), C(2, IP), L("]) by "), C(3, S), L(" ")]
+    static let p84: [Pat] = [C(1, IP), L(" ("), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), min: 1), .notIn(ByteSet(")"), min: 0), L(") by "), C(2, S), L(" with ")]
+    static let p85: [Pat] = [L("["), C(1, IP), L("] ("), C(2, .notIn(ByteSet(")"), min: 1)), L(") by "), C(3, S), L(" ")]
+    static let p86: [Pat] = [C(1, S), L(" ("), .opt([S, L("@")]), C(2, IP), L(") by "), C(3, S), L(" with ")]
+    static let p87: [Pat] = [C(1, S), L("("), C(2, IP), L(")"), .opt([L(", claiming to be \""), C(3, S), L("\"")]), L(" via "), S, L(" by "), C(4, S), L(",")]
+    static let p88: [Pat] = [C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")]
+    static let p89: [Pat] = [L("X-Originating-IP: "), C(1, IP), .end]
+
     enum Outcome { case relay(RelayParse), skip, fetchMarker }
 
     /// Parses one unfolded Received value. nil: not a relay.
@@ -65,8 +165,10 @@ enum ReceivedParser {
         return nil
     }
 
-    static let weekdays = ["Mon", "Tue", "Thu", "Wed", "Fri", "Sat", "Sun"]
-    static let months = ["Jan", "Jun", "Jul", "Feb", "Mar", "May", "Apr", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays: [[UInt8]] = ["Mon", "Tue", "Thu", "Wed", "Fri", "Sat", "Sun"].map { Array($0.utf8) }
+    static let months: [[UInt8]] = ["Jan", "Jun", "Jul", "Feb", "Mar", "May", "Apr", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
+    static let stripChars = ByteSet("#[]()<>|", extra: [0, 9, 10, 11, 12, 13, 32])
+    static let heloChars = ByteSet("-.^+_&:=?!@%*$\\/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
     /// Length of a trailing `[\s;]+(Day, )?D Mon YYYY HH:MM(:SS)? ZONE` date.
     static func trailingDateStart(_ s: [UInt8]) -> Int? {
@@ -85,13 +187,13 @@ enum ReceivedParser {
 
     static func dateTail(_ s: [UInt8], _ p: Int) -> Bool {
         var j = p
-        func word(_ list: [String]) -> Bool {
-            for w in list {
-                let u = Array(w.utf8)
-                if s.count - j >= u.count && Array(s[j..<(j + u.count)]) == u { j += u.count; return true }
+        func word(_ list: [[UInt8]]) -> Bool {
+            for u in list where s.count - j >= u.count && s[j] == u[0] && s[j + 1] == u[1] && s[j + 2] == u[2] {
+                j += u.count; return true
             }
             return false
         }
+        guard p < s.count, s[p].isDigit || s[p] == 77 || s[p] == 84 || s[p] == 87 || s[p] == 70 || s[p] == 83 else { return false }
         func num() -> Bool { let st = j; while j < s.count && s[j].isDigit { j += 1 }; return j > st }
         func ch(_ c: UInt8) -> Bool { if j < s.count && s[j] == c { j += 1; return true }; return false }
         let save = j
@@ -117,11 +219,11 @@ enum ReceivedParser {
         if s.last == sp { s.removeLast() }
         while s.last == 59 { s.removeLast(); if s.last == sp { s.removeLast() } }
         var lm0 = LineMatcher(s)
-        guard lm0.match([.opt([L("(")]), .alt([[L("from ")], [L("FROM ")], [L("From ")]]) ]) || s.prefix(6).lowercasedASCII().starts(with: Array("from ".utf8)) || s.prefix(6).lowercasedASCII().starts(with: Array("(from ".utf8)) else { return .skip }
+        guard lm0.match(Self.p0) || s.prefix(6).lowercasedASCII().starts(with: Array("from ".utf8)) || s.prefix(6).lowercasedASCII().starts(with: Array("(from ".utf8)) else { return .skip }
         if find(s, " with local for") != nil || s.starts(with: Array("with local for".utf8)) { return .skip }
         // ^from (\S+) by [^\s;]+ ?;  (no IP literal as the name)
         var lmA = LineMatcher(s.lowercasedASCII())
-        if lmA.match([L("from "), C(1, S), L(" by "), .notIn(" \t\n\r;", min: 1), .opt([L(" ")]), L(";")]),
+        if lmA.match(Self.p1),
            let name = lmA.cap(1), !(name.hasPrefix("[") && name.hasSuffix("]") && name.dropFirst().dropLast().allSatisfy({ $0.isNumber || $0 == "." }) && name.count > 2) {
             return .skip
         }
@@ -137,7 +239,7 @@ enum ReceivedParser {
             while j < s.count && !s[j].isSpace && s[j] != 60 && s[j] != 62 && s[j] != 59 { j += 1 }
             if j - st >= 3 { id = String(decoding: s[st..<j], as: UTF8.self) }
         }
-        func heloChar(_ c: UInt8) -> Bool { c.isAlnum || "-.^+_&:=?!@%*$\\/".utf8.contains(c) }
+        func heloChar(_ c: UInt8) -> Bool { heloChars.contains(c) }
         func heloAfter(_ kw: String) -> String? {
             var from = 0
             while let at = find(s, kw, from: from) {
@@ -171,22 +273,18 @@ enum ReceivedParser {
         } else if hasBy, find(s, " by mx.google.com with ESMTPS id ") != nil, let v = find(s, "(version="),
                   let c = find(s, " cipher=", from: v), let close = s[c...].firstIndex(of: 41) {
             auth = "GMail - transport=" + String(decoding: s[(v + 9)..<c], as: UTF8.self) + " cipher=" + String(decoding: s[(c + 8)..<close], as: UTF8.self)
-        } else if lm.match([L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
-                            C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")]) {
+        } else if lm.match(Self.p2) {
             auth = lm.cap(1) ?? ""
         } else if find(s, "authenticated") != nil,
-                  lm.match([L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(")", min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]) {
+                  lm.match(Self.p3) {
             auth = "Sendmail"
         } else if find(s, " (authenticated as ") != nil,
-                  lm.search([L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
-                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")]) {
+                  lm.search(Self.p4) {
             auth = "CriticalPath"
-        } else if lm.search([L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(")", min: 1)), L(") with ")]) {
+        } else if lm.search(Self.p5) {
             let w = lm.cap(1) ?? ""
             auth = w == "Postfix" ? w : "Postfix (\(w))"
-        } else if lm.search([L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
-                              C(3, L("mail.gmx."), .alt([[L("net")], [L("com")]])), L(" ("), .notIn(")", min: 1), L(") with "),
-                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))]) {
+        } else if lm.search(Self.p6) {
             auth = "GMX (\(lm.cap(4) ?? "") / \(lm.cap(3) ?? ""))"
         } else if find(s, "CommuniGate Pro ") != nil, find(s, " (account ") != nil,
                   ["HTTP", "SMTP", "XIMSS", "IMAP"].contains(where: { find(s, "CommuniGate Pro " + $0) != nil }) {
@@ -225,7 +323,7 @@ enum ReceivedParser {
                        e >= f.count || (f[e] != 46 && f[e] != 45) {
                         var y = LineMatcher(Array(f[e...]))
                         for gapLen in 10...80 where e + gapLen < f.count {
-                            if y.match([L("by "), C(1, S), L(" with HTTP")], at: gapLen) {
+                            if y.match(Self.p7, at: gapLen) {
                                 ip = String(decoding: f[st..<e], as: UTF8.self); by = y.cap(1)!; enough = true; break
                             }
                         }
@@ -235,51 +333,51 @@ enum ReceivedParser {
             }
             if enough {
             } else if has(" SMTPSVC") {
-                if x.match([C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(")", min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]) {
+                if x.match(Self.p8) {
                     set(1, nil, 2, 3)
-                } else if x.match([L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]) { return .skip }
-            } else if x.search([L(" with "), .alt([[L("Microsoft SMTP Server")], [L("mapi id")]]), L(" "), .opt([L("("), .notIn(")", min: 1), L(") ")]), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), .alt([[.end], [L(" ")]])]) {
-                if x.match([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("%"), .anyIn("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-", min: 0)]), .opt([L("]")]), L(") by "), C(3, S), L(" ")]) {
+                } else if x.match(Self.p9) { return .skip }
+            } else if x.search(Self.p10) {
+                if x.match(Self.p11) {
                     set(1, nil, 2, 3); id = ""
                 }
             } else if has("(ecelerity") {
-                if x.match([L("(["), C(1, IP), L(":"), .digits(min: 1), L("] helo="), C(2, S), L(") by "), C(3, S), L(" ")]) {
+                if x.match(Self.p12) {
                     ip = x.cap(1)!; helo = x.cap(2)!; by = x.cap(3)!; enough = true
-                } else if x.match([S, L(" (["), C(1, IP), L(":"), .digits(min: 1), L("]) by "), C(2, S), L(" ")]) {
+                } else if x.match(Self.p13) {
                     ip = x.cap(1)!; by = x.cap(2)!; enough = true
                 }
             } else if has("Exim") {
-                if has(" with local ") || x.search([L("with local-"), S, L(" ")]) { return .skip }
-                if x.match([L("["), C(1, IP), L("] ("), C(2, .gap), L(") by "), C(3, S), L(" ")]) {
+                if has(" with local ") || x.search(Self.p14) { return .skip }
+                if x.match(Self.p15) {
                     ip = x.cap(1)!; by = x.cap(3)!
                     let sub = x.cap(2)!
                     if let h = sub.valueAfter("helo=") { helo = h }
                     if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
                     enough = true
-                } else if x.match([C(1, S), L(" (["), C(2, IP), L("]"), C(3, .gap), L(") by "), C(4, S), L(" ")]) {
+                } else if x.match(Self.p16) {
                     rdns = x.cap(1)!; ip = x.cap(2)!; by = x.cap(4)!; helo = rdns
                     let sub = x.cap(3)!
                     if let h = sub.valueAfter("helo=") { helo = h }
                     if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
                     enough = true
-                } else if x.match([C(1, S), L(" ["), C(2, IP), L("]"), .opt([L(":"), .digits(min: 1)]), L(" by "), C(4, S), L(" ")]) {
+                } else if x.match(Self.p17) {
                     rdns = x.cap(1)!; ip = x.cap(2)!; helo = rdns; by = x.cap(4)!; enough = true
                 } else {
-                    if x.match([C(1, S), L(" ")]) { rdns = x.cap(1)! }
-                    if x.search([L(" ("), C(1, S), L(") ")]) { helo = x.cap(1)! }
-                    if x.search([L(" ["), C(1, IP), .opt([L("."), .digits(min: 1)]), L("] ")]) { ip = x.cap(1)! }
-                    if x.search([L("by "), C(1, S), L(" ")]) { by = x.cap(1)!; if !ip.isEmpty { enough = true } }
+                    if x.match(Self.p18) { rdns = x.cap(1)! }
+                    if x.search(Self.p19) { helo = x.cap(1)! }
+                    if x.search(Self.p20) { ip = x.cap(1)! }
+                    if x.search(Self.p21) { by = x.cap(1)!; if !ip.isEmpty { enough = true } }
                 }
             } else if has(" (Postfix) with") {
-                if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" ")])
-                    || x.match([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+                if x.match(Self.p22)
+                    || x.match(Self.p23) {
                     set(1, 2, 3, 4); lookedUp = true
                     if rdns == "unknown" { rdns = "" }
                 }
             } else if has("(Scalix SMTP Relay") {
-                if x.match([C(1, S), L(" ("), .opt([L(" ")]), C(2, IP), L(") by "), C(3, S)]) { set(1, nil, 2, 3) }
+                if x.match(Self.p24) { set(1, nil, 2, 3) }
             } else if has(" (Lotus Domino ") {
-                if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (Lotus")]) { set(1, nil, 2, 3) }
+                if x.match(Self.p25) { set(1, nil, 2, 3) }
             }
             if !enough { enough = genericFrom(&x, f, &helo, &rdns, &ip, &by, &ident, &lookedUp, &fetch) }
             if fetch { return .fetchMarker }
@@ -299,9 +397,7 @@ enum ReceivedParser {
             }
         } else if s.starts(with: Array("FROM ".utf8)) {
             var x = LineMatcher(Array(s[5...]))
-            if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) BY "), C(4, S), L(" "),
-                        .opt([L("("), .notIn(")", min: 1), L(") WITH SMTP ")]), L("ID "), .opt([L("<")]),
-                        C(5, .nonSpace(min: 1)), .opt([L(">")]), .opt([L(" FOR <"), .notIn(">", min: 1), L(">")]), .end]) {
+            if x.match(Self.p26) {
                 helo = x.cap(1)!; rdns = x.cap(2)!; ip = x.cap(3)!; by = x.cap(4)!; id = x.cap(5)!
                 if id.hasSuffix(">") { id.removeLast() }
                 if id.hasPrefix("<") { id.removeFirst() }
@@ -310,14 +406,14 @@ enum ReceivedParser {
             }
         } else if s.starts(with: Array("(from ".utf8)) {
             var x = LineMatcher(Array(s[6...]))
-            if x.match([C(1, S0), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" (NAVGW "), .gap, L(") with ")]) {
+            if x.match(Self.p27) {
                 helo = x.cap(1)!; ip = x.cap(2)!; by = x.cap(3)!; enough = true
             } else { return .skip }
         }
         if !enough {
             if ip.isEmpty {
                 var x = LineMatcher(s)
-                if x.search([L("["), C(1, IP), L("]")]) { ip = x.cap(1)! }
+                if x.search(Self.p28) { ip = x.cap(1)! }
             }
             guard !ip.isEmpty && !by.isEmpty else { return .skip }
         }
@@ -335,7 +431,9 @@ enum ReceivedParser {
         }
         if by.hasSuffix(";") { by.removeLast() }
         func strip(_ v: String) -> String {
-            String(v.map { "\0 \t\n\r#[]()<>|".contains($0) ? "!" : $0 })
+            // [\s\000#\[\]()<>|] -> '!'
+            guard v.utf8.contains(where: { stripChars.contains($0) }) else { return v }
+            return String(decoding: v.utf8.map { stripChars.contains($0) ? 33 : $0 }, as: UTF8.self)
         }
         let env = envfrom.map { e -> String in
             var t = Substring(e)
@@ -391,9 +489,9 @@ enum ReceivedParser {
                             _ by: inout String, _ ident: inout String, _ lookedUp: inout Bool, _ fetch: inout Bool) -> Bool {
         func c(_ i: Int) -> String { x.cap(i) ?? "" }
         let has = { (t: String) in find(f, t) != nil }
-        if has("with HTTP"), x.match([C(1, IP), L(" (["), IP, L("]) by "), C(2, S)]) { ip = c(1); by = c(2); return true }
-        if !x.search([L(" by "), S, L(" (qmail-"), S, L(") with ")]) {
-            if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]) {
+        if has("with HTTP"), x.match(Self.p29) { ip = c(1); by = c(2); return true }
+        if !x.search(Self.p30) {
+            if x.match(Self.p31) {
                 helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true
                 if rdns.hasPrefix("IDENT:"), let at = rdns.firstIndex(of: "@") {
                     ident = String(rdns[rdns.index(rdns.startIndex, offsetBy: 6)..<at]); rdns = String(rdns[rdns.index(after: at)...])
@@ -402,144 +500,142 @@ enum ReceivedParser {
                 return true
             }
         }
-        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with "), S, L(" (")]) {
+        if x.match(Self.p32) {
             rdns = c(2); ip = c(3); helo = c(1); by = c(4); return true
         }
-        if x.match([C(1, S), L(" (["), C(2, IP), L("] helo="), C(3, S), L(") by "), C(4, S), L(" with ")]) {
+        if x.match(Self.p33) {
             rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" (<unknown"), S0, L(">["), C(2, IP), L("]) by "), C(3, S), L(" ")]) {
+        if x.match(Self.p34) {
             helo = c(1); ip = c(2); by = c(3); return true
         }
-        if x.match([C(1, S), L(" ("), C(2, S, L("."), S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+        if x.match(Self.p35) {
             helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" ("), C(2, S0), L("@["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]) {
+        if x.match(Self.p36) {
             helo = c(1); ip = c(3); by = c(4); ident = c(2); return true
         }
-        if x.search([L("by "), C(1, S, L(".hotmail.msn.com")), L(" ")]) {
+        if x.search(Self.p37) {
             by = c(1)
             var y = LineMatcher(f)
-            if y.match([C(1, IP), L(" ")]) { ip = y.cap(1)! }
+            if y.match(Self.p38) { ip = y.cap(1)! }
             return true
         }
-        let heloEhlo = Pat.alt([[L("HELO")], [L("EHLO")]])
-        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" (qpsmtpd/"), S, L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]) {
+        if x.match(Self.p39) {
             rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" (LHLO "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" with LMTP")]) {
+        if x.match(Self.p40) {
             rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ["), C(3, IP), L("] by "), C(4, S), L(" ("), .notIn(")", min: 1), L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]) {
+        if x.match(Self.p41) {
             rdns = c(1); helo = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" via smtpd (for "), S, L(") with SMTP(")]) {
+        if x.match(Self.p42) {
             helo = c(1); ip = c(2); by = c(3); return true
         }
         // qmail
-        let envSender = Pat.opt([L(" (envelope-sender <"), S, L(">)")])
-        if x.match([S, .opt([L(" ("), heloEhlo, L(" "), S0, L(")")]), L(" ("), .opt([S, L("@")]), .opt([L("[")]), IP, .opt([L("]")]), L(")"), envSender, L(" by "), S, .opt([L(" ("), .rest, L(")")]), L(" with "), .opt([.rest, L(" ")]), .alt([[L("SMTP")], [L("QMQP")]])]),
+        if x.match(Self.p43),
            !qmailIdFollows(f) {
-            if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(" ()", min: 0)), L(") ("), C(3, S0), L("@"), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(6, S)]) {
+            if x.match(Self.p44) {
                 rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(6)
-            } else if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(" ()", min: 0)), L(") ("), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(5, S)]) {
+            } else if x.match(Self.p45) {
                 rdns = c(1); helo = c(2); ip = c(3); by = c(5)
-            } else if x.match([C(1, S), L(" ("), C(2, S0), L("@"), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(5, S)]) {
+            } else if x.match(Self.p46) {
                 helo = c(1); rdns = c(1); ident = c(2); ip = c(3); by = c(5)
-            } else if x.match([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("]")]), L(")"), envSender, L(" by "), C(4, S)]) {
+            } else if x.match(Self.p47) {
                 helo = c(1); rdns = c(1); ip = c(2); by = c(4)
             }
             if rdns == "unknown" { rdns = "" }
             return true
         }
-        if f.hasSuffixBytes(" via HTTP"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" via HTTP"), .end]) { ip = c(1); by = c(2); return true }
-        if x.match([C(1, S), L(" ( ["), C(2, IP), L("])"), .gap, L(" by "), C(3, S), L(" ")]) { ip = c(2); by = c(3); return true }
-        if x.match([L("("), C(1, S), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" ")]) { ip = c(1); by = c(2); return true }
-        if x.match([L("("), .opt([L("[")]), C(1, IP), .opt([L("]")]), L(") by "), C(2, S), L(" ")]) { ip = c(1); by = c(2); return true }
-        if x.match([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ["), IP, L("] with ")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, S), L(" [("), C(2, IP), L(")] by "), C(3, S), L(" ("), IP, L(") ")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .gap, L(" by "), C(4, S), .wordBoundaryAfter]) {
+        if f.hasSuffixBytes(" via HTTP"), x.match(Self.p48) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p49) { ip = c(2); by = c(3); return true }
+        if x.match(Self.p50) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p51) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p52) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p53) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p54) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p55) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p56) {
             if c(2) != "softdnserr" { rdns = c(2) }
             helo = c(1); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" (["), C(2, IP), .opt([.anyIn(".:", min: 1), .digits(min: 1)]), L("])"), .gap, L(" by "), C(3, S), L(" ")]) {
+        if x.match(Self.p57) {
             helo = c(1); ip = c(2); by = c(3); return true
         }
-        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .opt([L(" (authenticated bits="), .digits(min: 1), L(")")]), L(" by "), C(4, S), L(" (")]) {
+        if x.match(Self.p58) {
             helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
         }
         if has("with POP3") || has("with IMAP") { fetch = true; return false }
-        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, .notIn(")", min: 0)), L(") ("), C(3, .opt([S0, L("@")])), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(5, S), L(" ")]) {
+        if x.match(Self.p59) {
             rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(5)
             if ident.hasSuffix("@") { ident.removeLast() }
             return true
         }
-        if x.match([C(1, S), L(" ("), C(2, .opt([S0, L("@")])), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(4, S), L(" ")]) {
+        if x.match(Self.p60) {
             rdns = c(1); helo = rdns; ident = c(2); ip = c(3); by = c(4)
             if ident.hasSuffix("@") { ident.removeLast() }
             return true
         }
-        if has(" with http for "), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" with http for ")]) { ip = c(1); by = c(2); return true }
+        if has(" with http for "), x.match(Self.p61) { ip = c(1); by = c(2); return true }
         if has(" via smap ") {
-            if x.match([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" via smap ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
+            if x.match(Self.p62) { rdns = c(1); ip = c(2); by = c(3); return true }
         }
-        if x.match([C(1, S), L("("), C(2, IP), L(", "), heloEhlo, L(" "), C(3, S0), L(") by "), C(4, S), L(" via smap ")]) {
+        if x.match(Self.p63) {
             rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
         }
-        if has(" (Post"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (Post")]) { ip = c(1); by = c(2); return true }
-        if has(" (ArGoSoft"), x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (ArGoSoft")]) { ip = c(1); by = c(2); return true }
-        if x.match([C(1, IP), L(" by "), C(2, S), L(" ("), .alt([[L("SMTPL")], [L("InterScan")]]), .wordBoundaryAfter]) { ip = c(1); by = c(2); return true }
-        if has(" with BSMTP"), x.match([S, L(" by "), S, L(" with BSMTP")]) { return false }
-        if x.match([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with ")]) {
+        if has(" (Post"), x.match(Self.p64) { ip = c(1); by = c(2); return true }
+        if has(" (ArGoSoft"), x.match(Self.p65) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p66) { ip = c(1); by = c(2); return true }
+        if has(" with BSMTP"), x.match(Self.p67) { return false }
+        if x.match(Self.p68) {
             helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" ("), heloEhlo, L(" "), C(2, S0), L(") ("), .opt([C(3, S), L("@")]), C(4, IP), .gap, L(") by "), C(5, S), L(" with ")]) {
+        if x.match(Self.p69) {
             rdns = c(1); helo = c(2); ip = c(4); by = c(5)
             if x.caps[3] != nil { ident = c(3) }
             return true
         }
-        if x.match([L("["), C(1, IP), L("] ("), .opt([L("account "), S, L(" ")]), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" (")]) {
+        if x.match(Self.p70) {
             ip = c(1); helo = c(2); by = c(3); return true
         }
-        if has(" (CommuniGate Pro"), x.match([C(1, S), L(" (["), C(2, IP), L("] verified) by "), C(3, S), L(" (")]) {
+        if has(" (CommuniGate Pro"), x.match(Self.p71) {
             rdns = c(1); helo = c(1); ip = c(2); by = c(3); return true
         }
-        if x.match([L("(["), C(1, IP), L("]) by "), C(2, S), L(" with ")]) { ip = c(1); by = c(2); return true }
-        if let f0 = f.first, !f0.isDigit, x.match([C(1, S), L(" ("), C(2, IP), L(") by "), C(3, S), L(" ")]) {
+        if x.match(Self.p72) { ip = c(1); by = c(2); return true }
+        if let f0 = f.first, !f0.isDigit, x.match(Self.p73) {
             helo = c(1); ip = c(2); by = c(3); return true
         }
-        if x.match([S, L(" ("), S, L(") by "), S, L(" (Content Technologies ")]) { return false }
-        if x.match([C(1, S), L(" (["), C(2, IP), L("] ["), S, L("]) by "), C(4, S), L(" with ")]) { helo = c(1); ip = c(2); by = c(4); return true }
-        if x.match([C(1, IP), L(" by "), C(2, S), L(" with ")]) { ip = c(1); by = c(2); return true }
-        if x.match([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]) {
+        if x.match(Self.p74) { return false }
+        if x.match(Self.p75) { helo = c(1); ip = c(2); by = c(4); return true }
+        if x.match(Self.p76) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p77) {
             helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
         }
-        if x.match([L("["), C(1, IP), L("]"), S, L(" ("), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]) { ip = c(1); helo = c(2); by = c(3); return true }
-        if x.match([C(1, IP), L(" ("), heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]) { ip = c(1); helo = c(2); by = c(3); return true }
-        if x.match([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
-        if x.match([L("["), C(1, IP), L("] by "), C(2, S), L(" (MailGate ")]) { ip = c(1); by = c(2); return true }
-        if x.match([C(1, S), L(" (unverified ["), C(2, IP), L("]) by "), C(3, S), L(" ")]) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, IP), L(" ("), .anyIn("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", min: 1), .notIn(")", min: 0), L(") by "), C(2, S), L(" with ")]) {
+        if x.match(Self.p78) { ip = c(1); helo = c(2); by = c(3); return true }
+        if x.match(Self.p79) { ip = c(1); helo = c(2); by = c(3); return true }
+        if x.match(Self.p80) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p81) { rdns = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p82) { ip = c(1); by = c(2); return true }
+        if x.match(Self.p83) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p84) {
             ip = c(1); by = c(2); return true
         }
-        if x.match([L("["), C(1, IP), L("] ("), C(2, .notIn(")", min: 1)), L(") by "), C(3, S), L(" ")]) {
+        if x.match(Self.p85) {
             ip = c(1); by = c(3)
             let sub = c(2)
             if let h = sub.valueAfter("helo=") { helo = h }
             if let i = sub.valueAfter("ident=", allowEmpty: true) { ident = i }
             return true
         }
-        if x.match([C(1, S), L(" ("), .opt([S, L("@")]), C(2, IP), L(") by "), C(3, S), L(" with ")]) { rdns = c(1); ip = c(2); by = c(3); return true }
-        if x.match([C(1, S), L("("), C(2, IP), L(")"), .opt([L(", claiming to be \""), C(3, S), L("\"")]), L(" via "), S, L(" by "), C(4, S), L(",")]) {
+        if x.match(Self.p86) { rdns = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p87) {
             rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
         }
-        if x.match([C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")]) {
+        if x.match(Self.p88) {
             helo = c(1); ip = c(3); by = c(4); return true
         }
-        if x.match([L("X-Originating-IP: "), C(1, IP), .end]) { ip = c(1); by = ""; return true }
+        if x.match(Self.p89) { ip = c(1); by = ""; return true }
         return false
     }
 

@@ -6,29 +6,28 @@
 enum TextLinkScanner {
     enum Kind { case scheme, mail, schemeless }
 
+    static let ws: [UInt8] = [9, 10, 11, 12, 13, 32, 0x1B, 0xA0]
     /// ><"`}]{[| whitespace ESC NBSP-byte
-    @inline(__always) static func isEndDelim(_ c: UInt8) -> Bool {
-        c == 62 || c == 60 || c == 34 || c == 96 || c == 125 || c == 93 || c == 123 || c == 91 || c == 124 ||
-            c.isSpace || c == 0x1B || c == 0xA0
-    }
-    @inline(__always) static func isEndDelimEmail(_ c: UInt8) -> Bool {
-        isEndDelim(c) || c == 44 || c == 40 || c == 39 || c >= 0x80
-    }
-    @inline(__always) static func isStartDelim(_ c: UInt8) -> Bool {
-        c == 62 || c == 60 || c == 34 || c == 39 || c == 96 || c == 44 || c == 123 || c == 91 || c == 40 || c == 124 ||
-            c.isSpace || c == 0x1B || c == 0xA0
-    }
+    static let endDelim = ByteSet("><\"`}]{[|", extra: ws)
+    static let endDelimEmail = ByteSet("><\"`}]{[|,('", extra: ws + Array(0x80...0xFF))
+    static let startDelim = ByteSet("><\"'`,{[(|", extra: ws)
     /// [!"#$&'()*+,/:;<=>?@[\]^`{|}~\s\x1b\xa0]
-    @inline(__always) static func isSchemelessStart(_ c: UInt8) -> Bool {
-        "!\"#$&'()*+,/:;<=>?@[\\]^`{|}~".utf8.contains(c) || c.isSpace || c == 0x1B || c == 0xA0
-    }
+    static let schemelessStart = ByteSet("!\"#$&'()*+,/:;<=>?@[\\]^`{|}~", extra: ws)
+    @inline(__always) static func isEndDelim(_ c: UInt8) -> Bool { endDelim.contains(c) }
+    @inline(__always) static func isEndDelimEmail(_ c: UInt8) -> Bool { endDelimEmail.contains(c) }
+    @inline(__always) static func isStartDelim(_ c: UInt8) -> Bool { startDelim.contains(c) }
+    @inline(__always) static func isSchemelessStart(_ c: UInt8) -> Bool { schemelessStart.contains(c) }
+    static let https: [UInt8] = Array("https://".utf8), http: [UInt8] = Array("http://".utf8)
+    static let ftpSlash: [UInt8] = Array("ftp://".utf8), ftpDot: [UInt8] = Array("ftp.".utf8), www: [UInt8] = Array("www".utf8)
 
     static func scan(_ t: [UInt8]) -> [([UInt8], Kind, [UInt8]?)] {
         var out: [([UInt8], Kind, [UInt8]?)] = []
         let n = t.count
         var p = 0
         let tlds = RegistryBoundaries.shared.tlds
+        var nextAt = t.firstIndex(of: 64)
         while p < n && out.count < 1000 {
+            if let a = nextAt, a < p { nextAt = t[p...].firstIndex(of: 64) }
             let prev: UInt8? = p > 0 ? t[p - 1] : nil
             let boundaryOK: Bool = {
                 guard let pv = prev else { return true }
@@ -43,7 +42,7 @@ enum TextLinkScanner {
                 out.append((Array(t[p..<e]), .scheme, nil)); p = e; continue
             }
             // 2. mail
-            if let e = matchMail(t, p) {
+            if let e = matchMail(t, p, nextAt: nextAt) {
                 out.append((Array(t[p..<e]), .mail, nil)); p = e; continue
             }
             // 3. schemeless
@@ -58,15 +57,17 @@ enum TextLinkScanner {
     static func matchKnownScheme(_ t: [UInt8], _ p: Int) -> Int? {
         let n = t.count
         var k = p
-        func has(_ s: String) -> Bool {
-            let u = Array(s.utf8)
+        let c0 = t[p] | 0x20
+        guard c0 == 104 || c0 == 102 || c0 == 119 else { return nil }  // h f w
+        func has(_ u: [UInt8]) -> Bool {
             guard n - k >= u.count else { return false }
-            for (i, c) in u.enumerated() where t[k + i].lowercasedASCII != c { return false }
+            var i = 0
+            while i < u.count { if t[k + i].lowercasedASCII != u[i] { return false }; i += 1 }
             return true
         }
-        if has("https://") { k += 8 } else if has("http://") { k += 7 } else if has("ftp://") { k += 6 }
-        else if has("ftp.") { k += 4 }
-        else if has("www") {
+        if has(https) { k += 8 } else if has(http) { k += 7 } else if has(ftpSlash) { k += 6 }
+        else if has(ftpDot) { k += 4 }
+        else if has(www) {
             var j = k + 3
             while j < n && j < k + 5 && t[j].isDigit { j += 1 }
             guard j < n && t[j] == 46 else { return nil }
@@ -79,8 +80,10 @@ enum TextLinkScanner {
         return k
     }
 
-    static func matchMail(_ t: [UInt8], _ p: Int) -> Int? {
+    static func matchMail(_ t: [UInt8], _ p: Int, nextAt: Int?) -> Int? {
         let n = t.count
+        // No '@' ahead within reach: no address can start here.
+        guard let at = nextAt, at > p, at - p <= 2048 + 7 else { return nil }
         if n - p >= 7 && t[p..<(p + 7)].equalsLowercase("mailto:") {
             var k = p + 7
             let st = k

@@ -131,12 +131,32 @@ enum URIExtractor {
             guard let at = s.lastIndex(of: "@") else { return nil }
             s = String(s[s.index(after: at)...])
         } else {
-            if let r = s.range(of: "^[a-z]+:/{0,2}", options: .regularExpression) { s.removeSubrange(r) }
+            // s{^[a-z]+:/{0,2}}{}
+            let letters = s.prefix(while: { $0 >= "a" && $0 <= "z" })
+            if !letters.isEmpty, s.dropFirst(letters.count).first == ":" {
+                var rest = s.dropFirst(letters.count + 1)
+                if rest.first == "/" { rest = rest.dropFirst() }
+                if rest.first == "/" { rest = rest.dropFirst() }
+                s = String(rest)
+            }
             if let e = s.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { s = String(s[..<e]) }
             if let at = s.lastIndex(of: "@") { s = String(s[s.index(after: at)...]) }
-            if let r = s.range(of: ":[0-9]*$", options: .regularExpression) { s.removeSubrange(r) }
+            // s{:\d*$}{}
+            if let colon = s.lastIndex(of: ":"), s[s.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber }) {
+                s = String(s[..<colon])
+            }
         }
-        if s.range(of: "%(?:2[1-9a-f]|[3-6][0-9a-f]|7[0-9a-e])", options: .regularExpression) != nil { return nil }
+        // An encoded printable character other than space means an obfuscated host.
+        let u8 = Array(s.utf8)
+        var pi = 0
+        while pi + 2 < u8.count {
+            if u8[pi] == 37 {
+                let a = u8[pi + 1], b = u8[pi + 2]
+                let hexLower = b.isDigit || (b >= 97 && b <= 102)
+                if (a == 50 && hexLower && b != 48) || (a >= 51 && a <= 54 && hexLower) || (a == 55 && hexLower && b != 102) { return nil }
+            }
+            pi += 1
+        }
         if IPAddress(Substring(s)) != nil && !s.contains(":") { return s }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
         return RegistryBoundaries.shared.trimDomain(s)
@@ -398,6 +418,10 @@ enum Redirectors {
 
     static func match(_ u: [UInt8]) -> [UInt8]? {
         guard !patterns.isEmpty else { return nil }
+        // Every stock pattern needs a query, a ';' or a path after the host,
+        // and the target it captures must hold a '.': skip the rest cheaply.
+        guard u.contains(63) || u.contains(59) || u.count > 24 else { return nil }
+        guard let hostEnd = HTMLLikeHelpers.httpHostEnd(u), u[hostEnd...].contains(46) || u[hostEnd...].contains(37) else { return nil }
         let s = String(decoding: u, as: UTF8.self)
         let ns = s as NSString
         for re in patterns {

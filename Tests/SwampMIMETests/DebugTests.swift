@@ -15,7 +15,7 @@ import Testing
             for (k, c) in r.chunks.enumerated() {
                 let t = c.text.s
                 if let g = grep, !t.contains(g) { continue }
-                print("\(k) [\(c.isWhitespace ? 1 : 0)\(c.invisible ? 1 : 0)] \(t.debugDescription) \(c.style)")
+                print("\(k) [\(c.isWhitespace ? 1 : 0)\(c.invisible ? 1 : 0)] \(t.debugDescription)")
             }
         }
         let v = Views(message: m)
