@@ -43,7 +43,7 @@ public enum SwampDaemon {
         // margin before shutdown turns into cancellation.
         let budget = configuration.timeLimit ?? .seconds(Int64(scanners.current.scanner.configuration.timeLimit))
         groupConfiguration.maximumGracefulShutdownDuration =
-            budget + configuration.scanGrace + configuration.writeTimeout
+            configuration.hardDeadline(budget: budget) + configuration.writeTimeout + .seconds(1)
         do {
             try await ServiceGroup(configuration: groupConfiguration).run()
         } catch {

@@ -90,7 +90,7 @@ struct RequestProcessor: Sendable {
         }
         work.whenComplete { _ in slots.release() }
         let (response, summary) = try await Self.withDeadline(
-            work, after: limit + configuration.scanGrace + (delay ?? .zero), on: eventLoop,
+            work, after: configuration.hardDeadline(budget: limit), on: eventLoop,
             timeout: SpamdError.scanTimeout(seconds: Int(limit.seconds.rounded(.up)), command: request.command))
         // 4. One line per scan, in spamd's words.
         ScanLog.result(summary, user: user, peer: peer, logger: logger)

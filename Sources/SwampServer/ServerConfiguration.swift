@@ -40,8 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var writeTimeout: Duration = .seconds(30)
     /// The per-message time budget; `nil` takes the configuration's
     /// `time_limit` (SpamAssassin's default 300 s). The engine stops at the
-    /// budget and answers with the score so far; past the budget plus
-    /// `scanGrace` the server answers EX_TIMEOUT without waiting further.
+    /// budget and answers with the score so far; past the budget plus a
+    /// grace (`scanGrace`, at most the budget again) the server answers
+    /// EX_TIMEOUT without waiting further.
     public var timeLimit: Duration?
     public var scanGrace: Duration = .seconds(5)
     /// Longest wait for a scan slot before EX_TEMPFAIL.
@@ -93,6 +94,9 @@ public struct ServerConfiguration: Sendable {
     }
 
     var inflatedLimit: Int { maxInflatedSize ?? maxMessageSize }
+
+    /// When the server stops waiting for a scan with this budget.
+    func hardDeadline(budget: Duration) -> Duration { budget + min(scanGrace, budget) }
 
     /// The listeners to open.
     var effectiveListeners: [ListenAddress] {

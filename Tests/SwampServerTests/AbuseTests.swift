@@ -158,6 +158,18 @@ struct LimitTests {
         #expect(reply == "SPAMD/1.0 77 Permission denied: (client address not in --allowed-ips)\r\n")
     }
 
+    @Test func scanPastItsBudgetIsAnsweredWithTimeout() throws {
+        // The scan takes 2 s; the budget is 0.3 s (plus as much grace).
+        let daemon = try Daemon(["--timeout-child", "0.3", "--scan-delay-for-testing", "2000"])
+        defer { daemon.stop() }
+        let gtube = [UInt8](Paths.read(Paths.gtube))
+        let start = Date()
+        let reply = try RawClient.exchange(port: daemon.port, Array("CHECK SPAMC/1.5\r\nContent-length: \(gtube.count)\r\n\r\n".utf8) + gtube)
+        #expect(reply == "SPAMD/1.0 79 Timeout: (1 second timeout while trying to CHECK)\r\n")
+        #expect(Date().timeIntervalSince(start) < 1.5)
+        #expect(RawClient.ping(port: daemon.port))
+    }
+
     @Test func excessRequestsWaitThenTheQueueRefuses() throws {
         // One scan at a time, one waiting; each scan takes 600 ms.
         let daemon = try Daemon(["--max-children", "1", "--max-queue", "1", "--scan-delay-for-testing", "600"])

@@ -228,6 +228,17 @@ struct SpamcSetupTests {
         #expect(plain.status != 0 && plain.status != 1)
     }
 
+    @Test func ipv6AndSeveralListeners() throws {
+        let daemon = try Daemon([], listen: ["[::1]:0", "127.0.0.1:0"])
+        defer { daemon.stop() }
+        #expect(daemon.listenerNames.count == 2)
+        #expect(daemon.listenerNames.first?.hasPrefix("tcp [::1]:") == true)
+        let v6 = try spamc(["-d", "::1", "-p", "\(daemon.tcpPorts[0])", "-c"])
+        #expect(v6.out == "1000.0/5.0\n")
+        let v4 = try spamc(["-d", "127.0.0.1", "-p", "\(daemon.tcpPorts[1])", "-c"], message: Paths.ham)
+        #expect(v4.out == "0.0/5.0\n")
+    }
+
     @Test func helpNamesTheDefaultAddress() throws {
         let binary = try #require(Paths.swamp)
         let r = try runProcess(binary, ["serve", "--help"])
