@@ -62,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     public var allowedNetworks: [IPNetwork] = ServerConfiguration.loopbackNetworks
     /// Whether TELL (learning) is accepted (spamd `--allow-tell`).
     public var allowTell = false
+    /// The user to become once every listener is bound (spamd `--username`).
+    public var username: String?
     /// Written with the daemon's process id once every listener is bound,
     /// removed at exit.
     public var pidFile: String?

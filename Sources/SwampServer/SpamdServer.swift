@@ -43,8 +43,17 @@ public final class SpamdServer: Service, Sendable {
             if let path = configuration.unixSocket { unlink(path) }
         }
         let names = listeners.map(\.name)
+        configuration.onListening?(names)  // the pid file, written as root
+        if let user = configuration.username {
+            do {
+                try Privileges.drop(to: user)
+            } catch {
+                for listener in listeners { try? await listener.channel.channel.close() }
+                throw ServerStartError.privileges("\(error)")
+            }
+            logger.notice("running as user \(user)")
+        }
         logger.notice("listening on \(names.joined(separator: ", "))")
-        configuration.onListening?(names)
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -77,6 +86,7 @@ public final class SpamdServer: Service, Sendable {
                     .bind(host: address.host, port: address.port) { child in
                         Self.initialize(child, tls: tls ? tlsContext : nil)
                     }
+                try await keepAccepting(channel)
                 let local = channel.channel.localAddress
                 let name = "tcp \(local.map(Self.describe) ?? address.description)\(tls ? " (TLS)" : "")"
                 bound.append(BoundListener(channel: channel, name: name))
@@ -86,6 +96,7 @@ public final class SpamdServer: Service, Sendable {
                     .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
                         Self.initialize(child, tls: nil)
                     }
+                try await keepAccepting(channel)
                 if let mode = configuration.unixSocketMode, chmod(path, mode_t(mode)) != 0 {
                     throw ServerStartError.socketMode(path: path, errno: errno)
                 }
@@ -98,6 +109,21 @@ public final class SpamdServer: Service, Sendable {
         return bound
     }
 
+    /// NIO reports a connection that fails while being accepted (an option
+    /// that cannot be set, a handler that cannot be added) as an error on
+    /// the listener, which would end the accept loop and with it the
+    /// daemon. This handler, placed right after NIO's accept handler, logs
+    /// such errors and keeps them from reaching the loop.
+    private func keepAccepting(_ listener: Listener) async throws {
+        let channel = listener.channel
+        let logger = self.logger
+        try await channel.eventLoop.submit {
+            let operations = channel.pipeline.syncOperations
+            let accept = try operations.context(name: "AcceptHandler")
+            try operations.addHandler(AcceptErrorHandler(logger: logger), position: .after(accept.handler))
+        }.get()
+    }
+
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
@@ -106,7 +132,7 @@ public final class SpamdServer: Service, Sendable {
         if tcp {
             bootstrap = bootstrap
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         }
         return bootstrap
     }
@@ -186,17 +212,30 @@ public final class SpamdServer: Service, Sendable {
     }
 }
 
+final class AcceptErrorHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("a connection failed while being accepted: \(error)")
+    }
+}
+
 /// Why the server could not start; the CLI exits with EX_CONFIG or EX_OSERR.
 public enum ServerStartError: Error, CustomStringConvertible {
     case tlsWithoutCertificate
     case tls(String)
     case socketMode(path: String, errno: Int32)
+    case privileges(String)
 
     public var description: String {
         switch self {
         case .tlsWithoutCertificate: "a TLS listener needs --ssl-cert and --ssl-key"
         case .tls(let why): "cannot load the TLS certificate or key: \(why)"
         case .socketMode(let path, let e): "cannot set the mode of \(path): \(String(cString: strerror(e)))"
+        case .privileges(let why): "cannot drop privileges: \(why)"
         }
     }
 }

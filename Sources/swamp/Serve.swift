@@ -81,6 +81,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the daemon's process id here once listening; removed at exit.", valueName: "file"))
     var pidfile: String?
 
+    @Option(name: .long, help: ArgumentHelp("Become this user once the listeners are bound (start as root to use port 783).", valueName: "user"))
+    var username: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -148,6 +151,7 @@ struct Serve: AsyncParsableCommand {
         if !allowedIPs.isEmpty { server.allowedNetworks = allowedIPs.flatMap { IPNetwork.parseList($0) ?? [] } }
         server.allowTell = allowTell
         server.pidFile = pidfile
+        server.username = username
         server.exitWhenStdinCloses = exitOnStdinEOF
         server.scanDelayForTesting = scanDelayForTesting.map { .milliseconds($0) }
 

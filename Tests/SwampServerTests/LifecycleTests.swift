@@ -83,3 +83,36 @@ struct LifecycleTests {
         #expect(r.err.contains("has errors"))
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct PrivilegeTests {
+    @Test(.enabled(if: geteuid() == 0, "needs root to drop privileges"))
+    func usernameDropsPrivilegesAfterBinding() throws {
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let daemon = try Daemon(["--username", "nobody"])
+        defer { daemon.stop() }
+        // Every live thread runs as nobody. (The main thread is skipped:
+        // libdispatch's dispatch_main ends it early on Linux, and /proc keeps
+        // showing the credentials it died with.)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/task")
+            .filter { $0 != "\(daemon.pid)" }
+        #expect(!tasks.isEmpty)
+        for task in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/\(daemon.pid)/task/\(task)/status", encoding: .utf8)
+            else { continue }
+            let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?
+                .split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().compactMap { UInt32($0) }
+            #expect(uids == [nobody, nobody, nobody, nobody], "thread \(task)")
+        }
+        let r = try spamc(["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c"])
+        #expect(r.out == "1000.0/5.0\n")
+    }
+
+    @Test func unknownUsernameFailsAtStart() throws {
+        let binary = try #require(Paths.swamp)
+        let r = try runProcess(binary, ["serve", "--config", Paths.rules, "--listen", "127.0.0.1:0",
+                                        "--username", "no-such-user-swamp"])
+        #expect(r.status == 78)
+        #expect(r.err.contains("no such user"))
+    }
+}
