@@ -95,7 +95,7 @@ class PeakMemory(threading.Thread):
 
 def spamd_request(port, message):
     s = socket.create_connection(("127.0.0.1", port), timeout=120)
-    s.sendall(b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\nUser: bench\r\n\r\n" % len(message) + message)
+    s.sendall(b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(message) + message)
     s.shutdown(socket.SHUT_WR)
     out = b""
     while True:

@@ -46,7 +46,13 @@ struct Connection: Sendable {
         /// The client closed without sending anything: nothing to answer.
         case closedSilently
         case ioError(String)
+        /// After an early error: the client finished sending (or gave up).
+        case inputEnded
     }
+
+    /// How long a refused client may go on sending before the connection
+    /// closes (see `linger`).
+    static let lingerTime: Duration = .seconds(2)
 
     private func converse(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async throws {
         let progress = ReadProgress()
@@ -63,11 +69,8 @@ struct Connection: Sendable {
             group.addTask {
                 await Self.watch(progress, requestTimeout: requestTimeout, idleTimeout: idleTimeout, sink: sink)
             }
-            var first = ReadEvent.closedSilently
-            for await event in events {
-                first = event
-                break
-            }
+            var iterator = events.makeAsyncIterator()
+            let first = await iterator.next() ?? .closedSilently
             progress.markDelivered()
             defer { group.cancelAll() }
 
@@ -86,15 +89,38 @@ struct Connection: Sendable {
                     reply = response.encoded(for: request.version)
                 }
             case .failed(let error):
-                reply = WireReply.response(for: error, logger: logger).encoded(for: .v1_5)
+                try await write(WireReply.response(for: error, logger: logger).encoded(for: .v1_5))
+                await linger(&iterator, group: &group, sink: sink)
+                return
             case .closedSilently:
                 logger.debug("client closed before sending a request")
                 return
             case .ioError(let what):
                 logger.info("connection failed while reading: \(what)")
                 return
+            case .inputEnded:
+                return
             }
             if !reply.isEmpty { try await write(reply) }
+        }
+    }
+
+    /// After an error reply sent before the request was complete: close our
+    /// side, and read and discard what the client still sends, for a short
+    /// while. Closing with unread input would make the kernel reset the
+    /// connection, and a client still writing (spamc writes the whole
+    /// message before it reads) would lose the reply to the reset.
+    private func linger(
+        _ events: inout AsyncStream<ReadEvent>.Iterator, group: inout ThrowingTaskGroup<Void, any Error>,
+        sink: AsyncStream<ReadEvent>.Continuation
+    ) async {
+        try? await channel.channel.close(mode: .output)
+        group.addTask {
+            try? await Task.sleep(for: Self.lingerTime)
+            sink.yield(.inputEnded)
+        }
+        while let event = await events.next() {
+            if case .inputEnded = event { return }
         }
     }
 
@@ -113,9 +139,10 @@ struct Connection: Sendable {
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: DecoderLimits, progress: ReadProgress,
         sink: AsyncStream<ReadEvent>.Continuation
     ) async {
+        enum Next { case more, stop, discardTheRest }
         var decoder = SpamdRequestDecoder(limits: limits)
         var delivered = false
-        func handle(_ actions: [SpamdRequestDecoder.Action]) -> Bool {
+        func handle(_ actions: [SpamdRequestDecoder.Action]) -> Next {
             for action in actions {
                 switch action {
                 case .deliver(let request):
@@ -124,25 +151,37 @@ struct Connection: Sendable {
                 case .reject(let error):
                     if delivered {
                         progress.setLateError(error)
+                        return .stop
                     } else if error == .closedBeforeRequest {
                         sink.yield(.closedSilently)
+                        return .stop
                     } else {
                         sink.yield(.failed(error))
+                        return .discardTheRest
                     }
-                    return false
                 }
             }
-            return true
+            return .more
         }
+        var discarding = false
         do {
             for try await buffer in inbound {
+                if discarding { continue }
                 progress.touch()
-                guard handle(decoder.feed(buffer.readableBytesView)) else { return }
+                switch handle(decoder.feed(buffer.readableBytesView)) {
+                case .more: break
+                case .stop: return
+                case .discardTheRest: discarding = true
+                }
+            }
+            if discarding {
+                sink.yield(.inputEnded)
+                return
             }
             if Task.isCancelled { return }
             _ = handle(decoder.finish())
         } catch {
-            if !delivered { sink.yield(.ioError("\(error)")) }
+            sink.yield(discarding ? .inputEnded : delivered ? .inputEnded : .ioError("\(error)"))
         }
     }
 

@@ -42,6 +42,14 @@ struct AbuseTests {
         #expect(negative.hasPrefix("SPAMD/1.0 76 Bad header line: (Content-Length contains non-numeric bytes)"))
     }
 
+    @Test func clientStillSendingGetsTheErrorReplyNotAReset() throws {
+        // Declares 2 MB (over the 1 MB limit) and sends all of it before
+        // reading, as spamc does: the reply must survive the close.
+        let body = [UInt8](repeating: 65, count: 2_000_000)
+        let reply = try RawClient.exchange(port: port, Array("CHECK SPAMC/1.5\r\nContent-length: \(body.count)\r\n\r\n".utf8) + body)
+        #expect(reply == "SPAMD/1.0 98 Message too big: (over the limit of 1000000 bytes)\r\n")
+    }
+
     @Test func headerFlood() throws {
         var request = "CHECK SPAMC/1.5\r\n"
         for i in 0..<2000 { request += "X-Flood-\(i): yes\r\n" }
