@@ -198,6 +198,7 @@ def main():
     print(f"{len(messages)} messages from {args.corpus}", file=sys.stderr)
 
     work = tempfile.mkdtemp(prefix="swamp-bench-")
+    os.chmod(work, 0o755)  # spamd's children run as nobody and read the site config here
     rows, procs = [], []
     only = args.only.split(",")
     try:
@@ -220,7 +221,7 @@ def main():
                     os.symlink(f"/etc/spamassassin/{name}", os.path.join(site, name))
             p = subprocess.Popen(["/usr/sbin/spamd", "-L", "-x", "--siteconfigpath", site, "--listen", f"127.0.0.1:{port}",
                                   "-m", str(max(levels)), "--min-children", str(max(levels)), "-s", "stderr",
-                                  "--pidfile", os.path.join(work, "spamd.pid")], stderr=subprocess.DEVNULL)
+                                  "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
             procs.append(p)
             wait_port(port, p, 300)
             rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels)
