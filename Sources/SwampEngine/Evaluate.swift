@@ -168,11 +168,13 @@ struct RuleRun {
     /// pieces are laid out in one buffer so the loop touches no arrays.
     mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], isBody: Bool) {
         guard !entries.isEmpty else { return }
+        // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []
-        joined.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        joined.reserveCapacity(pieces.reduce(pieces.count) { $0 + $1.count })
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(pieces.count)
         for p in pieces {
+            if !ranges.isEmpty { joined.append(10) }
             ranges.append(joined.count..<(joined.count + p.count))
             joined.append(contentsOf: p)
         }
@@ -185,6 +187,11 @@ struct RuleRun {
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
                         if results.count & 63 == 0, pastDeadline() { return }
+                        if let pre = e.prefilter, pieces.count > 1,
+                           case .noMatch = pre.search(all, scratch: scratch) {
+                            results.append((e.rule, 0))
+                            continue
+                        }
                         var total = 0
                         var hitLimit = false
                         for (n, r) in ranges.enumerated() {

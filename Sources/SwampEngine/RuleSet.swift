@@ -41,6 +41,7 @@ struct CompiledRule: Sendable {
     let maxHits: Int
     let noSubject: Bool
     let isSubrule: Bool
+    var prefilter: Regex? = nil
 }
 
 /// A header rule as the hot loop reads it: plain values only.
@@ -59,6 +60,10 @@ struct HeaderEntry: Sendable {
 struct SubjectEntry: Sendable {
     let rule: Int32
     let regex: RegexHandle
+    /// Run once over all pieces joined by newlines: no match there means no
+    /// match in any piece, so the per-piece loop is skipped (see
+    /// `RuleSet.prefilterPattern`). nil when that cannot be guaranteed.
+    let prefilter: RegexHandle?
     let maxHits: Int
     let noSubject: Bool
 }
@@ -188,9 +193,15 @@ public final class RuleSet: Sendable {
                 metaSources.append((compiled.count, expression))
                 target = .meta(MetaProgram(expression: .number(0)))
             }
+            var prefilter: Regex? = nil
+            if let re = compiledRegex, rule.type == .body || rule.type == .rawbody || rule.type == .uri,
+               let (pattern, flags) = RuleSet.prefilterPattern(re.pattern, flags: re.options) {
+                prefilter = (pattern == re.pattern && flags == re.options) ? re : try? Regex(pattern, options: flags)
+            }
             compiled.append(CompiledRule(name: name, type: rule.type, target: target, regex: compiledRegex,
                                          scores: scores, multiple: multiple, maxHits: max(1, maxHits),
-                                         noSubject: flags.contains("nosubject"), isSubrule: name.hasPrefix("__")))
+                                         noSubject: flags.contains("nosubject"), isSubrule: name.hasPrefix("__"),
+                                         prefilter: prefilter))
         }
 
         var indexByName: [String: Int] = [:]
@@ -245,7 +256,8 @@ public final class RuleSet: Sendable {
         for (i, rule) in compiled.enumerated() {
             let r = Int32(i)
             func entry() -> SubjectEntry {
-                SubjectEntry(rule: r, regex: rule.regex!.handle, maxHits: rule.maxHits, noSubject: rule.noSubject)
+                SubjectEntry(rule: r, regex: rule.regex!.handle, prefilter: rule.prefilter?.handle,
+                             maxHits: rule.maxHits, noSubject: rule.noSubject)
             }
             switch rule.target {
             case .header(let q, let negated, let ifUnset):
@@ -276,7 +288,7 @@ public final class RuleSet: Sendable {
         metaOrder = order.filter { !cyclic.contains($0) }
         metaDependsOnMeta = metaDeps
         enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
-        regexes = compiled.compactMap(\.regex)
+        regexes = compiled.compactMap(\.regex) + compiled.compactMap(\.prefilter)
         self.indexByName = indexByName
         self.skippedEvals = skipped
         self.tooLarge = tooLarge
@@ -319,6 +331,29 @@ public final class RuleSet: Sendable {
         case (let l?, false, _): return l...l
         default: return 0...1000
         }
+    }
+
+    /// A pattern that, run once over all pieces of a view joined by "\n",
+    /// matches whenever the rule's pattern matches some piece alone. Body
+    /// rules run per paragraph and most match nothing, so one pass over the
+    /// joined text saves a match call per paragraph for nearly every rule.
+    ///
+    /// Why it is sound: a match inside one piece is still a match at the
+    /// same place in the joined text, as long as no assertion sees the
+    /// difference between a piece's edge and a neighbouring "\n". `\b`, `\B`
+    /// and positive lookarounds cannot lose a match that way ("\n" is not a
+    /// word character); `^` and `$` keep theirs once `/m` is added. What
+    /// could lose one is left without a prefilter: negative lookarounds,
+    /// `\A \z \Z \G`, atomic groups and possessive quantifiers, inline
+    /// flag changes that turn `m` off, conditionals and verbs.
+    static func prefilterPattern(_ pattern: String, flags: RegexOptions) -> (String, RegexOptions)? {
+        for unsafe in ["(?!", "(?<!", "\\A", "\\z", "\\Z", "\\G", "(?>", "*+", "++", "?+", "}+",
+                       "(?(", "(*", "(?-", "(?^"] where pattern.contains(unsafe) {
+            return nil
+        }
+        var flags = flags
+        if pattern.contains("^") || pattern.contains("$") { flags.insert(.multiline) }
+        return (pattern, flags)
     }
 
     /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is
