@@ -4,8 +4,8 @@ import Testing
 
 /// Compares swamp's views with what SpamAssassin itself computes for the
 /// same messages (Tests/SwampMIMETests/sa-views.pl), when SpamAssassin is
-/// installed. SWAMP_SA_SAMPLE sets the sample size (default 40 messages);
-/// SWAMP_SA_VERBOSE=1 prints each difference.
+/// installed. SWAMP_SA_SAMPLE sets the sample size (default 40 messages),
+/// SWAMP_SA_DIRS the corpus folders, SWAMP_SA_VERBOSE=1 prints each difference.
 @Suite struct DifferentialTests {
     struct SAViews {
         var headers: [String: [UInt8]?] = [:]
@@ -127,7 +127,9 @@ import Testing
         let n = Int(env["SWAMP_SA_SAMPLE"] ?? "") ?? 40
         let verbose = env["SWAMP_SA_VERBOSE"] == "1"
         var sample: [URL] = []
-        for sub in ["spam/ham", "spam/spam"] {
+        // SWAMP_SA_DIRS picks other corpus folders (comma-separated).
+        let dirs = env["SWAMP_SA_DIRS"].map { $0.split(separator: ",").map(String.init) } ?? ["spam/ham", "spam/spam"]
+        for sub in dirs {
             let all = Corpus.files(under: root.appendingPathComponent(sub), suffix: ".eml")
             guard !all.isEmpty else { continue }
             let step = max(1, all.count / max(1, n / 2))
