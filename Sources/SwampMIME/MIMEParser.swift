@@ -212,6 +212,17 @@ enum MIMEParser {
                 headerEnd = r.upperBound; idx += 1
             }
             info.pristineHeaders = Array(b[headerStart..<headerEnd])
+            if squash {
+                // In a CRLF message SpamAssassin makes every header line end in CRLF.
+                var fixed: [UInt8] = []
+                fixed.reserveCapacity(info.pristineHeaders.count + 64)
+                var prev: UInt8 = 0
+                for c in info.pristineHeaders {
+                    if c == lf && prev != cr { fixed.append(cr) }
+                    fixed.append(c); prev = c
+                }
+                info.pristineHeaders = fixed
+            }
             if info.missingHeadBodySeparator { ctx.defect("missing blank line after headers") }
 
             // Body lines, CRLF squashed.
