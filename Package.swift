@@ -20,17 +20,22 @@ let package = Package(
         .target(name: "SwampRules"),
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
+        .target(name: "SwampSpamd"),
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
         .executableTarget(name: "swamp", dependencies: [
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"]),
+        .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
+        .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex"]),
         .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
         .testTarget(name: "SwampScanTests", dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"]),
         .testTarget(name: "SwampCLITests", dependencies: ["SwampScan"]),
+        .testTarget(name: "SwampDifferentialTests",
+                    dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"],
+                    exclude: ["sa-hits.pl"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,7 +40,7 @@ struct LineMatcher {
     }
 
     private mutating func matchUnchecked(_ pattern: [Pat], at start: Int) -> Bool {
-        caps = Array(repeating: nil, count: 8)
+        for i in caps.indices { caps[i] = nil }
         steps = 0
         return m(pattern[...], start) { _, _ in true }
     }

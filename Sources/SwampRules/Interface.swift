@@ -1,6 +1,8 @@
 // The public surface of SwampRules that SwampEngine, SwampScan and the CLI
-// build on. Signatures are the contract; bodies marked `unimplemented` are
-// being filled in.
+// build on. Signatures are the contract. The work is done in the other files
+// of this module: ConfigLoader+Parse (lines, conditionals), Directives,
+// RuleParsing, PerlRegex+Parse, MetaExpression+Parse, Conditionals,
+// ReplaceTags, Validation, ConfigLoader+Files.
 
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public let file: String
@@ -24,14 +26,20 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// A Perl regex as written in a rule: `/re/flags`, `m{re}flags`, `m!re!`, ...
 /// with the delimiters removed. `pattern` is the text between them, byte for
-/// byte (escaped delimiters unescaped where Perl would).
+/// byte as SpamAssassin compiles it: escaped delimiters stay escaped (PCRE
+/// reads `\/` as `/`), and bytes that were not UTF-8 in the file appear as
+/// `\xHH` escapes (see `PerlRegex.parse(perl:)`).
 public struct PerlRegex: Sendable, Hashable {
     public var pattern: String
     /// Subset of "imsx" (other Perl flags such as `g`, `o` dropped).
     public var flags: String
     public init(pattern: String, flags: String) { self.pattern = pattern; self.flags = flags }
     /// Parses `/re/flags` or `m<delim>re<delim>flags`; nil when malformed.
-    public init?(perl text: Substring) { unimplemented() }
+    /// `parse(perl:)` says why.
+    public init?(perl text: Substring) {
+        guard let parsed = try? PerlRegex.parse(perl: text) else { return nil }
+        self = parsed
+    }
 }
 
 /// `Subject`, `From:addr`, `ALL:raw`, `To:first:addr` ...
@@ -57,10 +65,17 @@ public indirect enum MetaExpression: Sendable, Hashable {
 
     /// Parses SpamAssassin meta syntax: rule names, numbers, `! ( )`, and the
     /// operators above with Perl precedence.
-    public static func parse(_ text: Substring) throws(MetaParseError) -> MetaExpression { unimplemented() }
+    public static func parse(_ text: Substring) throws(MetaParseError) -> MetaExpression {
+        var parser = MetaParser(text)
+        return try parser.parseAll()
+    }
 
     /// Every rule name referenced.
-    public var ruleNames: Set<String> { unimplemented() }
+    public var ruleNames: Set<String> {
+        var names = Set<String>()
+        collectRuleNames(into: &names)
+        return names
+    }
 }
 
 public struct MetaParseError: Error, Sendable, CustomStringConvertible {
@@ -89,6 +104,18 @@ public struct Rule: Sendable, Hashable {
     public var location: SourceLocation
     public init(name: String, type: RuleType, test: RuleTest, location: SourceLocation) {
         self.name = name; self.type = type; self.test = test; self.location = location
+    }
+}
+
+/// `test RULE ok|fail TEXT`: the rule should (ok) or should not (fail)
+/// hit TEXT.
+public struct RegressionTest: Sendable, Hashable {
+    public var rule: String
+    public var shouldHit: Bool
+    public var text: String
+    public var location: SourceLocation
+    public init(rule: String, shouldHit: Bool, text: String, location: SourceLocation) {
+        self.rule = rule; self.shouldHit = shouldHit; self.text = text; self.location = location
     }
 }
 
@@ -169,6 +196,41 @@ public struct Configuration: Sendable {
     /// Files read, in order.
     public var files: [String] = []
 
+    // Added by SwampRules beyond the first contract; see each comment.
+
+    /// `unsafe_report` lines, the text added to reports of unsafe messages
+    /// (`clear_unsafe_report_template` empties it).
+    public var unsafeReportTemplate: [String] = []
+    /// `test RULE ok|fail TEXT` lines, in order, for regression tests.
+    public var regressionTests: [RegressionTest] = []
+    /// Names defined without a test of their own — `reuse NAME` and
+    /// `askdns NAME ...` — so that scores, tflags and metas may use them
+    /// (SpamAssassin's "empty" tests). A later real definition removes the
+    /// name from here.
+    public var placeholderRules: [String: SourceLocation] = [:]
+    /// `reuse NAME [OLD_NAME...]`: the names whose results NAME may reuse.
+    public var reuse: [String: [String]] = [:]
+    /// ReplaceTags `replace_start` / `replace_end`: tag delimiters.
+    public var replaceStart = "<"
+    public var replaceEnd = ">"
+    /// `dns_available test[: servers]` as written; nil for `yes`/`no`.
+    public var dnsAvailableTest: String? = nil
+    /// Where each rule's last `score` line was.
+    public var scoreLocations: [String: SourceLocation] = [:]
+    /// Where each `otherSettings` value came from, index for index.
+    public var otherSettingLocations: [String: [SourceLocation]] = [:]
+    /// Rules whose regex defines named captures (`(?<NAME>...)`): they set
+    /// tags other rules read, and so run first (SpamAssassin gives them
+    /// priority -10000 when defined; a later `priority` line overrides).
+    public var captureRules: Set<String> = []
+    /// Rules whose regex uses `%{NAME}` capture templates, with the names.
+    /// SpamAssassin escapes each to `%\{NAME\}` in the pattern (as stored
+    /// here), and substitutes the captured value at scan time.
+    public var captureTemplates: [String: Set<String>] = [:]
+    /// Metas using `rules_matching(GLOB)`: their text, expanded once every
+    /// rule is known (in `validate()`).
+    var globMetas: [String: String] = [:]
+
     public init() {}
 
     /// swamp's own defaults, in the order SpamAssassin's default prefs add them.
@@ -184,7 +246,7 @@ public struct Configuration: Sendable {
 
 /// Reads configuration text into a `Configuration`.
 public struct ConfigLoader: Sendable {
-    public private(set) var configuration = Configuration()
+    public internal(set) var configuration = Configuration()
     /// Files nest `include` this deep at most; cycles are reported.
     public var maxIncludeDepth = 20
 
@@ -192,12 +254,18 @@ public struct ConfigLoader: Sendable {
 
     /// Parses `text` as if read from `file` (for diagnostics and relative
     /// includes).
-    public mutating func load(text: String, file: String) { unimplemented() }
+    public mutating func load(text: String, file: String) {
+        beginTopLevel()
+        parse(text: text, file: file)
+        endTopLevel()
+    }
     /// A file, or a directory: its `*.pre` then `*.cf` files, sorted by name.
-    public mutating func load(path: String) { unimplemented() }
-}
+    public mutating func load(path: String) {
+        beginTopLevel()
+        loadPath(path, from: nil)
+        endTopLevel()
+    }
 
-@inline(never)
-func unimplemented(_ function: StaticString = #function) -> Never {
-    fatalError("SwampRules: \(function) is not implemented yet")
+    // Loader state (see ConfigLoader+Parse.swift).
+    var state = LoaderState()
 }

@@ -1,0 +1,310 @@
+import SwampMIME
+import SwampRegex
+import SwampRules
+
+/// What the engine is told about the world outside the message: which
+/// score set applies and the results of checks made elsewhere (Bayes, DNS,
+/// SPF, DKIM), keyed by rule name.
+public struct Facts: Sendable {
+    public var useBayes: Bool
+    public var useNetwork: Bool
+    /// Rule name → hit value, for rules whose outcome was decided outside
+    /// the engine. Such rules count as evaluated for metas.
+    public var externalHits: [String: Double]
+    /// Past this instant the engine stops running rules and reports what it
+    /// has (SECURITY.md: "always an answer, in time").
+    public var deadline: ContinuousClock.Instant?
+
+    public init(useBayes: Bool = false, useNetwork: Bool = false,
+                externalHits: [String: Double] = [:], deadline: ContinuousClock.Instant? = nil) {
+        self.useBayes = useBayes
+        self.useNetwork = useNetwork
+        self.externalHits = externalHits
+        self.deadline = deadline
+    }
+}
+
+/// One scored rule that hit.
+public struct RuleHit: Sendable, Hashable {
+    public let name: String
+    /// Score added, already multiplied by `count` for `tflags multiple`.
+    public let score: Double
+    public let count: Int
+    public let description: String
+    /// SpamAssassin's report area: "BODY: ", "URI: ", "RAW: ", "FULL: " or "".
+    public let area: String
+}
+
+/// The outcome of evaluating every rule on one message.
+public struct Evaluation: Sendable {
+    /// Scored rules that hit, in the order they hit.
+    public var hits: [RuleHit] = []
+    /// `__` sub-rules that hit.
+    public var subrules: [String] = []
+    public var score: Double = 0
+    public var scoreSet: Int = 0
+    /// Rules whose regex ran into a match limit (counted as no hit).
+    public var limitExceeded: [String] = []
+    /// The deadline passed before every rule ran.
+    public var timedOut = false
+
+    public var hitNames: [String] { hits.map(\.name) }
+    public func hit(_ name: String) -> Bool {
+        hits.contains { $0.name == name } || subrules.contains(name)
+    }
+}
+
+extension RuleSet {
+    /// Runs every rule enabled in the score set over the message's views.
+    /// Pure: no I/O, no shared mutable state.
+    public func evaluate(_ views: Views, facts: Facts = Facts()) -> Evaluation {
+        var run = RuleRun(ruleSet: self, views: views, facts: facts)
+        return run.execute()
+    }
+}
+
+/// The state of one evaluation. The hot loops read plain tables of the
+/// rule set and byte buffers of the views, so they pay no reference
+/// counting per rule.
+struct RuleRun {
+    let ruleSet: RuleSet
+    let views: Views
+    let facts: Facts
+    let set: Int
+    let enabled: [Bool]
+    let scratch: MatchScratch
+    /// Per rule: its value (hit count, 0 = no hit) once it ran.
+    var values: [Double]
+    var ran: [Bool]
+    var hitOrder: [Int] = []
+    var limitExceeded: [String] = []
+    var timedOut = false
+    var headerValues: [[UInt8]?]
+    var headerFetched: [Bool]
+    let clock = ContinuousClock()
+
+    init(ruleSet: RuleSet, views: Views, facts: Facts) {
+        self.ruleSet = ruleSet
+        self.views = views
+        self.facts = facts
+        self.set = ruleSet.scoreSet(useBayes: facts.useBayes, useNetwork: facts.useNetwork)
+        self.enabled = ruleSet.enabledInSet[set]
+        self.scratch = MatchScratch(limits: ruleSet.matchLimits)
+        self.values = Array(repeating: 0, count: ruleSet.rules.count)
+        self.ran = Array(repeating: false, count: ruleSet.rules.count)
+        self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
+        self.headerFetched = Array(repeating: false, count: ruleSet.queries.count)
+    }
+
+    mutating func pastDeadline() -> Bool {
+        if timedOut { return true }
+        if let d = facts.deadline, clock.now >= d { timedOut = true }
+        return timedOut
+    }
+
+    mutating func record(_ i: Int, _ value: Double) {
+        values[i] = value
+        ran[i] = true
+        if value > 0 { hitOrder.append(i) }
+    }
+
+    mutating func header(_ q: Int) -> [UInt8]? {
+        if !headerFetched[q] {
+            headerValues[q] = views.header(ruleSet.queries[q])
+            headerFetched[q] = true
+        }
+        return headerValues[q]
+    }
+
+    mutating func execute() -> Evaluation {
+        for (name, value) in facts.externalHits {
+            if let i = ruleSet.indexByName[name] { record(i, value) }
+        }
+        runHeaderRules()
+        runSubjectRules(ruleSet.bodyEntries, views.body, isBody: true)
+        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, isBody: false)
+        runSubjectRules(ruleSet.uriEntries, views.uris, isBody: false)
+        runSubjectRules(ruleSet.fullEntries, [views.full], isBody: false)
+        runEvals()
+        runMetas()
+        return summarize()
+    }
+
+    mutating func runHeaderRules() {
+        // Fetch every header view once, then match with no dictionary or
+        // reference counting in the loop.
+        for q in 0..<ruleSet.queries.count { _ = header(q) }
+        let values = headerValues
+        var limited: [Int32] = []
+        var results: [(Int32, Double)] = []
+        results.reserveCapacity(ruleSet.headerEntries.count)
+        let scratch = self.scratch
+        ruleSet.headerEntries.withUnsafeBufferPointer { entries in
+            for e in entries where enabled[Int(e.rule)] {
+                if results.count & 63 == 0, pastDeadline() { return }
+                let value = values[Int(e.query)]
+                switch e.kind {
+                case .exists:
+                    results.append((e.rule, value != nil ? 1 : 0))
+                case .match, .negated:
+                    guard let re = e.regex else { continue }
+                    let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
+                    let negated = e.kind == .negated
+                    let (count, hitLimit) = text.withUnsafeBufferPointer {
+                        re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
+                    }
+                    if hitLimit { limited.append(e.rule) }
+                    if negated { results.append((e.rule, count == 0 && !hitLimit ? 1 : 0)) }
+                    else { results.append((e.rule, Double(count))) }
+                }
+            }
+        }
+        for (rule, value) in results { record(Int(rule), value) }
+        limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
+    }
+
+    /// body, rawbody, uri and full rules: the regex runs over each piece;
+    /// one hit is enough unless `tflags multiple` counts them all. The
+    /// pieces are laid out in one buffer so the loop touches no arrays.
+    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], isBody: Bool) {
+        guard !entries.isEmpty else { return }
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(pieces.count)
+        for p in pieces {
+            ranges.append(joined.count..<(joined.count + p.count))
+            joined.append(contentsOf: p)
+        }
+        var limited: [Int32] = []
+        var results: [(Int32, Double)] = []
+        results.reserveCapacity(entries.count)
+        let scratch = self.scratch
+        joined.withUnsafeBufferPointer { all in
+            ranges.withUnsafeBufferPointer { ranges in
+                entries.withUnsafeBufferPointer { entries in
+                    for e in entries where enabled[Int(e.rule)] {
+                        if results.count & 63 == 0, pastDeadline() { return }
+                        var total = 0
+                        var hitLimit = false
+                        for (n, r) in ranges.enumerated() {
+                            if e.noSubject && isBody && n == 0 { continue }
+                            let piece = UnsafeBufferPointer(rebasing: all[r])
+                            let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)
+                            total += count
+                            hitLimit = hitLimit || lim
+                            if total >= e.maxHits { break }
+                        }
+                        if hitLimit { limited.append(e.rule) }
+                        results.append((e.rule, Double(total)))
+                    }
+                }
+            }
+        }
+        for (rule, value) in results { record(Int(rule), value) }
+        limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
+    }
+
+    mutating func runEvals() {
+        guard !ruleSet.evalRules.isEmpty else { return }
+        var cache: [HeaderQuery: [UInt8]?] = [:]
+        for (q, query) in ruleSet.queries.enumerated() where headerFetched[q] { cache[query] = headerValues[q] }
+        let views = self.views
+        let context = EvalContext(views: views, configuration: ruleSet.configuration, facts: facts,
+                                  headerText: { q in
+                                      if let c = cache[q] { return c }
+                                      let v = views.header(q)
+                                      cache[q] = v
+                                      return v
+                                  })
+        var parts: [MIMEPart]? = nil
+        for i in ruleSet.evalRules where enabled[i] && !ran[i] {
+            if pastDeadline() { return }
+            switch ruleSet.rules[i].target {
+            case .eval(let fn, let args):
+                record(i, Double(fn.run(context, args)))
+            case .mimeHeader(let test):
+                if parts == nil { parts = views.message.allParts }
+                record(i, Double(mimeHeaderHits(ruleSet.rules[i], test, parts ?? [])))
+            default:
+                continue
+            }
+        }
+    }
+
+    /// SpamAssassin's MIMEHeader plugin: the first part (within the range)
+    /// whose header matches decides the count. A negated rule always hits:
+    /// the plugin returns true for it whatever the parts hold.
+    func mimeHeaderHits(_ rule: CompiledRule, _ test: MIMEHeaderTest, _ parts: [MIMEPart]) -> Int {
+        guard let re = rule.regex else { return 0 }
+        if test.negated { return 1 }
+        func value(_ part: MIMEPart) -> [UInt8] {
+            if test.header == "ALL" { return part.allHeaderLines(raw: test.raw) }
+            if let v = part.lastHeaderValue(test.header, raw: test.raw) { return v }
+            return test.raw ? [] : (test.ifUnset ?? [])
+        }
+        var concatenated: [UInt8] = []
+        for (n, part) in parts.enumerated() {
+            let index = n + 1
+            if index > test.range.upperBound { break }
+            if index < test.range.lowerBound { continue }
+            var v = value(part)
+            if test.concat {
+                if v.last != 10 { v.append(10) }
+                concatenated += v
+                continue
+            }
+            let hits = v.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+            if hits > 0 { return hits }
+        }
+        if test.concat {
+            return concatenated.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+        }
+        return 0
+    }
+
+    /// Metas in dependency order. As in SpamAssassin, a rule that did not
+    /// run reads as 0, but a meta that reads a meta which did not run (it
+    /// scores 0 in this set) does not run either.
+    mutating func runMetas() {
+        var stack: [Double] = []
+        for i in ruleSet.metaOrder where enabled[i] && !ran[i] {
+            guard case .meta(let program) = ruleSet.rules[i].target else { continue }
+            if let deps = ruleSet.metaDependsOnMeta[i], deps.contains(where: { !ran[$0] }) { continue }
+            let result = values.withUnsafeBufferPointer {
+                program.evaluate($0, localTestsOnly: !facts.useNetwork, stack: &stack)
+            } ?? 0
+            // A hit counts as its value (at least 1), as got_hit's `value`.
+            record(i, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
+        }
+    }
+
+    func summarize() -> Evaluation {
+        var e = Evaluation()
+        e.scoreSet = set
+        e.limitExceeded = limitExceeded
+        e.timedOut = timedOut
+        for i in hitOrder {
+            let rule = ruleSet.rules[i]
+            let value = values[i]
+            guard value > 0 else { continue }
+            if rule.isSubrule { e.subrules.append(rule.name); continue }
+            let count = rule.multiple ? max(1, Int(value)) : 1
+            let score = rule.scores[set] * Double(count)
+            e.hits.append(RuleHit(name: rule.name, score: score, count: count,
+                                  description: ruleSet.description(of: rule.name), area: area(of: rule)))
+            e.score += score
+        }
+        return e
+    }
+
+    func area(of rule: CompiledRule) -> String {
+        switch rule.target {
+        case .body: return "BODY: "
+        case .rawbody: return "RAW: "
+        case .uri: return "URI: "
+        case .full: return "FULL: "
+        default: return ""
+        }
+    }
+}

@@ -1,0 +1,361 @@
+import Foundation
+import SwampMIME
+import SwampRegex
+import SwampRules
+
+/// Where a rule looks. One compiled rule reads exactly one view.
+enum RuleTarget: Sendable {
+    case header(HeaderQuery, negated: Bool, ifUnset: [UInt8]?)
+    case exists(HeaderQuery)
+    case body
+    case rawbody
+    case full
+    case uri
+    case eval(EvalFunction, arguments: [String])
+    case meta(MetaProgram)
+    case mimeHeader(MIMEHeaderTest)
+}
+
+/// A `mimeheader` rule (SpamAssassin's MIMEHeader plugin): a header regex
+/// run over each MIME part's headers.
+struct MIMEHeaderTest: Sendable {
+    let header: String
+    let raw: Bool
+    let negated: Bool
+    let ifUnset: [UInt8]?
+    /// `tflags range=MIN-MAX`: which parts (1-based, in tree order) count.
+    let range: ClosedRange<Int>
+    /// `tflags concat`: match once over all parts' values joined.
+    let concat: Bool
+}
+
+/// A rule compiled for scanning: its regex, its view, its scores.
+struct CompiledRule: Sendable {
+    let name: String
+    let type: RuleType
+    let target: RuleTarget
+    let regex: Regex?
+    /// Scores for sets 0–3 (no Bayes/no net, net, Bayes, Bayes+net).
+    let scores: [Double]
+    let multiple: Bool
+    let maxHits: Int
+    let noSubject: Bool
+    let isSubrule: Bool
+}
+
+/// A header rule as the hot loop reads it: plain values only.
+struct HeaderEntry: Sendable {
+    enum Kind: UInt8, Sendable { case match, negated, exists }
+    let rule: Int32
+    let query: Int32
+    let kind: Kind
+    let regex: RegexHandle?
+    /// Index into `RuleSet.ifUnsetValues`, or -1.
+    let ifUnset: Int32
+    let maxHits: Int
+}
+
+/// A body, rawbody, uri or full rule as the hot loop reads it.
+struct SubjectEntry: Sendable {
+    let rule: Int32
+    let regex: RegexHandle
+    let maxHits: Int
+    let noSubject: Bool
+}
+
+/// Rules compiled from a `Configuration`, shared read-only by every scan.
+/// Failures happen here, at load: a regex that does not compile, a meta that
+/// refers to itself, an `eval:` swamp does not implement — each becomes a
+/// diagnostic and the rule is left out; nothing fails at scan time.
+public final class RuleSet: Sendable {
+    public let configuration: Configuration
+    let rules: [CompiledRule]
+    /// Rules by view, in the plain form the evaluation loops read.
+    let headerEntries: [HeaderEntry]
+    let bodyEntries: [SubjectEntry]
+    let rawbodyEntries: [SubjectEntry]
+    let fullEntries: [SubjectEntry]
+    let uriEntries: [SubjectEntry]
+    /// The distinct header views rules read, so each is fetched once a scan.
+    let queries: [HeaderQuery]
+    let ifUnsetValues: [[UInt8]]
+    let evalRules: [Int]
+    /// Metas in dependency order, with the metas each one reads.
+    let metaOrder: [Int]
+    let metaDependsOnMeta: [Int: [Int]]
+    /// Whether each rule runs in score set 0…3 (a zero score disables it).
+    let enabledInSet: [[Bool]]
+    /// Keeps every compiled regex alive for the handles above.
+    let regexes: [Regex]
+    let indexByName: [String: Int]
+    public let diagnostics: [Diagnostic]
+    /// `eval:` functions swamp does not implement, with the rules that call
+    /// them. Those rules never hit.
+    public let skippedEvals: [String: [String]]
+    /// Rules left out because their regex exceeds what this PCRE2 build
+    /// can compile.
+    public let tooLarge: [String]
+    public let trust: TrustPolicy
+    public let matchLimits: MatchLimits
+
+    public var ruleCount: Int { rules.count }
+    public var ruleNames: [String] { rules.map(\.name) }
+
+    public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits()) {
+        var config = configuration
+        Builtins.addMissing(to: &config)
+        self.configuration = config
+        self.matchLimits = matchLimits
+        var diagnostics: [Diagnostic] = []
+        var skipped: [String: [String]] = [:]
+        var tooLarge: [String] = []
+        var compiled: [CompiledRule] = []
+        var metaSources: [(index: Int, expression: MetaExpression)] = []
+
+        for name in config.ruleOrder {
+            guard let rule = config.rules[name] else { continue }
+            let flags = config.tflags[name] ?? []
+            let multiple = flags.contains("multiple")
+            let maxHits = flags.lazy.compactMap { f -> Int? in
+                f.hasPrefix("maxhits=") ? Int(f.dropFirst(8)) : nil
+            }.first ?? (multiple ? Int.max : 1)
+            let scores = RuleSet.scores(for: name, flags: flags, in: config)
+
+            func regex(_ perl: PerlRegex) -> Regex? {
+                let expanded = config.expandedRegex(for: name) ?? perl
+                do {
+                    return try Regex(RuleSet.pcrePattern(expanded.pattern),
+                                     options: RegexOptions(perlFlags: expanded.flags))
+                } catch where error.isTooLarge {
+                    // Debian builds PCRE2 with link size 2, so a few of
+                    // SpamAssassin's ReplaceTags-expanded patterns exceed its
+                    // 64 KiB of compiled code. The rule is left out; the
+                    // configuration itself is not wrong.
+                    diagnostics.append(Diagnostic(.warning, "rule \(name) skipped: its expanded regex is too large for this PCRE2 build (\(expanded.pattern.utf8.count) bytes; PCRE2 built with link size 2)",
+                                                  at: rule.location))
+                    tooLarge.append(name)
+                    return nil
+                } catch {
+                    diagnostics.append(Diagnostic(.error, "rule \(name): regex does not compile: \(error)",
+                                                  at: rule.location))
+                    return nil
+                }
+            }
+
+            if rule.type == .mimeheader {
+                guard case .header(let target, let perl, let negated, let ifUnset) = rule.test,
+                      let re = regex(perl) else { continue }
+                compiled.append(CompiledRule(
+                    name: name, type: rule.type,
+                    target: .mimeHeader(MIMEHeaderTest(
+                        header: target.name, raw: target.modifiers.contains("raw"), negated: negated,
+                        ifUnset: ifUnset.map { Array($0.utf8) }, range: RuleSet.partRange(flags),
+                        concat: flags.contains("concat"))),
+                    regex: re, scores: scores, multiple: multiple,
+                    maxHits: multiple ? (maxHits == Int.max ? 1000 : max(1, maxHits)) : 1,
+                    noSubject: false, isSubrule: name.hasPrefix("__")))
+                continue
+            }
+            var target: RuleTarget
+            var compiledRegex: Regex? = nil
+            switch rule.test {
+            case .header(let header, let perl, let negated, let ifUnset):
+                guard let re = regex(perl) else { continue }
+                compiledRegex = re
+                target = .header(HeaderQuery(header), negated: negated, ifUnset: ifUnset.map { Array($0.utf8) })
+            case .exists(let header):
+                target = .exists(HeaderQuery(HeaderTarget(name: header, modifiers: [])))
+            case .regex(let perl):
+                guard let re = regex(perl) else { continue }
+                compiledRegex = re
+                switch rule.type {
+                case .body: target = .body
+                case .rawbody: target = .rawbody
+                case .full: target = .full
+                case .uri: target = .uri
+                default:
+                    diagnostics.append(Diagnostic(.error, "rule \(name): a \(rule.type.rawValue) rule cannot be a bare regex",
+                                                  at: rule.location))
+                    continue
+                }
+            case .eval(let function, let arguments):
+                guard let fn = EvalFunction.lookup(function, type: rule.type) else {
+                    skipped[function, default: []].append(name)
+                    continue
+                }
+                target = .eval(fn, arguments: arguments)
+            case .meta(let expression):
+                metaSources.append((compiled.count, expression))
+                target = .meta(MetaProgram(expression: .number(0)))
+            }
+            compiled.append(CompiledRule(name: name, type: rule.type, target: target, regex: compiledRegex,
+                                         scores: scores, multiple: multiple, maxHits: max(1, maxHits),
+                                         noSubject: flags.contains("nosubject"), isSubrule: name.hasPrefix("__")))
+        }
+
+        var indexByName: [String: Int] = [:]
+        for (i, rule) in compiled.enumerated() { indexByName[rule.name] = i }
+
+        // Metas: resolve names to indices and order them so each runs after
+        // the metas it reads. A cycle disables the metas in it.
+        var programs: [Int: MetaProgram] = [:]
+        var metaDeps: [Int: [Int]] = [:]
+        for (index, expression) in metaSources {
+            let program = MetaProgram(expression: expression, indexByName: indexByName)
+            programs[index] = program
+            metaDeps[index] = program.dependencies.filter { dep in
+                if case .meta = compiled[dep].target { return true }
+                return false
+            }
+        }
+        var order: [Int] = []
+        var state: [Int: Int] = [:]   // 1 visiting, 2 done
+        var cyclic: Set<Int> = []
+        func visit(_ i: Int) {
+            if state[i] == 2 { return }
+            if state[i] == 1 { cyclic.insert(i); return }
+            state[i] = 1
+            for d in metaDeps[i] ?? [] { visit(d) }
+            state[i] = 2
+            order.append(i)
+        }
+        for (index, _) in metaSources { visit(index) }
+        for i in cyclic {
+            diagnostics.append(Diagnostic(.error, "meta rule \(compiled[i].name) depends on itself",
+                                          at: config.rules[compiled[i].name]?.location))
+        }
+        for (index, program) in programs {
+            let old = compiled[index]
+            compiled[index] = CompiledRule(name: old.name, type: old.type, target: .meta(program), regex: nil,
+                                           scores: old.scores, multiple: false, maxHits: 1, noSubject: false,
+                                           isSubrule: old.isSubrule)
+        }
+
+        var headers: [HeaderEntry] = [], body: [SubjectEntry] = [], raw: [SubjectEntry] = []
+        var full: [SubjectEntry] = [], uri: [SubjectEntry] = [], evals: [Int] = []
+        var queries: [HeaderQuery] = [], queryIndex: [HeaderQuery: Int32] = [:]
+        var unsetValues: [[UInt8]] = []
+        func queryID(_ q: HeaderQuery) -> Int32 {
+            if let i = queryIndex[q] { return i }
+            let i = Int32(queries.count)
+            queries.append(q)
+            queryIndex[q] = i
+            return i
+        }
+        for (i, rule) in compiled.enumerated() {
+            let r = Int32(i)
+            func entry() -> SubjectEntry {
+                SubjectEntry(rule: r, regex: rule.regex!.handle, maxHits: rule.maxHits, noSubject: rule.noSubject)
+            }
+            switch rule.target {
+            case .header(let q, let negated, let ifUnset):
+                var unset: Int32 = -1
+                if let ifUnset { unset = Int32(unsetValues.count); unsetValues.append(ifUnset) }
+                headers.append(HeaderEntry(rule: r, query: queryID(q), kind: negated ? .negated : .match,
+                                           regex: rule.regex?.handle, ifUnset: unset, maxHits: rule.maxHits))
+            case .exists(let q):
+                headers.append(HeaderEntry(rule: r, query: queryID(q), kind: .exists, regex: nil,
+                                           ifUnset: -1, maxHits: 1))
+            case .body: body.append(entry())
+            case .rawbody: raw.append(entry())
+            case .full: full.append(entry())
+            case .uri: uri.append(entry())
+            case .eval, .mimeHeader: evals.append(i)
+            case .meta: break
+            }
+        }
+        rules = compiled
+        headerEntries = headers
+        bodyEntries = body
+        rawbodyEntries = raw
+        fullEntries = full
+        uriEntries = uri
+        self.queries = queries
+        ifUnsetValues = unsetValues
+        evalRules = evals
+        metaOrder = order.filter { !cyclic.contains($0) }
+        metaDependsOnMeta = metaDeps
+        enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
+        regexes = compiled.compactMap(\.regex)
+        self.indexByName = indexByName
+        self.skippedEvals = skipped
+        self.tooLarge = tooLarge
+
+        var trust = TrustPolicy()
+        func networks(_ list: [String], _ what: String) -> [IPNetwork] {
+            list.compactMap { text in
+                if let n = IPNetwork(Substring(text)) { return n }
+                diagnostics.append(Diagnostic(.error, "\(what): not a network: \(text)", at: nil))
+                return nil
+            }
+        }
+        trust.trusted = networks(config.trustedNetworks, "trusted_networks")
+        trust.internal = networks(config.internalNetworks, "internal_networks")
+        trust.msa = networks(config.msaNetworks, "msa_networks")
+        self.trust = trust
+        self.diagnostics = config.diagnostics + diagnostics
+    }
+
+    /// The four scores of a rule: `score` lines, else SpamAssassin's default
+    /// (1.0, 0.01 for `T_` rules, negated for `tflags nice`).
+    static func scores(for name: String, flags: [String], in config: Configuration) -> [Double] {
+        if let s = config.scores[name] { return s.count == 4 ? s : Array(repeating: s.first ?? 0, count: 4) }
+        var value = name.hasPrefix("T_") ? 0.01 : 1.0
+        if flags.contains("nice") { value = -value }
+        return [value, value, value, value]
+    }
+
+    /// `tflags range=N`, `range=N-M`, `range=N-`, `range=-M` (default 0-1000).
+    static func partRange(_ flags: [String]) -> ClosedRange<Int> {
+        guard let flag = flags.first(where: { $0.hasPrefix("range=") }) else { return 0...1000 }
+        let spec = flag.dropFirst(6)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let low = parts.first.flatMap { Int($0) }
+        let high = parts.count > 1 ? Int(parts[1]) : nil
+        switch (low, parts.count > 1, high) {
+        case (let l?, true, let h?): return l...max(l, h)
+        case (let l?, true, nil): return l...1000
+        case (nil, true, let h?): return 0...h
+        case (let l?, false, _): return l...l
+        default: return 0...1000
+        }
+    }
+
+    /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is
+    /// what non-UTF mode does anyway, and PCRE2 rejects the `a` flag.
+    static func pcrePattern(_ perl: String) -> String {
+        guard perl.contains("(?aa") || perl.contains("(?a)") else { return perl }
+        return perl.replacingOccurrences(of: "(?aa)", with: "").replacingOccurrences(of: "(?a)", with: "")
+    }
+
+    public func scoreSet(useBayes: Bool, useNetwork: Bool) -> Int {
+        (useBayes ? 2 : 0) + (useNetwork ? 1 : 0)
+    }
+
+    public func description(of rule: String) -> String {
+        configuration.descriptions[rule] ?? ""
+    }
+}
+
+extension HeaderQuery {
+    /// The view a rule's header target (`From:addr`, `ALL:raw`) reads.
+    public init(_ target: HeaderTarget) {
+        var modifier = HeaderModifier.decoded
+        var selection = HeaderSelection.all
+        for m in target.modifiers {
+            switch m {
+            case "raw": modifier = .raw
+            case "addr": modifier = .addr
+            case "name": modifier = .name
+            case "host": modifier = .host
+            case "domain": modifier = .domain
+            case "ip": modifier = .ip
+            case "revip": modifier = .revip
+            case "first": selection = .first
+            case "last": selection = .last
+            default: break
+            }
+        }
+        self.init(name: target.name, modifier: modifier, selection: selection)
+    }
+}

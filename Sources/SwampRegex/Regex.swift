@@ -1,0 +1,214 @@
+internal import CPCRE2
+
+/// Why a pattern did not compile. `offset` is the byte offset in the pattern
+/// where PCRE2 gave up.
+public struct RegexError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let offset: Int
+    public let message: String
+    public var description: String { "\(message) at offset \(offset)" }
+    /// The compiled pattern would exceed PCRE2's code size limit.
+    public var isTooLarge: Bool { code == PCRE2_ERROR_PATTERN_TOO_LARGE }
+}
+
+/// Flags of a Perl-style `/re/imsx`.
+public struct RegexOptions: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let caseless = RegexOptions(rawValue: 1 << 0)
+    public static let multiline = RegexOptions(rawValue: 1 << 1)
+    public static let dotAll = RegexOptions(rawValue: 1 << 2)
+    public static let extended = RegexOptions(rawValue: 1 << 3)
+
+    /// Parses Perl flag letters; letters other than `imsx` are ignored.
+    public init(perlFlags: String) {
+        var o: RegexOptions = []
+        for c in perlFlags {
+            switch c {
+            case "i": o.insert(.caseless)
+            case "m": o.insert(.multiline)
+            case "s": o.insert(.dotAll)
+            case "x": o.insert(.extended)
+            default: break
+            }
+        }
+        self = o
+    }
+}
+
+/// Bounds on one match (SECURITY.md, "Regex engine"): a pattern that
+/// backtracks catastrophically stops at these and counts as no match.
+public struct MatchLimits: Sendable, Hashable {
+    /// PCRE2 `match_limit`: calls of the internal match function.
+    public var matchLimit: UInt32 = 1_000_000
+    /// PCRE2 `depth_limit` (interpreter only; JIT is bounded by its stack).
+    public var depthLimit: UInt32 = 10_000
+    public init() {}
+}
+
+/// The outcome of one search.
+public enum MatchOutcome: Sendable, Equatable {
+    case match(Range<Int>)
+    case noMatch
+    /// A match or depth limit was hit: treated as no match, and reported.
+    case limitExceeded
+    case error(Int32)
+}
+
+/// A compiled pattern. Immutable once built, so one instance is shared by
+/// every scan on every thread; per-scan state lives in `MatchScratch`.
+public final class Regex: @unchecked Sendable {
+    private let code: OpaquePointer
+    public let pattern: String
+    public let options: RegexOptions
+    /// Whether JIT compilation succeeded (it can fail for huge patterns).
+    public let isJIT: Bool
+
+    /// Compiles in 8-bit, non-UTF mode: the subject is octets, as in
+    /// SpamAssassin's `qr//aa` over UTF-8 bytes.
+    public init(_ pattern: String, options: RegexOptions = []) throws(RegexError) {
+        var flags: UInt32 = 0
+        if options.contains(.caseless) { flags |= UInt32(PCRE2_CASELESS) }
+        if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
+        if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
+        if options.contains(.extended) { flags |= UInt32(PCRE2_EXTENDED) }
+        var errorCode: Int32 = 0
+        var errorOffset: Int = 0
+        let compiled: OpaquePointer? = pattern.utf8.withContiguousStorageIfAvailable { buf in
+            buf.withMemoryRebound(to: UInt8.self) { b in
+                pcre2_compile_8(b.baseAddress, b.count, flags, &errorCode, &errorOffset, nil)
+            }
+        } ?? {
+            var copy = Array(pattern.utf8)
+            return copy.withUnsafeMutableBufferPointer { b in
+                pcre2_compile_8(b.baseAddress, b.count, flags, &errorCode, &errorOffset, nil)
+            }
+        }()
+        guard let compiled else {
+            throw RegexError(code: errorCode, offset: errorOffset, message: Regex.message(for: errorCode))
+        }
+        code = compiled
+        self.pattern = pattern
+        self.options = options
+        isJIT = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    /// A reference to the compiled code that costs no reference counting
+    /// to pass around in hot loops. Valid while this `Regex` is alive.
+    public var handle: RegexHandle { RegexHandle(code: code) }
+
+    /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
+    /// empty match at `start` (for iterating over all matches as Perl's //g).
+    public func search(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0,
+                       notEmptyAtStart: Bool = false, scratch: MatchScratch) -> MatchOutcome {
+        handle.search(subject, from: start, notEmptyAtStart: notEmptyAtStart, scratch: scratch)
+    }
+
+    /// Convenience for tests and one-off matches.
+    public func firstMatch(in bytes: [UInt8]) -> Range<Int>? {
+        let scratch = MatchScratch()
+        return bytes.withUnsafeBufferPointer { buf in
+            if case .match(let r) = search(buf, scratch: scratch) { return r }
+            return nil
+        }
+    }
+
+    public func matches(_ text: String) -> Bool { firstMatch(in: Array(text.utf8)) != nil }
+
+    /// Counts non-overlapping matches as Perl's `while (/re/g)` does, up to
+    /// `maximum`.
+    public func countMatches(_ subject: UnsafeBufferPointer<UInt8>, maximum: Int,
+                             scratch: MatchScratch) -> (count: Int, limited: Bool) {
+        handle.countMatches(subject, maximum: maximum, scratch: scratch)
+    }
+
+    static func message(for code: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(code, $0.baseAddress, $0.count) }
+        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(code)"
+    }
+}
+
+/// The compiled code of a `Regex`, unowned: the `Regex` keeps it alive.
+/// Trivially copyable, so hot loops over thousands of rules pay no
+/// reference counting.
+public struct RegexHandle: @unchecked Sendable {
+    fileprivate let code: OpaquePointer
+
+    /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
+    /// empty match at `start` (for iterating over all matches as Perl's //g).
+    public func search(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0,
+                       notEmptyAtStart: Bool = false, scratch: MatchScratch) -> MatchOutcome {
+        let options: UInt32 = notEmptyAtStart ? UInt32(PCRE2_NOTEMPTY_ATSTART) : 0
+        // A zero-length buffer may have a nil base address; PCRE2 accepts a
+        // non-null pointer with length 0.
+        let base = subject.baseAddress ?? UnsafePointer(scratch.emptySubject)
+        let rc = pcre2_match_8(code, base, subject.count, start, options, scratch.matchData, scratch.context)
+        if rc >= 0 {
+            let ovector = pcre2_get_ovector_pointer_8(scratch.matchData)!
+            return .match(Int(ovector[0])..<Int(ovector[1]))
+        }
+        switch rc {
+        case PCRE2_ERROR_NOMATCH, PCRE2_ERROR_PARTIAL: return .noMatch
+        case PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT, PCRE2_ERROR_HEAPLIMIT,
+             PCRE2_ERROR_JIT_STACKLIMIT:
+            return .limitExceeded
+        default: return .error(rc)
+        }
+    }
+
+    /// Counts non-overlapping matches as Perl's `while (/re/g)` does, up to
+    /// `maximum`.
+    public func countMatches(_ subject: UnsafeBufferPointer<UInt8>, maximum: Int,
+                             scratch: MatchScratch) -> (count: Int, limited: Bool) {
+        var count = 0
+        var position = 0
+        var notEmpty = false
+        while count < maximum && position <= subject.count {
+            switch search(subject, from: position, notEmptyAtStart: notEmpty, scratch: scratch) {
+            case .match(let r):
+                count += 1
+                position = r.upperBound
+                notEmpty = r.isEmpty
+                if r.isEmpty && r.upperBound >= subject.count { return (count, false) }
+            case .noMatch, .error:
+                return (count, false)
+            case .limitExceeded:
+                return (count, true)
+            }
+        }
+        return (count, false)
+    }
+
+}
+
+/// Per-thread match state: PCRE2 match data, a match context with the limits
+/// and a JIT stack. Not Sendable: each scan (or thread) owns one.
+public final class MatchScratch {
+    fileprivate let matchData: OpaquePointer
+    fileprivate let context: OpaquePointer
+    private let jitStack: OpaquePointer?
+    fileprivate let emptySubject: UnsafeMutablePointer<UInt8>
+
+    public init(limits: MatchLimits = MatchLimits()) {
+        matchData = pcre2_match_data_create_8(1, nil)!
+        context = pcre2_match_context_create_8(nil)!
+        pcre2_set_match_limit_8(context, limits.matchLimit)
+        pcre2_set_depth_limit_8(context, limits.depthLimit)
+        // 32 KiB grows to 1 MiB: enough for SpamAssassin's largest patterns,
+        // bounded for hostile ones (PCRE2_ERROR_JIT_STACKLIMIT otherwise).
+        jitStack = pcre2_jit_stack_create_8(32 * 1024, 1024 * 1024, nil)
+        if let jitStack { pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack)) }
+        emptySubject = .allocate(capacity: 1)
+        emptySubject.initialize(to: 0)
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+        emptySubject.deallocate()
+    }
+}

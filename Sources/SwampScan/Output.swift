@@ -1,0 +1,290 @@
+import Foundation
+import SwampEngine
+import SwampMIME
+import SwampRules
+
+/// What a scan's result looks like to the outside: the `X-Spam-*` headers,
+/// the rewritten message, the report. Shared by `swamp check` and the daemon.
+extension SpamScanner {
+    /// `add_header` lines that apply, in order, name → template: an
+    /// `add_header` of a name already present replaces it in place, and
+    /// `remove_header` drops it, as SpamAssassin's directives do.
+    func headerTemplates(spam: Bool) -> [(name: String, template: String)] {
+        var list: [(name: String, template: String)] = []
+        for h in configuration.addedHeaders where h.audience == .all || h.audience == (spam ? .spam : .ham) {
+            if let i = list.firstIndex(where: { $0.name.lowercased() == h.name.lowercased() }) {
+                list[i].template = h.template
+            } else {
+                list.append((h.name, h.template))
+            }
+        }
+        for r in configuration.removedHeaders where r.audience == .all || r.audience == (spam ? .spam : .ham) {
+            // The version header is not removable (SpamAssassin's rule).
+            if r.name.lowercased() == "checker-version" { continue }
+            list.removeAll { $0.name.lowercased() == r.name.lowercased() }
+        }
+        return list
+    }
+
+    func context(_ result: ScanResult) -> TemplateContext {
+        var ctx = TemplateContext(result: result, scanner: self)
+        let base = ctx
+        ctx.addedHeaders = { spam in self.renderHeaders(base, spam: spam, lineEnding: "\n") }
+        return ctx
+    }
+
+    func renderHeaders(_ ctx: TemplateContext, spam: Bool, lineEnding: String) -> String {
+        var out = ""
+        for (name, template) in headerTemplates(spam: spam) {
+            let value = Rendering.mimeEncodeHeader(Rendering.foldHeader(name: name, value: ctx.expand(template)))
+            out += "X-Spam-\(name): \(value)\n"
+        }
+        return lineEnding == "\n" ? out : out.replacingOccurrences(of: "\n", with: lineEnding)
+    }
+
+    /// The `X-Spam-*` header lines this result adds, with `\n` line ends.
+    public func addedHeaders(for result: ScanResult) -> String {
+        renderHeaders(context(result), spam: result.verdict.isSpam, lineEnding: "\n")
+    }
+
+    /// The report (`report` template), as spamd's REPORT sends it and
+    /// `report_safe` attaches it.
+    public func report(for result: ScanResult) -> String {
+        let template = configuration.reportTemplate.isEmpty
+            ? SpamScanner.defaultReportTemplate : configuration.reportTemplate
+        var text = context(result).expand(template.map { $0 + "\n" }.joined())
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text + "\n\n"
+    }
+
+    /// swamp's own default report, used when no `report` lines are configured.
+    public static let defaultReportTemplate: [String] = [
+        "swamp on \"_HOSTNAME_\" scored this message _SCORE_ points; _REQD_ or more is spam.",
+        "Questions about this verdict go to _CONTACTADDRESS_.",
+        "",
+        "Content preview:  _PREVIEW_",
+        "",
+        "Scoring details:   (_SCORE_ points, _REQD_ required)",
+        "",
+        " pts rule name              description",
+        "---- ---------------------- --------------------------------------------------",
+        "_SUMMARY_",
+    ]
+
+    /// Rule names hit, comma-separated, as spamd's SYMBOLS answers.
+    public func symbols(for result: ScanResult) -> String {
+        result.verdict.tests.joined(separator: ",")
+    }
+
+    /// The message with headers added and, for spam, rewritten — or wrapped
+    /// whole when `report_safe` is 1 or 2 (PerMsgStatus `rewrite_mail`).
+    public func processedMessage(for result: ScanResult) -> [UInt8] {
+        if result.verdict.isSpam && configuration.reportSafe != 0 {
+            return reportSafeMessage(for: result)
+        }
+        return annotatedMessage(for: result)
+    }
+
+    /// report_safe 0 (or ham): the original with old `X-Spam-*` headers
+    /// removed, new ones added after Return-Path, Subject/From/To rewritten
+    /// on spam. The body is never touched.
+    func annotatedMessage(for result: ScanResult) -> [UInt8] {
+        let bytes = result.message.bytes
+        let split = HeaderSplit(bytes)
+        var lines = split.headerLines
+        // Drop earlier filters' X-Spam-* fields (but not X-Spam-Prev-*), with
+        // their continuation lines.
+        var kept: [[UInt8]] = []
+        var dropping = false
+        for line in lines {
+            if let first = line.first, first == 32 || first == 9 {
+                if !dropping { kept.append(line) }
+                continue
+            }
+            dropping = HeaderSplit.hasPrefix(line, "x-spam-") && !HeaderSplit.hasPrefix(line, "x-spam-prev-")
+            if !dropping { kept.append(line) }
+        }
+        lines = kept
+        let lineEnding = split.lineEnding
+        let ctx = context(result)
+        let spam = result.verdict.isSpam
+        let rewrites = configuration.rewriteHeaders
+        if let template = rewrites["Subject"], !lines.contains(where: { HeaderSplit.hasPrefix($0, "subject:") }),
+           spam {
+            lines.append(Array("Subject: \(lineEnding)".utf8))
+            lines.append(Array("X-Spam-Prev-Subject: (nonexistent)\(lineEnding)".utf8))
+            _ = template
+        }
+        if spam {
+            var extra: [[UInt8]] = []
+            for (n, line) in lines.enumerated() {
+                for field in ["Subject", "From", "To"] where HeaderSplit.hasPrefix(line, field.lowercased() + ":") {
+                    guard let template = rewrites[field] else { continue }
+                    // Keep the old value (first line) as X-Spam-Prev-*.
+                    if !(field == "Subject" && line.count <= "Subject: ".count + lineEnding.utf8.count
+                         && lines.contains(where: { HeaderSplit.hasPrefix($0, "x-spam-prev-subject: (nonexistent)") })) {
+                        extra.append(Array("X-Spam-Prev-".utf8) + line)
+                    }
+                    var tag = ctx.expand(template).replacingOccurrences(of: "\n", with: " ")
+                    if field != "Subject" { tag = "(\(tag))" }
+                    lines[n] = HeaderSplit.prefixValue(line, with: tag, fieldLength: field.count + 1)
+                }
+            }
+            lines.append(contentsOf: extra)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 1024)
+        var rest = lines[...]
+        if let first = rest.first, HeaderSplit.hasPrefix(first, "return-path:") {
+            out += first
+            rest = rest.dropFirst()
+            while let l = rest.first, l.first == 32 || l.first == 9 { out += l; rest = rest.dropFirst() }
+        }
+        out += Array(renderHeaders(ctx, spam: spam, lineEnding: lineEnding).utf8)
+        for l in rest { out += l }
+        out += split.separator
+        out += split.body
+        return out
+    }
+
+    /// report_safe 1/2: a new message carrying the report, with the
+    /// original attached as message/rfc822 (1) or text/plain (2).
+    func reportSafeMessage(for result: ScanResult) -> [UInt8] {
+        let ctx = context(result)
+        let split = HeaderSplit(result.message.bytes)
+        func pristine(_ name: String) -> String? {
+            let values = split.fields(named: name)
+            return values.isEmpty ? nil : values.joined()
+        }
+        var from = pristine("From"), to = pristine("To"), subject = pristine("Subject")
+        let cc = pristine("Cc"), date = pristine("Date"), messageID = pristine("Message-Id")
+        let rewrites = configuration.rewriteHeaders
+        if let t = rewrites["Subject"] {
+            let tag = ctx.expand(t).replacingOccurrences(of: "\n", with: " ")
+            var s = (subject ?? "\n").drop(while: { $0 == " " })
+            if s.hasPrefix(tag + " ") { s = s.dropFirst(tag.count + 1) }
+            subject = " \(tag) " + s
+        }
+        for (field, value) in [("To", to), ("From", from)] {
+            guard let t = rewrites[field] else { continue }
+            let tag = ctx.expand(t).replacingOccurrences(of: "\n", with: field == "From" ? "" : " ")
+            var v = value ?? "\n"
+            if v.hasSuffix("\n") { v.removeLast() }
+            if v.hasSuffix("\r") { v.removeLast() }
+            if v.hasSuffix("\t(\(tag))") { v.removeLast(tag.count + 3) }
+            v += "\t(\(tag))\n"
+            if field == "To" { to = v } else { from = v }
+        }
+        var head = ""
+        if let from { head += "From:\(from)" }
+        if let to { head += "To:\(to)" }
+        if let cc { head += "Cc:\(cc)" }
+        if let subject { head += "Subject:\(subject)" }
+        if let date { head += "Date:\(date)" }
+        if let messageID { head += "Message-Id:\(messageID)" }
+        head += renderHeaders(ctx, spam: true, lineEnding: "\n")
+        head = "Received: from localhost by \(hostname)\n\twith swamp (version \(SwampVersion.version));\n\t\(Rendering.rfc2822Date(Date()))\n" + head
+
+        let original = result.message.bytes
+        var boundary = String(format: "----------=_%08X.%08X", UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)),
+                              UInt32.random(in: 0...UInt32.max))
+        let originalText = String(decoding: original, as: UTF8.self)
+        while originalText.contains("\n" + boundary) { boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max)) }
+        let contentType = result.views.header(HeaderQuery(name: "Content-Type")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let disposition = !contentType.isEmpty && !contentType.lowercased().contains("text/plain") ? "attachment" : "inline"
+        let type = configuration.reportSafe > 1 ? "text/plain" : "message/rfc822"
+        let description = configuration.otherSettings["encapsulated_content_description"]?.last ?? "original message before swamp"
+        head += """
+        MIME-Version: 1.0
+        Content-Type: multipart/mixed; boundary="\(boundary)"
+
+        This is a multi-part message in MIME format.
+
+        --\(boundary)
+        Content-Type: text/plain; charset=UTF-8
+        Content-Disposition: inline
+        Content-Transfer-Encoding: 8bit
+
+        \(report(for: result))
+        --\(boundary)
+        Content-Type: \(type); x-spam-type=original
+        Content-Description: \(description)
+        Content-Disposition: \(disposition)
+        Content-Transfer-Encoding: 8bit
+
+
+        """
+        var trailer = "\n--\(boundary)--\n\n"
+        if split.lineEnding != "\n" {
+            head = head.replacingOccurrences(of: "\n", with: split.lineEnding)
+            trailer = trailer.replacingOccurrences(of: "\n", with: split.lineEnding)
+        }
+        return Array(head.utf8) + original + Array(trailer.utf8)
+    }
+}
+
+/// The pristine header block of a message split into field lines, the blank
+/// separator line and the body, byte for byte.
+struct HeaderSplit {
+    var headerLines: [[UInt8]] = []
+    var separator: [UInt8] = []
+    var body: ArraySlice<UInt8> = []
+    var lineEnding = "\n"
+
+    init(_ bytes: [UInt8]) {
+        var i = 0
+        var firstLine = true
+        while i < bytes.count {
+            var end = i
+            while end < bytes.count && bytes[end] != 10 { end += 1 }
+            let lineEnd = min(end + 1, bytes.count)
+            let line = Array(bytes[i..<lineEnd])
+            if firstLine {
+                lineEnding = end > i && end < bytes.count && bytes[end - 1] == 13 ? "\r\n" : "\n"
+                firstLine = false
+            }
+            let content = line.filter { $0 != 10 && $0 != 13 }
+            if content.isEmpty {
+                separator = line
+                body = bytes[lineEnd...]
+                return
+            }
+            headerLines.append(line)
+            i = lineEnd
+        }
+        body = bytes[bytes.count...]
+    }
+
+    static func hasPrefix(_ line: [UInt8], _ lowercasePrefix: String) -> Bool {
+        let p = Array(lowercasePrefix.utf8)
+        guard line.count >= p.count else { return false }
+        for (a, b) in zip(line, p) where (a >= 65 && a <= 90 ? a + 32 : a) != b { return false }
+        return true
+    }
+
+    /// `Name: value` → `Name: TAG value` (once: an existing tag is not doubled).
+    static func prefixValue(_ line: [UInt8], with tag: String, fieldLength: Int) -> [UInt8] {
+        var value = line[fieldLength...].drop(while: { $0 == 32 || $0 == 9 })
+        let t = Array((tag + " ").utf8)
+        if value.starts(with: t) { value = value.dropFirst(t.count) }
+        return Array(line[..<fieldLength]) + [32] + t + Array(value)
+    }
+
+    /// Values (after the colon, with folding and line end) of every field
+    /// with this name.
+    func fields(named name: String) -> [String] {
+        let prefix = name.lowercased() + ":"
+        var out: [String] = []
+        var current: [UInt8]? = nil
+        for line in headerLines {
+            if let f = line.first, f == 32 || f == 9 {
+                current? += line
+                continue
+            }
+            if let c = current { out.append(String(decoding: c, as: UTF8.self)) }
+            current = HeaderSplit.hasPrefix(line, prefix) ? Array(line[prefix.utf8.count...]) : nil
+        }
+        if let c = current { out.append(String(decoding: c, as: UTF8.self)) }
+        return out
+    }
+}

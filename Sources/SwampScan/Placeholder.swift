@@ -1,1 +1,0 @@
-// Placeholder so the package builds in this worktree; the lead's branch has the real files.

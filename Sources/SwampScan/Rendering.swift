@@ -1,0 +1,162 @@
+import Foundation
+import SwampEngine
+import SwampMIME
+import SwampRules
+
+/// Text helpers shared by templates and message rewriting.
+enum Rendering {
+    /// Perl's default number formatting (`%.15g`), as SpamAssassin prints
+    /// scores in `_TESTSSCORES_`.
+    static func perlNumber(_ x: Double) -> String {
+        var s = String(format: "%.15g", x)
+        if s == "-0" { s = "0" }
+        return s
+    }
+
+    static func rfc2822Date(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return f.string(from: date)
+    }
+
+    /// Word wrapping as SpamAssassin's `Util::wrap` does it: the text is cut
+    /// after each `isBreak` character, pieces are joined while the line fits
+    /// in `width` (a tab counts 8), and each new line starts with `prefix`.
+    static func wrap(_ text: String, prefix: String, first: String, width: Int,
+                     isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
+        // Pieces alternate text, separator, text, ... as Perl's split with a
+        // capturing pattern yields them.
+        var pieces: [String] = []
+        var current = ""
+        for ch in text {
+            if isBreak(ch) {
+                if breakAfter {
+                    current.append(ch)
+                    pieces.append(current); pieces.append(""); current = ""
+                } else {
+                    pieces.append(current); pieces.append(String(ch)); current = ""
+                }
+            } else {
+                current.append(ch)
+            }
+        }
+        pieces.append(current)
+        while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
+        if !first.isEmpty { pieces.insert(first, at: 0) }
+        func length(_ s: String) -> Int { s.count + s.filter { $0 == "\t" }.count * 7 }
+        var pos = 0
+        var joined = false
+        while pieces.count - 1 > pos {
+            var len = length(pieces[pos])
+            if joined { len += length(pieces[pos + 1]) }
+            if len <= width {
+                pieces[pos] += pieces.remove(at: pos + 1)
+                joined = true
+            } else {
+                while let l = pieces[pos].last, l.isWhitespace { pieces[pos].removeLast() }
+                pos += 1
+                joined = false
+                pieces.insert(prefix, at: pos)
+            }
+        }
+        return pieces.joined(separator: "\n")
+    }
+
+    /// A rule description wrapped to the report width (75), its first line
+    /// already `firstLineLength` columns in.
+    static func wrapDescription(_ desc: String, firstLineLength: Int, prefix: String) -> String {
+        let wrapped = wrap(desc, prefix: prefix, first: String(repeating: " ", count: firstLineLength),
+                           width: 75, isBreak: { $0.isWhitespace }, breakAfter: false)
+        return String(wrapped.drop(while: { $0.isWhitespace }))
+    }
+
+    /// An `add_header` value after tag expansion: no trailing newlines, and
+    /// folded at 79 columns after whitespace or commas (`fold_headers 1`).
+    static func foldHeader(name: String, value: String) -> String {
+        var data = value
+        while data.hasSuffix("\n") || data.hasSuffix("\r") { data.removeLast() }
+        if data.contains("\n") {
+            // Already multi-line: make each break a proper fold.
+            let lines = data.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            return lines.joined(separator: "\n\t")
+        }
+        let whole = wrap("X-Spam-\(name)!!\(data)", prefix: "\t", first: "", width: 79,
+                         isBreak: { $0 == " " || $0 == "\t" || $0 == "," }, breakAfter: true)
+        // Whitespace-only lines go, except a last one (Perl's `s/^\s*\n//gm`).
+        let all = whole.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = all.enumerated()
+            .filter { $0.offset == all.count - 1 || !$0.element.allSatisfy { $0 == " " || $0 == "\t" } }
+            .map(\.element)
+        let folded = lines.joined(separator: "\n")
+        guard let range = folded.range(of: "!!") else { return data }
+        return String(folded[range.upperBound...])
+    }
+
+    /// RFC 2047-encodes the parts of a header value that are not printable
+    /// ASCII, line by line, as SpamAssassin's `mime_encode_header` does.
+    static func mimeEncodeHeader(_ text: String) -> String {
+        var result = ""
+        var lines: [Substring] = []
+        var start = text.startIndex
+        for i in text.indices where text[i] == "\n" {
+            lines.append(text[start...i]); start = text.index(after: i)
+        }
+        if start < text.endIndex { lines.append(text[start...]) }
+        func printable(_ b: UInt8) -> Bool { b == 9 || (b >= 0x20 && b <= 0x7e) }
+        for line in lines {
+            var bytes = Array(line.utf8)
+            var suffix: [UInt8] = []
+            if bytes.last == 10 { suffix.insert(bytes.removeLast(), at: 0); if bytes.last == 13 { suffix.insert(bytes.removeLast(), at: 0) } }
+            if bytes.allSatisfy(printable) { result += String(decoding: bytes + suffix, as: UTF8.self); continue }
+            // Printable tail after the last space before it, and printable head
+            // up to a space, stay as they are.
+            var tailStart = bytes.count
+            while tailStart > 0, printable(bytes[tailStart - 1]) { tailStart -= 1 }
+            if tailStart < bytes.count {
+                if let sp = bytes[tailStart...].firstIndex(where: { $0 == 32 || $0 == 9 }) { tailStart = sp } else { tailStart = bytes.count }
+            }
+            var headEnd = 0
+            while headEnd < tailStart, printable(bytes[headEnd]) { headEnd += 1 }
+            if headEnd < tailStart {
+                if let sp = bytes[..<headEnd].lastIndex(where: { $0 == 32 || $0 == 9 }) { headEnd = sp + 1 } else { headEnd = 0 }
+            }
+            let middle = Array(bytes[headEnd..<tailStart])
+            var encoded = ""
+            let special = middle.filter { $0 == 61 || $0 == 63 || $0 == 95 || $0 < 0x20 || $0 >= 0x7f }.count
+            if middle.count + special * 2 <= 4 * (middle.count + 2) / 3 {
+                encoded = "=?UTF-8?Q?"
+                for b in middle {
+                    if b == 32 { encoded += "_" }
+                    else if b == 61 || b == 63 || b == 95 || b < 0x20 || b >= 0x7f { encoded += String(format: "=%02X", b) }
+                    else { encoded += String(UnicodeScalar(b)) }
+                }
+            } else {
+                encoded = "=?UTF-8?B?" + Data(middle).base64EncodedString()
+            }
+            result += String(decoding: bytes[..<headEnd], as: UTF8.self) + encoded + "?="
+                + String(decoding: Array(bytes[tailStart...]) + suffix, as: UTF8.self)
+        }
+        return result
+    }
+
+    /// "Content preview": the first lines of the body, about 200 characters,
+    /// whitespace collapsed, wrapped.
+    static func preview(_ views: Views) -> String {
+        var text = ""
+        var lines = 3
+        for paragraph in views.body.dropFirst() where text.count < 200 && lines > 0 {
+            text += String(decoding: paragraph, as: UTF8.self)
+            lines -= 1
+        }
+        if text.count > 200 { text = String(text.prefix(200)) + " [...]" }
+        text = text.replacingOccurrences(of: "[-_*.]{10,}", with: "", options: .regularExpression)
+        text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        let wrapped = wrap(text + "\n", prefix: "  ", first: "Content preview:  ", width: 75,
+                           isBreak: { $0.isWhitespace }, breakAfter: false)
+        guard let r = wrapped.range(of: "Content preview:") else { return wrapped }
+        return String(wrapped[r.upperBound...].drop(while: { $0.isWhitespace }))
+    }
+}

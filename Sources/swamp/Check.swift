@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import SwampEngine
+import SwampScan
+
+/// `swamp check [FILE|-] [--report]`: score one message.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score one message: print it processed (or the report); exit 0 ham, 1 spam.",
+        discussion: "Exit codes: 0 ham, 1 spam, 66 unreadable input, 78 configuration error."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The message file, or - for standard input.")
+    var file: String = "-"
+
+    @Flag(name: .long, help: "Print the report instead of the processed message.")
+    var report = false
+
+    @Flag(name: .long, help: "Print only the names of the rules that hit.")
+    var symbols = false
+
+    func run() async throws {
+        do {
+            let config = try options.load()
+            let bytes = try readMessage()
+            let scanner = SpamScanner(configuration: config)
+            let result = scanner.scan(bytes)
+            let out = FileHandle.standardOutput
+            if report {
+                out.write(Data(String(format: "%.1f/%.1f\n", result.verdict.score, result.verdict.requiredScore).utf8))
+                out.write(Data(scanner.report(for: result).utf8))
+            } else if symbols {
+                out.write(Data((scanner.symbols(for: result) + "\n").utf8))
+            } else {
+                out.write(Data(scanner.processedMessage(for: result)))
+            }
+            throw ExitCode(result.verdict.isSpam ? 1 : 0)
+        } catch let e as CLIError {
+            printError("swamp check: \(e.message)")
+            throw ExitCode(e.code)
+        }
+    }
+
+    func readMessage() throws -> [UInt8] {
+        if file == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError(code: 66, message: "cannot read \(file)")
+        }
+        return Array(data)
+    }
+}

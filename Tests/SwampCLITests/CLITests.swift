@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The `swamp` binary as an administrator runs it: exit codes and output.
+@Suite struct CLITests {
+    static let repoRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The binary sits beside the test bundle in the build directory.
+    static var binary: String? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("swamp").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let fallback = repoRoot.appendingPathComponent(".build/debug/swamp").path
+        return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
+    }
+
+    static func run(_ args: [String], stdin: Data? = nil) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(binary, "swamp binary not built"))
+        p.arguments = args
+        p.currentDirectoryURL = repoRoot
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(stdin) }
+        try inp.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    static let rules = repoRoot.appendingPathComponent("Rules").path
+
+    @Test func gtubeIsSpam() throws {
+        let r = try Self.run(["check", "--config", Self.rules, "Corpus/gtube.eml"])
+        #expect(r.status == 1)
+        #expect(r.out.contains("X-Spam-Flag: YES"))
+        #expect(r.out.contains("X-Spam-Status: Yes, score=1000.0 required=5.0 tests=GTUBE"))
+        #expect(r.out.contains("Subject: *****SPAM***** Test spam mail (GTUBE)"))
+    }
+
+    @Test func gtubeInBase64PartIsSpam() throws {
+        let r = try Self.run(["check", "--config", Self.rules, "Corpus/gtube-base64.eml"])
+        #expect(r.status == 1)
+    }
+
+    @Test func hamScoresZeroAndExitsZero() throws {
+        let r = try Self.run(["check", "--config", Self.rules, "Corpus/ham-plain.eml"])
+        #expect(r.status == 0)
+        #expect(r.out.contains("X-Spam-Status: No, score=0.0 required=5.0 tests=none"))
+        #expect(!r.out.contains("X-Spam-Flag"))
+        // The body is passed through byte for byte.
+        let original = try String(contentsOf: Self.repoRoot.appendingPathComponent("Corpus/ham-plain.eml"), encoding: .utf8)
+        #expect(r.out.hasSuffix(original.components(separatedBy: "\n\n").dropFirst().joined(separator: "\n\n")))
+    }
+
+    @Test func readsStandardInputAndPrintsReport() throws {
+        let data = try Data(contentsOf: Self.repoRoot.appendingPathComponent("Corpus/gtube.eml"))
+        let r = try Self.run(["check", "--config", Self.rules, "--report", "-"], stdin: data)
+        #expect(r.status == 1)
+        #expect(r.out.hasPrefix("1000.0/5.0\n"))
+        #expect(r.out.contains("GTUBE"))
+        #expect(r.out.contains("Generic Test for Unsolicited Bulk Email"))
+    }
+
+    @Test func missingFileIsAClearError() throws {
+        let r = try Self.run(["check", "--config", Self.rules, "no/such/file.eml"])
+        #expect(r.status == 66)
+        #expect(r.err.contains("cannot read no/such/file.eml"))
+    }
+
+    @Test func lintPassesOnSwampsRulesAndFailsOnBrokenOnes() throws {
+        let good = try Self.run(["lint", "--config", Self.rules])
+        #expect(good.status == 0, "\(good.err)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-lint-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.cf")
+        try "body OK /fine/\nbody BROKEN /a(b/\nfrobnicate yes\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = try Self.run(["lint", "--config", bad.path])
+        #expect(r.status == 1)
+        #expect(r.err.contains("bad.cf:2"))
+        #expect(r.err.contains("bad.cf:3"))
+    }
+}

@@ -1,0 +1,69 @@
+import Testing
+@testable import SwampRegex
+
+@Suite struct RegexTests {
+    @Test(arguments: [
+        // pattern, flags, subject, expected match
+        ("foo", "", "a foo b", true),
+        ("FOO", "i", "a foo b", true),
+        ("FOO", "", "a foo b", false),
+        ("^b", "", "a\nb", false),
+        ("^b", "m", "a\nb", true),
+        ("a.b", "", "a\nb", false),
+        ("a.b", "s", "a\nb", true),
+        ("a b c", "x", "abc", true),
+        (#"(?<!x)y"#, "", "zy", true),
+        (#"(?<!x)y"#, "", "xy", false),
+        (#"[^]]+\]"#, "", "abc]", true),
+        (#"\xe9t\xe9"#, "", "\u{e9}t\u{e9}", false),     // é is two octets in UTF-8
+        (#"\xc3\xa9t\xc3\xa9"#, "", "\u{e9}t\u{e9}", true),
+        (#"caf\xc3\x89"#, "i", "caf\u{e9}", false),           // /i folds ASCII only, as /aa on octets
+        (#"foo$"#, "", "foo\n", true),                    // $ before a final newline, as Perl
+        (#"foo\z"#, "", "foo\n", false),
+    ])
+    func perlSemantics(pattern: String, flags: String, subject: String, expected: Bool) throws {
+        let re = try Regex(pattern, options: RegexOptions(perlFlags: flags))
+        #expect(re.matches(subject) == expected)
+    }
+
+    @Test func compileErrorCarriesOffset() {
+        #expect(throws: RegexError.self) { try Regex("a(b") }
+        do { _ = try Regex("ab)") } catch { #expect(error.offset == 2) }
+    }
+
+    @Test func invalidUTF8IsJustBytes() throws {
+        let re = try Regex(#"\xff\xfe"#)
+        #expect(re.firstMatch(in: [0x41, 0xff, 0xfe, 0x42]) == 1..<3)
+    }
+
+    @Test func countsNonOverlappingMatchesLikePerlG() throws {
+        let re = try Regex("ab")
+        let scratch = MatchScratch()
+        let subject = Array("ab ab xab".utf8)
+        let r = subject.withUnsafeBufferPointer { re.countMatches($0, maximum: 10, scratch: scratch) }
+        #expect(r.count == 3)
+        let capped = subject.withUnsafeBufferPointer { re.countMatches($0, maximum: 2, scratch: scratch) }
+        #expect(capped.count == 2)
+        // An empty match advances instead of looping forever.
+        let empty = try Regex("x*")
+        let e = Array("abc".utf8).withUnsafeBufferPointer { empty.countMatches($0, maximum: 100, scratch: scratch) }
+        #expect(e.count == 4)
+    }
+
+    /// ReDoS bait: nested quantifiers on a long non-matching subject stop at
+    /// the match limit and report it instead of running for hours.
+    @Test func catastrophicBacktrackingStopsAtTheLimit() throws {
+        let re = try Regex("^(a+)+$")
+        var limits = MatchLimits()
+        limits.matchLimit = 100_000
+        let scratch = MatchScratch(limits: limits)
+        let subject = Array(repeating: UInt8(ascii: "a"), count: 40) + [UInt8(ascii: "!")]
+        let outcome = subject.withUnsafeBufferPointer { re.search($0, scratch: scratch) }
+        #expect(outcome == .limitExceeded)
+    }
+
+    @Test func emptySubject() throws {
+        let re = try Regex("^$")
+        #expect(re.firstMatch(in: []) == 0..<0)
+    }
+}

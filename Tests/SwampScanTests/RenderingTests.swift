@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import SwampScan
+
+@Suite struct RenderingTests {
+    @Test func foldsStatusHeaderAfterCommasAt79Columns() {
+        let value = "Yes, score=15.9 required=5.0 tests=FSL_HELO_NON_FQDN_1,GUARANTEED_100_PERCENT,HELO_NO_DOMAIN,HTML_MESSAGE,IP_LINK_PLUS,MIME_HEADER_CTYPE_ONLY,MIME_HTML_ONLY,MISSING_DATE,MISSING_MID,NORMAL_HTTP_TO_IP,RCVD_ILLEGAL_IP,RDNS_NONE,STY_INVIS_DIRECT,SUBJ_ALL_CAPS,TO_NO_BRKTS_PCNT autolearn=spam autolearn_force=no version=4.0.1"
+        // As SpamAssassin 4.0.1 folded this very value.
+        let expected = """
+        Yes, score=15.9 required=5.0 tests=FSL_HELO_NON_FQDN_1,
+        \tGUARANTEED_100_PERCENT,HELO_NO_DOMAIN,HTML_MESSAGE,IP_LINK_PLUS,
+        \tMIME_HEADER_CTYPE_ONLY,MIME_HTML_ONLY,MISSING_DATE,MISSING_MID,
+        \tNORMAL_HTTP_TO_IP,RCVD_ILLEGAL_IP,RDNS_NONE,STY_INVIS_DIRECT,
+        \tSUBJ_ALL_CAPS,TO_NO_BRKTS_PCNT autolearn=spam autolearn_force=no
+        \tversion=4.0.1
+        """
+        #expect(Rendering.foldHeader(name: "Status", value: value) == expected)
+    }
+
+    @Test func shortHeaderIsNotFolded() {
+        #expect(Rendering.foldHeader(name: "Level", value: "*****\n") == "*****")
+        #expect(Rendering.foldHeader(name: "Flag", value: "YES") == "YES")
+    }
+
+    @Test func multiLineValueIsRefolded() {
+        #expect(Rendering.foldHeader(name: "Report", value: "\n* 1.0 A desc\n*  2.0 B\n") == "\n\t* 1.0 A desc\n\t*  2.0 B")
+    }
+
+    @Test func encodesNonASCIIHeaderText() {
+        #expect(Rendering.mimeEncodeHeader("plain ascii") == "plain ascii")
+        #expect(Rendering.mimeEncodeHeader("caf\u{e9} ok") == "=?UTF-8?Q?caf=C3=A9?= ok")
+    }
+
+    @Test(arguments: [
+        ("_SCORE_", "_SCORE_", nil as String?, 9),
+        ("_TESTS(,)_x", "TESTS", ",", 10),
+        ("_STARS(*)_", "STARS", "*", 10),
+        ("_HEADER(From:addr)_", "HEADER", "From:addr", 19),
+        ("_RELAYS_TRUSTED_", "RELAYS_TRUSTED", nil, 16),
+    ])
+    func tagSyntax(text: String, name: String, arg: String?, end: Int) {
+        let bytes = Array(text.utf8)
+        let t = TemplateContext.tag(in: bytes, at: 0)
+        if name == "_SCORE_" {
+            #expect(t?.0 == "SCORE" && t?.1 == nil && t?.2 == 7)
+        } else {
+            #expect(t?.0 == name && t?.1 == arg && t?.2 == end)
+        }
+    }
+
+    @Test func notATag() {
+        #expect(TemplateContext.tag(in: Array("_lower_".utf8), at: 0) == nil)
+        #expect(TemplateContext.tag(in: Array("__".utf8), at: 0) == nil)
+    }
+
+    /// The wrapping must be SpamAssassin's, character for character: compare
+    /// with its own Util::wrap on many strings.
+    @Test(.enabled(if: perlHasSpamAssassin())) func wrapMatchesSpamAssassin() throws {
+        var rng = SystemRandomNumberGenerator()
+        var cases: [String] = []
+        for _ in 0..<500 {
+            var s = ""
+            for _ in 0..<Int.random(in: 1...40, using: &rng) {
+                s += String(repeating: "x", count: Int.random(in: 1...14, using: &rng))
+                s += [" ", ",", ", ", "  "].randomElement(using: &rng)!
+            }
+            cases.append(s)
+        }
+        let script = #"""
+        use Mail::SpamAssassin::Util;
+        local $/ = "\0";
+        while (my $s = <STDIN>) { chomp $s;
+          my $h = Mail::SpamAssassin::Util::wrap("X-Spam-Status!!$s", "\t", "", 79, 0, '(?<=[\s,])');
+          $h =~ s/^\s*\n//gm; print ((split(/!!/, $h, 2))[1], "\0"); }
+        """#
+        let output = try runPerl(script, input: cases.joined(separator: "\0") + "\0")
+        let expected = output.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        for (i, c) in cases.enumerated() {
+            #expect(Rendering.foldHeader(name: "Status", value: c) == expected[i], "case \(c)")
+        }
+    }
+}
+
+func perlHasSpamAssassin() -> Bool {
+    (try? runPerl("use Mail::SpamAssassin::Util; print 1", input: "")) == "1"
+}
+
+func runPerl(_ script: String, input: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+    p.arguments = ["-e", script]
+    let out = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardInput = inp
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    inp.fileHandleForWriting.write(Data(input.utf8))
+    try inp.fileHandleForWriting.close()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}

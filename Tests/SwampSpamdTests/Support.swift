@@ -1,0 +1,66 @@
+import Testing
+@testable import SwampSpamd
+
+typealias Action = SpamdRequestDecoder.Action
+
+/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Feeds `input` in the given chunks, then the half-close, and collects
+/// every action in order.
+func decode(_ chunks: [ArraySlice<UInt8>], limits: DecoderLimits = .default, halfClose: Bool = true) -> [Action] {
+    var decoder = SpamdRequestDecoder(limits: limits)
+    var actions: [Action] = []
+    for chunk in chunks { actions += decoder.feed(chunk) }
+    if halfClose { actions += decoder.finish() }
+    return actions
+}
+
+func decode(_ input: [UInt8], limits: DecoderLimits = .default, halfClose: Bool = true) -> [Action] {
+    decode([input[...]], limits: limits, halfClose: halfClose)
+}
+
+/// The one request `input` decodes to, or a test failure.
+func request(_ input: [UInt8], limits: DecoderLimits = .default,
+             sourceLocation: SourceLocation = #_sourceLocation) -> SpamdRequest? {
+    let actions = decode(input, limits: limits)
+    guard actions.count == 1, case .deliver(let request) = actions[0] else {
+        Issue.record("expected one request, got \(actions)", sourceLocation: sourceLocation)
+        return nil
+    }
+    return request
+}
+
+/// The error `input` ends in, or a test failure.
+func rejection(_ input: [UInt8], limits: DecoderLimits = .default, halfClose: Bool = true,
+               sourceLocation: SourceLocation = #_sourceLocation) -> SpamdError? {
+    guard case .reject(let error)? = decode(input, limits: limits, halfClose: halfClose).last else {
+        Issue.record("expected a rejection", sourceLocation: sourceLocation)
+        return nil
+    }
+    return error
+}
+
+/// The body after the first blank line of a captured reply.
+func replyBody(_ response: [UInt8]) -> [UInt8] {
+    let separator = bytes("\r\n\r\n")
+    for i in 0...(response.count - separator.count) where response[i..<(i + 4)].elementsEqual(separator) {
+        return Array(response[(i + 4)...])
+    }
+    return []
+}
+
+extension Array where Element == UInt8 {
+    var text: String { String(decoding: self, as: UTF8.self) }
+}
