@@ -30,7 +30,8 @@ my $sa = Mail::SpamAssassin->new({
   userprefs_filename  => '/dev/null',
   local_tests_only    => 1,
   dont_copy_prefs     => 1,
-  post_config_text    => "use_bayes 0\n",
+  # SA_VIEWS_CONFIG: extra configuration lines (e.g. trusted_networks).
+  post_config_text    => "use_bayes 0\n" . ($ENV{SA_VIEWS_CONFIG} // ''),
 });
 $sa->init(0);
 
