@@ -147,3 +147,31 @@ import Testing
         #expect(!v.body.isEmpty)
     }
 }
+
+extension RobustnessTests {
+    @Test func htmlBombs() {
+        var html = ""
+        for _ in 0..<150_000 { html += "<div><font color=red><td>" }
+        html += "deep" + String(repeating: "</font></div>", count: 150_000)
+        html += "<a href=\"" + String(repeating: "x", count: 1_000_000) + "\">big</a>"
+        html += String(repeating: "&amp;&#65;&lt;", count: 100_000)
+        let s = "Subject: bomb\nContent-Type: text/html\n\n" + html
+        let t0 = Date()
+        let v = views(s)
+        #expect(!v.body.isEmpty)
+        #expect(v.uris.allSatisfy { $0.count <= 8_192 })
+        #expect(Date().timeIntervalSince(t0) < 30)
+    }
+
+    @Test func tenMegabyteHeader() {
+        var b = Array("X-Big: ".utf8)
+        b += [UInt8](repeating: 0x61, count: 10 * 1024 * 1024)
+        b += Array("\nSubject: after\n\nbody\n".utf8)
+        let t0 = Date()
+        let m = Message(bytes: b)
+        let v = Views(message: m)
+        #expect((v.header(HeaderQuery(name: "X-Big"))?.count ?? 0) <= 8_193)
+        #expect(!m.defects.isEmpty)
+        #expect(Date().timeIntervalSince(t0) < 20)
+    }
+}
