@@ -361,7 +361,7 @@ enum MIMEParser {
             part.buffer = buf
             var inBody = false
             var header: [Line] = []
-            var partLines: [Line]? = nil
+            var partLines: [Line] = []  // SpamAssassin's $part_array (empty = undef)
             var nested = false
             var partCount = 0
             var lineCount = body.count - start
@@ -398,17 +398,12 @@ enum MIMEParser {
                 lineCount -= 1
                 if lineCount == 0 || foundEnd {
                     if !foundEnd {
-                        var arr = partLines ?? []
-                        splitLong(l, into: &arr)
-                        partLines = arr
-                    } else if var arr = partLines, !arr.isEmpty {
+                        splitLong(l, into: &partLines)
+                    } else if !partLines.isEmpty {
                         // chomp the line break that belongs to the boundary
-                        var last = arr.removeLast()
+                        var last = partLines.removeLast()
                         if last.addLF { last.addLF = false } else if last.end > last.start && b[last.end - 1] == lf { last.end -= 1 }
-                        if last.end > last.start || last.addLF { arr.append(last) }
-                        partLines = arr
-                    } else {
-                        partLines = []
+                        if last.end > last.start || last.addLF { partLines.append(last) }
                     }
                     // A field still pending here is lost, as in SpamAssassin.
                     header.removeAll()
@@ -417,7 +412,7 @@ enum MIMEParser {
                     if pct.missing && msg.type == "multipart/digest" { part.type = "message/rfc822" }
                     var pb = pct.boundary
                     if pb == nil || pb!.isEmpty { pb = boundary }
-                    part.lines = partLines ?? []
+                    part.lines = partLines
                     if ctx.partCount >= ctx.limits.maxParts {
                         ctx.defect("too many MIME parts")
                         break
@@ -430,7 +425,7 @@ enum MIMEParser {
                     inBody = false
                     part = PNode()
                     part.buffer = buf
-                    partLines = nil
+                    partLines = []
                     header.removeAll()
                     continue
                 }
@@ -458,9 +453,7 @@ enum MIMEParser {
                         }
                     }
                 }
-                var arr = partLines ?? []
-                splitLong(l, into: &arr)
-                partLines = arr
+                splitLong(l, into: &partLines)
             }
         }
         for (p, pb) in queue {
