@@ -284,4 +284,16 @@ import Testing
         #expect(v.body.map(\.s) == ["Hello there\n", "line one line two\n", "para two with space"])
         #expect(v.rawBody.map(\.s) == ["line one\nline two\n\npara   two\twith   space"])
     }
+
+    /// Perl keeps the body as octets unless a part was decoded to characters:
+    /// then entities below 256 stay single bytes and NBSP is not a space.
+    @Test func bodyOctetAndCharacterSemantics() {
+        let latin = views("Subject: s\nContent-Type: text/html; charset=us-ascii\n\n<p>Copyright &copy; 2024 &#160;x</p>\n")
+        #expect(latin.body.last == Array("Copyright ".utf8) + [0xA9] + Array(" 2024 ".utf8) + [0xA0] + Array("x\n".utf8))
+        let wide = views("Subject: s\nContent-Type: text/html; charset=us-ascii\n\n<p>Copy &copy; and &#8364;</p>\n")
+        #expect(wide.body.last?.s == "Copy © and €\n")
+        let unicode = Views(message: Message(bytes: Array("Subject: s\nContent-Type: text/plain; charset=utf-8\n\nA".utf8)
+            + [0xC2, 0xA0] + Array("B ".utf8) + [0xE2, 0x80, 0x83] + Array("C\n".utf8)))
+        #expect(unicode.body.last?.s == "A B C\n")
+    }
 }
