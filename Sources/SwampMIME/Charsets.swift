@@ -249,6 +249,10 @@ enum Charset {
         case .cp1252: return decodeCP1252(b, strict: strict)
         case .utf16: return decodeUTF16(b)
         case .foundation(let cf):
+            if cf == 0x0820, let high = b.firstIndex(where: { $0 >= 0x80 }) {
+                // Encode's ISO-2022-JP stops quietly at the first 8-bit byte.
+                return foundationDecode(Array(b[..<high]), cf: cf)
+            }
             if let r = foundationDecode(b, cf: cf) { return r }
             return strict ? nil : lenientDecode(b) { foundationDecode($0, cf: cf) }
         case .eucJP: return eucJPToISO2022JP(b).flatMap { foundationDecode($0, cf: 0x0820) }
