@@ -34,10 +34,20 @@ import Testing
         let files = Self.corpusFiles()
         guard !files.isEmpty else { return }
         var rng = SeededRNG(seed: 0x5A4D_4D49_4D45)
-        for round in 0..<300 {
+        let rounds = Int(ProcessInfo.processInfo.environment["SWAMP_FUZZ_ROUNDS"] ?? "") ?? 300
+        for round in 0..<rounds {
             let f = files[Int(rng.next() % UInt64(files.count))]
             guard var b = FileManager.default.contents(atPath: f.path).map({ Array($0) }), !b.isEmpty else { continue }
-            switch round % 4 {
+            switch round % 5 {
+            case 4:  // token soup: header, MIME and HTML syntax in random order
+                let tokens = ["Content-Type: multipart/mixed; boundary=\"q\"\n", "--q\n", "--q--\n", "\n", "Subject: =?utf-8?B?",
+                              "?=", "<a href=\"http://x.example/", "<div style=\"color:", "Received: from a (b [1.2.3.4]) by c",
+                              "Content-Transfer-Encoding: base64\n", "Content-Transfer-Encoding: quoted-printable\n", "=\n", "=ZZ",
+                              "&#x10FFFF;", "\u{0}", "\r\n", " (", ")", "[", "]", "@", "www.", ".com ", "charset=utf-16\n",
+                              "Content-Type: message/rfc822\n", "<!--", "-->", "</", ">", "\u{1B}$B"]
+                var out = ""
+                for _ in 0..<(50 + Int(rng.next() % 400)) { out += tokens[Int(rng.next() % UInt64(tokens.count))] }
+                b = Array(out.utf8)
             case 0:  // bit flips
                 for _ in 0..<(1 + Int(rng.next() % 64)) {
                     let i = Int(rng.next() % UInt64(b.count))
