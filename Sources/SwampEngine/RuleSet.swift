@@ -338,24 +338,11 @@ public final class RuleSet: Sendable {
 }
 
 extension HeaderQuery {
-    /// The view a rule's header target (`From:addr`, `ALL:raw`) reads.
+    /// The view a rule's header target (`From:addr`, `ALL:raw`,
+    /// `To:first:addr`) reads. The modifiers travel in the name, which
+    /// `Views.header` parses, so combinations such as `:raw:addr` keep both.
     public init(_ target: HeaderTarget) {
-        var modifier = HeaderModifier.decoded
-        var selection = HeaderSelection.all
-        for m in target.modifiers {
-            switch m {
-            case "raw": modifier = .raw
-            case "addr": modifier = .addr
-            case "name": modifier = .name
-            case "host": modifier = .host
-            case "domain": modifier = .domain
-            case "ip": modifier = .ip
-            case "revip": modifier = .revip
-            case "first": selection = .first
-            case "last": selection = .last
-            default: break
-            }
-        }
-        self.init(name: target.name, modifier: modifier, selection: selection)
+        let name = ([target.name] + target.modifiers).joined(separator: ":")
+        self.init(name: name)
     }
 }

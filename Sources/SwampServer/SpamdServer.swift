@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The daemon's network side as a `Service`: binds every listener, serves
+/// each connection in its own child task, and on graceful shutdown stops
+/// accepting, lets every connection in flight finish (its scan included),
+/// then returns.
+public final class SpamdServer: Service, Sendable {
+    public let configuration: ServerConfiguration
+    public let scanners: ScannerStore
+    let learner: (any MessageLearner)?
+    let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let threadPool: NIOThreadPool
+    let slots: ScanSlots
+    private let openConnections = NIOLockedValueBox(0)
+    private let nextConnectionID = NIOLockedValueBox<UInt64>(0)
+
+    public init(
+        configuration: ServerConfiguration, scanners: ScannerStore, learner: (any MessageLearner)? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        threadPool: NIOThreadPool, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.scanners = scanners
+        self.learner = learner
+        self.eventLoopGroup = eventLoopGroup
+        self.threadPool = threadPool
+        self.logger = logger
+        self.slots = ScanSlots(limit: configuration.maxChildren, queueLimit: configuration.maxQueue)
+    }
+
+    typealias Listener = NIOAsyncChannel<ClientChannel, Never>
+
+    public func run() async throws {
+        let listeners = try await bind()
+        defer {
+            if let path = configuration.unixSocket { unlink(path) }
+        }
+        let names = listeners.map(\.name)
+        configuration.onListening?(names)  // the pid file, written as root
+        if let user = configuration.username {
+            do {
+                try Privileges.drop(to: user)
+            } catch {
+                for listener in listeners { try? await listener.channel.channel.close() }
+                throw ServerStartError.privileges("\(error)")
+            }
+            logger.notice("running as user \(user)")
+        }
+        logger.notice("listening on \(names.joined(separator: ", "))")
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                for listener in listeners {
+                    group.addTask { await self.accept(on: listener) }
+                }
+            }
+        } onGracefulShutdown: {
+            // Stop accepting; the accept loops then wait for their connections.
+            for listener in listeners { listener.channel.channel.close(promise: nil) }
+        }
+        logger.notice("all connections finished; server stopped")
+    }
+
+    // MARK: - Binding
+
+    private struct BoundListener: Sendable {
+        let channel: Listener
+        let name: String
+    }
+
+    private func bind() async throws -> [BoundListener] {
+        let tlsContext = try makeTLSContext()
+        var bound: [BoundListener] = []
+        do {
+            for address in configuration.effectiveListeners {
+                let tls = address.tls || configuration.tls != nil && configuration.listenAllTLS
+                guard !tls || tlsContext != nil else { throw ServerStartError.tlsWithoutCertificate }
+                let channel = try await bootstrap(tcp: true)
+                    .bind(host: address.host, port: address.port) { child in
+                        Self.initialize(child, tls: tls ? tlsContext : nil)
+                    }
+                try await keepAccepting(channel)
+                let local = channel.channel.localAddress
+                let name = "tcp \(local.map(Self.describe) ?? address.description)\(tls ? " (TLS)" : "")"
+                bound.append(BoundListener(channel: channel, name: name))
+            }
+            if let path = configuration.unixSocket {
+                let channel = try await bootstrap(tcp: false)
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
+                        Self.initialize(child, tls: nil)
+                    }
+                try await keepAccepting(channel)
+                if let mode = configuration.unixSocketMode, chmod(path, mode_t(mode)) != 0 {
+                    throw ServerStartError.socketMode(path: path, errno: errno)
+                }
+                bound.append(BoundListener(channel: channel, name: "unix \(path)"))
+            }
+        } catch {
+            for listener in bound { try? await listener.channel.channel.close() }
+            throw error
+        }
+        return bound
+    }
+
+    /// NIO reports a connection that fails while being accepted (an option
+    /// that cannot be set, a handler that cannot be added) as an error on
+    /// the listener, which would end the accept loop and with it the
+    /// daemon. This handler, placed right after NIO's accept handler, logs
+    /// such errors and keeps them from reaching the loop.
+    private func keepAccepting(_ listener: Listener) async throws {
+        let channel = listener.channel
+        let logger = self.logger
+        try await channel.eventLoop.submit {
+            let operations = channel.pipeline.syncOperations
+            let accept = try operations.context(name: "AcceptHandler")
+            try operations.addHandler(AcceptErrorHandler(logger: logger), position: .after(accept.handler))
+        }.get()
+    }
+
+    private func bootstrap(tcp: Bool) -> ServerBootstrap {
+        var bootstrap = ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            // spamc half-closes after its request and then reads the reply.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        if tcp {
+            bootstrap = bootstrap
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        }
+        return bootstrap
+    }
+
+    private static func initialize(_ child: any Channel, tls: NIOSSLContext?) -> EventLoopFuture<ClientChannel> {
+        child.eventLoop.makeCompletedFuture {
+            if let tls {
+                try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            }
+            return try ClientChannel(wrappingChannelSynchronously: child)
+        }
+    }
+
+    private func makeTLSContext() throws -> NIOSSLContext? {
+        guard let files = configuration.tls else { return nil }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ServerStartError.tls("\(error)")
+        }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        switch address {
+        case .v4: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .v6: "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        case .unixDomainSocket: address.pathname ?? "unix"
+        }
+    }
+
+    // MARK: - Serving
+
+    private func accept(on listener: BoundListener) async {
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.channel.executeThenClose { inbound in
+                    for try await child in inbound {
+                        group.addTask { await self.serve(child) }
+                    }
+                }
+            }
+        } catch {
+            // Closing the listener on shutdown may end the loop with an error.
+            logger.debug("\(listener.name): accept loop ended: \(error)")
+        }
+    }
+
+    private func serve(_ child: ClientChannel) async {
+        let id = nextConnectionID.withLockedValue { $0 += 1; return $0 }
+        let peer = PeerInfo(address: child.channel.remoteAddress, connectionID: id)
+        var logger = self.logger
+        logger[metadataKey: "connection.id"] = "\(id)"
+        logger[metadataKey: "connection.peer"] = "\(peer)"
+        let processor = RequestProcessor(configuration: configuration, scanners: scanners, slots: slots,
+                                         threadPool: threadPool, eventLoop: child.channel.eventLoop,
+                                         learner: learner)
+        let connection = Connection(channel: child, peer: peer, processor: processor, logger: logger)
+
+        guard AccessList(networks: configuration.allowedNetworks).allows(peer.address) else {
+            await connection.refuse(ServerError.accessDenied(peer: peer.description))
+            return
+        }
+        let admitted = openConnections.withLockedValue { count -> Bool in
+            guard count < configuration.maxConnections else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            await connection.refuse(ServerError.tooManyConnections(limit: configuration.maxConnections))
+            return
+        }
+        defer { openConnections.withLockedValue { $0 -= 1 } }
+        await connection.run()
+    }
+}
+
+final class AcceptErrorHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("a connection failed while being accepted: \(error)")
+    }
+}
+
+/// Why the server could not start; the CLI exits with EX_CONFIG or EX_OSERR.
+public enum ServerStartError: Error, CustomStringConvertible {
+    case tlsWithoutCertificate
+    case tls(String)
+    case socketMode(path: String, errno: Int32)
+    case privileges(String)
+
+    public var description: String {
+        switch self {
+        case .tlsWithoutCertificate: "a TLS listener needs --ssl-cert and --ssl-key"
+        case .tls(let why): "cannot load the TLS certificate or key: \(why)"
+        case .socketMode(let path, let e): "cannot set the mode of \(path): \(String(cString: strerror(e)))"
+        case .privileges(let why): "cannot drop privileges: \(why)"
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwampEngine
+import SwampMIME
+import SwampRules
+import SwampScan
+import SwampServer
+
+/// `swamp serve`: the spamd-compatible daemon. Option names follow spamd's
+/// where spamd has the same knob, so an existing setup reads naturally.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the spamd-compatible daemon (spamc and maildrop work unchanged).",
+        discussion: """
+            With no --listen and no --socket, listens on 127.0.0.1:783 when started as root, \
+            else on 127.0.0.1:7830. SIGTERM or SIGINT: stop accepting, finish the scans in \
+            flight, exit. SIGHUP: reload the configuration and rules; a configuration that \
+            fails to load keeps the running one (the log says why). One log line per scan \
+            goes to standard error, as spamd's "result:" lines.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: ArgumentHelp(
+        "TCP address to listen on, HOST:PORT or [IPv6]:PORT; repeatable; an ssl: prefix makes it TLS (default: 127.0.0.1:783 as root, else 127.0.0.1:7830).",
+        valueName: "host:port"))
+    var listen: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Unix-domain socket to listen on (as well as any --listen).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .customLong("socket-mode"), help: ArgumentHelp("File mode of the Unix socket, in octal (e.g. 660).", valueName: "mode"))
+    var socketMode: String?
+
+    @Option(name: .customLong("max-children"), help: "Scans running at once; more wait in a bounded queue (default: one per core).")
+    var maxChildren: Int?
+
+    @Option(name: .customLong("max-queue"), help: "Requests that may wait for a scan slot before new ones are refused with EX_TEMPFAIL.")
+    var maxQueue: Int = 64
+
+    @Option(name: .customLong("max-connections"), help: "Open connections before new ones are refused with EX_TEMPFAIL.")
+    var maxConnections: Int = 256
+
+    @Option(name: .customLong("timeout-tcp"), help: "Seconds a client has to send its whole request (spamd's --timeout-tcp).")
+    var timeoutTCP: Double = 30
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds without a byte from a client still sending before it is cut off.")
+    var idleTimeout: Double = 10
+
+    @Option(name: .customLong("timeout-child"), help: "Per-message scan budget in seconds (default: the configuration's time_limit, 300).")
+    var timeoutChild: Double?
+
+    @Option(name: .customLong("max-size"), help: "Largest message accepted, in bytes; larger ones get EX_TOOBIG.")
+    var maxSize: Int = 32 * 1024 * 1024
+
+    @Option(name: .customLong("max-inflated-size"), help: "Largest size a Compress: zlib body may inflate to (default: --max-size).")
+    var maxInflatedSize: Int?
+
+    @Option(name: [.customShort("A"), .customLong("allowed-ips")], help: ArgumentHelp(
+        "Networks allowed to connect over TCP, comma-separated, repeatable (default: 127.0.0.1, ::1).",
+        valueName: "networks"))
+    var allowedIPs: [String] = []
+
+    @Flag(name: .customLong("allow-tell"), help: "Accept TELL (spamc -L/-C). Until swamp has a Bayes store, learning answers EX_UNAVAILABLE.")
+    var allowTell = false
+
+    @Flag(name: .customLong("user-dbs"), help: "Per-user Bayes databases (accepted; no effect until the Bayes store exists).")
+    var userDBs = false
+
+    @Flag(name: .long, help: "Speak TLS on every TCP listener (spamc -S); needs --ssl-cert and --ssl-key.")
+    var ssl = false
+
+    @Option(name: .customLong("ssl-cert"), help: ArgumentHelp("TLS certificate chain, PEM.", valueName: "file"))
+    var sslCert: String?
+
+    @Option(name: .customLong("ssl-key"), help: ArgumentHelp("TLS private key, PEM.", valueName: "file"))
+    var sslKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write the daemon's process id here once listening; removed at exit.", valueName: "file"))
+    var pidfile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Become this user once the listeners are bound (start as root to use port 783).", valueName: "user"))
+    var username: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    /// Test hook: every scan first sleeps this many milliseconds.
+    @Option(name: .customLong("scan-delay-for-testing"), help: .hidden)
+    var scanDelayForTesting: Int?
+
+    /// For test harnesses: shut down when standard input closes.
+    @Flag(name: .customLong("exit-on-stdin-eof"), help: .hidden)
+    var exitOnStdinEOF = false
+
+    func validate() throws {
+        if ssl || listen.contains(where: { $0.lowercased().hasPrefix("ssl:") }) {
+            guard sslCert != nil, sslKey != nil else { throw ValidationError("--ssl needs --ssl-cert and --ssl-key") }
+        }
+        if let socketMode, UInt32(socketMode, radix: 8) == nil { throw ValidationError("--socket-mode: not an octal mode: \(socketMode)") }
+        for text in listen where ListenAddress(parsing: text) == nil {
+            throw ValidationError("--listen: not HOST:PORT: \(text)")
+        }
+        for text in allowedIPs where IPNetwork.parseList(text) == nil {
+            throw ValidationError("--allowed-ips: not a list of networks: \(text)")
+        }
+        if let maxChildren, maxChildren < 1 { throw ValidationError("--max-children must be at least 1") }
+        if maxSize < 1 { throw ValidationError("--max-size must be positive") }
+        if timeoutTCP <= 0 || idleTimeout <= 0 { throw ValidationError("timeouts must be positive") }
+    }
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("--log-level: unknown level \(logLevel)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "swamp")
+
+        let path: String
+        let scanners: ScannerStore
+        do {
+            path = try options.configPath()
+            scanners = try ScannerStore(loader: { try Serve.loadScanner(path: path) })
+        } catch {
+            printError("swamp serve: \(error)")
+            throw ExitCode(78)
+        }
+        logger.notice("configuration \(path): \(scanners.current.scanner.ruleSet.ruleCount) rules")
+        if userDBs { logger.warning("--user-dbs has no effect yet: swamp has no Bayes store") }
+
+        var server = ServerConfiguration()
+        server.listen = listen.compactMap { ListenAddress(parsing: $0) }
+        server.unixSocket = socket
+        server.unixSocketMode = socketMode.flatMap { UInt32($0, radix: 8) }
+        if let sslCert, let sslKey { server.tls = TLSFiles(certificate: sslCert, key: sslKey) }
+        server.listenAllTLS = ssl
+        if let maxChildren { server.maxChildren = maxChildren }
+        server.maxQueue = maxQueue
+        server.maxConnections = maxConnections
+        server.requestTimeout = .milliseconds(Int64(timeoutTCP * 1000))
+        server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        server.timeLimit = timeoutChild.map { .milliseconds(Int64($0 * 1000)) }
+        server.maxMessageSize = maxSize
+        server.maxInflatedSize = maxInflatedSize
+        if !allowedIPs.isEmpty { server.allowedNetworks = allowedIPs.flatMap { IPNetwork.parseList($0) ?? [] } }
+        server.allowTell = allowTell
+        server.pidFile = pidfile
+        server.username = username
+        server.exitWhenStdinCloses = exitOnStdinEOF
+        server.scanDelayForTesting = scanDelayForTesting.map { .milliseconds($0) }
+
+        do {
+            try await SwampDaemon.run(configuration: server, scanners: scanners, logger: logger)
+        } catch let error as ServerStartError {
+            printError("swamp serve: \(error)")
+            throw ExitCode(78)
+        } catch {
+            printError("swamp serve: \(error)")
+            throw ExitCode(71)
+        }
+    }
+
+    /// Loads the configuration and compiles the rules. A configuration with
+    /// errors (an unreadable file, a directive that does not parse) is
+    /// refused, at start and on SIGHUP alike.
+    static func loadScanner(path: String) throws -> SpamScanner {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationRefused(path: path, problems: ["no such file or directory"])
+        }
+        var loader = ConfigLoader()
+        loader.load(path: path)
+        let errors = loader.configuration.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            throw ConfigurationRefused(path: path, problems: errors.prefix(5).map(\.description))
+        }
+        return SpamScanner(configuration: loader.configuration)
+    }
+}
+
+struct ConfigurationRefused: Error, CustomStringConvertible {
+    let path: String
+    let problems: [String]
+    var description: String { "configuration \(path) has errors: " + problems.joined(separator: "; ") }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// Signals as an administrator sends them: SIGHUP reloads (keeping the old
+/// configuration when the new one is broken), SIGTERM drains then exits.
+@Suite(.timeLimit(.minutes(2)))
+struct LifecycleTests {
+    /// A private copy of swamp's Rules/ that the test can break and mend.
+    static func copyOfRules() throws -> URL {
+        let dir = try Paths.temporaryDirectory()
+        let rules = dir.appendingPathComponent("rules")
+        try FileManager.default.copyItem(atPath: Paths.rules, toPath: rules.path)
+        return dir
+    }
+
+    @Test func sighupWithBrokenConfigKeepsServingThenReloadsFixedOne() throws {
+        let dir = try Self.copyOfRules()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rules = dir.appendingPathComponent("rules")
+        let local = rules.appendingPathComponent("99_local.cf")
+        let pidfile = dir.appendingPathComponent("swamp.pid").path
+        let daemon = try Daemon(["--pidfile", pidfile], config: rules.path)
+        defer { daemon.stop() }
+        #expect(try String(contentsOfFile: pidfile, encoding: .utf8) == "\(daemon.pid)\n")
+        let at = ["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c"]
+
+        // Broken: an include of a file that does not exist.
+        try "include /nonexistent/swamp-missing.cf\n".write(to: local, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("reload failed, still serving the previous configuration"))
+        let stillSpam = try spamc(at)
+        #expect(stillSpam.out == "1000.0/5.0\n")
+
+        // Mended, with a threshold that makes GTUBE ham: the reload took.
+        try "required_score 2000\n".write(to: local, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("configuration reloaded (generation 2"))
+        let nowHam = try spamc(at)
+        #expect(nowHam.out == "1000.0/2000.0\n")
+        #expect(nowHam.status == 0)
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: pidfile))
+    }
+
+    @Test func sigtermDuringAScanAnswersItBeforeExiting() throws {
+        let daemon = try Daemon(["--scan-delay-for-testing", "1500"])
+        defer { daemon.stop() }
+        let port = daemon.port
+        let box = DataBox()
+        let client = Thread {
+            let r = try? spamc(["-d", "127.0.0.1", "-p", "\(port)", "-c", "-x"])
+            box.data = Data("\(r?.status ?? -1) \(r?.out ?? "")".utf8)
+        }
+        client.start()
+        #expect(daemon.waitForLog("connection.id"))  // the request is in
+        usleep(300_000)
+        daemon.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while !box.done && Date() < deadline { usleep(20_000) }
+        #expect(String(decoding: box.data, as: UTF8.self) == "1 1000.0/5.0\n")
+        #expect(daemon.waitForExit() == 0)
+        // Nothing listens any more.
+        #expect(throws: (any Error).self) { try RawClient(port: port) }
+    }
+
+    @Test func sigintAlsoStopsAnIdleDaemon() throws {
+        let daemon = try Daemon([])
+        defer { daemon.stop() }
+        daemon.signal(SIGINT)
+        #expect(daemon.waitForExit() == 0)
+    }
+
+    @Test func brokenConfigAtStartExitsWithConfigError() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.cf")
+        try "include /nonexistent/swamp-missing.cf\n".write(to: bad, atomically: true, encoding: .utf8)
+        let binary = try #require(Paths.swamp)
+        let r = try runProcess(binary, ["serve", "--config", bad.path, "--listen", "127.0.0.1:0"])
+        #expect(r.status == 78)
+        #expect(r.err.contains("has errors"))
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct PrivilegeTests {
+    @Test(.enabled(if: geteuid() == 0, "needs root to drop privileges"))
+    func usernameDropsPrivilegesAfterBinding() throws {
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let daemon = try Daemon(["--username", "nobody"])
+        defer { daemon.stop() }
+        // Every live thread runs as nobody. (The main thread is skipped:
+        // libdispatch's dispatch_main ends it early on Linux, and /proc keeps
+        // showing the credentials it died with.)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/task")
+            .filter { $0 != "\(daemon.pid)" }
+        #expect(!tasks.isEmpty)
+        for task in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/\(daemon.pid)/task/\(task)/status", encoding: .utf8)
+            else { continue }
+            let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?
+                .split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().compactMap { UInt32($0) }
+            #expect(uids == [nobody, nobody, nobody, nobody], "thread \(task)")
+        }
+        let r = try spamc(["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c"])
+        #expect(r.out == "1000.0/5.0\n")
+    }
+
+    @Test func unknownUsernameFailsAtStart() throws {
+        let binary = try #require(Paths.swamp)
+        let r = try runProcess(binary, ["serve", "--config", Paths.rules, "--listen", "127.0.0.1:0",
+                                        "--username", "no-such-user-swamp"])
+        #expect(r.status == 78)
+        #expect(r.err.contains("no such user"))
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SwampMIME
+import Testing
+@testable import SwampServer
+
+@Suite struct ListenAddressTests {
+    @Test(arguments: [
+        ("127.0.0.1:7830", "127.0.0.1", 7830, false),
+        ("[::1]:783", "::1", 783, false),
+        ("::1", "::1", 783, false),
+        ("localhost", "localhost", 783, false),
+        ("*:1234", "0.0.0.0", 1234, false),
+        (":1234", "0.0.0.0", 1234, false),
+        ("ssl:127.0.0.1:7831", "127.0.0.1", 7831, true),
+    ])
+    func parses(_ text: String, _ host: String, _ port: Int, _ tls: Bool) throws {
+        let address = try #require(ListenAddress(parsing: text))
+        #expect(address.host == host)
+        #expect(address.port == port)
+        #expect(address.tls == tls)
+    }
+
+    @Test(arguments: ["127.0.0.1:99999", "127.0.0.1:x", "[::1", "[::1]x"])
+    func rejects(_ text: String) {
+        #expect(ListenAddress(parsing: text) == nil)
+    }
+
+    @Test func defaultDependsOnRoot() {
+        #expect(ServerConfiguration.defaultListenAddress(isRoot: true).description == "127.0.0.1:783")
+        #expect(ServerConfiguration.defaultListenAddress(isRoot: false).description == "127.0.0.1:7830")
+    }
+}
+
+@Suite struct AccessListTests {
+    @Test func loopbackByDefault() throws {
+        let list = AccessList(networks: ServerConfiguration.loopbackNetworks)
+        #expect(list.allows(try .init(ipAddress: "127.0.0.1", port: 1)))
+        #expect(list.allows(try .init(ipAddress: "::1", port: 1)))
+        #expect(!list.allows(try .init(ipAddress: "10.1.2.3", port: 1)))
+        #expect(!list.allows(nil))
+    }
+
+    @Test func networksNegationAndMappedAddresses() throws {
+        let list = AccessList(networks: try #require(IPNetwork.parseList("!10.9.0.0/16, 10.0.0.0/8,127.")))
+        #expect(list.allows(try .init(ipAddress: "10.1.2.3", port: 1)))
+        #expect(!list.allows(try .init(ipAddress: "10.9.2.3", port: 1)))
+        #expect(list.allows(try .init(ipAddress: "127.0.0.5", port: 1)))
+        #expect(list.allows(try .init(ipAddress: "::ffff:10.1.2.3", port: 1)))
+        #expect(!list.allows(try .init(ipAddress: "192.168.1.1", port: 1)))
+        #expect(IPNetwork.parseList("10.0.0.0/99") == nil)
+    }
+}
+
+@Suite struct ZlibTests {
+    @Test func roundTripAndCap() throws {
+        let text = Array(String(repeating: "swamp ", count: 10_000).utf8)
+        let packed = deflate(text)
+        #expect(try Zlib.inflate(packed, limit: text.count) == text)
+        #expect(throws: Zlib.Failure.tooBig(limit: text.count - 1)) { try Zlib.inflate(packed, limit: text.count - 1) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflate(Array(packed.dropLast(10)), limit: 1 << 20) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflate([1, 2, 3], limit: 1 << 20) }
+        #expect(throws: Zlib.Failure.self) { try Zlib.inflate([], limit: 1 << 20) }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct ScanSlotsTests {
+    @Test func capsConcurrencyAndQueue() async throws {
+        let slots = ScanSlots(limit: 2, queueLimit: 1)
+        try await slots.acquire()
+        try await slots.acquire()
+        #expect(slots.inUse == 2)
+        let waiter = Task { try await slots.acquire() }
+        while slots.waiting == 0 { await Task.yield() }
+        await #expect(throws: ServerError.busy(queued: 1)) { try await slots.acquire() }
+        slots.release()  // hands the slot to the waiter
+        try await waiter.value
+        #expect(slots.inUse == 2)
+        slots.release()
+        slots.release()
+        #expect(slots.inUse == 0)
+    }
+
+    @Test func cancelledWaiterLeavesTheQueue() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 4)
+        try await slots.acquire()
+        let waiter = Task { try await slots.acquire() }
+        while slots.waiting == 0 { await Task.yield() }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(slots.waiting == 0)
+        slots.release()
+        #expect(slots.inUse == 0)
+    }
+}

@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Daemon throughput: swamp serve against SpamAssassin's spamd (and rspamd
+when installed), same machine, same run, same messages, same rules.
+
+Each daemon is started privately on loopback with SpamAssassin's stock
+ruleset, Bayes off and network tests off; a load generator sends every
+message through the spamd protocol (PROCESS, as spamc does for maildrop) at
+each concurrency, and reports messages/second, p50/p99 latency, the daemon's
+CPU-seconds per message (from /proc, summed over its process tree) and its
+peak memory (PSS, summed over the tree).
+
+    bench/daemon.py [--swamp .build/release/swamp] [--corpus ../shared/corpora/spam]
+                    [--messages 200] [--concurrency 1,2,8] [--json]
+
+rspamd is measured through its HTTP API (/checkv2) when `rspamd` is on PATH.
+"""
+import argparse, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"daemon exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("daemon did not start listening")
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pss_kib(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class PeakMemory(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, pss_kib(self.pid))
+            self.stop.wait(0.25)
+
+
+def spamd_request(port, message):
+    s = socket.create_connection(("127.0.0.1", port), timeout=120)
+    s.sendall(b"PROCESS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(message) + message)
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    if not out.startswith(b"SPAMD/1.1 0 EX_OK"):
+        raise RuntimeError(out[:200])
+
+
+def rspamd_request(port, message):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/checkv2", data=message, method="POST")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        r.read()
+
+
+def load(send, messages, concurrency):
+    """Sends every message once over `concurrency` workers; latencies in s."""
+    latencies, lock, index = [], threading.Lock(), [0]
+
+    def worker():
+        while True:
+            with lock:
+                i = index[0]
+                index[0] += 1
+            if i >= len(messages):
+                return
+            t = time.perf_counter()
+            send(messages[i])
+            with lock:
+                latencies.append(time.perf_counter() - t)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, sorted(latencies)
+
+
+def measure(name, proc, send, messages, levels):
+    rows = []
+    send(messages[0])  # warm up
+    for c in levels:
+        memory = PeakMemory(proc.pid)
+        memory.start()
+        cpu0 = cpu_seconds(proc.pid)
+        elapsed, lat = load(send, messages, c)
+        cpu = cpu_seconds(proc.pid) - cpu0
+        memory.stop.set()
+        memory.join()
+        rows.append({
+            "daemon": name, "concurrency": c, "messages": len(messages),
+            "messages_per_second": len(messages) / elapsed,
+            "p50_ms": lat[len(lat) // 2] * 1000, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
+            "cpu_ms_per_message": cpu * 1000 / len(messages), "peak_pss_mib": memory.peak / 1024,
+        })
+        print(f"  {name} c={c}: {rows[-1]['messages_per_second']:.1f} msg/s", file=sys.stderr)
+    return rows
+
+
+def stock_config(dir):
+    path = os.path.join(dir, "stock.cf")
+    with open(path, "w") as f:
+        for pre in sorted(p for p in os.listdir("/etc/spamassassin") if p.endswith(".pre")):
+            f.write(f"include /etc/spamassassin/{pre}\n")
+        f.write("rules_dir /usr/share/spamassassin\n")
+        for cf in sorted(p for p in os.listdir("/etc/spamassassin") if p.endswith(".cf")):
+            f.write(f"include /etc/spamassassin/{cf}\n")
+        f.write("use_bayes 0\nbayes_auto_learn 0\n")
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--swamp", default=os.path.join(ROOT, ".build/release/swamp"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "../shared/corpora/spam"))
+    ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--concurrency", default="1,2,8")
+    ap.add_argument("--only", default="swamp,spamd,rspamd")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+
+    files = []
+    for sub in ("spam", "ham"):
+        d = os.path.join(args.corpus, sub)
+        if os.path.isdir(d):
+            files += [os.path.join(d, n) for n in sorted(os.listdir(d))]
+    random.Random(1).shuffle(files)
+    messages = []
+    for path in files[: args.messages]:
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) < 500_000:
+            messages.append(data)
+    print(f"{len(messages)} messages from {args.corpus}", file=sys.stderr)
+
+    work = tempfile.mkdtemp(prefix="swamp-bench-")
+    os.chmod(work, 0o755)  # spamd's children run as nobody and read the site config here
+    rows, procs = [], []
+    only = args.only.split(",")
+    try:
+        if "swamp" in only:
+            port = free_port()
+            p = subprocess.Popen([args.swamp, "serve", "--config", stock_config(work), "--listen", f"127.0.0.1:{port}",
+                                  "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "warning"],
+                                 stdin=subprocess.PIPE)
+            procs.append(p)
+            wait_port(port, p, 120)
+            rows += measure("swamp", p, lambda m, port=port: spamd_request(port, m), messages, levels)
+        if "spamd" in only:
+            port = free_port()
+            site = os.path.join(work, "site")
+            os.makedirs(site)
+            with open(os.path.join(site, "local.cf"), "w") as f:
+                f.write("use_bayes 0\nbayes_auto_learn 0\n")
+            for name in os.listdir("/etc/spamassassin"):
+                if name.endswith(".pre"):
+                    os.symlink(f"/etc/spamassassin/{name}", os.path.join(site, name))
+            p = subprocess.Popen(["/usr/sbin/spamd", "-L", "-x", "--siteconfigpath", site, "--listen", f"127.0.0.1:{port}",
+                                  "-m", str(max(levels)), "--min-children", str(max(levels)), "-s", "stderr",
+                                  "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
+            procs.append(p)
+            wait_port(port, p, 300)
+            rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels)
+        if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
+            print("rspamd: measured only when configured by hand (see README); skipped", file=sys.stderr)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        subprocess.call(["rm", "-rf", work])
+
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"| daemon | concurrency | msg/s | p50 ms | p99 ms | CPU ms/msg | peak PSS MiB |")
+    print(f"|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['daemon']} | {r['concurrency']} | {r['messages_per_second']:.1f} | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['cpu_ms_per_message']:.1f} | {r['peak_pss_mib']:.0f} |")
+    base = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}
+    for r in rows:
+        if r["daemon"] == "swamp" and r["concurrency"] in base:
+            b = base[r["concurrency"]]
+            print(f"c={r['concurrency']}: swamp/spamd {r['messages_per_second'] / b['messages_per_second']:.1f}x msg/s, "
+                  f"swamp p99 {r['p99_ms']:.0f} ms vs spamd p50 {b['p50_ms']:.0f} ms, "
+                  f"PSS {r['peak_pss_mib'] / max(b['peak_pss_mib'], 1):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
