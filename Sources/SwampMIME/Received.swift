@@ -705,7 +705,10 @@ enum ReceivedParser {
     /// by trust.
     static func classify(_ receivedValues: [[UInt8]], trust: TrustPolicy, maxReceived: Int) -> Result {
         var res = Result()
-        var trusted = trust.trusted, internalNets = trust.internal
+        // Conf.pm new_netset: 127/8 and ::1 always head a configured list.
+        let loopback = [IPNetwork("127.0.0.0/8")!, IPNetwork("::1")!]
+        var trusted = trust.trusted.isEmpty ? [] : loopback + trust.trusted
+        var internalNets = trust.internal.isEmpty ? [] : loopback + trust.internal
         let userTrust = !trust.trusted.isEmpty, userInternal = !trust.internal.isEmpty
         if userTrust && !userInternal { internalNets = trusted }
         if !userTrust && userInternal { trusted = internalNets }

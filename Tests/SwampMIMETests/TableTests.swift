@@ -239,6 +239,10 @@ import Testing
         #expect(all.relays.trusted.count == 2)
         #expect(all.relays.internal.count == 2)
         #expect(all.header(HeaderQuery(name: "X-Spam-Relays-External"))?.s == "")
+        // Loopback is always part of a configured trusted_networks.
+        let local = views("Received: from localhost (localhost [127.0.0.1]) by mx.example.org (Postfix) with ESMTP id L1X; Tue, 2 Jan 2024 10:00:03 +0000\n" + text,
+                          trust: TrustPolicy(trusted: [IPNetwork("10.0.0.0/8")!]))
+        #expect(local.relays.trusted.map(\.ip) == ["127.0.0.1", "10.0.0.2"])
     }
 
     // MARK: IP
