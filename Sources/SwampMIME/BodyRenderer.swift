@@ -43,7 +43,11 @@ enum BodyRenderer {
         // Perl keeps the joined text as octets unless some part became a
         // character string; that decides both `\s` and the final encoding.
         var unicode = false
-        for p in leaves(message.root) {
+        let parts = leaves(message.root)
+        // A message without a single leaf part has no body text at all, not
+        // even the Subject (Message.pm returns early).
+        if parts.isEmpty { return RenderedBody(lines: [], htmlURIs: []) }
+        for p in parts {
             if !text.isEmpty { text.append(lf) }
             let type = effectiveType(p)
             guard type == "text/plain" || type == "text/html" else { continue }

@@ -1,3 +1,5 @@
+import Foundation
+
 // Small byte-level helpers shared by the parsers. Everything in SwampMIME
 // works on `[UInt8]` / `ArraySlice<UInt8>`: SpamAssassin's rules match octets,
 // and byte scanning is what keeps parsing linear and fast.
@@ -72,6 +74,28 @@ extension Array where Element == UInt8 {
                 }
             }
             return i
+        }
+    }
+}
+
+/// Substring search in a byte array: memchr for the first byte, then a
+/// compare; the needles here are short (boundaries, tags, keywords).
+@inlinable func firstIndexOf(_ needle: [UInt8], in hay: [UInt8], from start: Int) -> Int? {
+    let n = needle.count
+    guard n > 0 else { return start }
+    guard start >= 0, hay.count - start >= n else { return nil }
+    return hay.withUnsafeBufferPointer { h -> Int? in
+        needle.withUnsafeBufferPointer { nd -> Int? in
+            guard let base = h.baseAddress, let nb = nd.baseAddress else { return nil }
+            var i = start
+            let last = hay.count - n
+            while i <= last {
+                guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
+                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                if n == 1 || memcmp(base + at + 1, nb + 1, n - 1) == 0 { return at }
+                i = at + 1
+            }
+            return nil
         }
     }
 }

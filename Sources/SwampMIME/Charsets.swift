@@ -188,25 +188,49 @@ enum Charset {
     }
 
     /// SpamAssassin's detect_utf16: guess the byte order from where spaces
-    /// fall when there is no BOM.
-    static func decodeUTF16(_ b: [UInt8]) -> [UInt8]? {
-        if b.count >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)) {
-            return String(data: Data(b), encoding: .utf16).map { Array($0.utf8) }
-        }
+    /// fall. With a BOM it picks no decoder at all (it leaves that to Perl,
+    /// which then never decodes), so neither do we.
+    static func utf16Order(_ b: [UInt8]) -> Bool?? {
+        if b.count >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)) { return .some(nil) }
         var le = 0, be = 0, sumEven = 0, sumOdd = 0
         var i = 0
-        while i + 1 < b.count {
-            if b[i] == 0x20 && b[i + 1] == 0 { le += 1 }
-            if b[i] == 0 && b[i + 1] == 0x20 { be += 1 }
+        while i < b.count {
+            let odd: UInt8 = i + 1 < b.count ? b[i + 1] : 0
+            if b[i] == 0x20 && odd == 0 { le += 1 }
+            if b[i] == 0 && odd == 0x20 { be += 1 }
             sumEven += Int(b[i] >> 4) + Int(b[i] & 15)
-            sumOdd += Int(b[i + 1] >> 4) + Int(b[i + 1] & 15)
+            sumOdd += Int(odd >> 4) + Int(odd & 15)
             i += 2
         }
         if sumEven > sumOdd * 4 { le += 1 }
         if sumOdd * 4 > sumEven { be += 1 }
-        let enc: String.Encoding
-        if le > be { enc = .utf16LittleEndian } else if be > le { enc = .utf16BigEndian } else { return nil }
-        return String(data: Data(b), encoding: enc).map { Array($0.utf8) }
+        if le > be { return .some(true) }
+        if be > le { return .some(false) }
+        return .some(nil)
+    }
+
+    /// Strict UTF-16 (no partial characters, paired surrogates) to UTF-8.
+    static func decodeUTF16(_ b: [UInt8]) -> [UInt8]? {
+        guard case .some(.some(let littleEndian)) = utf16Order(b), b.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            let u = littleEndian ? UInt32(b[i]) | UInt32(b[i + 1]) << 8 : UInt32(b[i]) << 8 | UInt32(b[i + 1])
+            i += 2
+            if u >= 0xD800 && u <= 0xDBFF {
+                guard i + 1 < b.count else { return nil }
+                let l = littleEndian ? UInt32(b[i]) | UInt32(b[i + 1]) << 8 : UInt32(b[i]) << 8 | UInt32(b[i + 1])
+                guard l >= 0xDC00 && l <= 0xDFFF else { return nil }
+                i += 2
+                appendUTF8(0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00), to: &out)
+            } else if u >= 0xDC00 && u <= 0xDFFF {
+                return nil
+            } else {
+                appendUTF8(u, to: &out)
+            }
+        }
+        return out
     }
 
     /// Decodes with one decoder; nil when it fails or none is known.
@@ -225,6 +249,10 @@ enum Charset {
         case .cp1252: return decodeCP1252(b, strict: strict)
         case .utf16: return decodeUTF16(b)
         case .foundation(let cf):
+            if cf == 0x0820, let high = b.firstIndex(where: { $0 >= 0x80 }) {
+                // Encode's ISO-2022-JP stops quietly at the first 8-bit byte.
+                return foundationDecode(Array(b[..<high]), cf: cf)
+            }
             if let r = foundationDecode(b, cf: cf) { return r }
             return strict ? nil : lenientDecode(b) { foundationDecode($0, cf: cf) }
         case .eucJP: return eucJPToISO2022JP(b).flatMap { foundationDecode($0, cf: 0x0820) }
@@ -255,6 +283,9 @@ enum Charset {
             break
         case .utf16:
             rv = decodeUTF16(b)
+            // _normalize returns the undecoded octets from this branch when
+            // asked for octets (header words), a quirk kept for fidelity.
+            if rv != nil && insist { return (b, false) }
         case .utf8 where !insist && has8bit:
             break  // already tried
         default:

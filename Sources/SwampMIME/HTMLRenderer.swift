@@ -184,6 +184,11 @@ enum HTMLRenderer {
                 flushText(i)
                 handleTag(name, [], start: false)
                 i = gt + 1; textStart = i
+            } else if c1 == 47 {
+                // "</" not followed by a name ("</>", "</ foo>") is markup too.
+                guard let gt = src[(i + 2)...].firstIndex(of: 62) else { flushText(i); textStart = n; i = n; break }
+                flushText(i)
+                i = gt + 1; textStart = i
             } else if c1 == 33 {  // '!'
                 flushText(i)
                 if i + 3 < n && src[i + 2] == 45 && src[i + 3] == 45 {

@@ -90,8 +90,21 @@ enum CSSColors {
 }
 
 struct StyleStack {
-    var stack: [TextStyle] = [TextStyle(tag: "default", fg: "#000000", bg: "#ffffff", size: 3)]
+    private(set) var stack: [TextStyle] = [TextStyle(tag: "default", fg: "#000000", bg: "#ffffff", size: 3)]
     var basefont = 3
+    /// How many entries of each tag the stack holds, so "is there an open
+    /// <font>?" is O(1) and deep nesting stays linear.
+    var openCount: [String: Int] = ["default": 1]
+
+    mutating func push(_ s: TextStyle) {
+        stack.append(s); openCount[s.tag, default: 0] += 1
+    }
+    @discardableResult mutating func pop() -> TextStyle? {
+        guard let s = stack.popLast() else { return nil }
+        openCount[s.tag, default: 1] -= 1
+        return s
+    }
+    func isOpen(_ tag: String) -> Bool { (openCount[tag] ?? 0) > 0 }
 
     static let styleTags: Set<String> = ["body", "font", "table", "tr", "th", "td", "big", "small", "basefont", "marquee", "span", "p", "div", "a"]
     static let okAttributes: [String: Set<String>] = [
@@ -110,8 +123,8 @@ struct StyleStack {
         if tag == "td" || tag == "tr" { closeTable(tag) }
         var new = stack[stack.count - 1]
         new.tag = tag
-        if tag == "big" { new.size += 1; stack.append(new); return }
-        if tag == "small" { new.size -= 1; stack.append(new); return }
+        if tag == "big" { new.size += 1; push(new); return }
+        if tag == "small" { new.size -= 1; push(new); return }
         let ok = StyleStack.okAttributes[tag] ?? []
         for (name, value) in attrs where ok.contains(name) {
             let v = String(decoding: value, as: UTF8.self)
@@ -170,21 +183,21 @@ struct StyleStack {
             default: break  // bgcolor does not change the colour in HTML.pm
             }
         }
-        if stack.count < 10_000 { stack.append(new) }
+        push(new)
     }
 
     mutating func end(_ rawTag: String) {
         let tag = rawTag == "th" ? "td" : rawTag
-        guard tag != "body", stack.contains(where: { $0.tag == tag }) else { return }
-        while let top = stack.popLast() { if top.tag == tag { break } }
-        if stack.isEmpty { stack = [TextStyle(tag: "default", fg: "#000000", bg: "#ffffff", size: 3)] }
+        guard tag != "body", isOpen(tag) else { return }
+        while let top = pop() { if top.tag == tag { break } }
+        if stack.isEmpty { push(TextStyle(tag: "default", fg: "#000000", bg: "#ffffff", size: 3)) }
     }
 
     mutating func closeTable(_ tag: String) {
-        guard stack.contains(where: { $0.tag == tag }) else { return }
+        guard isOpen(tag) else { return }
         while let top = stack.last?.tag {
             if (tag == "td" && (top == "font" || top == "td")) || (tag == "tr" && (top == "font" || top == "td" || top == "tr")) {
-                stack.removeLast()
+                pop()
             } else { break }
         }
     }

@@ -20,7 +20,10 @@ public struct HeaderField: Sendable, Hashable {
 /// message/rfc822 parts carry children.
 public final class MIMEPart: Sendable {
     public let headers: [HeaderField]
-    /// `type/subtype`, lowercased; `text/plain` when absent or unparseable.
+    /// `type/subtype`, lowercased, as SpamAssassin's `parse_content_type`
+    /// reads it: `text/plain` when absent or unparseable, and for every
+    /// `text/*` other than `text/html`, `text/x-vcard` and `text/calendar`;
+    /// `message/rfc822` for untyped parts of a multipart/digest.
     public let mediaType: String
     /// Content-Type parameters, names lowercased, RFC 2231 continuations and
     /// charsets decoded.
@@ -30,7 +33,8 @@ public final class MIMEPart: Sendable {
     /// The body bytes as they stand in the message (still transfer-encoded).
     public let encodedBody: [UInt8]
     /// Transfer-decoded body (base64, quoted-printable), capped at
-    /// `MessageLimits.maxDecodedPartBytes`.
+    /// `MessageLimits.maxDecodedPartBytes`. Empty for multipart containers;
+    /// for message/rfc822 parts, the bytes that were parsed as the child.
     public let decodedBody: [UInt8]
     public let children: [MIMEPart]
     /// The charset as SpamAssassin reads it from Content-Type (raw bytes).

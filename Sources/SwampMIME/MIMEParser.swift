@@ -212,6 +212,17 @@ enum MIMEParser {
                 headerEnd = r.upperBound; idx += 1
             }
             info.pristineHeaders = Array(b[headerStart..<headerEnd])
+            if squash {
+                // In a CRLF message SpamAssassin makes every header line end in CRLF.
+                var fixed: [UInt8] = []
+                fixed.reserveCapacity(info.pristineHeaders.count + 64)
+                var prev: UInt8 = 0
+                for c in info.pristineHeaders {
+                    if c == lf && prev != cr { fixed.append(cr) }
+                    fixed.append(c); prev = c
+                }
+                info.pristineHeaders = fixed
+            }
             if info.missingHeadBodySeparator { ctx.defect("missing blank line after headers") }
 
             // Body lines, CRLF squashed.
@@ -350,7 +361,7 @@ enum MIMEParser {
             part.buffer = buf
             var inBody = false
             var header: [Line] = []
-            var partLines: [Line]? = nil
+            var partLines: [Line] = []  // SpamAssassin's $part_array (empty = undef)
             var nested = false
             var partCount = 0
             var lineCount = body.count - start
@@ -387,17 +398,12 @@ enum MIMEParser {
                 lineCount -= 1
                 if lineCount == 0 || foundEnd {
                     if !foundEnd {
-                        var arr = partLines ?? []
-                        splitLong(l, into: &arr)
-                        partLines = arr
-                    } else if var arr = partLines, !arr.isEmpty {
+                        splitLong(l, into: &partLines)
+                    } else if !partLines.isEmpty {
                         // chomp the line break that belongs to the boundary
-                        var last = arr.removeLast()
+                        var last = partLines.removeLast()
                         if last.addLF { last.addLF = false } else if last.end > last.start && b[last.end - 1] == lf { last.end -= 1 }
-                        if last.end > last.start || last.addLF { arr.append(last) }
-                        partLines = arr
-                    } else {
-                        partLines = []
+                        if last.end > last.start || last.addLF { partLines.append(last) }
                     }
                     // A field still pending here is lost, as in SpamAssassin.
                     header.removeAll()
@@ -406,7 +412,7 @@ enum MIMEParser {
                     if pct.missing && msg.type == "multipart/digest" { part.type = "message/rfc822" }
                     var pb = pct.boundary
                     if pb == nil || pb!.isEmpty { pb = boundary }
-                    part.lines = partLines ?? []
+                    part.lines = partLines
                     if ctx.partCount >= ctx.limits.maxParts {
                         ctx.defect("too many MIME parts")
                         break
@@ -419,7 +425,7 @@ enum MIMEParser {
                     inBody = false
                     part = PNode()
                     part.buffer = buf
-                    partLines = nil
+                    partLines = []
                     header.removeAll()
                     continue
                 }
@@ -447,9 +453,7 @@ enum MIMEParser {
                         }
                     }
                 }
-                var arr = partLines ?? []
-                splitLong(l, into: &arr)
-                partLines = arr
+                splitLong(l, into: &partLines)
             }
         }
         for (p, pb) in queue {

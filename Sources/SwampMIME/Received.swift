@@ -60,7 +60,6 @@ enum ReceivedParser {
     // The shapes, built once.
     static let heloEhlo = Pat.alt([[L("HELO")], [L("EHLO")]])
     static let envSender = Pat.opt([L(" (envelope-sender <"), S, L(">)")])
-    static let p0: [Pat] = [.opt([L("(")]), .alt([[L("from ")], [L("FROM ")], [L("From ")]]) ]
     static let p1: [Pat] = [L("from "), C(1, S), L(" by "), .notIn(ByteSet(" \t\n\r;"), min: 1), .opt([L(" ")]), L(";")]
     static let p2: [Pat] = [L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
                             C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")]
@@ -167,6 +166,7 @@ enum ReceivedParser {
 
     static let weekdays: [[UInt8]] = ["Mon", "Tue", "Thu", "Wed", "Fri", "Sat", "Sun"].map { Array($0.utf8) }
     static let months: [[UInt8]] = ["Jan", "Jun", "Jul", "Feb", "Mar", "May", "Apr", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
+    static let fromWord: [UInt8] = Array("from ".utf8), parenFromWord: [UInt8] = Array("(from ".utf8)
     static let stripChars = ByteSet("#[]()<>|", extra: [0, 9, 10, 11, 12, 13, 32])
     static let heloChars = ByteSet("-.^+_&:=?!@%*$\\/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -218,8 +218,9 @@ enum ReceivedParser {
         if s.first == sp { s.removeFirst() }
         if s.last == sp { s.removeLast() }
         while s.last == 59 { s.removeLast(); if s.last == sp { s.removeLast() } }
-        var lm0 = LineMatcher(s)
-        guard lm0.match(Self.p0) || s.prefix(6).lowercasedASCII().starts(with: Array("from ".utf8)) || s.prefix(6).lowercasedASCII().starts(with: Array("(from ".utf8)) else { return .skip }
+        // /^\(?from /i
+        let head = s.prefix(6).lowercasedASCII()
+        guard head.starts(with: Self.fromWord) || head.starts(with: Self.parenFromWord) else { return .skip }
         if find(s, " with local for") != nil || s.starts(with: Array("with local for".utf8)) { return .skip }
         // ^from (\S+) by [^\s;]+ ?;  (no IP literal as the name)
         var lmA = LineMatcher(s.lowercasedASCII())
@@ -417,6 +418,8 @@ enum ReceivedParser {
             }
             guard !ip.isEmpty && !by.isEmpty else { return .skip }
         }
+        // `lookedUp` is SpamAssassin's mta_looked_up_dns (no_reverse_dns vs
+        // rdns_not_in_headers); the pseudo-header does not show it.
         _ = lookedUp
         // Clean-ups.
         while rdns.hasSuffix(".") { rdns.removeLast() }
@@ -702,7 +705,10 @@ enum ReceivedParser {
     /// by trust.
     static func classify(_ receivedValues: [[UInt8]], trust: TrustPolicy, maxReceived: Int) -> Result {
         var res = Result()
-        var trusted = trust.trusted, internalNets = trust.internal
+        // Conf.pm new_netset: 127/8 and ::1 always head a configured list.
+        let loopback = [IPNetwork("127.0.0.0/8")!, IPNetwork("::1")!]
+        var trusted = trust.trusted.isEmpty ? [] : loopback + trust.trusted
+        var internalNets = trust.internal.isEmpty ? [] : loopback + trust.internal
         let userTrust = !trust.trusted.isEmpty, userInternal = !trust.internal.isEmpty
         if userTrust && !userInternal { internalNets = trusted }
         if !userTrust && userInternal { trusted = internalNets }

@@ -4,8 +4,8 @@ import Testing
 
 /// Compares swamp's views with what SpamAssassin itself computes for the
 /// same messages (Tests/SwampMIMETests/sa-views.pl), when SpamAssassin is
-/// installed. SWAMP_SA_SAMPLE sets the sample size (default 40 messages);
-/// SWAMP_SA_VERBOSE=1 prints each difference.
+/// installed. SWAMP_SA_SAMPLE sets the sample size (default 40 messages),
+/// SWAMP_SA_DIRS the corpus folders, SWAMP_SA_VERBOSE=1 prints each difference.
 @Suite struct DifferentialTests {
     struct SAViews {
         var headers: [String: [UInt8]?] = [:]
@@ -25,8 +25,11 @@ import Testing
         return p.terminationStatus == 0
     }
 
-    static func runSA(_ files: [URL]) -> [String: SAViews] {
+    static func runSA(_ files: [URL], config: String = "") -> [String: SAViews] {
         let p = Process()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SA_VIEWS_CONFIG"] = config
+        p.environment = environment
         p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         p.arguments = [Corpus.perlHelper.path] + files.map(\.path)
         let pipe = Pipe()
@@ -81,13 +84,13 @@ import Testing
         }
     }
 
-    static func compare(_ files: [URL], verbose: Bool) -> Tally {
-        let sa = runSA(files)
+    static func compare(_ files: [URL], verbose: Bool, trust: TrustPolicy = TrustPolicy(), config: String = "") -> Tally {
+        let sa = runSA(files, config: config)
         var tally = Tally()
         for f in files {
             guard let expected = sa[f.path], let data = FileManager.default.contents(atPath: f.path) else { continue }
             tally.total += 1
-            let v = Views(message: Message(bytes: Array(data)))
+            let v = Views(message: Message(bytes: Array(data)), trust: trust)
             var same = true
             func note(_ what: String, _ a: String, _ b: String) {
                 same = false
@@ -127,13 +130,24 @@ import Testing
         let n = Int(env["SWAMP_SA_SAMPLE"] ?? "") ?? 40
         let verbose = env["SWAMP_SA_VERBOSE"] == "1"
         var sample: [URL] = []
-        for sub in ["spam/ham", "spam/spam"] {
+        // SWAMP_SA_DIRS picks other corpus folders (comma-separated).
+        let dirs = env["SWAMP_SA_DIRS"].map { $0.split(separator: ",").map(String.init) } ?? ["spam/ham", "spam/spam"]
+        for sub in dirs {
             let all = Corpus.files(under: root.appendingPathComponent(sub), suffix: ".eml")
             guard !all.isEmpty else { continue }
             let step = max(1, all.count / max(1, n / 2))
             sample += stride(from: 0, to: all.count, by: step).prefix(n / 2).map { all[$0] }
         }
-        let tally = Self.compare(sample, verbose: verbose)
+        // SWAMP_SA_TRUSTED / SWAMP_SA_INTERNAL / SWAMP_SA_MSA: networks for both sides.
+        func nets(_ key: String) -> [IPNetwork] {
+            (env[key] ?? "").split(separator: " ").compactMap { IPNetwork($0) }
+        }
+        let trust = TrustPolicy(trusted: nets("SWAMP_SA_TRUSTED"), internal: nets("SWAMP_SA_INTERNAL"), msa: nets("SWAMP_SA_MSA"))
+        var config = ""
+        if let t = env["SWAMP_SA_TRUSTED"] { config += "trusted_networks \(t)\n" }
+        if let t = env["SWAMP_SA_INTERNAL"] { config += "internal_networks \(t)\n" }
+        if let t = env["SWAMP_SA_MSA"] { config += "msa_networks \(t)\n" }
+        let tally = Self.compare(sample, verbose: verbose, trust: trust, config: config)
         print("SA differential: \(tally)")
         #expect(tally.total == sample.count)
         // Guard against regressions; the goal is identical views.

@@ -239,6 +239,10 @@ import Testing
         #expect(all.relays.trusted.count == 2)
         #expect(all.relays.internal.count == 2)
         #expect(all.header(HeaderQuery(name: "X-Spam-Relays-External"))?.s == "")
+        // Loopback is always part of a configured trusted_networks.
+        let local = views("Received: from localhost (localhost [127.0.0.1]) by mx.example.org (Postfix) with ESMTP id L1X; Tue, 2 Jan 2024 10:00:03 +0000\n" + text,
+                          trust: TrustPolicy(trusted: [IPNetwork("10.0.0.0/8")!]))
+        #expect(local.relays.trusted.map(\.ip) == ["127.0.0.1", "10.0.0.2"])
     }
 
     // MARK: IP
@@ -283,5 +287,17 @@ import Testing
         """)
         #expect(v.body.map(\.s) == ["Hello there\n", "line one line two\n", "para two with space"])
         #expect(v.rawBody.map(\.s) == ["line one\nline two\n\npara   two\twith   space"])
+    }
+
+    /// Perl keeps the body as octets unless a part was decoded to characters:
+    /// then entities below 256 stay single bytes and NBSP is not a space.
+    @Test func bodyOctetAndCharacterSemantics() {
+        let latin = views("Subject: s\nContent-Type: text/html; charset=us-ascii\n\n<p>Copyright &copy; 2024 &#160;x</p>\n")
+        #expect(latin.body.last == Array("Copyright ".utf8) + [0xA9] + Array(" 2024 ".utf8) + [0xA0] + Array("x\n".utf8))
+        let wide = views("Subject: s\nContent-Type: text/html; charset=us-ascii\n\n<p>Copy &copy; and &#8364;</p>\n")
+        #expect(wide.body.last?.s == "Copy © and €\n")
+        let unicode = Views(message: Message(bytes: Array("Subject: s\nContent-Type: text/plain; charset=utf-8\n\nA".utf8)
+            + [0xC2, 0xA0] + Array("B ".utf8) + [0xE2, 0x80, 0x83] + Array("C\n".utf8)))
+        #expect(unicode.body.last?.s == "A B C ")
     }
 }

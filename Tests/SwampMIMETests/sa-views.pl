@@ -12,21 +12,26 @@ use warnings;
 use Mail::SpamAssassin;
 
 my @queries = (
-  'Subject', 'Subject:raw', 'From', 'From:raw', 'From:addr', 'From:name',
-  'To', 'To:addr', 'Cc', 'ToCc', 'Reply-To:addr', 'Return-Path:addr',
-  'Message-Id', 'MESSAGEID', 'Date', 'X-Mailer', 'Content-Type', 'Received',
-  'Received:raw', 'EnvelopeFrom', 'ALL', 'ALL:raw', 'ALL-TRUSTED', 'ALL-UNTRUSTED',
+  # what the stock rules read (header NAME Hdr =~ ...), plus pseudo-headers
+  'Subject', 'Subject:raw', 'From', 'From:raw', 'From:addr', 'From:name', 'From:name:raw',
+  'To', 'To:addr', 'To:raw', 'Cc', 'CC', 'ToCc', 'ToCc:addr', 'Reply-To', 'Reply-To:addr', 'Reply-To:name',
+  'Return-Path', 'Return-Path:addr', 'Message-Id', 'Message-ID', 'MESSAGEID', 'Date', 'Date:raw',
+  'X-Mailer', 'X-mailer', 'User-Agent', 'Content-Type', 'Content-Transfer-Encoding', 'MIME-Version',
+  'Received', 'Received:raw', 'EnvelopeFrom', 'ALL', 'ALL:raw', 'ALL-TRUSTED', 'ALL-UNTRUSTED',
   'ALL-INTERNAL', 'ALL-EXTERNAL', 'X-Spam-Relays-Trusted', 'X-Spam-Relays-Untrusted',
   'X-Spam-Relays-Internal', 'X-Spam-Relays-External', 'From:host', 'From:domain',
   'Received:ip', 'Received:revip', 'Received:first', 'Received:last', 'To:first:addr',
-  'List-Id', 'User-Agent', 'X-Originating-IP:ip', 'Sender:addr', 'Content-Transfer-Encoding',
+  'X-MimeOLE', 'Precedence', 'References', 'In-Reply-To', 'List-Unsubscribe', 'List-Id', 'Thread-Index',
+  'X-Originating-IP', 'X-Originating-IP:ip', 'Sender', 'Sender:addr', 'X-Envelope-From:addr', 'DKIM-Signature',
+  'X-Priority', 'X-MSMail-Priority', 'Organization', 'Errors-To', 'Content-Disposition', 'X-Sender',
 );
 
 my $sa = Mail::SpamAssassin->new({
   userprefs_filename  => '/dev/null',
   local_tests_only    => 1,
   dont_copy_prefs     => 1,
-  post_config_text    => "use_bayes 0\n",
+  # SA_VIEWS_CONFIG: extra configuration lines (e.g. trusted_networks).
+  post_config_text    => "use_bayes 0\n" . ($ENV{SA_VIEWS_CONFIG} // ''),
 });
 $sa->init(0);
 
