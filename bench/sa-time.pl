@@ -27,6 +27,7 @@ my $load = time - $t0;
 my @texts = map { local $/; open(my $fh, '<', $_) or die "$_: $!"; binmode $fh; my $t = <$fh>; $t } @files;
 my ($n, $spam) = (0, 0);
 my $start = time;
+my ($cpu0) = times;
 for my $text (@texts) {
     my $msg = $sa->parse($text);
     my $status = $sa->check($msg);
@@ -36,5 +37,6 @@ for my $text (@texts) {
     $n++;
 }
 my $elapsed = time - $start;
-printf "{\"messages\": %d, \"spam\": %d, \"scan_ms_per_message\": %.3f, \"scan_messages_per_second\": %.2f, \"load_seconds\": %.2f}\n",
-    $n, $spam, $elapsed * 1000 / $n, $n / $elapsed, $load;
+my ($cpu1) = times;
+printf "{\"messages\": %d, \"spam\": %d, \"scan_ms_per_message\": %.3f, \"scan_messages_per_second\": %.2f, \"scan_cpu_ms_per_message\": %.3f, \"load_seconds\": %.2f}\n",
+    $n, $spam, $elapsed * 1000 / $n, $n / $elapsed, ($cpu1 - $cpu0) * 1000 / $n, $load;

@@ -133,7 +133,7 @@ struct RuleRun {
     mutating func runHeaderRules() {
         // Fetch every header view once, then match with no dictionary or
         // reference counting in the loop.
-        for q in 0..<ruleSet.queries.count { _ = header(q) }
+        for q in ruleSet.queriesInSet[set] { _ = header(q) }
         let values = headerValues
         var limited: [Int32] = []
         var results: [(Int32, Double)] = []
@@ -225,6 +225,7 @@ struct RuleRun {
                                       return v
                                   })
         var parts: [MIMEPart]? = nil
+        var partValues: [String: [[UInt8]?]] = [:]
         for i in ruleSet.evalRules where enabled[i] && !ran[i] {
             if pastDeadline() { return }
             switch ruleSet.rules[i].target {
@@ -232,7 +233,7 @@ struct RuleRun {
                 record(i, Double(fn.run(context, args)))
             case .mimeHeader(let test):
                 if parts == nil { parts = views.message.allParts }
-                record(i, Double(mimeHeaderHits(ruleSet.rules[i], test, parts ?? [])))
+                record(i, Double(mimeHeaderHits(ruleSet.rules[i], test, parts ?? [], cache: &partValues)))
             default:
                 continue
             }
@@ -242,20 +243,30 @@ struct RuleRun {
     /// SpamAssassin's MIMEHeader plugin: the first part (within the range)
     /// whose header matches decides the count. A negated rule always hits:
     /// the plugin returns true for it whatever the parts hold.
-    func mimeHeaderHits(_ rule: CompiledRule, _ test: MIMEHeaderTest, _ parts: [MIMEPart]) -> Int {
+    func mimeHeaderHits(_ rule: CompiledRule, _ test: MIMEHeaderTest, _ parts: [MIMEPart],
+                        cache: inout [String: [[UInt8]?]]) -> Int {
         guard let re = rule.regex else { return 0 }
         if test.negated { return 1 }
-        func value(_ part: MIMEPart) -> [UInt8] {
-            if test.header == "ALL" { return part.allHeaderLines(raw: test.raw) }
-            if let v = part.lastHeaderValue(test.header, raw: test.raw) { return v }
+        // Each part's header value is decoded once per scan, whatever the
+        // number of rules reading it.
+        let key = (test.raw ? "raw:" : "") + test.header.lowercased()
+        let perPart: [[UInt8]?]
+        if let cached = cache[key] { perPart = cached } else {
+            perPart = parts.map { part in
+                test.header == "ALL" ? part.allHeaderLines(raw: test.raw) : part.lastHeaderValue(test.header, raw: test.raw)
+            }
+            cache[key] = perPart
+        }
+        func value(_ n: Int) -> [UInt8] {
+            if let v = perPart[n] { return v }
             return test.raw ? [] : (test.ifUnset ?? [])
         }
         var concatenated: [UInt8] = []
-        for (n, part) in parts.enumerated() {
+        for n in parts.indices {
             let index = n + 1
             if index > test.range.upperBound { break }
             if index < test.range.lowerBound { continue }
-            var v = value(part)
+            var v = value(n)
             if test.concat {
                 if v.last != 10 { v.append(10) }
                 concatenated += v
@@ -275,14 +286,13 @@ struct RuleRun {
     /// scores 0 in this set) does not run either.
     mutating func runMetas() {
         var stack: [Double] = []
-        for i in ruleSet.metaOrder where enabled[i] && !ran[i] {
-            guard case .meta(let program) = ruleSet.rules[i].target else { continue }
-            if let deps = ruleSet.metaDependsOnMeta[i], deps.contains(where: { !ran[$0] }) { continue }
+        for step in ruleSet.metaSteps where enabled[step.rule] && !ran[step.rule] {
+            if step.metaDeps.contains(where: { !ran[$0] }) { continue }
             let result = values.withUnsafeBufferPointer {
-                program.evaluate($0, localTestsOnly: !facts.useNetwork, stack: &stack)
+                step.program.evaluate($0, localTestsOnly: !facts.useNetwork, stack: &stack)
             } ?? 0
             // A hit counts as its value (at least 1), as got_hit's `value`.
-            record(i, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
+            record(step.rule, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
         }
     }
 

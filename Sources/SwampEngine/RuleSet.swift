@@ -88,8 +88,13 @@ public final class RuleSet: Sendable {
     /// Metas in dependency order, with the metas each one reads.
     let metaOrder: [Int]
     let metaDependsOnMeta: [Int: [Int]]
+    /// The metas in `metaOrder` as the loop reads them: rule index, program,
+    /// and the metas it reads.
+    let metaSteps: [(rule: Int, program: MetaProgram, metaDeps: [Int])]
     /// Whether each rule runs in score set 0…3 (a zero score disables it).
     let enabledInSet: [[Bool]]
+    /// The header views some enabled rule reads, per score set.
+    let queriesInSet: [[Int]]
     /// Keeps every compiled regex alive for the handles above.
     let regexes: [Regex]
     let indexByName: [String: Int]
@@ -287,7 +292,15 @@ public final class RuleSet: Sendable {
         evalRules = evals
         metaOrder = order.filter { !cyclic.contains($0) }
         metaDependsOnMeta = metaDeps
-        enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
+        metaSteps = metaOrder.compactMap { i in
+            guard case .meta(let program) = compiled[i].target else { return nil }
+            return (i, program, metaDeps[i] ?? [])
+        }
+        let enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
+        self.enabledInSet = enabledInSet
+        queriesInSet = (0..<4).map { set in
+            Array(Set(headers.filter { enabledInSet[set][Int($0.rule)] }.map { Int($0.query) })).sorted()
+        }
         regexes = compiled.compactMap(\.regex) + compiled.compactMap(\.prefilter)
         self.indexByName = indexByName
         self.skippedEvals = skipped

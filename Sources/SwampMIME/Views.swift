@@ -10,6 +10,9 @@ struct HeaderIndex: Sendable {
         var decoded: [UInt8]  // Node.pm decoded value (no newline)
     }
     let fields: [Field]
+    /// Lowercased name → positions in `fields`: most of the hundreds of
+    /// names rules ask for are absent, and this answers that at once.
+    let positions: [String: [Int]]
     let pristine: [UInt8]
     let relays: Relays
     let relayStrings: [String: [UInt8]]  // lowercased pseudo-header -> value
@@ -30,6 +33,9 @@ struct HeaderIndex: Sendable {
             fields.append(Field(name: h.name, lname: l, raw: raw, decoded: HeaderDecoder.decodedValue(raw: h.rawValue, lname: l)))
         }
         self.fields = fields
+        var positions: [String: [Int]] = [:]
+        for (i, f) in fields.enumerated() { positions[f.lname, default: []].append(i) }
+        self.positions = positions
         self.pristine = message.root.messageInfo?.pristineHeaders ?? []
         var received = fields.filter { $0.lname == "received" }.map { f -> [UInt8] in
             var v = f.decoded; v.append(lf); return v
@@ -64,10 +70,10 @@ struct HeaderIndex: Sendable {
     // MARK: basic accessors
 
     func decodedValues(_ lname: String) -> [[UInt8]] {
-        fields.filter { $0.lname == lname }.map { var v = $0.decoded; v.append(lf); return v }
+        (positions[lname] ?? []).map { var v = fields[$0].decoded; v.append(lf); return v }
     }
     func rawValues(_ lname: String) -> [[UInt8]] {
-        fields.filter { $0.lname == lname }.map { $0.raw }
+        (positions[lname] ?? []).map { fields[$0].raw }
     }
     /// get_header(name, 1): raw with `\r?\n\s+` unfolded to a space.
     func rawUnfolded(_ lname: String) -> [[UInt8]] {
