@@ -24,9 +24,9 @@ let package = Package(
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
         .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
         .executableTarget(name: "swamp", dependencies: [
-            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME",
+            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampBayes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME"],
