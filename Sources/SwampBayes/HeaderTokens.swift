@@ -55,7 +55,7 @@ struct HeaderTokenSource {
         var received: [(String, [UInt8])] = []
         for f in fields {
             if f.0.lowercased() == "received" { received.append(f); continue }
-            if ignored.firstMatch(in: Array(f.0.utf8)) != nil { continue }
+            if Prechew.matches(ignored, Array(f.0.utf8)) { continue }
             kept.append(f)
         }
         // The relay pseudo-headers SpamAssassin adds as message metadata
@@ -94,7 +94,7 @@ struct HeaderTokenSource {
                 val = Prechew.contentType(val)
             } else if name == "MIME-Version" {
                 val = Prechew.replaceFirst(Array("1.0".utf8), in: val)
-            } else if presenceOnly.firstMatch(in: Array(name.utf8)) != nil {
+            } else if Prechew.matches(presenceOnly, Array(name.utf8)) {
                 val = [49]
             } else if name.hasPrefix("x-spam-relays-") {
                 val = Prechew.relayWords(val)

@@ -1,6 +1,7 @@
 // The "pre-chewing" of some header values before tokenizing
 // (Plugin/Bayes.pm `_pre_chew_*`): fewer hapaxes, more specific tokens.
 
+import Foundation
 import SwampRegex
 
 enum Prechew {
@@ -185,8 +186,26 @@ enum Prechew {
         replaceAll(re, in: v) { _ in replacement }
     }
 
+    /// Match data for this thread's pre-chewing (PCRE2 match data is per
+    /// thread; allocating it per call showed in profiles).
+    static func scratch() -> MatchScratch {
+        let key = "swamp.bayes.scratch"
+        if let s = Thread.current.threadDictionary[key] as? MatchScratch { return s }
+        let s = MatchScratch()
+        Thread.current.threadDictionary[key] = s
+        return s
+    }
+
+    static func matches(_ re: Regex, _ v: [UInt8]) -> Bool {
+        let scratch = scratch()
+        return v.withUnsafeBufferPointer { buf in
+            if case .match = re.search(buf, scratch: scratch) { return true }
+            return false
+        }
+    }
+
     static func replaceAll(_ re: Regex, in v: [UInt8], _ f: ([UInt8]) -> [UInt8]) -> [UInt8] {
-        let scratch = MatchScratch()
+        let scratch = scratch()
         var out: [UInt8] = []
         var copied = 0
         var pos = 0

@@ -225,6 +225,14 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         return try s.step() ? Int(s.int(0)) : 0
     }
 
+    /// SQLite's `PRAGMA integrity_check` says "ok".
+    public func integrityCheck() throws -> Bool {
+        try locked {
+            let s = try connection.uncachedStatement("PRAGMA integrity_check")
+            return try s.step() && s.text(0) == "ok"
+        }
+    }
+
     public func magic() throws -> StoreMagic {
         try locked {
             var m = StoreMagic()
