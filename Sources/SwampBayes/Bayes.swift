@@ -19,6 +19,9 @@ public final class BayesClassifier: Sendable {
     public let subjectTag: String?
     public let limits: MessageLimits
     public let trust: TrustPolicy
+    /// Token access times waiting to be written: scans would otherwise
+    /// each commit a write transaction.
+    private let touches = TouchBuffer()
 
     public init(store: any BayesStore, settings: BayesSettings = BayesSettings(), subjectTag: String? = nil,
                 limits: MessageLimits = MessageLimits(), trust: TrustPolicy = TrustPolicy()) {
@@ -75,13 +78,55 @@ public final class BayesClassifier: Sendable {
                                         settings: settings, texts: prepared.tokens.texts)
         if touch, verdict.probability != nil {
             let now = Int(Date().timeIntervalSince1970)
-            try? store.touch(verdict.significant.map(\.hash), atime: min(prepared.item.atime, now))
+            let atime = min(prepared.item.atime, now)
+            let stale = verdict.significant.filter { (counts[$0.hash]?.atime ?? 0) < atime }.map(\.hash)
+            if let batch = touches.add(stale, atime: atime, now: now) { try? flush(batch) }
         }
         return verdict
     }
 
+    /// Writes pending token access times now (they are otherwise written
+    /// in batches of 10,000 tokens or every 60 seconds).
+    public func flushTouches() {
+        if let batch = touches.drain() { try? flush(batch) }
+    }
+
+    private func flush(_ batch: [Int: [TokenHash]]) throws {
+        for (atime, tokens) in batch { try store.touch(tokens, atime: atime) }
+    }
+
+    deinit { flushTouches() }
+
     public func classify(_ bytes: [UInt8]) throws -> BayesVerdict {
         try classify(prepare(bytes))
+    }
+}
+
+/// Pending token touches, grouped by atime.
+final class TouchBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending: [TokenHash: Int] = [:]
+    private var lastFlush = Int(Date().timeIntervalSince1970)
+
+    /// Adds touches; returns a batch to write when it is time to flush.
+    func add(_ tokens: [TokenHash], atime: Int, now: Int) -> [Int: [TokenHash]]? {
+        lock.lock(); defer { lock.unlock() }
+        for t in tokens where (pending[t] ?? 0) < atime { pending[t] = atime }
+        guard pending.count >= 10_000 || now - lastFlush >= 60 else { return nil }
+        lastFlush = now
+        return takeLocked()
+    }
+
+    func drain() -> [Int: [TokenHash]]? {
+        lock.lock(); defer { lock.unlock() }
+        return pending.isEmpty ? nil : takeLocked()
+    }
+
+    private func takeLocked() -> [Int: [TokenHash]] {
+        var batch: [Int: [TokenHash]] = [:]
+        for (t, a) in pending { batch[a, default: []].append(t) }
+        pending.removeAll(keepingCapacity: true)
+        return batch
     }
 }
 

@@ -9,6 +9,7 @@ import Foundation
 
 public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public let path: String
+    public let readOnly: Bool
     private let connection: SQLiteConnection
     /// Serialises use of the connection (SQLite opened NOMUTEX).
     private let lock = NSLock()
@@ -19,6 +20,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
 
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        self.readOnly = readOnly
         if !readOnly {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -183,6 +185,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
 
     public func touch(_ tokens: [TokenHash], atime: Int) throws {
         guard !tokens.isEmpty else { return }
+        if readOnly { return }
         try locked {
             try transaction {
                 let s = try connection.statement("UPDATE bayes_tokens SET atime = ?2 WHERE token = ?1 AND atime < ?2")

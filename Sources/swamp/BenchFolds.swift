@@ -53,6 +53,8 @@ extension Bench {
         let rulesOnly = SpamScanner(ruleSet: ruleSet)
 
         var combined = Confusion(), bayesAlone = Confusion(), rules = Confusion()
+        let thresholds = [0.5, 0.9, 0.99, 0.999]
+        var byThreshold = Array(repeating: Confusion(), count: thresholds.count)
         var learnSeconds = 0.0, learned = 0
         var scanSeconds = 0.0, scanned = 0
         var rulesSeconds = 0.0
@@ -82,7 +84,11 @@ extension Bench {
                 scanned += 1
                 combined.add(spam: messages[i].spam, predicted: verdict.isSpam)
                 if verdict.bayes?.probability == nil { noVerdict += 1 }
-                bayesAlone.add(spam: messages[i].spam, predicted: (verdict.bayes?.probability ?? 0) > 0.6)
+                let p = verdict.bayes?.probability ?? 0
+                bayesAlone.add(spam: messages[i].spam, predicted: p > 0.6)
+                for (t, threshold) in thresholds.enumerated() {
+                    byThreshold[t].add(spam: messages[i].spam, predicted: p > threshold)
+                }
                 let t1 = ContinuousClock.now
                 rules.add(spam: messages[i].spam, predicted: rulesOnly.scan(messages[i].bytes).verdict.isSpam)
                 rulesSeconds += seconds(ContinuousClock.now - t1)
@@ -95,6 +101,7 @@ extension Bench {
         if json {
             print("{\"messages\": \(messages.count), \"folds\": \(k), \"rules\": \(ruleSet.ruleCount), "
                   + "\"rules_bayes\": \(combined.json), \"bayes\": \(bayesAlone.json), \"rules_only\": \(rules.json), "
+                  + "\"bayes_thresholds\": {" + zip(thresholds, byThreshold).map { "\"\($0.0)\": \($0.1.json)" }.joined(separator: ", ") + "}, "
                   + String(format: "\"learn_messages_per_second\": %.1f, \"scan_messages_per_second\": %.1f, "
                            + "\"scan_rules_only_messages_per_second\": %.1f, \"bayes_no_verdict\": %d, \"load_seconds\": %.3f}",
                            learnRate, scanRate, rulesRate, noVerdict, loadSeconds))
@@ -104,6 +111,9 @@ extension Bench {
             print(combined.line("rules+Bayes"))
             print(bayesAlone.line("Bayes alone"))
             print(rules.line("rules alone"))
+            for (t, threshold) in thresholds.enumerated() {
+                print(byThreshold[t].line(String(format: "Bayes > %g", threshold)))
+            }
             print("Bayes alone: spam when BAYES_60 or higher hits (probability above 0.6); \(noVerdict) messages had no Bayes verdict.")
             print(String(format: "learning: %.0f messages/second (all cores); scoring: %.1f messages/second with Bayes, %.1f rules only (one core)",
                          learnRate, scanRate, rulesRate))
