@@ -30,7 +30,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME"],
-                    exclude: ["sa-tokens.pl", "golden"]),
+                    exclude: ["sa-tokens.pl", "sa-bayes-rules.pl", "golden"]),
         .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),

@@ -42,29 +42,28 @@ public struct LearnRun: Sendable {
     }
 
     func run(count: Int, read: @Sendable (Int) -> [UInt8]?, progress: (Int) -> Void) throws -> LearnSummary {
-        var summary = LearnSummary()
+        // Batches are prepared on all cores while the previous batch is
+        // written by one writer (a serial queue); at most two batches are
+        // in memory.
+        let writer = BatchWriter(bayes: bayes, mode: mode)
+        let queue = DispatchQueue(label: "swamp.bayes.writer")
+        let inFlight = DispatchSemaphore(value: 2)
         var start = 0
-        let bayes = self.bayes
         while start < count {
             let end = min(count, start + batchSize)
             let prepared = Self.prepareInParallel(start..<end, read: read, bayes: bayes)
-            for p in prepared {
-                guard let p, !p.item.tokens.isEmpty else { summary.unparseable += 1; continue }
-                let outcome: LearnOutcome
-                switch mode {
-                case .learn(let cls): outcome = try bayes.store.learn(p.item, as: cls)
-                case .forget: outcome = try bayes.store.forget(p.item)
-                }
-                switch outcome {
-                case .learned, .forgotten: summary.changed += 1
-                case .relearned: summary.changed += 1; summary.relearned += 1
-                case .alreadyLearned, .notLearned: summary.skipped += 1
-                }
+            inFlight.wait()
+            queue.async {
+                writer.write(prepared)
+                inFlight.signal()
             }
+            if let error = writer.error { queue.sync {}; throw error }
             progress(end)
             start = end
         }
-        return summary
+        queue.sync {}
+        if let error = writer.error { throw error }
+        return writer.summary
     }
 
     /// Prepares a batch on all cores; results keep the input order.
@@ -76,6 +75,46 @@ public struct LearnRun: Sendable {
             results.set(k, bayes.prepare(bytes))
         }
         return results.values
+    }
+}
+
+/// The single writer of a learning run; used from its serial queue only.
+final class BatchWriter: @unchecked Sendable {
+    let bayes: BayesClassifier
+    let mode: LearnMode
+    private let lock = NSLock()
+    private var _summary = LearnSummary()
+    private var _error: Error?
+
+    init(bayes: BayesClassifier, mode: LearnMode) { self.bayes = bayes; self.mode = mode }
+
+    var summary: LearnSummary { lock.lock(); defer { lock.unlock() }; return _summary }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return _error }
+
+    func write(_ batch: [PreparedMessage?]) {
+        guard error == nil else { return }
+        var s = LearnSummary()
+        do {
+            for p in batch {
+                guard let p, !p.item.tokens.isEmpty else { s.unparseable += 1; continue }
+                let outcome: LearnOutcome
+                switch mode {
+                case .learn(let cls): outcome = try bayes.store.learn(p.item, as: cls)
+                case .forget: outcome = try bayes.store.forget(p.item)
+                }
+                switch outcome {
+                case .learned, .forgotten: s.changed += 1
+                case .relearned: s.changed += 1; s.relearned += 1
+                case .alreadyLearned, .notLearned: s.skipped += 1
+                }
+            }
+        } catch {
+            lock.lock(); _error = error; lock.unlock()
+        }
+        lock.lock()
+        _summary.changed += s.changed; _summary.relearned += s.relearned
+        _summary.skipped += s.skipped; _summary.unparseable += s.unparseable
+        lock.unlock()
     }
 }
 
