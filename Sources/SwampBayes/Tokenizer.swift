@@ -64,14 +64,15 @@ public struct Tokenizer: Sendable {
 
     /// The message's distinct tokens.
     public func tokenize(_ views: Views, keepTexts: Bool = false) -> TokenizedMessage {
-        var seen = Set<TokenHash>()
+        let strings = tokenStrings(views)
+        var seen = Set<TokenHash>(minimumCapacity: strings.count)
         var hashes: [TokenHash] = []
+        hashes.reserveCapacity(strings.count)
         var texts: [TokenHash: String] = [:]
-        var textSeen = Set<[UInt8]>()
-        for t in tokenStrings(views) where !t.isEmpty {
-            guard textSeen.insert(t).inserted else { continue }
+        for t in strings {
             let h = TokenHash(text: t)
-            if seen.insert(h).inserted { hashes.append(h) }
+            guard seen.insert(h).inserted else { continue }
+            hashes.append(h)
             if keepTexts { texts[h] = String(decoding: t, as: UTF8.self) }
         }
         return TokenizedMessage(hashes: hashes, texts: texts)
