@@ -29,7 +29,7 @@ let package = Package(
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampBayes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME"],
+        .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME", "SwampScan", "SwampRules"],
                     exclude: ["sa-tokens.pl", "sa-bayes-rules.pl", "golden"]),
         .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),

@@ -33,11 +33,11 @@ import SwampMIME
         let dir = fm.temporaryDirectory.appendingPathComponent("swamp-sa-import-\(UUID().uuidString)").path
         var test: [String] = []
         for (label, train) in [("spam", 250), ("ham", 250)] {
-            let names = try fm.contentsOfDirectory(atPath: "\(corpus)/\(label)").sorted()
+            let names = try fm.contentsOfDirectory(atPath: "\(Self.corpus)/\(label)").sorted()
             let folder = "\(dir)/\(label)"
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for n in names.prefix(train) { try fm.copyItem(atPath: "\(corpus)/\(label)/\(n)", toPath: "\(folder)/\(n)") }
-            test += names.dropFirst(train).prefix(100).map { "\(corpus)/\(label)/\($0)" }
+            for n in names.prefix(train) { try fm.copyItem(atPath: "\(Self.corpus)/\(label)/\(n)", toPath: "\(folder)/\(n)") }
+            test += names.dropFirst(train).prefix(100).map { "\(Self.corpus)/\(label)/\($0)" }
         }
         let prefix = "\(dir)/sa/bayes"
         _ = try Self.sh(["/usr/bin/sa-learn", "--dbpath", prefix, "--spam", "\(dir)/spam"])
