@@ -136,4 +136,32 @@ import Testing
         let numbers = again.out.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         #expect(numbers.count >= 3 && numbers[0] + numbers[1] + numbers[2] == 400 && numbers[1] >= magic.nham)
     }
+
+    /// A learning run and a scanner (reading, and writing its own learns)
+    /// on the same SQLite file at the same time: no errors, no lock-up.
+    @Test(.enabled(if: binary != nil && FileManager.default.fileExists(atPath: corpus + "/ham")))
+    func learningBesideAScanner() throws {
+        let dir = Self.tempDir()
+        let db = dir + "/bayes.sqlite"
+        let rules = Self.repoRoot.appendingPathComponent("Rules").path
+        let folder = dir + "/ham"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/ham").sorted().prefix(200)
+        for n in names { try FileManager.default.copyItem(atPath: Self.corpus + "/ham/" + n, toPath: folder + "/" + n) }
+        let bayes = BayesClassifier(store: try SQLiteBayesStore(path: db))
+        let (p, out) = try Self.start(["learn", "--quiet", "--config", rules, "--bayes-path", db, "--ham", folder])
+        var rounds = 0
+        while p.isRunning && rounds < 2000 {
+            let m = StoreTests.message(10_000 + rounds, spammy: rounds % 2 == 0)
+            _ = try bayes.classify(bayes.prepare(m))
+            _ = try bayes.store.learn(bayes.prepare(m).item, as: rounds % 2 == 0 ? .spam : .ham)
+            rounds += 1
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(text.contains("learned"))
+        let (ns, nn) = try bayes.store.messageCounts()
+        #expect(ns + nn >= rounds)
+    }
 }
