@@ -42,7 +42,8 @@ public struct BayesVerdict: Sendable {
     /// `(min == 0 || p > min) && p <= max`.
     public var rules: [String] {
         guard let p = probability else { return [] }
-        return BayesRules.ranges.filter { ($0.min == 0 || p > $0.min) && p <= $0.max }.map(\.name)
+        return (BayesRules.ranges + BayesRules.swampRanges)
+            .filter { ($0.min == 0 || p > $0.min) && p <= $0.max }.map(\.name)
     }
 }
 
@@ -52,6 +53,13 @@ public enum BayesRules {
         ("BAYES_40", 0.20, 0.40), ("BAYES_50", 0.40, 0.60), ("BAYES_60", 0.60, 0.80),
         ("BAYES_80", 0.80, 0.95), ("BAYES_95", 0.95, 0.99), ("BAYES_99", 0.99, 1.00),
         ("BAYES_999", 0.999, 1.00),
+    ]
+
+    /// swamp's own: the upper half of BAYES_50, so that a ruleset can
+    /// draw the line at 0.5 (Rules/50_bayes_scores.cf; measured in the
+    /// README's "Bayes" section).
+    public static let swampRanges: [(name: String, min: Double, max: Double)] = [
+        ("SWAMP_BAYES_55", 0.50, 0.60),
     ]
 }
 

@@ -53,7 +53,7 @@ extension Bench {
         let rulesOnly = SpamScanner(ruleSet: ruleSet)
 
         var combined = Confusion(), bayesAlone = Confusion(), rules = Confusion()
-        let thresholds = [0.5, 0.9, 0.99, 0.999]
+        let thresholds = [0.4, 0.5, 0.9, 0.99, 0.999]
         var byThreshold = Array(repeating: Confusion(), count: thresholds.count)
         var learnSeconds = 0.0, learned = 0
         var scanSeconds = 0.0, scanned = 0

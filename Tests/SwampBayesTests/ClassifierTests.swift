@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (0.0, ["BAYES_00"]), (0.01, ["BAYES_00"]), (0.011, ["BAYES_05"]), (0.5, ["BAYES_50"]),
+        (0.0, ["BAYES_00"]), (0.01, ["BAYES_00"]), (0.011, ["BAYES_05"]), (0.5, ["BAYES_50"]), (0.55, ["BAYES_50", "SWAMP_BAYES_55"]),
         (0.99, ["BAYES_95"]), (0.995, ["BAYES_99"]), (0.9995, ["BAYES_99", "BAYES_999"]), (1.0, ["BAYES_99", "BAYES_999"]),
     ])
     func bayesRuleRanges(p: Double, rules: [String]) {
