@@ -22,6 +22,8 @@ let package = Package(
                        providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SwampMIME"),
         .target(name: "SwampRules"),
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
@@ -40,9 +42,15 @@ let package = Package(
         ]),
         .executableTarget(name: "swamp", dependencies: [
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer",
+        .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
+        .executableTarget(name: "swamp", dependencies: [
+            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampBayes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME", "SwampScan", "SwampRules"],
+                    exclude: ["sa-tokens.pl", "sa-bayes-rules.pl", "golden"]),
         .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
         .testTarget(name: "SwampServerTests", dependencies: [
             "SwampServer", "SwampSpamd", "SwampMIME", "CZlib",

@@ -1,4 +1,5 @@
 import Foundation
+import SwampBayes
 import SwampEngine
 import SwampMIME
 import SwampRules
@@ -18,6 +19,8 @@ public struct Verdict: Sendable {
     public let evaluation: Evaluation
     /// `_AUTOLEARN_`: no, ham, spam, disabled, failed, unavailable.
     public let autolearn: String
+    /// The Bayes classifier's verdict, when Bayes ran.
+    public var bayes: BayesVerdict? = nil
 
     /// Rule names that hit (scored rules), sorted as `_TESTS_` lists them.
     public var tests: [String] { evaluation.hits.map(\.name).sorted() }
@@ -36,20 +39,23 @@ public final class SpamScanner: Sendable {
     public let ruleSet: RuleSet
     public let hostname: String
     public let limits: MessageLimits
+    /// The Bayes classifier, when `use_bayes` is on and a store is open.
+    public let bayes: BayesClassifier?
 
     public var configuration: Configuration { ruleSet.configuration }
 
-    public init(ruleSet: RuleSet, hostname: String = SpamScanner.defaultHostname()) {
+    public init(ruleSet: RuleSet, hostname: String = SpamScanner.defaultHostname(), bayes: BayesClassifier? = nil) {
         self.ruleSet = ruleSet
         self.hostname = hostname
+        self.bayes = ruleSet.configuration.useBayes ? bayes : nil
         var limits = MessageLimits()
         limits.bodyPartScanSize = ruleSet.configuration.bodyPartScanSize
         limits.rawbodyPartScanSize = ruleSet.configuration.rawbodyPartScanSize
         self.limits = limits
     }
 
-    public convenience init(configuration: Configuration) {
-        self.init(ruleSet: RuleSet(configuration: configuration))
+    public convenience init(configuration: Configuration, bayes: BayesClassifier? = nil) {
+        self.init(ruleSet: RuleSet(configuration: configuration), bayes: bayes)
     }
 
     /// Scores one message. Bayes and network tests are not in use until
@@ -63,14 +69,29 @@ public final class SpamScanner: Sendable {
         // 1. Parse once, 2. render the views once, 3. evaluate, 4. decide.
         let message = Message(bytes: bytes, limits: limits)
         let views = Views(message: message, trust: ruleSet.trust)
+        // 3a. Bayes: its BAYES_* rule reaches the engine as an external hit,
+        // and the Bayes score sets apply once the store is trained enough.
+        let bayesRun = bayes.map { BayesStep(classifier: $0, bytes: bytes, views: views, trust: ruleSet.trust) }
+        if let bayesRun {
+            facts.useBayes = facts.useBayes || bayesRun.available
+            for rule in bayesRun.verdict?.rules ?? [] { facts.externalHits[rule] = 1 }
+        }
         let evaluation = ruleSet.evaluate(views, facts: facts)
         let score = (evaluation.score * 1000).rounded() / 1000
         let required = configuration.requiredScore
-        // No Bayes store exists yet, so autolearning is "unavailable" as
-        // SpamAssassin says when no learner ran.
-        let autolearn = configuration.bayesAutoLearn && configuration.useBayes ? "unavailable" : "disabled"
-        let verdict = Verdict(score: score, requiredScore: required, isSpam: score >= required,
+        // 4. Autolearn (SpamAssassin's bayes_auto_learn), after the verdict.
+        let autolearn: String
+        if !(configuration.bayesAutoLearn && configuration.useBayes) {
+            autolearn = "disabled"
+        } else if let bayesRun {
+            autolearn = bayesRun.autolearn(evaluation: evaluation, configuration: configuration,
+                                           isSpam: score >= required)
+        } else {
+            autolearn = "unavailable"
+        }
+        var verdict = Verdict(score: score, requiredScore: required, isSpam: score >= required,
                               evaluation: evaluation, autolearn: autolearn)
+        verdict.bayes = bayesRun?.verdict
         return ScanResult(message: message, views: views, verdict: verdict)
     }
 

@@ -99,8 +99,11 @@ struct TemplateContext {
         case "RELAYSINTERNAL": return relayText("X-Spam-Relays-Internal")
         case "RELAYSEXTERNAL": return relayText("X-Spam-Relays-External")
         case "CONTACTADDRESS": return configuration.reportContact
-        case "BAYES": return "0.5"
-        case "BAYESTC", "BAYESTCLEARNED", "BAYESTCSPAMMY", "BAYESTCHAMMY": return "0"
+        case "BAYES": return v.bayes?.probability.map { String(format: "%3.4f", $0) } ?? "0.5"
+        case "BAYESTC": return String(v.bayes?.tokenCount ?? 0)
+        case "BAYESTCLEARNED": return String(v.bayes?.learnedTokenCount ?? 0)
+        case "BAYESTCSPAMMY": return String(v.bayes?.significant.filter { $0.probability >= 0.5 }.count ?? 0)
+        case "BAYESTCHAMMY": return String(v.bayes?.significant.filter { $0.probability < 0.5 }.count ?? 0)
         case "HAMMYTOKENS", "SPAMMYTOKENS", "TOKENSUMMARY": return ""
         case "DATE": return Rendering.rfc2822Date(Date())
         case "STARS":

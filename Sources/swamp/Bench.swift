@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import SwampBayes
 import SwampEngine
 import SwampScan
 import SwampRules
 
 /// `swamp bench --corpus DIR`: score every message of DIR/ham and DIR/spam
-/// and report accuracy and speed. (Cross-validated Bayes comes with the Bayes
-/// store; until then this measures the rules alone.)
+/// and report accuracy and speed. Without `--folds` the rules alone;
+/// with `--folds N`, N-fold cross-validation of rules+Bayes, Bayes alone
+/// and rules alone (a fresh Bayes database per fold).
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a labelled corpus (DIR/ham, DIR/spam): accuracy and messages/second."
@@ -23,33 +25,28 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("repeat"), help: "Scan the corpus this many times for the timing (default 1).")
     var rounds: Int = 1
 
+    @Option(name: .long, help: "Cross-validate Bayes over N folds (train on N-1, score the held-out fold).")
+    var folds: Int?
+
     func run() async throws {
-        let config: SwampRules.Configuration
+        var config: SwampRules.Configuration
         do { config = try options.load() } catch let e as CLIError {
             printError("swamp bench: \(e.message)")
             throw ExitCode(e.code)
+        }
+        if let folds {
+            guard folds >= 2 else { throw ValidationError("--folds needs at least 2") }
+            // Folds must not leak into each other through autolearning.
+            config.bayesAutoLearn = false
+            config.useBayes = true
+            try crossValidate(config: config, folds: folds)
+            return
         }
         let loadStart = ContinuousClock.now
         let scanner = SpamScanner(configuration: config)
         let loadTime = ContinuousClock.now - loadStart
 
-        var messages: [(bytes: [UInt8], spam: Bool)] = []
-        for (label, spam) in [("ham", false), ("spam", true)] {
-            let dir = (corpus as NSString).appendingPathComponent(label)
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-                printError("swamp bench: cannot read \(dir)")
-                throw ExitCode(66)
-            }
-            for name in names.sorted() where !name.hasPrefix(".") {
-                if let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name)) {
-                    messages.append((Array(data), spam))
-                }
-            }
-        }
-        guard !messages.isEmpty else {
-            printError("swamp bench: no messages under \(corpus)")
-            throw ExitCode(66)
-        }
+        let messages = try loadCorpus()
 
         var tp = 0, fp = 0, tn = 0, fn = 0
         let clock = ContinuousClock()
@@ -95,5 +92,26 @@ struct Bench: AsyncParsableCommand {
                          scanned / seconds, seconds * 1000 / scanned,
                          Double(loadTime.components.attoseconds) / 1e18 + Double(loadTime.components.seconds)))
         }
+    }
+
+    func loadCorpus() throws -> [(bytes: [UInt8], spam: Bool)] {
+        var messages: [(bytes: [UInt8], spam: Bool)] = []
+        for (label, spam) in [("ham", false), ("spam", true)] {
+            let dir = (corpus as NSString).appendingPathComponent(label)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+                printError("swamp bench: cannot read \(dir)")
+                throw ExitCode(66)
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                if let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name)) {
+                    messages.append((Array(data), spam))
+                }
+            }
+        }
+        guard !messages.isEmpty else {
+            printError("swamp bench: no messages under \(corpus)")
+            throw ExitCode(66)
+        }
+        return messages
     }
 }

@@ -1,0 +1,300 @@
+// The Bayes store in one SQLite file (`bayes_path`). WAL mode, so a
+// daemon reads while `swamp learn` writes; each learned message is one
+// transaction, so a crash loses at most the message in flight and leaves
+// a consistent database. C API rather than GRDB: the workload is a few
+// fixed statements (batched IN lookups, upserts), where the C API measured
+// ~3× faster for point lookups and GRDB would add a package to build.
+
+import Foundation
+
+public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
+    public let path: String
+    public let readOnly: Bool
+    private let connection: SQLiteConnection
+    /// Serialises use of the connection (SQLite opened NOMUTEX).
+    private let lock = NSLock()
+
+    /// Lookups go in chunks of this many tokens, padded, so one prepared
+    /// statement serves every message.
+    static let chunk = 200
+
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        self.readOnly = readOnly
+        if !readOnly {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
+        connection = try SQLiteConnection(path: path, readOnly: readOnly)
+        if !readOnly {
+            try connection.execute("PRAGMA journal_mode=WAL")
+            try connection.execute("PRAGMA synchronous=NORMAL")
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS bayes_vars (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS bayes_tokens (token INTEGER PRIMARY KEY, spam INTEGER NOT NULL,
+                    ham INTEGER NOT NULL, atime INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS bayes_seen (msgid TEXT PRIMARY KEY, class TEXT NOT NULL);
+                INSERT OR IGNORE INTO bayes_vars VALUES ('nspam', 0), ('nham', 0), ('last_expire', 0),
+                    ('last_atime_delta', 0), ('last_expire_reduce', 0), ('schema', 1);
+                """)
+        }
+        try connection.execute("PRAGMA cache_size=-32000")
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Runs `body` in one write transaction (BEGIN IMMEDIATE takes the
+    /// write lock up front, so two writers queue instead of deadlocking).
+    private func transaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func variable(_ name: String) throws -> Int {
+        let s = try connection.statement("SELECT value FROM bayes_vars WHERE name = ?1")
+        defer { s.reset() }
+        try s.bind(1, name)
+        return try s.step() ? Int(s.int(0)) : 0
+    }
+
+    private func setVariable(_ name: String, _ value: Int) throws {
+        let s = try connection.statement("INSERT OR REPLACE INTO bayes_vars (name, value) VALUES (?1, ?2)")
+        try s.bind(1, name)
+        try s.bind(2, Int64(value))
+        try s.run()
+    }
+
+    private func addVariable(_ name: String, _ delta: Int) throws {
+        let s = try connection.statement("UPDATE bayes_vars SET value = MAX(0, value + ?2) WHERE name = ?1")
+        try s.bind(1, name)
+        try s.bind(2, Int64(delta))
+        try s.run()
+    }
+
+    public func messageCounts() throws -> (nspam: Int, nham: Int) {
+        try locked { (try variable("nspam"), try variable("nham")) }
+    }
+
+    public func tokenCounts(_ tokens: [TokenHash]) throws -> [TokenHash: TokenCounts] {
+        guard !tokens.isEmpty else { return [:] }
+        return try locked {
+            let placeholders = (1...Self.chunk).map { "?\($0)" }.joined(separator: ",")
+            let s = try connection.statement(
+                "SELECT token, spam, ham, atime FROM bayes_tokens WHERE token IN (\(placeholders))")
+            var out: [TokenHash: TokenCounts] = [:]
+            out.reserveCapacity(tokens.count)
+            var start = 0
+            while start < tokens.count {
+                let end = min(tokens.count, start + Self.chunk)
+                s.reset()
+                for i in 0..<Self.chunk {
+                    let t = tokens[min(start + i, end - 1)]
+                    try s.bind(Int32(i + 1), Int64(t.value))
+                }
+                while try s.step() {
+                    out[TokenHash(value: UInt64(s.int(0)))] =
+                        TokenCounts(spam: Int(s.int(1)), ham: Int(s.int(2)), atime: Int(s.int(3)))
+                }
+                start = end
+            }
+            return out
+        }
+    }
+
+    public func seen(_ id: String) throws -> MessageClass? {
+        try locked { try seenLocked(id) }
+    }
+
+    private func seenLocked(_ id: String) throws -> MessageClass? {
+        let s = try connection.statement("SELECT class FROM bayes_seen WHERE msgid = ?1")
+        defer { s.reset() }
+        try s.bind(1, id)
+        guard try s.step(), let code = s.text(0) else { return nil }
+        return MessageClass(code: code)
+    }
+
+    public func learn(_ item: LearnItem, as cls: MessageClass) throws -> LearnOutcome {
+        try locked {
+            try transaction {
+                let previous = try seenLocked(item.id)
+                if previous == cls { return .alreadyLearned }
+                if let previous { try apply(item.tokens, cls: previous, delta: -1, atime: item.atime) }
+                try apply(item.tokens, cls: cls, delta: 1, atime: item.atime)
+                let s = try connection.statement("INSERT OR REPLACE INTO bayes_seen (msgid, class) VALUES (?1, ?2)")
+                try s.bind(1, item.id)
+                try s.bind(2, cls.code)
+                try s.run()
+                return previous == nil ? .learned : .relearned
+            }
+        }
+    }
+
+    public func forget(_ item: LearnItem) throws -> LearnOutcome {
+        try locked {
+            try transaction {
+                guard let previous = try seenLocked(item.id) else { return .notLearned }
+                try apply(item.tokens, cls: previous, delta: -1, atime: item.atime)
+                let s = try connection.statement("DELETE FROM bayes_seen WHERE msgid = ?1")
+                try s.bind(1, item.id)
+                try s.run()
+                return .forgotten
+            }
+        }
+    }
+
+    /// Adds (delta 1) or removes (delta -1) one message of `cls`.
+    private func apply(_ tokens: [TokenHash], cls: MessageClass, delta: Int, atime: Int) throws {
+        let spam = Int64(cls == .spam ? delta : 0), ham = Int64(cls == .ham ? delta : 0)
+        if delta > 0 {
+            let s = try connection.statement("""
+                INSERT INTO bayes_tokens (token, spam, ham, atime) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT(token) DO UPDATE SET spam = spam + excluded.spam, ham = ham + excluded.ham,
+                    atime = MAX(atime, excluded.atime)
+                """)
+            for t in tokens {
+                s.reset()
+                try s.bind(1, Int64(t.value)); try s.bind(2, spam); try s.bind(3, ham); try s.bind(4, Int64(atime))
+                try s.run()
+            }
+        } else {
+            let update = try connection.statement(
+                "UPDATE bayes_tokens SET spam = MAX(0, spam + ?2), ham = MAX(0, ham + ?3) WHERE token = ?1")
+            let delete = try connection.statement(
+                "DELETE FROM bayes_tokens WHERE token = ?1 AND spam = 0 AND ham = 0")
+            for t in tokens {
+                update.reset()
+                try update.bind(1, Int64(t.value)); try update.bind(2, spam); try update.bind(3, ham)
+                try update.run()
+                delete.reset()
+                try delete.bind(1, Int64(t.value))
+                try delete.run()
+            }
+        }
+        try addVariable(cls == .spam ? "nspam" : "nham", delta)
+    }
+
+    public func touch(_ tokens: [TokenHash], atime: Int) throws {
+        guard !tokens.isEmpty else { return }
+        if readOnly { return }
+        try locked {
+            try transaction {
+                let s = try connection.statement("UPDATE bayes_tokens SET atime = ?2 WHERE token = ?1 AND atime < ?2")
+                for t in tokens {
+                    s.reset()
+                    try s.bind(1, Int64(t.value)); try s.bind(2, Int64(atime))
+                    try s.run()
+                }
+            }
+        }
+    }
+
+    public func expire(maxTokens: Int, now: Int) throws -> ExpiryResult? {
+        try locked {
+            try transaction {
+                let count = try scalar("SELECT COUNT(*) FROM bayes_tokens")
+                guard count > maxTokens else { return nil }
+                let keep = maxTokens * 3 / 4
+                let c = try connection.statement("SELECT atime FROM bayes_tokens ORDER BY atime DESC LIMIT 1 OFFSET ?1")
+                try c.bind(1, Int64(keep))
+                guard try c.step() else { c.reset(); return nil }
+                let cutoff = Int(c.int(0))
+                c.reset()
+                let d = try connection.statement("DELETE FROM bayes_tokens WHERE atime <= ?1")
+                try d.bind(1, Int64(cutoff))
+                try d.run()
+                let removed = connection.changes
+                let newest = try scalar("SELECT COALESCE(MAX(atime), 0) FROM bayes_tokens")
+                try setVariable("last_expire", now)
+                try setVariable("last_atime_delta", max(0, newest - cutoff))
+                try setVariable("last_expire_reduce", removed)
+                return ExpiryResult(removed: removed, kept: count - removed, atimeCutoff: cutoff)
+            }
+        }
+    }
+
+    private func scalar(_ sql: String) throws -> Int {
+        let s = try connection.statement(sql)
+        defer { s.reset() }
+        return try s.step() ? Int(s.int(0)) : 0
+    }
+
+    /// SQLite's `PRAGMA integrity_check` says "ok".
+    public func integrityCheck() throws -> Bool {
+        try locked {
+            let s = try connection.uncachedStatement("PRAGMA integrity_check")
+            return try s.step() && s.text(0) == "ok"
+        }
+    }
+
+    public func magic() throws -> StoreMagic {
+        try locked {
+            var m = StoreMagic()
+            m.nspam = try variable("nspam")
+            m.nham = try variable("nham")
+            m.ntokens = try scalar("SELECT COUNT(*) FROM bayes_tokens")
+            m.oldestAtime = try scalar("SELECT COALESCE(MIN(atime), 0) FROM bayes_tokens")
+            m.newestAtime = try scalar("SELECT COALESCE(MAX(atime), 0) FROM bayes_tokens")
+            m.lastExpire = try variable("last_expire")
+            m.lastExpireAtimeDelta = try variable("last_atime_delta")
+            m.lastExpireReduce = try variable("last_expire_reduce")
+            return m
+        }
+    }
+
+    public func allTokens() throws -> [TokenRow] {
+        try locked {
+            let s = try connection.statement("SELECT token, spam, ham, atime FROM bayes_tokens ORDER BY token")
+            var out: [TokenRow] = []
+            while try s.step() {
+                out.append(TokenRow(hash: TokenHash(value: UInt64(s.int(0))),
+                                    counts: TokenCounts(spam: Int(s.int(1)), ham: Int(s.int(2)), atime: Int(s.int(3)))))
+            }
+            return out
+        }
+    }
+
+    public func allSeen() throws -> [(id: String, cls: MessageClass)] {
+        try locked {
+            let s = try connection.statement("SELECT msgid, class FROM bayes_seen ORDER BY msgid")
+            var out: [(id: String, cls: MessageClass)] = []
+            while try s.step() {
+                if let id = s.text(0), let c = s.text(1).flatMap(MessageClass.init(code:)) { out.append((id, c)) }
+            }
+            return out
+        }
+    }
+
+    public func restore(nspam: Int, nham: Int, tokens: [TokenRow], seen: [(id: String, cls: MessageClass)]) throws {
+        try locked {
+            try transaction {
+                try connection.execute("DELETE FROM bayes_tokens; DELETE FROM bayes_seen;")
+                let s = try connection.statement(
+                    "INSERT OR REPLACE INTO bayes_tokens (token, spam, ham, atime) VALUES (?1, ?2, ?3, ?4)")
+                for row in tokens {
+                    s.reset()
+                    try s.bind(1, Int64(row.hash.value)); try s.bind(2, Int64(row.counts.spam))
+                    try s.bind(3, Int64(row.counts.ham)); try s.bind(4, Int64(row.counts.atime))
+                    try s.run()
+                }
+                let q = try connection.statement("INSERT OR REPLACE INTO bayes_seen (msgid, class) VALUES (?1, ?2)")
+                for entry in seen {
+                    q.reset()
+                    try q.bind(1, entry.id); try q.bind(2, entry.cls.code)
+                    try q.run()
+                }
+                try setVariable("nspam", nspam)
+                try setVariable("nham", nham)
+            }
+        }
+    }
+}

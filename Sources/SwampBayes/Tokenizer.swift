@@ -1,0 +1,106 @@
+// A parsed message → its set of Bayes tokens, as SpamAssassin's
+// Plugin/Bayes.pm `tokenize` builds it: body words from the rendered body
+// (Subject first), URIs, headers with `H<name>:` prefixes, optionally MIME
+// part digests; de-duplicated by token hash.
+
+import SwampMIME
+
+/// One message's tokens: each distinct hash once.
+public struct TokenizedMessage: Sendable {
+    /// Distinct token hashes, in first-seen order.
+    public let hashes: [TokenHash]
+    /// Hash → token text, when the tokenizer was asked to keep it.
+    public let texts: [TokenHash: String]
+}
+
+public struct Tokenizer: Sendable {
+    public let settings: BayesSettings
+    let line: LineTokenizer
+
+    public init(settings: BayesSettings = BayesSettings()) {
+        self.settings = settings
+        self.line = LineTokenizer(maxTokenLength: settings.maxTokenLength,
+                                  stopwords: Stopwords(languages: settings.stopwordLanguages))
+    }
+
+    /// The token strings, duplicates included, in SpamAssassin's order of
+    /// sources: body, URIs, MIME parts, headers.
+    public func tokenStrings(_ views: Views) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        out.reserveCapacity(1024)
+        let sources = settings.tokenSources
+        if sources.contains(.visible) {
+            var count = 0
+            for l in views.body {
+                let before = out.count
+                line.tokenize(l, prefix: [], region: .body, into: &out)
+                count += out.count - before
+                if count >= 50_000 { break }
+            }
+        }
+        if sources.contains(.uri) {
+            var count = 0
+            for u in views.uris {
+                let before = out.count
+                line.tokenize(u, prefix: [], region: .uri, into: &out)
+                count += out.count - before
+                if count >= 10_000 { break }
+            }
+        }
+        if sources.contains(.mimepart) {
+            for d in Self.mimePartDigests(views.message) { out.append(Array("MIME:".utf8) + Array(d.utf8)) }
+        }
+        if sources.contains(.header) {
+            var count = 0
+            for (name, value) in HeaderTokenSource.collect(views: views, ignoredHeaders: settings.ignoredHeaders) {
+                let before = out.count
+                line.tokenize(value, prefix: Array("H\(name):".utf8), region: .header, into: &out)
+                count += out.count - before
+                if count >= 10_000 { break }
+            }
+        }
+        return out.filter { !$0.isEmpty }
+    }
+
+    /// The message's distinct tokens.
+    public func tokenize(_ views: Views, keepTexts: Bool = false) -> TokenizedMessage {
+        let strings = tokenStrings(views)
+        var seen = Set<TokenHash>(minimumCapacity: strings.count)
+        var hashes: [TokenHash] = []
+        hashes.reserveCapacity(strings.count)
+        var texts: [TokenHash: String] = [:]
+        for t in strings {
+            let h = TokenHash(text: t)
+            guard seen.insert(h).inserted else { continue }
+            hashes.append(h)
+            if keepTexts { texts[h] = String(decoding: t, as: UTF8.self) }
+        }
+        return TokenizedMessage(hashes: hashes, texts: texts)
+    }
+
+    /// `MIME:` tokens: SHA-1 of each leaf part's decoded body and its type,
+    /// with SpamAssassin's short names for empty parts.
+    static func mimePartDigests(_ message: Message) -> [String] {
+        var out: [String] = []
+        func walk(_ p: MIMEPart) {
+            if p.children.isEmpty {
+                let d = "\(SHA1.hexDigest(p.decodedBody)):\(p.mediaType)"
+                out.append(shorthand[d] ?? d)
+            } else {
+                p.children.forEach(walk)
+            }
+        }
+        walk(message.root)
+        return out
+    }
+
+    static let shorthand: [String: String] = [
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709:text/plain": "Empty-Plaintext",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709:text/html": "Empty-HTML",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709:text/xml": "Empty-XML",
+        "adc83b19e793491b1c6ea0fd8b46cd9f32e592fc:text/plain": "OneNL-Plaintext",
+        "adc83b19e793491b1c6ea0fd8b46cd9f32e592fc:text/html": "OneNL-HTML",
+        "71853c6197a6a7f222db0f1978c7cb232b87c5ee:text/plain": "TwoNL-Plaintext",
+        "71853c6197a6a7f222db0f1978c7cb232b87c5ee:text/html": "TwoNL-HTML",
+    ]
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import SwampRules
+import SwampScan
+@testable import SwampBayes
+
+/// Bayes inside a scan: BAYES_* hits through the rules, the Bayes score
+/// set, `_BAYES_`, and autolearning.
+@Suite struct ScanIntegrationTests {
+    static let rules = TokenizerDifferentialTests.repo.appendingPathComponent("Rules").path
+
+    static func configuration() -> Configuration {
+        var loader = ConfigLoader()
+        loader.load(path: rules)
+        var c = loader.configuration
+        c.otherSettings["bayes_min_spam_num"] = ["10"]
+        c.otherSettings["bayes_min_ham_num"] = ["10"]
+        return c
+    }
+
+    @Test func bayesHitsScoreInTheBayesScoreSet() throws {
+        var config = Self.configuration()
+        config.bayesAutoLearn = false
+        let path = StoreTests.tempPath()
+        let bayes = try BayesSetup.open(config, path: path)
+        for i in 0..<10 {
+            _ = try bayes.learn(StoreTests.message(100 + i, spammy: true), as: .spam)
+            _ = try bayes.learn(StoreTests.message(200 + i, spammy: false), as: .ham)
+        }
+        let scanner = SpamScanner(configuration: config, bayes: bayes)
+        let spam = scanner.scan(StoreTests.message(999, spammy: true)).verdict
+        #expect(spam.tests.contains("BAYES_99"))
+        #expect(spam.evaluation.scoreSet == 2)
+        #expect(spam.isSpam)
+        #expect((spam.bayes?.probability ?? 0) > 0.99)
+        let ham = scanner.scan(StoreTests.message(998, spammy: false)).verdict
+        #expect(ham.tests.contains("BAYES_00"))
+        #expect(!ham.isSpam)
+        #expect(ham.autolearn == "disabled")
+    }
+
+    @Test func noBayesScoreSetBeforeEnoughTraining() throws {
+        let config = Self.configuration()
+        let bayes = try BayesSetup.open(config, path: StoreTests.tempPath())
+        let verdict = SpamScanner(configuration: config, bayes: bayes).scan(StoreTests.message(1, spammy: true)).verdict
+        #expect(verdict.evaluation.scoreSet == 0)
+        #expect(!verdict.tests.contains { $0.hasPrefix("BAYES_") })
+    }
+
+    @Test func autolearnsClearHam() throws {
+        let config = Self.configuration()
+        let bayes = try BayesSetup.open(config, path: StoreTests.tempPath())
+        let scanner = SpamScanner(configuration: config, bayes: bayes)
+        // No rule hits: 0 points is under bayes_auto_learn_threshold_nonspam (0.1).
+        var m = StoreTests.message(5, spammy: false)
+        m.insert(contentsOf: Array("To: someone@example.org\n".utf8), at: 0)
+        let verdict = scanner.scan(m).verdict
+        #expect(verdict.tests.isEmpty)
+        #expect(verdict.autolearn == "ham")
+        #expect(try bayes.store.messageCounts() == (0, 1))
+        // Learned once only.
+        #expect(scanner.scan(m).verdict.autolearn == "no")
+        // A rule's half point is too much for autolearning as ham.
+        #expect(scanner.scan(StoreTests.message(6, spammy: false)).verdict.autolearn == "no")
+    }
+}
