@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
+        .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -41,11 +42,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "swamp", dependencies: [
-            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer",
-        .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
-        .executableTarget(name: "swamp", dependencies: [
-            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampBayes",
+            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer", "SwampBayes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
