@@ -4,6 +4,7 @@
 # order; a fresh Bayes database per fold; network tests and autolearn off).
 #   swamp, its own Rules/            swamp bench --folds N
 #   swamp, SpamAssassin's rules      the stock configuration + Rules/23_bayes.cf
+#   ... with swamp's Bayes scores    + Rules/50_bayes_scores.cf
 #   SpamAssassin 4 with Bayes        bench/sa-folds.pl (sa-learn's code path)
 # SpamAssassin takes tens of minutes for the whole corpus.
 # Usage: bench/bayes.sh [CORPUS] [FOLDS]
@@ -24,15 +25,20 @@ cfg=bench/out/stock-bayes.cf
     echo "use_bayes 1"
 } > "$cfg"
 
+{ cat "$cfg"; echo "include $PWD/Rules/50_bayes_scores.cf"; } > bench/out/stock-bayes-swampscores.cf
+
 swift build -c release --product swamp >/dev/null
 .build/release/swamp bench --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp.json
 .build/release/swamp bench --config "$cfg" --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp-stock.json
+.build/release/swamp bench --config bench/out/stock-bayes-swampscores.cf --corpus "$corpus" --folds "$folds" --json \
+    | tee bench/out/bayes-swamp-stock-swampscores.json
 perl bench/sa-folds.pl "$corpus" "$folds" | tee bench/out/bayes-spamassassin.json
 
 python3 - <<'PY'
 import json
 rows = [("swamp, Rules/", "bench/out/bayes-swamp.json"),
         ("swamp, stock rules", "bench/out/bayes-swamp-stock.json"),
+        ("swamp, stock+swamp sc.", "bench/out/bayes-swamp-stock-swampscores.json"),
         ("SpamAssassin", "bench/out/bayes-spamassassin.json")]
 print(f"{'':22} {'':12} {'F1':>7} {'FP rate':>8} {'precision':>9} {'recall':>7}")
 for name, path in rows:

@@ -12,6 +12,7 @@ public enum FilterMarkup {
 
     /// The message without filter markup; `bytes` itself when there is none.
     public static func strip(_ bytes: [UInt8], subjectTag: String? = nil) -> [UInt8] {
+        if !mayHaveMarkup(bytes, subjectTag: subjectTag) { return bytes }
         let lines = splitLines(bytes)
         var headerEnd = lines.count
         for (i, l) in lines.enumerated() where isBlank(l) { headerEnd = i; break }
@@ -44,6 +45,36 @@ public enum FilterMarkup {
             out.append(contentsOf: l)
         }
         return changed ? out : bytes
+    }
+
+    /// A quick look at the header section: markup needs an X-Spam- field,
+    /// a multipart/mixed wrapper or the subject tag there. Most messages
+    /// have none, and are then not split into lines at all.
+    static func mayHaveMarkup(_ b: [UInt8], subjectTag: String?) -> Bool {
+        var end = b.count
+        var i = 0
+        while i + 1 < b.count {
+            if b[i] == 10 && (b[i + 1] == 10 || (b[i + 1] == 13 && i + 2 < b.count && b[i + 2] == 10)) { end = i; break }
+            i += 1
+        }
+        let header = b[0..<end]
+        func contains(_ needle: String) -> Bool {
+            let n = Array(needle.utf8)
+            guard header.count >= n.count else { return false }
+            var k = header.startIndex
+            while k + n.count <= header.endIndex {
+                if asciiLower(header[k]) == n[0] {
+                    var j = 1
+                    while j < n.count && asciiLower(header[k + j]) == n[j] { j += 1 }
+                    if j == n.count { return true }
+                }
+                k += 1
+            }
+            return false
+        }
+        if contains("x-spam-") || contains("multipart/mixed") { return true }
+        if let tag = subjectTag, !tag.isEmpty, contains(tag.lowercased()) { return true }
+        return false
     }
 
     /// The encapsulated original of a `report_safe 1|2` message.

@@ -164,4 +164,23 @@ import Testing
         let (ns, nn) = try bayes.store.messageCounts()
         #expect(ns + nn >= rounds)
     }
+
+    /// `--user NAME` learns into users/NAME.sqlite beside bayes_path; a
+    /// name that looks like a path stays inside users/.
+    @Test(.enabled(if: binary != nil))
+    func perUserDatabases() throws {
+        let dir = Self.tempDir()
+        Self.writeMessages(dir + "/msgs", count: 2)
+        let cfg = dir + "/local.cf"
+        FileManager.default.createFile(atPath: cfg, contents: Data("bayes_path \(dir)/db/bayes\n".utf8))
+        for user in ["alice", "../../evil"] {
+            let r = try Self.run(["learn", "--config", cfg, "--user", user, "--spam", dir + "/msgs"])
+            #expect(r.status == 0)
+        }
+        let users = try FileManager.default.contentsOfDirectory(atPath: dir + "/db/users").sorted()
+        #expect(users.filter { $0.hasSuffix(".sqlite") } == ["_._.._evil.sqlite", "alice.sqlite"])
+        #expect(!FileManager.default.fileExists(atPath: dir + "/evil.sqlite"))
+        let r = try Self.run(["dump", "--config", cfg, "--user", "alice"])
+        #expect(r.out.contains("          2          0  non-token data: nspam"))
+    }
 }
