@@ -1,0 +1,81 @@
+/// In-memory zone data: the answers a `StaticResolver` and the test DNS
+/// server give. Names are matched case-insensitively, without wildcards.
+public struct DNSZone: Sendable {
+    public enum Entry: Sendable, Hashable {
+        case record(DNSRecord, ttl: UInt32 = 300)
+        /// Every query for the name fails with SERVFAIL.
+        case serverFailure
+        /// Every query for the name goes unanswered.
+        case timeout
+        /// Over UDP the answer comes back truncated (TC set, no records), so
+        /// the client must retry over TCP.
+        case truncateOverUDP
+    }
+
+    public private(set) var entries: [String: [Entry]] = [:]
+
+    public init() {}
+
+    public init(_ entries: [String: [Entry]]) {
+        for (name, list) in entries { for e in list { add(name, e) } }
+    }
+
+    public mutating func add(_ name: String, _ entry: Entry) {
+        entries[Self.key(name), default: []].append(entry)
+    }
+
+    public mutating func add(_ name: String, _ record: DNSRecord, ttl: UInt32 = 300) {
+        add(name, .record(record, ttl: ttl))
+    }
+
+    static func key(_ name: String) -> String {
+        var n = name.lowercased()
+        while n.hasSuffix(".") { n.removeLast() }
+        return n
+    }
+
+    public func wantsTruncation(_ name: String) -> Bool {
+        entries[Self.key(name)]?.contains(.truncateOverUDP) ?? false
+    }
+
+    /// The answer for one question, following CNAMEs inside the zone (at
+    /// most 8, so a CNAME loop ends).
+    public func answer(_ name: String, _ type: DNSRecordType) -> Result<DNSResponse, DNSError> {
+        var current = Self.key(name)
+        var chain: [DNSRecord] = []
+        for _ in 0..<8 {
+            guard let list = entries[current] else {
+                return .success(DNSResponse(status: chain.isEmpty ? .nxDomain : .noError, records: [], ttl: 60))
+            }
+            if list.contains(.timeout) { return .failure(.timeout) }
+            if list.contains(.serverFailure) { return .failure(.serverFailure(rcode: 2)) }
+            var records: [DNSRecord] = []
+            var ttl = UInt32.max
+            var cname: String?
+            for case .record(let r, let t) in list {
+                if r.type == type {
+                    records.append(r); ttl = min(ttl, t)
+                } else if case .cname(let target) = r {
+                    cname = target
+                }
+            }
+            if !records.isEmpty || type == .cname || cname == nil {
+                return .success(DNSResponse(status: .noError, records: records, ttl: records.isEmpty ? 60 : ttl))
+            }
+            chain.append(.cname(cname!))
+            current = Self.key(cname!)
+        }
+        return .failure(.serverFailure(rcode: 2))
+    }
+}
+
+/// Answers from a `DNSZone` without any I/O.
+public struct StaticResolver: DNSResolver {
+    public var zone: DNSZone
+    public init(zone: DNSZone) { self.zone = zone }
+
+    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+        _ = try validateDNSName(name)
+        return try zone.answer(name, type).get()
+    }
+}
