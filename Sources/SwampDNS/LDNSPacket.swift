@@ -15,8 +15,11 @@ private func check(_ status: ldns_status, _ what: String) throws(DNSError) {
 enum LDNSPacket {
     /// A recursive query (RD set) with EDNS0 advertising 1232 bytes, so most
     /// TXT answers fit in UDP (RFC 6891; the DNS flag day 2020 size).
-    static func query(name: String, type: DNSRecordType, id: UInt16) throws(DNSError) -> [UInt8] {
+    /// The query's bytes and its name as ldns presents it (escapes
+    /// included), for comparison with the answer's question.
+    static func query(name: String, type: DNSRecordType, id: UInt16) throws(DNSError) -> (bytes: [UInt8], name: String) {
         guard let rdf = ldns_dname_new_frm_str(name) else { throw .invalidName(name) }
+        let presented = dname(rdf)
         guard let pkt = ldns_pkt_query_new(rdf, ldns_rr_type(rawValue: UInt32(type.rawValue)),
                                            LDNS_RR_CLASS_IN, UInt16(LDNS_RD)) else {
             throw .invalidName(name)
@@ -29,7 +32,7 @@ enum LDNSPacket {
         try check(ldns_pkt2wire(&wire, pkt, &size), "building query")
         guard let wire else { throw .malformedResponse("no query bytes") }
         defer { free(wire) }
-        return Array(UnsafeBufferPointer(start: wire, count: size))
+        return (Array(UnsafeBufferPointer(start: wire, count: size)), presented)
     }
 
     struct Parsed {

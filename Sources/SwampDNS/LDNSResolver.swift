@@ -90,14 +90,14 @@ public struct LDNSResolver: DNSResolver {
 
     func exchange(_ qname: String, _ type: DNSRecordType, server: SocketAddress) async throws(DNSError) -> DNSResponse {
         let id = UInt16.random(in: .min ... .max)
-        let packet = try LDNSPacket.query(name: qname, type: type, id: id)
+        let (packet, presented) = try LDNSPacket.query(name: qname, type: type, id: id)
         var parsed = try LDNSPacket.parse(await DNSTransport.udp(packet, id: id, server: server, timeout: timeout, group: group))
-        try Self.checkMatches(parsed, id: id, qname: qname, type: type)
+        try Self.checkMatches(parsed, id: id, qname: presented, type: type)
         if parsed.truncated {
             parsed = try LDNSPacket.parse(await DNSTransport.tcp(packet, server: server, timeout: timeout, group: group))
-            try Self.checkMatches(parsed, id: id, qname: qname, type: type)
+            try Self.checkMatches(parsed, id: id, qname: presented, type: type)
         }
-        return try Self.response(from: parsed, qname: qname, type: type)
+        return try Self.response(from: parsed, qname: presented, type: type)
     }
 
     static func checkMatches(_ p: LDNSPacket.Parsed, id: UInt16, qname: String, type: DNSRecordType) throws(DNSError) {

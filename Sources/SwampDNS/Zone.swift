@@ -3,9 +3,10 @@
 public struct DNSZone: Sendable {
     public enum Entry: Sendable, Hashable {
         case record(DNSRecord, ttl: UInt32 = 300)
-        /// Every query for the name fails with SERVFAIL.
+        /// Queries for the name fail with SERVFAIL (for types it has no
+        /// records of).
         case serverFailure
-        /// Every query for the name goes unanswered.
+        /// Queries for the name go unanswered (for types it has no records of).
         case timeout
         /// Over UDP the answer comes back truncated (TC set, no records), so
         /// the client must retry over TCP.
@@ -47,8 +48,6 @@ public struct DNSZone: Sendable {
             guard let list = entries[current] else {
                 return .success(DNSResponse(status: chain.isEmpty ? .nxDomain : .noError, records: [], ttl: 60))
             }
-            if list.contains(.timeout) { return .failure(.timeout) }
-            if list.contains(.serverFailure) { return .failure(.serverFailure(rcode: 2)) }
             var records: [DNSRecord] = []
             var ttl = UInt32.max
             var cname: String?
@@ -58,6 +57,12 @@ public struct DNSZone: Sendable {
                 } else if case .cname(let target) = r {
                     cname = target
                 }
+            }
+            // Failures apply to the types the name has no records of, as the
+            // RFC 7208 suite's TIMEOUT entries mean.
+            if records.isEmpty && cname == nil {
+                if list.contains(.timeout) { return .failure(.timeout) }
+                if list.contains(.serverFailure) { return .failure(.serverFailure(rcode: 2)) }
             }
             if !records.isEmpty || type == .cname || cname == nil {
                 return .success(DNSResponse(status: .noError, records: records, ttl: records.isEmpty ? 60 : ttl))
