@@ -63,6 +63,12 @@ public final class SpamScanner: Sendable {
         // 1. Parse once, 2. render the views once, 3. evaluate, 4. decide.
         let message = Message(bytes: bytes, limits: limits)
         let views = Views(message: message, trust: ruleSet.trust)
+        return finish(message: message, views: views, facts: facts)
+    }
+
+    /// Steps 3 and 4 of a scan; NetworkScan.swift runs the network checks
+    /// between the views and these.
+    func finish(message: Message, views: Views, facts: Facts) -> ScanResult {
         let evaluation = ruleSet.evaluate(views, facts: facts)
         let score = (evaluation.score * 1000).rounded() / 1000
         let required = configuration.requiredScore

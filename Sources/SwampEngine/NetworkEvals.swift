@@ -1,0 +1,64 @@
+// SpamAssassin's SPF and DKIM eval functions (Plugin/SPF.pm, Plugin/DKIM.pm)
+// as readers of facts: SwampScan's network checks do the DNS work and put
+// their findings in `Facts.externalHits` under the keys below; these
+// functions only look them up, so the engine stays free of I/O.
+
+/// Fact keys the network checks set (value 1 when true).
+public enum NetworkFactKey {
+    /// "spf.pass", "spf.fail", ... for the envelope sender.
+    public static func spf(_ result: String) -> String { "spf.\(result)" }
+    /// "spf.helo.pass", ... for the HELO identity.
+    public static func spfHelo(_ result: String) -> String { "spf.helo.\(result)" }
+    public static let dkimSigned = "dkim.signed"
+    public static let dkimValid = "dkim.valid"
+    public static let dkimValidAuthor = "dkim.valid_au"
+    public static let dkimValidEnvelopeFrom = "dkim.valid_ef"
+    public static let dkimDependable = "dkim.dependable"
+    /// Per signing identity domain (SDID), for the functions taking domains.
+    public static func dkimSignedBy(_ domain: String) -> String { "dkim.signed.sdid:\(domain)" }
+    public static func dkimValidBy(_ domain: String) -> String { "dkim.valid.sdid:\(domain)" }
+    public static func dkimValidAuthorBy(_ domain: String) -> String { "dkim.valid_au.sdid:\(domain)" }
+}
+
+extension EvalFunction {
+    static let networkRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = {
+        var r: [String: @Sendable (EvalContext, [String]) -> Int] = [:]
+        for result in ["pass", "neutral", "none", "fail", "softfail", "permerror", "temperror"] {
+            let key = NetworkFactKey.spf(result)
+            let heloKey = NetworkFactKey.spfHelo(result)
+            r["check_for_spf_\(result)"] = { ctx, _ in fact(ctx, key) }
+            r["check_for_spf_helo_\(result)"] = { ctx, _ in fact(ctx, heloKey) }
+        }
+        r["check_dkim_signed"] = { ctx, args in
+            args.isEmpty ? fact(ctx, NetworkFactKey.dkimSigned) : signedBy(ctx, args, NetworkFactKey.dkimSignedBy)
+        }
+        r["check_dkim_valid"] = { ctx, args in
+            args.isEmpty ? fact(ctx, NetworkFactKey.dkimValid) : signedBy(ctx, args, NetworkFactKey.dkimValidBy)
+        }
+        r["check_dkim_verified"] = r["check_dkim_valid"]
+        r["check_dkim_valid_author_sig"] = { ctx, args in
+            args.isEmpty ? fact(ctx, NetworkFactKey.dkimValidAuthor) : signedBy(ctx, args, NetworkFactKey.dkimValidAuthorBy)
+        }
+        r["check_dkim_valid_envelopefrom"] = { ctx, _ in fact(ctx, NetworkFactKey.dkimValidEnvelopeFrom) }
+        r["check_dkim_dependable"] = { ctx, _ in fact(ctx, NetworkFactKey.dkimDependable) }
+        return r
+    }()
+
+    static func fact(_ ctx: EvalContext, _ key: String) -> Int {
+        (ctx.facts.externalHits[key] ?? 0) > 0 ? 1 : 0
+    }
+
+    /// DKIM.pm `_check_dkim_signed_by`: "*.example.com" or ".example.com"
+    /// match the domain and its subdomains, anything else the domain only.
+    static func signedBy(_ ctx: EvalContext, _ domains: [String], _ key: (String) -> String) -> Int {
+        let prefix = key("")
+        let signers = ctx.facts.externalHits.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        for wanted in domains.map({ $0.lowercased() }) {
+            var base = Substring(wanted)
+            let subdomains = base.hasPrefix("*.") || base.hasPrefix(".")
+            if subdomains { base = base.drop(while: { $0 == "*" }).dropFirst() }
+            for s in signers where s == base || (subdomains && s.hasSuffix("." + base)) { return 1 }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,192 @@
+import SwampAuth
+import SwampDNS
+import SwampEngine
+import SwampMIME
+import SwampRules
+
+/// What the network checks found for one message.
+public struct NetworkFindings: Sendable {
+    /// Fact keys (`NetworkFactKey`) → 1, for `Facts.externalHits`.
+    public var facts: [String: Double] = [:]
+    public var spf: SPFOutcome?
+    public var spfHelo: SPFOutcome?
+    public var dkim: [DKIMSignatureOutcome] = []
+    /// A `Received-SPF:` field value (RFC 7208 §9.1) for the mail-from check.
+    public var receivedSPF: String?
+    /// Lines for the report: failures and skipped checks (SECURITY.md: "fail visible").
+    public var notes: [String] = []
+    public var dnsQueries = 0
+}
+
+/// SPF and DKIM for a scan (issue 5), run when `dns_available` allows.
+/// One value is shared by every scan: it holds the resolver and its cache;
+/// each message gets its own query budget.
+public struct NetworkChecks: Sendable {
+    public let resolver: any DNSResolver
+    /// Per message: DNS queries and wall time for all checks together.
+    public var maxQueriesPerMessage = 100
+    public var timeLimit: Duration = .seconds(10)
+    public var receivingHost = "unknown"
+
+    public init(resolver: any DNSResolver) {
+        self.resolver = resolver
+    }
+
+    /// The resolver `dns_server` names (or the system's), behind `cache`;
+    /// nil when `dns_available no`.
+    public static func make(configuration: Configuration, cache: DNSCache = DNSCache(),
+                            queryTimeout: Duration = .seconds(3)) throws(DNSError) -> NetworkChecks? {
+        guard configuration.dnsAvailable else { return nil }
+        let base = try LDNSResolver(dnsServers: configuration.dnsServers, timeout: queryTimeout)
+        return NetworkChecks(resolver: CachingResolver(base: base, cache: cache))
+    }
+
+    /// Runs SPF (mail from and HELO) and DKIM concurrently under one budget.
+    public func run(views: Views, deadline: ContinuousClock.Instant? = nil) async -> NetworkFindings {
+        var limit = timeLimit
+        if let deadline { limit = min(limit, max(.zero, deadline - .now)) }
+        let budget = DNSBudget(maxQueries: maxQueriesPerMessage, timeLimit: limit)
+        let dns = BudgetedResolver(base: resolver, budget: budget)
+
+        async let spfPair = spf(views: views, resolver: dns)
+        async let dkimOutcomes = DKIMVerifier(resolver: dns).verify(views.message.bytes)
+        let (mfrom, helo, spfNotes) = await spfPair
+        let dkim = await dkimOutcomes
+
+        var findings = NetworkFindings(spf: mfrom?.outcome, spfHelo: helo, dkim: dkim, notes: spfNotes)
+        if let mfrom {
+            findings.facts[NetworkFactKey.spf(mfrom.outcome.result.rawValue)] = 1
+            findings.receivedSPF = Self.receivedSPF(mfrom.outcome, ip: mfrom.ip, sender: mfrom.sender, helo: mfrom.helo,
+                                                    receiver: receivingHost)
+            if let p = mfrom.outcome.problem { findings.notes.append("SPF \(mfrom.outcome.result.rawValue): \(p)") }
+        }
+        if let helo {
+            findings.facts[NetworkFactKey.spfHelo(helo.result.rawValue)] = 1
+            if let p = helo.problem { findings.notes.append("SPF HELO \(helo.result.rawValue): \(p)") }
+        }
+        dkimFacts(dkim, views: views, into: &findings)
+        findings.dnsQueries = budget.queriesUsed
+        return findings
+    }
+
+    struct MailFromCheck { var outcome: SPFOutcome; var ip: SwampDNS.IPAddress; var sender: String; var helo: String }
+
+    /// The identities as SpamAssassin's Plugin/SPF.pm finds them: the first
+    /// external relay's IP and HELO; its envelope sender, or with no trusted
+    /// relay the EnvelopeFrom pseudo-header. (SPF.pm's reuse of an internal
+    /// host's Received-SPF field is not done: swamp always checks by DNS.)
+    func spf(views: Views, resolver: any DNSResolver) async -> (MailFromCheck?, SPFOutcome?, [String]) {
+        guard let relay = views.relays.external.first, let ip = SwampDNS.IPAddress(relay.ip) else {
+            return (nil, nil, ["SPF: no external relay to check"])
+        }
+        let checker = SPFChecker(resolver: resolver, receivingHost: receivingHost)
+        var sender = relay.envfrom
+        if sender.isEmpty, views.relays.trusted.isEmpty,
+           let env = views.header(HeaderQuery(name: "EnvelopeFrom", modifier: .addr)) {
+            sender = String(decoding: env.split(separator: UInt8(ascii: "\n")).first ?? [], as: UTF8.self)
+        }
+        let mailFrom = sender.lowercased()
+        let helo = relay.helo
+        var notes: [String] = []
+
+        async let mfromOutcome: SPFOutcome? = mailFrom.isEmpty ? nil
+            : checker.checkMailFrom(ip: ip, mailFrom: mailFrom, helo: helo.isEmpty ? "unknown" : helo)
+        // SPF.pm skips HELO names that are IP literals ("[1.2.3.4]", or
+        // "!1.2.3.4!" as the Received parser marks them) or have no dot.
+        let heloUsable = !helo.isEmpty && helo.contains(".") && SwampDNS.IPAddress(helo.trimmingBrackets) == nil
+        async let heloOutcome: SPFOutcome? = heloUsable ? checker.checkHelo(ip: ip, helo: helo) : nil
+        let m = await mfromOutcome
+        let h = await heloOutcome
+        if m == nil { notes.append("SPF: no envelope sender") }
+        return (m.map { MailFromCheck(outcome: $0, ip: ip, sender: mailFrom, helo: helo) }, h, notes)
+    }
+
+    /// Plugin/DKIM.pm's findings. Unlike SpamAssassin, a signature whose l=
+    /// leaves body content unsigned is not counted as valid, so appended
+    /// content never rides on someone else's signature (SECURITY.md).
+    func dkimFacts(_ outcomes: [DKIMSignatureOutcome], views: Views, into findings: inout NetworkFindings) {
+        let signed = outcomes.isEmpty ? views.header(HeaderQuery(name: "DKIM-Signature")) != nil : true
+        guard signed else { return }
+        findings.facts[NetworkFactKey.dkimSigned] = 1
+        let authors = Set(addresses(views, "From").compactMap(Self.domain))
+        let envelope = addresses(views, "EnvelopeFrom").first.flatMap(Self.domain)
+        var dependable = true
+        for o in outcomes {
+            let sdid = o.identityDomain ?? o.domain ?? ""
+            if !sdid.isEmpty { findings.facts[NetworkFactKey.dkimSignedBy(sdid)] = 1 }
+            if o.result == .fail, o.bodyLengthLimited, o.problem == "body hash mismatch" { dependable = false }
+            let valid = o.result == .pass && !o.hasUnsignedBodyContent && (o.keyBits ?? 1024) >= 1024
+            if o.result != .pass || !valid {
+                findings.notes.append("DKIM \(o.result.rawValue) d=\(o.domain ?? "?"): \(o.problem ?? (o.hasUnsignedBodyContent ? "l= leaves body content unsigned" : "key too short"))")
+            } else if o.isWeak {
+                findings.notes.append("DKIM pass d=\(sdid) with weak \(o.algorithm?.rawValue ?? "")")
+            }
+            guard valid, !sdid.isEmpty else { continue }
+            findings.facts[NetworkFactKey.dkimValid] = 1
+            findings.facts[NetworkFactKey.dkimValidBy(sdid)] = 1
+            if authors.contains(sdid) {
+                findings.facts[NetworkFactKey.dkimValidAuthor] = 1
+                findings.facts[NetworkFactKey.dkimValidAuthorBy(sdid)] = 1
+            }
+            if sdid == envelope { findings.facts[NetworkFactKey.dkimValidEnvelopeFrom] = 1 }
+        }
+        if dependable { findings.facts[NetworkFactKey.dkimDependable] = 1 }
+    }
+
+    func addresses(_ views: Views, _ name: String) -> [String] {
+        guard let v = views.header(HeaderQuery(name: name, modifier: .addr)) else { return [] }
+        return v.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self).lowercased() }
+    }
+
+    static func domain(_ address: String) -> String? {
+        guard let at = address.lastIndex(of: "@") else { return nil }
+        let d = address[address.index(after: at)...]
+        return d.isEmpty ? nil : String(d)
+    }
+
+    /// RFC 7208 §9.1.
+    static func receivedSPF(_ o: SPFOutcome, ip: SwampDNS.IPAddress, sender: String, helo: String, receiver: String) -> String {
+        let comment: String
+        switch o.result {
+        case .pass: comment = "domain of \(sender) designates \(ip) as permitted sender"
+        case .fail, .softfail: comment = "domain of \(sender) does not designate \(ip) as permitted sender"
+        case .neutral: comment = "\(ip) is neither permitted nor denied by domain of \(sender)"
+        case .none: comment = "domain of \(sender) does not publish SPF"
+        case .temperror, .permerror: comment = "error in processing during lookup of \(sender): \(o.problem ?? "")"
+        }
+        return "\(o.result.rawValue) (\(receiver): \(comment)) client-ip=\(ip); envelope-from=\"\(sender)\"; helo=\(helo.isEmpty ? "unknown" : helo);"
+    }
+}
+
+extension String {
+    var trimmingBrackets: String {
+        var s = Substring(self)
+        if s.first == "[" || s.first == "!" { s.removeFirst() }
+        if s.last == "]" || s.last == "!" { s.removeLast() }
+        return String(s)
+    }
+}
+
+extension SpamScanner {
+    /// A scan with the network checks (SPF, DKIM) when `network` is given
+    /// and `dns_available` allows; their findings reach the rules as facts
+    /// and select the network score sets.
+    public func scan(_ bytes: [UInt8], facts: Facts = Facts(), timeLimit: Duration? = nil,
+                     network: NetworkChecks?) async -> (result: ScanResult, network: NetworkFindings?) {
+        var facts = facts
+        if facts.deadline == nil {
+            let limit = timeLimit ?? .milliseconds(Int64(configuration.timeLimit * 1000))
+            facts.deadline = ContinuousClock.now.advanced(by: limit)
+        }
+        let message = Message(bytes: bytes, limits: limits)
+        let views = Views(message: message, trust: ruleSet.trust)
+        var findings: NetworkFindings?
+        if let network, configuration.dnsAvailable {
+            let f = await network.run(views: views, deadline: facts.deadline)
+            facts.useNetwork = true
+            facts.externalHits.merge(f.facts) { current, _ in current }
+            findings = f
+        }
+        return (finish(message: message, views: views, facts: facts), findings)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import SwampAuth
+import SwampDNS
+import SwampEngine
+import SwampRules
+import SwampTestSupport
+import Testing
+@testable import SwampScan
+
+/// Scans with SpamAssassin's own SPF and DKIM rule files (read from where
+/// Debian installs them) and network checks against a test zone.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/spamassassin/25_spf.cf"),
+                "needs SpamAssassin's rules"))
+struct NetworkScanTests {
+    static let scanner: SpamScanner = {
+        var loader = ConfigLoader()
+        loader.load(text: """
+            loadplugin Mail::SpamAssassin::Plugin::SPF
+            loadplugin Mail::SpamAssassin::Plugin::DKIM
+            """, file: "network-test.pre")
+        loader.load(path: "/usr/share/spamassassin/25_spf.cf")
+        loader.load(path: "/usr/share/spamassassin/25_dkim.cf")
+        return SpamScanner(configuration: loader.configuration)
+    }()
+
+    static let zone: DNSZone = {
+        var z = DNSZone()
+        func txt(_ s: String) -> DNSRecord { .txt([Array(s.utf8)]) }
+        z.add("example.com", txt("v=spf1 ip4:192.0.2.10 -all"))
+        z.add("mail.example.com", txt("v=spf1 a -all"))
+        z.add("mail.example.com", .a([192, 0, 2, 10]))
+        z.add("soft.test", txt("v=spf1 ~all"))
+        z.add("neutral.test", txt("v=spf1 ?all"))
+        z.add("nospf.test", .mx(preference: 1, exchange: "mx.nospf.test"))
+        z.add("broken.test", txt("v=spf1 ip4:1.2.3.4/99 -all"))
+        z.add("servfail.test", .serverFailure)
+        z.add("hang.test", .timeout)
+        return z
+    }()
+
+    static func message(ip: String = "192.0.2.10", helo: String = "mail.example.com",
+                        sender: String = "alice@example.com", extra: String = "") -> [UInt8] {
+        Array("""
+            Return-Path: <\(sender)>
+            Received: from \(helo) (\(helo) [\(ip)]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
+            \(extra)From: Alice <\(sender)>
+            To: bob@example.net
+            Subject: hello
+            Date: Mon, 1 Jan 2024 00:00:00 +0000
+            Message-ID: <x@example.com>
+
+            hi
+
+            """.utf8)
+    }
+
+    func hits(_ bytes: [UInt8], resolver: any DNSResolver = StaticResolver(zone: zone)) async -> Set<String> {
+        let (result, _) = await Self.scanner.scan(bytes, network: NetworkChecks(resolver: resolver))
+        return Set(result.verdict.evaluation.hits.map(\.name))
+    }
+
+    @Test func spfPassForSenderAndHelo() async {
+        let h = await hits(Self.message())
+        #expect(h.isSuperset(of: ["SPF_PASS", "SPF_HELO_PASS"]))
+        #expect(h.isDisjoint(with: ["SPF_FAIL", "DKIM_SIGNED", "DKIM_INVALID"]))
+    }
+
+    @Test func spfFail() async {
+        let h = await hits(Self.message(ip: "192.0.2.99"))
+        #expect(h.isSuperset(of: ["SPF_FAIL", "SPF_HELO_FAIL"]))
+    }
+
+    @Test(arguments: [("bob@soft.test", "SPF_SOFTFAIL"), ("bob@neutral.test", "SPF_NEUTRAL"),
+                      ("bob@nospf.test", "SPF_NONE"), ("bob@broken.test", "T_SPF_PERMERROR"),
+                      ("bob@servfail.test", "T_SPF_TEMPERROR")])
+    func spfResults(sender: String, rule: String) async {
+        #expect(await hits(Self.message(sender: sender)).contains(rule))
+    }
+
+    @Test func heloLiteralIsNotChecked() async {
+        let h = await hits(Self.message(helo: "[192.0.2.10]"))
+        #expect(h.contains("SPF_PASS"))
+        #expect(!h.contains { $0.hasPrefix("SPF_HELO") })
+    }
+
+    @Test func brokenSignatureIsSignedButInvalid() async {
+        let h = await hits(Self.message(extra: "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=x; h=from; bh=AAAA; b=AAAA\n"))
+        #expect(h.isSuperset(of: ["DKIM_SIGNED", "DKIM_INVALID"]))
+        #expect(!h.contains("DKIM_VALID"))
+    }
+
+    @Test func noNetworkNoNetworkRules() async {
+        let (result, findings) = await Self.scanner.scan(Self.message(), network: nil)
+        #expect(findings == nil)
+        #expect(!result.verdict.evaluation.hits.contains { $0.name.hasPrefix("SPF") })
+        #expect(Self.scanner.scan(Self.message()).verdict.evaluation.hits.allSatisfy { !$0.name.hasPrefix("SPF") })
+    }
+
+    @Test func receivedSPFLine() async {
+        let (_, findings) = await Self.scanner.scan(Self.message(), network: NetworkChecks(resolver: StaticResolver(zone: Self.zone)))
+        #expect(findings?.receivedSPF?.hasPrefix("pass (unknown: domain of alice@example.com designates 192.0.2.10") == true)
+    }
+
+    /// A zone that never answers costs the scan no more than the DNS budget.
+    @Test func hangingDNSCostsNoMoreThanTheBudget() async throws {
+        let server = try await TestDNSServer.start(zone: Self.zone)
+        let resolver = try LDNSResolver(dnsServers: [server.hostPort], timeout: .seconds(30), attempts: 1)
+        var checks = NetworkChecks(resolver: resolver)
+        checks.timeLimit = .milliseconds(500)
+        let start = ContinuousClock.now
+        let (result, findings) = await Self.scanner.scan(Self.message(helo: "hang.test", sender: "x@hang.test"), network: checks)
+        await server.stop()
+        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(Set(result.verdict.evaluation.hits.map(\.name)).isSuperset(of: ["T_SPF_TEMPERROR", "T_SPF_HELO_TEMPERROR"]))
+        #expect(findings?.notes.contains { $0.contains("budget") } == true)
+    }
+
+    /// SECURITY.md: l= never lets unsigned content count as signed.
+    @Test func unsignedBodyContentIsNotValid() {
+        let views = SpamScanner(configuration: Configuration()).scan(Self.message()).views
+        var findings = NetworkFindings()
+        var o = DKIMSignatureOutcome(result: .pass)
+        o.domain = "example.com"; o.identityDomain = "example.com"; o.keyBits = 2048
+        o.hasUnsignedBodyContent = true
+        NetworkChecks(resolver: StaticResolver(zone: DNSZone())).dkimFacts([o], views: views, into: &findings)
+        #expect(findings.facts[NetworkFactKey.dkimSigned] == 1)
+        #expect(findings.facts[NetworkFactKey.dkimValid] == nil)
+        o.hasUnsignedBodyContent = false
+        findings = NetworkFindings()
+        NetworkChecks(resolver: StaticResolver(zone: DNSZone())).dkimFacts([o], views: views, into: &findings)
+        #expect(findings.facts[NetworkFactKey.dkimValid] == 1)
+        #expect(findings.facts[NetworkFactKey.dkimValidAuthor] == 1)
+        #expect(findings.facts[NetworkFactKey.dkimValidEnvelopeFrom] == 1)
+    }
+}
