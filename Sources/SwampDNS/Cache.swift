@@ -52,10 +52,10 @@ public struct CachingResolver: DNSResolver {
         self.base = base; self.cache = cache
     }
 
-    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+    public func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse {
         let key = try validateDNSName(name)
         if let hit = cache.get(key, type) { return hit }
-        let response = try await base.query(key, type)
+        let response = try await base.query(key, type, deadline: deadline)
         cache.put(key, type, response)
         return response
     }
@@ -102,26 +102,8 @@ public struct BudgetedResolver: DNSResolver {
         self.base = base; self.budget = budget
     }
 
-    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+    public func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse {
         try budget.spend()
-        let remaining = budget.remaining
-        let base = self.base
-        // Race the lookup against the message's deadline.
-        let result: Result<DNSResponse, DNSError> = await withTaskGroup(of: Result<DNSResponse, DNSError>?.self) { group in
-            group.addTask {
-                do throws(DNSError) { return .success(try await base.query(name, type)) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: remaining)
-                return Task.isCancelled ? nil : .failure(.budgetExhausted)
-            }
-            var outcome: Result<DNSResponse, DNSError> = .failure(.budgetExhausted)
-            for await r in group {
-                if let r { outcome = r; break }
-            }
-            group.cancelAll()
-            return outcome
-        }
-        return try result.get()
+        return try await base.query(name, type, deadline: min(deadline ?? budget.deadline, budget.deadline))
     }
 }

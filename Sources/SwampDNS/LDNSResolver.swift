@@ -69,14 +69,24 @@ public struct LDNSResolver: DNSResolver {
         return out
     }
 
-    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+    public func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse {
         let qname = try validateDNSName(name)
         var lastError = DNSError.timeout
         for attempt in 0..<attempts {
             if Task.isCancelled { throw .budgetExhausted }
+            // Each attempt waits its timeout, or less when the deadline is nearer.
+            var wait = timeout
+            var cutByDeadline = false
+            if let deadline {
+                let left = deadline - .now
+                if left <= .zero { throw .budgetExhausted }
+                if left < wait { wait = left; cutByDeadline = true }
+            }
             let server = servers[attempt % servers.count]
             do {
-                return try await exchange(qname, type, server: server)
+                return try await exchange(qname, type, server: server, timeout: wait)
+            } catch .timeout where cutByDeadline {
+                throw .budgetExhausted
             } catch {
                 lastError = error
                 switch error {
@@ -88,7 +98,7 @@ public struct LDNSResolver: DNSResolver {
         throw lastError
     }
 
-    func exchange(_ qname: String, _ type: DNSRecordType, server: SocketAddress) async throws(DNSError) -> DNSResponse {
+    func exchange(_ qname: String, _ type: DNSRecordType, server: SocketAddress, timeout: Duration) async throws(DNSError) -> DNSResponse {
         let id = UInt16.random(in: .min ... .max)
         let (packet, presented) = try LDNSPacket.query(name: qname, type: type, id: id)
         var parsed = try LDNSPacket.parse(await DNSTransport.udp(packet, id: id, server: server, timeout: timeout, group: group))

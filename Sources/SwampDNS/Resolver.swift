@@ -102,7 +102,16 @@ public enum DNSError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Anything that answers DNS questions.
 public protocol DNSResolver: Sendable {
-    func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse
+    /// Answers one question. Past `deadline` (when given) the lookup gives
+    /// up with `DNSError.budgetExhausted`; the deadline is enforced by the
+    /// I/O layer's timers, so it holds even when the task pool is busy.
+    func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse
+}
+
+extension DNSResolver {
+    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+        try await query(name, type, deadline: nil)
+    }
 }
 
 /// Checks RFC 1035 §2.3.4 limits (labels 1...63 bytes, name ≤ 253) so a

@@ -79,8 +79,9 @@ public struct StaticResolver: DNSResolver {
     public var zone: DNSZone
     public init(zone: DNSZone) { self.zone = zone }
 
-    public func query(_ name: String, _ type: DNSRecordType) async throws(DNSError) -> DNSResponse {
+    public func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse {
         _ = try validateDNSName(name)
+        if let deadline, ContinuousClock.now >= deadline { throw .budgetExhausted }
         return try zone.answer(name, type).get()
     }
 }

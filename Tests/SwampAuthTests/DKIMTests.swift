@@ -4,15 +4,10 @@ import SwampTestSupport
 import Testing
 @testable import SwampAuth
 
-/// Keys made at test time (dknewkey, openssl) and messages signed by
-/// dkimpy's dkimsign; the public keys go into a test zone.
-final class DKIMFixture: Sendable {
-    let dir: URL
-    let zone: DNSZone
-
-    static let available = FileManager.default.isExecutableFile(atPath: "/usr/bin/dkimsign")
-        && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
-    static let shared: DKIMFixture? = try? DKIMFixture()
+/// dkimpy-signed messages against DKIMTestKeys' zone.
+struct DKIMFixture {
+    let keys: DKIMTestKeys
+    var zone: DNSZone { keys.zone }
 
     static let message = """
         From: Alice <alice@example.com>
@@ -26,74 +21,28 @@ final class DKIMFixture: Sendable {
 
         """
 
-    @discardableResult
-    static func run(_ tool: String, _ args: [String], in dir: URL, stdin: [UInt8]? = nil) throws -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let out = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardInput = input
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        input.fileHandleForWriting.write(Data(stdin ?? []))
-        try input.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
-        return Array(data)
-    }
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-dkim-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Self.run("/usr/bin/dknewkey", ["rsa2048"], in: dir)
-        try Self.run("/usr/bin/dknewkey", ["--ktype", "ed25519", "ed"], in: dir)
-        try Self.run("/usr/bin/openssl", ["genrsa", "-traditional", "-out", "rsa1024.key", "1024"], in: dir)
-        let der = try Self.run("/usr/bin/openssl", ["rsa", "-in", "rsa1024.key", "-pubout", "-outform", "DER"], in: dir)
-        var z = DNSZone()
-        func txt(_ s: String) -> DNSRecord { .txt([Array(s.utf8)]) }
-        z.add("s1._domainkey.example.com", txt(try String(contentsOf: dir.appendingPathComponent("rsa2048.dns"), encoding: .utf8)))
-        z.add("ed._domainkey.example.com", txt(try String(contentsOf: dir.appendingPathComponent("ed.dns"), encoding: .utf8)))
-        z.add("old._domainkey.example.com", txt("v=DKIM1; k=rsa; p=" + Data(der).base64EncodedString()))
-        z.add("revoked._domainkey.example.com", txt("v=DKIM1; k=rsa; p="))
-        z.add("broken._domainkey.example.com", .serverFailure)
-        zone = z
-    }
-
     func sign(_ message: String = DKIMFixture.message, selector: String = "s1", key: String = "rsa2048.key",
               args: [String] = []) throws -> [UInt8] {
-        try Self.run("/usr/bin/dkimsign", args + [selector, "example.com", dir.appendingPathComponent(key).path],
-                     in: dir, stdin: Array(message.utf8))
+        try keys.sign(message, selector: selector, key: key, args: args)
     }
 
-    /// dkimpy's library directly, for what dkimsign cannot ask for (l=).
     func signWithLength(_ message: String = DKIMFixture.message) throws -> [UInt8] {
-        let script = """
-            import dkim, sys
-            msg = sys.stdin.buffer.read()
-            key = open('rsa2048.key', 'rb').read()
-            sys.stdout.buffer.write(dkim.sign(msg, b's1', b'example.com', key, length=True) + msg)
-            """
-        return try Self.run("/usr/bin/python3", ["-c", script], in: dir, stdin: Array(message.utf8))
+        try keys.signWithLength(message)
     }
 
     func verify(_ bytes: [UInt8]) async -> [DKIMSignatureOutcome] {
         await DKIMVerifier(resolver: StaticResolver(zone: zone)).verify(bytes)
     }
-
-    deinit { try? FileManager.default.removeItem(at: dir) }
 }
 
 private func replacing(_ bytes: [UInt8], _ a: String, _ b: String) -> [UInt8] {
     Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: a, with: b).utf8)
 }
 
-@Suite("DKIM with dkimpy signatures", .enabled(if: DKIMFixture.available, "needs dkimsign (python3-dkim) and openssl"))
+@Suite("DKIM with dkimpy signatures", .enabled(if: DKIMTestKeys.available, "needs dkimsign (python3-dkim) and openssl"))
 struct DKIMSignedTests {
     let f: DKIMFixture
-    init() throws { f = try #require(DKIMFixture.shared) }
+    init() throws { f = DKIMFixture(keys: try #require(DKIMTestKeys.shared)) }
 
     @Test(arguments: [["simple", "simple"], ["relaxed", "simple"], ["simple", "relaxed"], ["relaxed", "relaxed"]])
     func rsaSHA256Verifies(canon: [String]) async throws {
