@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),

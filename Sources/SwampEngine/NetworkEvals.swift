@@ -18,6 +18,10 @@ public enum NetworkFactKey {
     public static func dkimSignedBy(_ domain: String) -> String { "dkim.signed.sdid:\(domain)" }
     public static func dkimValidBy(_ domain: String) -> String { "dkim.valid.sdid:\(domain)" }
     public static func dkimValidAuthorBy(_ domain: String) -> String { "dkim.valid_au.sdid:\(domain)" }
+    /// A DNSBL rule's verdict, keyed by its eval call: "rbl:check_rbl|zen|zen.spamhaus.org.".
+    public static func rbl(_ function: String, _ arguments: [String]) -> String {
+        "rbl:" + ([function] + arguments).joined(separator: "|")
+    }
 }
 
 extension EvalFunction {
@@ -41,6 +45,9 @@ extension EvalFunction {
         }
         r["check_dkim_valid_envelopefrom"] = { ctx, _ in fact(ctx, NetworkFactKey.dkimValidEnvelopeFrom) }
         r["check_dkim_dependable"] = { ctx, _ in fact(ctx, NetworkFactKey.dkimDependable) }
+        for function in ["check_rbl", "check_rbl_txt", "check_rbl_sub"] {
+            r[function] = { ctx, args in fact(ctx, NetworkFactKey.rbl(function, args)) }
+        }
         return r
     }()
 

@@ -41,8 +41,10 @@ public struct NetworkChecks: Sendable {
         return NetworkChecks(resolver: CachingResolver(base: base, cache: cache))
     }
 
-    /// Runs SPF (mail from and HELO) and DKIM concurrently under one budget.
-    public func run(views: Views, deadline: ContinuousClock.Instant? = nil) async -> NetworkFindings {
+    /// Runs SPF (mail from and HELO), DKIM and, given the configuration,
+    /// its DNSBL rules concurrently under one budget.
+    public func run(views: Views, configuration: Configuration? = nil,
+                    deadline: ContinuousClock.Instant? = nil) async -> NetworkFindings {
         var limit = timeLimit
         if let deadline { limit = min(limit, max(.zero, deadline - .now)) }
         let budget = DNSBudget(maxQueries: maxQueriesPerMessage, timeLimit: limit)
@@ -50,8 +52,11 @@ public struct NetworkChecks: Sendable {
 
         async let spfPair = spf(views: views, resolver: dns)
         async let dkimOutcomes = DKIMVerifier(resolver: dns).verify(views.message.bytes)
+        let lists = configuration.map(DNSBLChecks.init) ?? DNSBLChecks()
+        async let listed = lists.isEmpty ? ([:], []) : lists.run(relays: views.relays, resolver: dns)
         let (mfrom, helo, spfNotes) = await spfPair
         let dkim = await dkimOutcomes
+        let (rblFacts, rblNotes) = await listed
 
         var findings = NetworkFindings(spf: mfrom?.outcome, spfHelo: helo, dkim: dkim, notes: spfNotes)
         if let mfrom {
@@ -65,6 +70,8 @@ public struct NetworkChecks: Sendable {
             if let p = helo.problem { findings.notes.append("SPF HELO \(helo.result.rawValue): \(p)") }
         }
         dkimFacts(dkim, views: views, into: &findings)
+        findings.facts.merge(rblFacts) { a, _ in a }
+        findings.notes += rblNotes
         findings.dnsQueries = budget.queriesUsed
         return findings
     }
@@ -182,7 +189,7 @@ extension SpamScanner {
         let views = Views(message: message, trust: ruleSet.trust)
         var findings: NetworkFindings?
         if let network, configuration.dnsAvailable {
-            let f = await network.run(views: views, deadline: facts.deadline)
+            let f = await network.run(views: views, configuration: configuration, deadline: facts.deadline)
             facts.useNetwork = true
             facts.externalHits.merge(f.facts) { current, _ in current }
             findings = f

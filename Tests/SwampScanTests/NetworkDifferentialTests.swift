@@ -9,7 +9,7 @@ import Testing
 /// Issue 5's differential test: SpamAssassin (`Mail::SpamAssassin` with
 /// its stock rules, Mail::SPF and Mail::DKIM) and swamp scan the same
 /// crafted messages with DNS answered by the same test server, and must
-/// agree on the SPF_*, DKIM_* and RDNS_* hits.
+/// agree on the SPF_*, DKIM_*, RDNS_* and RCVD_IN_* (DNSBL) hits.
 @Suite(.serialized)
 struct NetworkDifferentialTests {
     static let stockRules = "/usr/share/spamassassin"
@@ -74,6 +74,11 @@ struct NetworkDifferentialTests {
         z.add("neutral.test", .a([192, 0, 2, 82]))
         z.add("nospf.test", .a([192, 0, 2, 83]))
         z.add("helo.nospf.test", .a([192, 0, 2, 11]))
+        // 192.0.2.20 is on Spamhaus ZEN (SBL and XBL answers) and SpamCop.
+        z.add("20.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 2]))
+        z.add("20.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 4]))
+        z.add("20.2.0.192.bl.spamcop.net", .a([127, 0, 0, 2]))
+        z.add("20.2.0.192.bl.spamcop.net", txt("Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.20"))
         return z
     }
 
@@ -95,6 +100,7 @@ struct NetworkDifferentialTests {
             ("rdns-dynamic", Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", rdns: "dsl-192-0-2-11.dynamic.isp.test",
                                                 sender: "carol@nospf.test").utf8)),
         ]
+        cases.append(("dnsbl-listed", Array(Self.message(ip: "192.0.2.20", helo: "helo.nospf.test", sender: "carol@nospf.test").utf8)))
         let signed = try keys.sign(pass)
         cases.append(("dkim-valid", signed))
         cases.append(("dkim-valid-1024", try keys.sign(pass, selector: "old", key: "rsa1024.key")))
@@ -148,7 +154,8 @@ struct NetworkDifferentialTests {
 
         func compared(_ names: Set<String>) -> Set<String> {
             // ADSP (RFC 5617, historic) is not implemented: its rules are left out.
-            names.filter { ($0.hasPrefix("SPF_") || $0.hasPrefix("T_SPF_") || $0.hasPrefix("DKIM_") || $0.hasPrefix("RDNS_"))
+            names.filter { ($0.hasPrefix("SPF_") || $0.hasPrefix("T_SPF_") || $0.hasPrefix("DKIM_") || $0.hasPrefix("RDNS_")
+                            || $0.hasPrefix("RCVD_IN_"))
                 && !$0.hasPrefix("DKIM_ADSP") }
         }
         var report: [String] = []
@@ -162,6 +169,7 @@ struct NetworkDifferentialTests {
             }
             if name == "spf-pass" { #expect(mine.contains("SPF_PASS")) }
             if name == "dkim-valid" { #expect(mine.contains("DKIM_VALID_AU")) }
+            if name == "dnsbl-listed" { #expect(mine.isSuperset(of: ["RCVD_IN_SBL", "RCVD_IN_XBL"])) }
         }
         #expect(report.isEmpty, "\(report.joined(separator: "\n"))")
     }
