@@ -57,9 +57,11 @@ private func withServer<T>(_ body: (TestDNSServer, LDNSResolver) async throws ->
     @Test func serverFailureAndTimeout() async throws {
         try await withServer { _, r in
             await #expect(throws: DNSError.serverFailure(rcode: 2)) { try await r.query("broken.test", .txt) }
+            // Unanswered, the query would wait forever; the bound is loose
+            // because the whole test suite shares two cores.
             let start = ContinuousClock.now
             await #expect(throws: DNSError.timeout) { try await r.query("hang.test", .a) }
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 
@@ -100,18 +102,19 @@ private func withServer<T>(_ body: (TestDNSServer, LDNSResolver) async throws ->
 
     @Test func budgetLimitsQueriesAndTime() async throws {
         try await withServer { _, r in
-            let budget = DNSBudget(maxQueries: 2, timeLimit: .seconds(5))
+            let budget = DNSBudget(maxQueries: 2, timeLimit: .seconds(300))
             let b = BudgetedResolver(base: r, budget: budget)
             _ = try await b.query("example.test", .a)
             _ = try await b.query("example.test", .mx)
             await #expect(throws: DNSError.budgetExhausted) { try await b.query("example.test", .txt) }
 
-            // A server that never answers costs no more than the budget's time.
-            let slow = LDNSResolver(servers: r.servers, timeout: .seconds(5), attempts: 3)
+            // A server that never answers costs no more than the budget's
+            // time: without it, three attempts of 60 s each.
+            let slow = LDNSResolver(servers: r.servers, timeout: .seconds(60), attempts: 3)
             let short = BudgetedResolver(base: slow, budget: DNSBudget(maxQueries: 10, timeLimit: .milliseconds(200)))
             let start = ContinuousClock.now
             await #expect(throws: DNSError.budgetExhausted) { try await short.query("hang.test", .a) }
-            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 

@@ -9,7 +9,8 @@ import Testing
 /// Issue 5's differential test: SpamAssassin (`Mail::SpamAssassin` with
 /// its stock rules, Mail::SPF and Mail::DKIM) and swamp scan the same
 /// crafted messages with DNS answered by the same test server, and must
-/// agree on the SPF_*, DKIM_*, RDNS_* and RCVD_IN_* (DNSBL) hits.
+/// agree on the SPF_*, DKIM_*, RDNS_*, RCVD_IN_* (DNSBL) and USER_IN_*
+/// (authenticated welcomelist) hits.
 @Suite(.serialized)
 struct NetworkDifferentialTests {
     static let stockRules = "/usr/share/spamassassin"
@@ -32,7 +33,7 @@ struct NetworkDifferentialTests {
         my $sa = Mail::SpamAssassin->new({
             rules_filename => '/usr/share/spamassassin', site_rules_filename => '/etc/spamassassin',
             userprefs_filename => '/dev/null', dont_copy_prefs => 1, local_tests_only => 0,
-            post_config_text => "dns_server $ENV{SWAMP_DNS}\ndns_available yes\nuse_bayes 0\nbayes_auto_learn 0\nuse_auto_whitelist 0\n",
+            post_config_text => "dns_server $ENV{SWAMP_DNS}\ndns_available yes\nuse_bayes 0\nbayes_auto_learn 0\nuse_auto_whitelist 0\n$ENV{SWAMP_EXTRA}",
         });
         $sa->compile_now(0);
         $| = 1;
@@ -45,6 +46,9 @@ struct NetworkDifferentialTests {
             $status->finish(); $msg->finish();
         }
         """#
+
+    /// Authenticated welcomelists, in both configurations.
+    static let extraConfig = "welcomelist_auth alice@example.com\nwelcomelist_from_dkim dave@nospf.test example.com\n"
 
     static func message(ip: String, helo: String, rdns: String = "", sender: String, from: String? = nil) -> String {
         """
@@ -123,7 +127,7 @@ struct NetworkDifferentialTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         p.arguments = ["-e", Self.perl]
-        p.environment = ["SWAMP_DNS": server.hostPort, "PATH": "/usr/bin:/bin", "HOME": dir.path]
+        p.environment = ["SWAMP_DNS": server.hostPort, "SWAMP_EXTRA": Self.extraConfig, "PATH": "/usr/bin:/bin", "HOME": dir.path]
         let out = Pipe(), inp = Pipe()
         p.standardOutput = out
         p.standardInput = inp
@@ -147,7 +151,8 @@ struct NetworkDifferentialTests {
         for f in site where f.hasSuffix(".pre") { loader.load(path: Self.siteRules + "/" + f) }
         loader.load(path: Self.stockRules)
         for f in site where f.hasSuffix(".cf") { loader.load(path: Self.siteRules + "/" + f) }
-        loader.load(text: "use_bayes 0\nbayes_auto_learn 0\ndns_server \(server.hostPort)\n", file: "(network differential)")
+        loader.load(text: "use_bayes 0\nbayes_auto_learn 0\ndns_server \(server.hostPort)\n" + Self.extraConfig,
+                    file: "(network differential)")
         let scanner = SpamScanner(configuration: loader.configuration)
         var checks = try #require(try NetworkChecks.make(configuration: loader.configuration, queryTimeout: .seconds(2)))
         checks.timeLimit = .seconds(60)
@@ -155,7 +160,7 @@ struct NetworkDifferentialTests {
         func compared(_ names: Set<String>) -> Set<String> {
             // ADSP (RFC 5617, historic) is not implemented: its rules are left out.
             names.filter { ($0.hasPrefix("SPF_") || $0.hasPrefix("T_SPF_") || $0.hasPrefix("DKIM_") || $0.hasPrefix("RDNS_")
-                            || $0.hasPrefix("RCVD_IN_"))
+                            || $0.hasPrefix("RCVD_IN_") || $0.hasPrefix("USER_IN_"))
                 && !$0.hasPrefix("DKIM_ADSP") }
         }
         var report: [String] = []
