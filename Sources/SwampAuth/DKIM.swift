@@ -50,12 +50,16 @@ public struct DKIMVerifier: Sendable {
     /// Verifies up to `maxSignatures` DKIM-Signature fields, top first.
     public func verify(_ bytes: [UInt8]) async -> [DKIMSignatureOutcome] {
         let message = DKIMMessage(bytes)
-        var out: [DKIMSignatureOutcome] = []
-        for (index, field) in message.fields.enumerated() where field.name == "dkim-signature" {
-            guard out.count < maxSignatures else { break }
-            out.append(await verify(fieldAt: index, in: message))
+        let indices = Array(message.fields.indices.filter { message.fields[$0].name == "dkim-signature" }.prefix(maxSignatures))
+        // Key lookups dominate: verify the signatures concurrently, report in order.
+        return await withTaskGroup(of: (Int, DKIMSignatureOutcome).self) { group in
+            for (n, index) in indices.enumerated() {
+                group.addTask { (n, await self.verify(fieldAt: index, in: message)) }
+            }
+            var out = [DKIMSignatureOutcome?](repeating: nil, count: indices.count)
+            for await (n, outcome) in group { out[n] = outcome }
+            return out.compactMap { $0 }
         }
-        return out
     }
 
     func verify(fieldAt index: Int, in message: DKIMMessage) async -> DKIMSignatureOutcome {
@@ -200,9 +204,11 @@ public struct DKIMVerifier: Sendable {
         case ("rsa", .rsaSHA256), ("rsa", .rsaSHA1):
             // Keys under 2048 bits are still common in DKIM; swift-crypto's
             // checked initialiser refuses them (BUILDING.md).
-            do { return .rsa(try _RSA.Signing.PublicKey(unsafeDERRepresentation: der)) } catch {
-                throw .perm("bad RSA key")
-            }
+            let key: _RSA.Signing.PublicKey
+            do { key = try _RSA.Signing.PublicKey(unsafeDERRepresentation: der) } catch { throw .perm("bad RSA key") }
+            // A huge key makes every verification slow: refuse past 8192 bits.
+            guard key.keySizeInBits <= 8192 else { throw .perm("RSA key over 8192 bits") }
+            return .rsa(key)
         case ("ed25519", .ed25519SHA256):
             do { return .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: der)) } catch {
                 throw .perm("bad Ed25519 key")

@@ -66,8 +66,8 @@ public struct DKIMTagList: Sendable, Hashable {
 /// bytes ("Name: value\r\n" with continuation lines), and body lines
 /// without line ends. Bare LF line ends count as CRLF, as dkimpy and
 /// Mail::DKIM treat them.
-struct DKIMMessage {
-    struct Field {
+struct DKIMMessage: Sendable {
+    struct Field: Sendable {
         /// Lower-cased, without surrounding whitespace.
         var name: String
         var raw: [UInt8]

@@ -175,6 +175,20 @@ extension String {
 }
 
 extension SpamScanner {
+    /// Steps 1 and 2 of a scan (parse, render the views): CPU work for a
+    /// thread pool. With `evaluate`, lets a caller run `NetworkChecks.run`
+    /// on the views in between without blocking a thread on DNS.
+    public func prepare(_ bytes: [UInt8]) -> (message: Message, views: Views) {
+        let message = Message(bytes: bytes, limits: limits)
+        return (message, Views(message: message, trust: ruleSet.trust))
+    }
+
+    /// Steps 3 and 4 with the facts gathered (network findings merged in by
+    /// the caller): rules, metas, score.
+    public func evaluate(message: Message, views: Views, facts: Facts) -> ScanResult {
+        finish(message: message, views: views, facts: facts)
+    }
+
     /// A scan with the network checks (SPF, DKIM) when `network` is given
     /// and `dns_available` allows; their findings reach the rules as facts
     /// and select the network score sets.
@@ -185,8 +199,7 @@ extension SpamScanner {
             let limit = timeLimit ?? .milliseconds(Int64(configuration.timeLimit * 1000))
             facts.deadline = ContinuousClock.now.advanced(by: limit)
         }
-        let message = Message(bytes: bytes, limits: limits)
-        let views = Views(message: message, trust: ruleSet.trust)
+        let (message, views) = prepare(bytes)
         var findings: NetworkFindings?
         if let network, configuration.dnsAvailable {
             let f = await network.run(views: views, configuration: configuration, deadline: facts.deadline)
