@@ -15,6 +15,10 @@ public struct SPFOutcome: Sendable, Hashable {
     public var problem: String?
     /// The mechanism that matched, as text, when one did.
     public var mechanism: String?
+
+    public init(result: SPFResult, explanation: String? = nil, problem: String? = nil, mechanism: String? = nil) {
+        self.result = result; self.explanation = explanation; self.problem = problem; self.mechanism = mechanism
+    }
 }
 
 /// check_host() of RFC 7208 §4, over any `DNSResolver`.

@@ -50,7 +50,7 @@ public struct NetworkChecks: Sendable {
         let budget = DNSBudget(maxQueries: maxQueriesPerMessage, timeLimit: limit)
         let dns = BudgetedResolver(base: resolver, budget: budget)
 
-        async let spfPair = spf(views: views, resolver: dns)
+        async let spfPair = spf(views: views, configuration: configuration, resolver: dns)
         async let dkimOutcomes = DKIMVerifier(resolver: dns).verify(views.message.bytes)
         let lists = configuration.map(DNSBLChecks.init) ?? DNSBLChecks()
         async let listed = lists.isEmpty ? ([:], []) : lists.run(relays: views.relays, resolver: dns)
@@ -61,8 +61,10 @@ public struct NetworkChecks: Sendable {
         var findings = NetworkFindings(spf: mfrom?.outcome, spfHelo: helo, dkim: dkim, notes: spfNotes)
         if let mfrom {
             findings.facts[NetworkFactKey.spf(mfrom.outcome.result.rawValue)] = 1
-            findings.receivedSPF = Self.receivedSPF(mfrom.outcome, ip: mfrom.ip, sender: mfrom.sender, helo: mfrom.helo,
-                                                    receiver: receivingHost)
+            if !mfrom.sender.isEmpty {
+                findings.receivedSPF = Self.receivedSPF(mfrom.outcome, ip: mfrom.ip, sender: mfrom.sender, helo: mfrom.helo,
+                                                        receiver: receivingHost)
+            }
             if let p = mfrom.outcome.problem { findings.notes.append("SPF \(mfrom.outcome.result.rawValue): \(p)") }
         }
         if let helo {
@@ -80,10 +82,21 @@ public struct NetworkChecks: Sendable {
 
     /// The identities as SpamAssassin's Plugin/SPF.pm finds them: the first
     /// external relay's IP and HELO; its envelope sender, or with no trusted
-    /// relay the EnvelopeFrom pseudo-header. (SPF.pm's reuse of an internal
-    /// host's Received-SPF field is not done: swamp always checks by DNS.)
-    func spf(views: Views, resolver: any DNSResolver) async -> (MailFromCheck?, SPFOutcome?, [String]) {
+    /// relay the EnvelopeFrom pseudo-header. As SPF.pm does, a result an
+    /// internal host already recorded (Received-SPF, Authentication-Results)
+    /// is used instead of asking DNS, unless `ignore_received_spf_header 1`.
+    func spf(views: Views, configuration: Configuration?, resolver: any DNSResolver) async -> (MailFromCheck?, SPFOutcome?, [String]) {
+        let setting = { (key: String) in configuration?.otherSettings[key]?.last == "1" }
+        var recorded: (mfrom: SPFResult?, helo: SPFResult?) = (nil, nil)
+        if !setting("ignore_received_spf_header") {
+            recorded = Self.recordedSPF(views, newestFirst: setting("use_newest_received_spf_header"))
+        }
         guard let relay = views.relays.external.first, let ip = SwampDNS.IPAddress(relay.ip) else {
+            if recorded.mfrom != nil || recorded.helo != nil {
+                return (recorded.mfrom.map { MailFromCheck(outcome: SPFOutcome(result: $0, problem: "from a Received-SPF header"), ip: SwampDNS.IPAddress("0.0.0.0")!,
+                                                           sender: "", helo: "") },
+                        recorded.helo.map { SPFOutcome(result: $0, problem: "from a Received-SPF header") }, [])
+            }
             return (nil, nil, ["SPF: no external relay to check"])
         }
         let checker = SPFChecker(resolver: resolver, receivingHost: receivingHost)
@@ -96,16 +109,92 @@ public struct NetworkChecks: Sendable {
         let helo = relay.helo
         var notes: [String] = []
 
-        async let mfromOutcome: SPFOutcome? = mailFrom.isEmpty ? nil
-            : checker.checkMailFrom(ip: ip, mailFrom: mailFrom, helo: helo.isEmpty ? "unknown" : helo)
+        let recordedMfrom = recorded.mfrom.map { SPFOutcome(result: $0, problem: "from a Received-SPF header") }
+        let recordedHelo = recorded.helo.map { SPFOutcome(result: $0, problem: "from a Received-SPF header") }
+        let askMailFrom = recordedMfrom == nil && !mailFrom.isEmpty
+        async let mfromChecked: SPFOutcome? = askMailFrom
+            ? checker.checkMailFrom(ip: ip, mailFrom: mailFrom, helo: helo.isEmpty ? "unknown" : helo) : nil
         // SPF.pm skips HELO names that are IP literals ("[1.2.3.4]", or
         // "!1.2.3.4!" as the Received parser marks them) or have no dot.
         let heloUsable = !helo.isEmpty && helo.contains(".") && SwampDNS.IPAddress(helo.trimmingBrackets) == nil
-        async let heloOutcome: SPFOutcome? = heloUsable ? checker.checkHelo(ip: ip, helo: helo) : nil
-        let m = await mfromOutcome
-        let h = await heloOutcome
+        async let heloChecked: SPFOutcome? = recordedHelo == nil && heloUsable ? checker.checkHelo(ip: ip, helo: helo) : nil
+        let m = await mfromChecked ?? recordedMfrom
+        let h = await heloChecked ?? recordedHelo
         if m == nil { notes.append("SPF: no envelope sender") }
         return (m.map { MailFromCheck(outcome: $0, ip: ip, sender: mailFrom, helo: helo) }, h, notes)
+    }
+
+    /// SPF.pm `_check_spf`: results recorded by internal hosts, oldest
+    /// header first unless `newestFirst`. A Received-SPF field names its
+    /// identity with `identity=`; an Authentication-Results field with
+    /// `smtp.mailfrom`/`smtp.helo`; without one it is the mail-from result.
+    static func recordedSPF(_ views: Views, newestFirst: Bool) -> (mfrom: SPFResult?, helo: SPFResult?) {
+        guard let text = views.header(HeaderQuery(name: "ALL-INTERNAL")) else { return (nil, nil) }
+        var lines = text.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+        if !newestFirst { lines.reverse() }
+        var mfrom: SPFResult?, helo: SPFResult?
+        for line in lines {
+            let lower = line.lowercased()
+            var result: SPFResult?
+            var identity: String?
+            if lower.hasPrefix("received-spf:") {
+                let rest = lower.dropFirst("received-spf:".count).drop { $0 == " " || $0 == "\t" }
+                let word = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                guard let r = SPFResult(rawValue: String(word)), r != .none || word == "none" else { continue }
+                result = r
+                if let range = rest.range(of: "identity="),
+                   range.lowerBound == rest.startIndex || !Self.isWordChar(rest[rest.index(before: range.lowerBound)]) {
+                    identity = String(rest[range.upperBound...].prefix(while: Self.isWordChar))
+                }
+            } else if lower.hasPrefix("authentication-results:") || lower.hasPrefix("arc-authentication-results:") {
+                // `.*;\s*SPF\s*=\s*([^;]*)`: the last "; spf=" method.
+                guard let value = Self.lastSPFMethod(lower) else { continue }
+                let candidates: [(String, SPFResult)] = [("pass", .pass), ("neutral", .neutral), ("hardfail", .fail),
+                    ("softfail", .softfail), ("fail", .fail), ("temperror", .temperror), ("permerror", .permerror), ("none", .none)]
+                guard let (_, r) = candidates.first(where: { value.hasPrefix($0.0) }) else { continue }
+                result = r
+                if let range = value.range(of: "smtp."),
+                   range.lowerBound == value.startIndex || !Self.isWordChar(value[value.index(before: range.lowerBound)]) {
+                    let tail = value[range.upperBound...]
+                    if let eq = tail.firstIndex(of: "="), !tail[..<eq].contains(where: \.isWhitespace) {
+                        identity = String(tail[..<eq])
+                    }
+                }
+            } else {
+                continue
+            }
+            guard let result else { continue }
+            switch identity {
+            case nil, "mfrom", "mailfrom":
+                if mfrom == nil { mfrom = result }
+            case "helo":
+                if helo == nil { helo = result }
+            default:
+                continue
+            }
+            if mfrom != nil && helo != nil { break }
+        }
+        return (mfrom, helo)
+    }
+
+    static func isWordChar(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
+
+    static func lastSPFMethod(_ lower: String) -> Substring? {
+        var found: Substring?
+        var rest = Substring(lower)
+        while let semi = rest.firstIndex(of: ";") {
+            let after = rest[rest.index(after: semi)...]
+            let t = after.drop { $0 == " " || $0 == "\t" }
+            if t.hasPrefix("spf") {
+                let u = t.dropFirst(3).drop { $0 == " " || $0 == "\t" }
+                if u.first == "=" {
+                    let v = u.dropFirst().drop { $0 == " " || $0 == "\t" }
+                    found = v.prefix { $0 != ";" }
+                }
+            }
+            rest = after
+        }
+        return found
     }
 
     /// Plugin/DKIM.pm's findings. Unlike SpamAssassin, a signature whose l=

@@ -50,10 +50,11 @@ struct NetworkDifferentialTests {
     /// Authenticated welcomelists, in both configurations.
     static let extraConfig = "welcomelist_auth alice@example.com\nwelcomelist_from_dkim dave@nospf.test example.com\n"
 
-    static func message(ip: String, helo: String, rdns: String = "", sender: String, from: String? = nil) -> String {
+    static func message(ip: String, helo: String, rdns: String = "", sender: String, from: String? = nil,
+                        top: String = "") -> String {
         """
         Return-Path: <\(sender)>
-        Received: from \(helo) (\(rdns.isEmpty ? helo : rdns) [\(ip)]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
+        \(top)Received: from \(helo) (\(rdns.isEmpty ? helo : rdns) [\(ip)]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
         From: Alice <\(from ?? sender)>
         To: bob@example.net
         Subject: figures for the quarter
@@ -104,6 +105,14 @@ struct NetworkDifferentialTests {
             ("rdns-dynamic", Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", rdns: "dsl-192-0-2-11.dynamic.isp.test",
                                                 sender: "carol@nospf.test").utf8)),
         ]
+        // An internal MTA already recorded a result: both use it, not DNS.
+        let internalHop = """
+            Received: from mx.example.net (mx.example.net [10.0.0.1]) by internal.example.net (Postfix) with ESMTP id 5CD; Mon, 1 Jan 2024 00:00:01 +0000
+            Received-SPF: softfail (mx.example.net: domain of carol@nospf.test does not designate 192.0.2.11 as permitted sender) identity=mailfrom; client-ip=192.0.2.11; envelope-from=carol@nospf.test; helo=helo.nospf.test;
+
+            """
+        cases.append(("received-spf", Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", sender: "carol@nospf.test",
+                                                         top: internalHop).utf8)))
         cases.append(("dnsbl-listed", Array(Self.message(ip: "192.0.2.20", helo: "helo.nospf.test", sender: "carol@nospf.test").utf8)))
         let signed = try keys.sign(pass)
         cases.append(("dkim-valid", signed))

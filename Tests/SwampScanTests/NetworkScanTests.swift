@@ -204,3 +204,53 @@ struct NetworkWelcomelistTests {
         #expect(!(await hits(Array(text.utf8), zone: z).contains("USER_IN_DKIM_WELCOMELIST")))
     }
 }
+
+/// SPF.pm's use of results internal hosts recorded (Received-SPF,
+/// Authentication-Results) before asking DNS.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/spamassassin/25_spf.cf")))
+struct RecordedSPFTests {
+    static func scanner(_ extra: String) -> SpamScanner {
+        var loader = ConfigLoader()
+        loader.load(text: "loadplugin Mail::SpamAssassin::Plugin::SPF\n", file: "spf.pre")
+        loader.load(path: "/usr/share/spamassassin/25_spf.cf")
+        loader.load(text: extra, file: "extra.cf")
+        return SpamScanner(configuration: loader.configuration)
+    }
+
+    static func message(_ recorded: String) -> [UInt8] {
+        Array("""
+            Received: from mx.example.net (mx.example.net [10.0.0.1]) by internal.example.net (Postfix) with ESMTP id 5CD; Mon, 1 Jan 2024 00:00:01 +0000
+            \(recorded)
+            Received: from helo.nospf.test (helo.nospf.test [192.0.2.11]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
+            From: carol@nospf.test
+            Subject: hi
+
+            hi
+
+            """.utf8)
+    }
+
+    func hits(_ scanner: SpamScanner, _ bytes: [UInt8]) async -> Set<String> {
+        let (result, _) = await scanner.scan(bytes, network: NetworkScanTests.checks())
+        return Set(result.verdict.evaluation.hits.map(\.name))
+    }
+
+    @Test func authenticationResultsIsUsed() async {
+        let s = Self.scanner("")
+        let h = await hits(s, Self.message("Authentication-Results: mx.example.net; dkim=none; spf=pass smtp.mailfrom=carol@nospf.test"))
+        #expect(h.contains("SPF_PASS"))
+        let helo = await hits(s, Self.message("Received-SPF: fail (mx.example.net: no) identity=helo; client-ip=192.0.2.11"))
+        #expect(helo.contains("SPF_HELO_FAIL"))
+    }
+
+    @Test func ignoreReceivedSPFHeader() async {
+        let h = await hits(Self.scanner("ignore_received_spf_header 1\n"),
+                           Self.message("Received-SPF: pass (mx.example.net: ok) identity=mailfrom"))
+        #expect(!h.contains("SPF_PASS"))
+    }
+
+    @Test func parsesLastSPFMethod() {
+        #expect(NetworkChecks.lastSPFMethod("authentication-results: a; dkim=pass; spf = softfail smtp.helo=x") == "softfail smtp.helo=x")
+        #expect(NetworkChecks.lastSPFMethod("authentication-results: a; dkim=pass") == nil)
+    }
+}
