@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8",
@@ -24,6 +25,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns",
+                       providers: [.apt(["libldns-dev"])]),
         .target(name: "SwampMIME"),
         .target(name: "SwampRules"),
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
@@ -31,6 +34,7 @@ let package = Package(
         .target(name: "SwampSpamd"),
         .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -41,6 +45,23 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // Network checks (issue 5): DNS through libldns, SPF and DKIM over it.
+        .target(name: "SwampDNS", dependencies: [
+            "CLDNS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .target(name: "SwampAuth", dependencies: [
+            "SwampDNS",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        .target(name: "SwampTestSupport", dependencies: [
+            "SwampDNS", "CLDNS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .executableTarget(name: "swamp", dependencies: [
             "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer", "SwampBayes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,6 +70,8 @@ let package = Package(
         .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME", "SwampScan", "SwampRules"],
                     exclude: ["sa-tokens.pl", "sa-bayes-rules.pl", "golden"]),
         .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
+        .testTarget(name: "SwampDNSTests", dependencies: ["SwampDNS", "SwampTestSupport"]),
+        .testTarget(name: "SwampAuthTests", dependencies: ["SwampAuth", "SwampDNS", "SwampTestSupport"]),
         .testTarget(name: "SwampServerTests", dependencies: [
             "SwampServer", "SwampSpamd", "SwampMIME", "CZlib",
         ]),
@@ -56,7 +79,9 @@ let package = Package(
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex"]),
         .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
-        .testTarget(name: "SwampScanTests", dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"]),
+        .testTarget(name: "SwampScanTests", dependencies: [
+            "SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth", "SwampTestSupport",
+        ]),
         .testTarget(name: "SwampCLITests", dependencies: ["SwampScan"]),
         .testTarget(name: "SwampDifferentialTests",
                     dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"],

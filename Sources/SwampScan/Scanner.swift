@@ -69,9 +69,16 @@ public final class SpamScanner: Sendable {
         // 1. Parse once, 2. render the views once, 3. evaluate, 4. decide.
         let message = Message(bytes: bytes, limits: limits)
         let views = Views(message: message, trust: ruleSet.trust)
+        return finish(message: message, views: views, facts: facts)
+    }
+
+    /// Steps 3 and 4 of a scan; NetworkScan.swift runs the network checks
+    /// between the views and these.
+    func finish(message: Message, views: Views, facts: Facts) -> ScanResult {
+        var facts = facts
         // 3a. Bayes: its BAYES_* rule reaches the engine as an external hit,
         // and the Bayes score sets apply once the store is trained enough.
-        let bayesRun = bayes.map { BayesStep(classifier: $0, bytes: bytes, views: views, trust: ruleSet.trust) }
+        let bayesRun = bayes.map { BayesStep(classifier: $0, bytes: message.bytes, views: views, trust: ruleSet.trust) }
         if let bayesRun {
             facts.useBayes = facts.useBayes || bayesRun.available
             for rule in bayesRun.verdict?.rules ?? [] { facts.externalHits[rule] = 1 }

@@ -1,0 +1,179 @@
+import SwampDNS
+import SwampEngine
+import SwampMIME
+import SwampRegex
+import SwampRules
+
+/// SpamAssassin's DNS blocklist rules (Plugin/DNSEval.pm `check_rbl`,
+/// `check_rbl_txt`, `check_rbl_sub`; Dns.pm `check_subtest`): the relay
+/// IPs are looked up in each list, and each rule's verdict becomes a fact
+/// (`NetworkFactKey.rbl`) its eval function reads.
+struct DNSBLChecks {
+    struct Lookup: Hashable {
+        var function: String
+        var set: String
+        var zone: String
+        var subtest: String?
+        var arguments: [String]
+    }
+
+    /// SpamAssassin's `num_check_received` default.
+    static let maxIPsPerList = 9
+
+    /// check_rbl / check_rbl_txt rules, and check_rbl_sub rules by set.
+    var lookups: [Lookup] = []
+    var subtests: [String: [(subtest: String, arguments: [String])]] = [:]
+
+    init() {}
+
+    init(configuration: Configuration) {
+        guard !configuration.skipRBLChecks else { return }
+        var seen = Set<[String]>()
+        for rule in configuration.rules.values {
+            guard case .eval(let function, let args) = rule.test else { continue }
+            switch function {
+            case "check_rbl", "check_rbl_txt":
+                guard args.count >= 2, seen.insert([function] + args).inserted else { continue }
+                var zone = args[1]
+                while zone.hasSuffix(".") { zone.removeLast() }
+                lookups.append(Lookup(function: function, set: args[0], zone: zone.lowercased(),
+                                      subtest: args.count > 2 ? args[2] : nil, arguments: args))
+            case "check_rbl_sub":
+                guard args.count >= 2, seen.insert([function] + args).inserted else { continue }
+                subtests[args[0], default: []].append((args[1], args))
+            default:
+                continue
+            }
+        }
+        lookups.sort { ($0.set, $0.zone, $0.function) < ($1.set, $1.zone, $1.function) }
+    }
+
+    var isEmpty: Bool { lookups.isEmpty }
+
+    /// The IPs a set looks up (DNSEval.pm `_check_rbl_backend`): by default
+    /// every untrusted relay, oldest first; "-lastexternal" only the relay
+    /// that handed the message to the internal network; "-notfirsthop" all
+    /// external relays but the originating one; "-firsttrusted" the first
+    /// untrusted relay; "-untrusted" the others. Private addresses are
+    /// never looked up.
+    static func ips(for set: String, relays: Relays) -> [SwampMIME.IPAddress] {
+        func uniquePublic(_ list: [Relay]) -> [SwampMIME.IPAddress] {
+            var seen = Set<SwampMIME.IPAddress>()
+            return list.compactMap { SwampMIME.IPAddress(Substring($0.ip)) }
+                .filter { !$0.isPrivate && seen.insert($0).inserted }
+        }
+        var ips: [SwampMIME.IPAddress]
+        if set.hasSuffix("-lastexternal") || set.hasSuffix("-notfirsthop") {
+            ips = uniquePublic(relays.trusted.filter { !$0.isInternal } + relays.untrusted)
+            if set.hasSuffix("-lastexternal") {
+                ips = Array(ips.prefix(1))
+            } else if ips.count > 1 {
+                ips.removeLast()
+            }
+        } else if set.hasSuffix("-firsttrusted") || set.hasSuffix("-untrusted") {
+            ips = uniquePublic(relays.untrusted)
+            if set.hasSuffix("-firsttrusted") { ips = Array(ips.prefix(1)) } else if !ips.isEmpty { ips.removeFirst() }
+        } else {
+            ips = uniquePublic(relays.untrusted).reversed()
+        }
+        return Array(ips.prefix(maxIPsPerList))
+    }
+
+    /// "4.3.2.1" for 1.2.3.4; nibbles for IPv6.
+    static func reversed(_ ip: SwampMIME.IPAddress) -> String? {
+        SwampDNS.IPAddress(bytes: ip.bytes)?.reversedLabels
+    }
+
+    /// Dns.pm `check_subtest`: a regex, a bitmask over 127.x.y.z answers,
+    /// or an exact answer.
+    static func matches(_ answer: String, subtest: String) -> Bool {
+        if subtest.allSatisfy(\.isNumber), let mask = UInt32(subtest) {
+            guard answer.hasPrefix("127."), let ip = SwampDNS.IPAddress(answer), ip.isIPv4 else { return false }
+            let value = ip.bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            return value & mask != 0
+        }
+        if isAddressSubtest(subtest) { return answer == subtest }
+        guard let re = try? Regex(subtest) else { return false }
+        return re.matches(answer)
+    }
+
+    /// `^\d+(?:\.\d+\.\d+\.\d+)?$` in do_rbl_lookup: not a regex.
+    static func isAddressSubtest(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return (parts.count == 1 || parts.count == 4) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Looks every list up concurrently and returns the facts for the rules
+    /// that hit, plus notes on lookups that failed.
+    func run(relays: Relays, resolver: any DNSResolver) async -> (facts: [String: Double], notes: [String]) {
+        // 1. The distinct questions.
+        var questions = Set<DNSQuestion>()
+        var perLookup: [[DNSQuestion]] = []
+        for l in lookups {
+            let type: DNSRecordType = l.function == "check_rbl_txt" ? .txt : .a
+            let qs = Self.ips(for: l.set, relays: relays).compactMap(Self.reversed).map {
+                DNSQuestion(name: "\($0).\(l.zone)", type: type)
+            }
+            perLookup.append(qs)
+            questions.formUnion(qs)
+        }
+        // 2. Ask them all at once.
+        let answers: [DNSQuestion: Result<[String], DNSError>] = await withTaskGroup(
+            of: (DNSQuestion, Result<[String], DNSError>).self) { group in
+            for q in questions {
+                group.addTask {
+                    do throws(DNSError) {
+                        let r = try await resolver.query(q.name, q.type)
+                        return (q, .success(r.records.compactMap(Self.answerText)))
+                    } catch {
+                        return (q, .failure(error))
+                    }
+                }
+            }
+            var out: [DNSQuestion: Result<[String], DNSError>] = [:]
+            for await (q, r) in group { out[q] = r }
+            return out
+        }
+        // 3. Each rule's verdict; answers by set for check_rbl_sub.
+        var facts: [String: Double] = [:]
+        var notes: [String] = []
+        var setAnswers: [String: [String]] = [:]
+        for (l, qs) in zip(lookups, perLookup) {
+            var hit = false
+            for q in qs {
+                switch answers[q] {
+                case .success(let texts)?:
+                    // Dns.pm: A answers outside 127/8 are not listings.
+                    let listed = q.type == .a ? texts.filter { $0.hasPrefix("127.") } : texts
+                    setAnswers[l.set, default: []] += listed
+                    if listed.contains(where: { l.subtest == nil || Self.matches($0, subtest: l.subtest!) }) { hit = true }
+                case .failure(let e)?:
+                    notes.append("DNSBL \(l.zone): \(e)")
+                case nil:
+                    break
+                }
+            }
+            if hit { facts[NetworkFactKey.rbl(l.function, l.arguments)] = 1 }
+        }
+        for (set, subs) in subtests {
+            let list = setAnswers[set] ?? []
+            for (subtest, args) in subs where list.contains(where: { Self.matches($0, subtest: subtest) }) {
+                facts[NetworkFactKey.rbl("check_rbl_sub", args)] = 1
+            }
+        }
+        return (facts, Array(Set(notes)).sorted())
+    }
+
+    static func answerText(_ r: DNSRecord) -> String? {
+        switch r {
+        case .a(let b): return b.map(String.init).joined(separator: ".")
+        case .txt: return r.joinedText.map { String(decoding: $0, as: UTF8.self) }
+        default: return nil
+        }
+    }
+}
+
+struct DNSQuestion: Hashable, Sendable {
+    var name: String
+    var type: DNSRecordType
+}
