@@ -33,8 +33,7 @@ let package = Package(
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
         .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampBayes"]),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampDNS", "SwampAuth"]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
