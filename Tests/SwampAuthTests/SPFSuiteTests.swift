@@ -142,7 +142,7 @@ struct SPFSuiteTests {
         let (count, failures) = try await SPFSuite.run(sections) { section in
             let server = try await TestDNSServer.start(zone: section.zone)
             servers.append(server)
-            return CachingResolver(base: LDNSResolver(servers: [server.address], timeout: .milliseconds(150), attempts: 1),
+            return CachingResolver(base: LDNSResolver(servers: [server.address], timeout: .milliseconds(1000), attempts: 1),
                                    cache: DNSCache())
         }
         for s in servers { await s.stop() }
