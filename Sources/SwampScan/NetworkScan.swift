@@ -303,7 +303,9 @@ extension SpamScanner {
         }
         let (message, views) = prepare(bytes)
         var findings: NetworkFindings?
-        if let network, configuration.dnsAvailable {
+        if var network, configuration.dnsAvailable {
+            // %{r} in SPF explanations and the Received-SPF comment.
+            if network.receivingHost == "unknown" { network.receivingHost = hostname }
             let f = await network.run(views: views, configuration: configuration, deadline: facts.deadline)
             facts.useNetwork = true
             facts.externalHits.merge(f.facts) { current, _ in current }

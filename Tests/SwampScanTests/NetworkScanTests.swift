@@ -106,7 +106,7 @@ struct NetworkScanTests {
 
     @Test func receivedSPFLine() async {
         let (_, findings) = await Self.scanner.scan(Self.message(), network: Self.checks())
-        #expect(findings?.receivedSPF?.hasPrefix("pass (unknown: domain of alice@example.com designates 192.0.2.10") == true)
+        #expect(findings?.receivedSPF?.hasPrefix("pass (\(Self.scanner.hostname): domain of alice@example.com designates 192.0.2.10") == true)
     }
 
     /// The first untrusted relay recorded without rDNS gets a forward-
