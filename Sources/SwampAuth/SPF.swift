@@ -249,13 +249,7 @@ struct SPFEvaluation {
     /// §5.5: PTR names whose forward lookup gives the client's IP. DNS
     /// errors here only drop names; at most 10 names are tried.
     func validatedNames() async -> [String] {
-        guard let ptr = try? await resolver.query(ip.reverseName, .ptr) else { return [] }
-        var out: [String] = []
-        for case .ptr(let name) in ptr.records.prefix(checker.nameLimit) {
-            guard let fwd = try? await resolver.query(name, ip.isIPv4 ? .a : .aaaa) else { continue }
-            if addresses(in: fwd.records).contains(ip) { out.append(name.lowercased()) }
-        }
-        return out
+        await validatedPTRNames(for: ip, resolver: resolver, limit: checker.nameLimit)
     }
 
     /// Expands a domain-spec (or the current domain when absent), trimming

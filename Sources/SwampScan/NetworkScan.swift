@@ -16,6 +16,11 @@ public struct NetworkFindings: Sendable {
     /// Lines for the report: failures and skipped checks (SECURITY.md: "fail visible").
     public var notes: [String] = []
     public var dnsQueries = 0
+    /// Forward-confirmed PTR names of the first untrusted relay, looked up
+    /// only when its Received header recorded no rDNS (`lookupRDNS`).
+    /// Informational: RDNS_NONE and RDNS_DYNAMIC read the headers, as in
+    /// SpamAssassin.
+    public var firstUntrustedRDNS: [String]?
 }
 
 /// SPF and DKIM for a scan (issue 5), run when `dns_available` allows.
@@ -27,6 +32,8 @@ public struct NetworkChecks: Sendable {
     public var maxQueriesPerMessage = 100
     public var timeLimit: Duration = .seconds(10)
     public var receivingHost = "unknown"
+    /// Look up the first untrusted relay's PTR when its MTA recorded none.
+    public var lookupRDNS = true
 
     public init(resolver: any DNSResolver) {
         self.resolver = resolver
@@ -57,6 +64,11 @@ public struct NetworkChecks: Sendable {
         let (mfrom, helo, spfNotes) = await spfPair
         let dkim = await dkimOutcomes
         let (rblFacts, rblNotes) = await listed
+        var rdns: [String]?
+        if lookupRDNS, let first = views.relays.untrusted.first, first.rdns.isEmpty,
+           let ip = SwampDNS.IPAddress(first.ip) {
+            rdns = await validatedPTRNames(for: ip, resolver: dns)
+        }
 
         var findings = NetworkFindings(spf: mfrom?.outcome, spfHelo: helo, dkim: dkim, notes: spfNotes)
         if let mfrom {
@@ -74,6 +86,7 @@ public struct NetworkChecks: Sendable {
         dkimFacts(dkim, views: views, into: &findings)
         findings.facts.merge(rblFacts) { a, _ in a }
         findings.notes += rblNotes
+        findings.firstUntrustedRDNS = rdns
         findings.dnsQueries = budget.queriesUsed
         return findings
     }
@@ -290,7 +303,9 @@ extension SpamScanner {
         }
         let (message, views) = prepare(bytes)
         var findings: NetworkFindings?
-        if let network, configuration.dnsAvailable {
+        if var network, configuration.dnsAvailable {
+            // %{r} in SPF explanations and the Received-SPF comment.
+            if network.receivingHost == "unknown" { network.receivingHost = hostname }
             let f = await network.run(views: views, configuration: configuration, deadline: facts.deadline)
             facts.useNetwork = true
             facts.externalHits.merge(f.facts) { current, _ in current }

@@ -50,7 +50,10 @@ enum SPFSuite {
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let docs = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+        guard p.terminationStatus == 0,
+              let docs = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "python3 -c 'import yaml' failed: install python3-yaml"])
+        }
         var sections: [Section] = []
         for (index, doc) in docs.enumerated() {
             var zone = DNSZone()

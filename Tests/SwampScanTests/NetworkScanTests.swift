@@ -106,7 +106,26 @@ struct NetworkScanTests {
 
     @Test func receivedSPFLine() async {
         let (_, findings) = await Self.scanner.scan(Self.message(), network: Self.checks())
-        #expect(findings?.receivedSPF?.hasPrefix("pass (unknown: domain of alice@example.com designates 192.0.2.10") == true)
+        #expect(findings?.receivedSPF?.hasPrefix("pass (\(Self.scanner.hostname): domain of alice@example.com designates 192.0.2.10") == true)
+    }
+
+    /// The first untrusted relay recorded without rDNS gets a forward-
+    /// confirmed PTR lookup; the rules still read the headers.
+    @Test func reverseDNSOfTheFirstUntrustedRelay() async {
+        var z = Self.zone
+        z.add("10.2.0.192.in-addr.arpa", .ptr("mail.example.com"))
+        z.add("10.2.0.192.in-addr.arpa", .ptr("forged.example.net"))
+        z.add("forged.example.net", .a([198, 51, 100, 7]))
+        let noRDNS = Array(String(decoding: Self.message(), as: UTF8.self)
+            .replacingOccurrences(of: "(mail.example.com [192.0.2.10])", with: "(unknown [192.0.2.10])").utf8)
+        var checks = Self.checks(StaticResolver(zone: z))
+        let (result, findings) = await Self.scanner.scan(noRDNS, network: checks)
+        #expect(findings?.firstUntrustedRDNS == ["mail.example.com"])
+        _ = result
+        checks.lookupRDNS = false
+        #expect(await Self.scanner.scan(noRDNS, network: checks).network?.firstUntrustedRDNS == nil)
+        // Recorded by the MTA: no lookup.
+        #expect(await Self.scanner.scan(Self.message(), network: Self.checks(StaticResolver(zone: z))).network?.firstUntrustedRDNS == nil)
     }
 
     /// A zone that never answers costs the scan no more than the DNS budget.
