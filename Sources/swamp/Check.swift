@@ -25,7 +25,10 @@ struct Check: AsyncParsableCommand {
         do {
             let config = try options.load()
             let bytes = try readMessage()
-            let scanner = SpamScanner(configuration: config)
+            // Bayes joins the scan when a trained database exists (`swamp
+            // learn` makes one); checking never creates one.
+            let bayes = config.useBayes ? try? BayesSetup.open(config, readOnly: true) : nil
+            let scanner = SpamScanner(configuration: config, bayes: bayes)
             let result = scanner.scan(bytes)
             let out = FileHandle.standardOutput
             if report {

@@ -23,6 +23,11 @@ import Testing
         p.executableURL = URL(fileURLWithPath: try #require(binary, "swamp binary not built"))
         p.arguments = args
         p.currentDirectoryURL = repoRoot
+        // A private HOME, so a Bayes database of the machine's user (in
+        // ~/.swamp) never changes what these tests see.
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-cli-home").path
+        p.environment = env
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out
         p.standardError = err
