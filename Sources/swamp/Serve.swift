@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("allow-tell"), help: "Accept TELL (spamc -L/-C). Until swamp has a Bayes store, learning answers EX_UNAVAILABLE.")
     var allowTell = false
 
-    @Flag(name: .customLong("user-dbs"), help: "Per-user Bayes databases (accepted; no effect until the Bayes store exists).")
+    @Flag(name: .customLong("user-dbs"), help: "TELL learns into the sending user's own Bayes database.")
     var userDBs = false
 
     @Flag(name: .long, help: "Speak TLS on every TCP listener (spamc -S); needs --ssl-cert and --ssl-key.")
@@ -126,13 +126,16 @@ struct Serve: AsyncParsableCommand {
         let scanners: ScannerStore
         do {
             path = try options.configPath()
-            scanners = try ScannerStore(loader: { try Serve.loadScanner(path: path) })
+            let options = self.options
+            scanners = try ScannerStore(loader: { try Serve.loadScanner(options: options) })
         } catch {
             printError("swamp serve: \(error)")
             throw ExitCode(78)
         }
         logger.notice("configuration \(path): \(scanners.current.scanner.ruleSet.ruleCount) rules")
-        if userDBs { logger.warning("--user-dbs has no effect yet: swamp has no Bayes store") }
+        // TELL learns into the Bayes store (site or per-user database).
+        let learner: (any MessageLearner)? = allowTell
+            ? BayesTellLearner(configuration: scanners.current.scanner.configuration, perUser: userDBs) : nil
 
         var server = ServerConfiguration()
         server.listen = listen.compactMap { ListenAddress(parsing: $0) }
@@ -156,7 +159,7 @@ struct Serve: AsyncParsableCommand {
         server.scanDelayForTesting = scanDelayForTesting.map { .milliseconds($0) }
 
         do {
-            try await SwampDaemon.run(configuration: server, scanners: scanners, logger: logger)
+            try await SwampDaemon.run(configuration: server, scanners: scanners, learner: learner, logger: logger)
         } catch let error as ServerStartError {
             printError("swamp serve: \(error)")
             throw ExitCode(78)
@@ -169,17 +172,18 @@ struct Serve: AsyncParsableCommand {
     /// Loads the configuration and compiles the rules. A configuration with
     /// errors (an unreadable file, a directive that does not parse) is
     /// refused, at start and on SIGHUP alike.
-    static func loadScanner(path: String) throws -> SpamScanner {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigurationRefused(path: path, problems: ["no such file or directory"])
+    static func loadScanner(options: ConfigOptions) throws -> SpamScanner {
+        let configuration: Configuration
+        do { configuration = try options.load() } catch let e as CLIError {
+            throw ConfigurationRefused(path: (try? options.configPath()) ?? "?", problems: [e.message])
         }
-        var loader = ConfigLoader()
-        loader.load(path: path)
-        let errors = loader.configuration.diagnostics.filter { $0.severity == .error }
+        let errors = configuration.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
-            throw ConfigurationRefused(path: path, problems: errors.prefix(5).map(\.description))
+            throw ConfigurationRefused(path: (try? options.configPath()) ?? "?", problems: errors.prefix(5).map(\.description))
         }
-        return SpamScanner(configuration: loader.configuration)
+        // Scans read the site Bayes database when one has been trained.
+        let bayes = configuration.useBayes ? try? BayesSetup.open(configuration, readOnly: true) : nil
+        return SpamScanner(configuration: configuration, bayes: bayes)
     }
 }
 

@@ -114,6 +114,12 @@ final class Daemon: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--exit-on-stdin-eof"]
             + listen.flatMap { ["--listen", $0] } + arguments
+        // A private HOME: the site Bayes database (~/.swamp) of each daemon
+        // lives in its own temporary directory.
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swamp-daemon-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        process.environment = environment
         process.standardInput = stdinPipe
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
