@@ -5,10 +5,17 @@
 import Foundation
 
 public enum BayesPaths {
+    /// `$HOME` as Unix programs read it (Foundation's NSHomeDirectory on
+    /// Linux asks the password database and ignores it).
+    public static func homeDirectory() -> String {
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+        return NSHomeDirectory()
+    }
+
     /// The database file for `bayes_path` (SpamAssassin's default is
     /// ~/.spamassassin/bayes; swamp's is ~/.swamp/bayes.sqlite). A
     /// `bayes_path` without an extension gets `.sqlite`.
-    public static func database(bayesPath: String?, home: String = NSHomeDirectory()) -> String {
+    public static func database(bayesPath: String?, home: String = BayesPaths.homeDirectory()) -> String {
         var p = bayesPath ?? "~/.swamp/bayes"
         if p.hasPrefix("~/") { p = (home as NSString).appendingPathComponent(String(p.dropFirst(2))) }
         if (p as NSString).pathExtension.isEmpty { p += ".sqlite" }
@@ -18,7 +25,7 @@ public enum BayesPaths {
     /// The per-user database beside the site one:
     /// `<dir of bayes_path>/users/<name>.sqlite`. Nil when the name is
     /// empty or could not be made safe.
-    public static func userDatabase(bayesPath: String?, user: String, home: String = NSHomeDirectory()) -> String? {
+    public static func userDatabase(bayesPath: String?, user: String, home: String = BayesPaths.homeDirectory()) -> String? {
         guard let safe = sanitisedUserName(user) else { return nil }
         let base = database(bayesPath: bayesPath, home: home)
         let dir = ((base as NSString).deletingLastPathComponent as NSString).appendingPathComponent("users")
