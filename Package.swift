@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "swamp", dependencies: [
-            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer", "SwampBayes",
+            "SwampScan", "SwampEngine", "SwampRules", "SwampMIME", "SwampServer", "SwampBayes", "SwampDNS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

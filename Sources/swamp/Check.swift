@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwampEngine
+import SwampDNS
 import SwampScan
 
 /// `swamp check [FILE|-] [--report]`: score one message.
@@ -21,6 +22,9 @@ struct Check: AsyncParsableCommand {
     @Flag(name: .long, help: "Print only the names of the rules that hit.")
     var symbols = false
 
+    @Flag(name: .long, help: "Run the network checks (SPF, DKIM, DNS blocklists, reverse DNS) through dns_server or the system resolver, unless dns_available is no.")
+    var network = false
+
     func run() async throws {
         do {
             let config = try options.load()
@@ -29,7 +33,14 @@ struct Check: AsyncParsableCommand {
             // learn` makes one); checking never creates one.
             let bayes = config.useBayes ? try? BayesSetup.open(config, readOnly: true) : nil
             let scanner = SpamScanner(configuration: config, bayes: bayes)
-            let result = scanner.scan(bytes)
+            let result: ScanResult
+            if network, let checks = try NetworkChecks.make(configuration: config) {
+                // A DNS failure never fails the scan: the checks end at their
+                // budget and the rules see what was found.
+                result = await scanner.scan(bytes, network: checks).result
+            } else {
+                result = scanner.scan(bytes)
+            }
             let out = FileHandle.standardOutput
             if report {
                 out.write(Data(String(format: "%.1f/%.1f\n", result.verdict.score, result.verdict.requiredScore).utf8))
@@ -43,6 +54,9 @@ struct Check: AsyncParsableCommand {
         } catch let e as CLIError {
             printError("swamp check: \(e.message)")
             throw ExitCode(e.code)
+        } catch let e as DNSError {
+            printError("swamp check: DNS: \(e)")
+            throw ExitCode(69)
         }
     }
 

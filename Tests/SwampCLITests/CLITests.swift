@@ -94,4 +94,21 @@ import Testing
         #expect(r.err.contains("bad.cf:2"))
         #expect(r.err.contains("bad.cf:3"))
     }
+
+    /// `--network` with a DNS server that does not answer: the checks end at
+    /// their budget and the scan still answers (SECURITY.md, "Fail visible":
+    /// DNS trouble never fails a scan).
+    @Test func networkChecksWithDeadDNSStillScore() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-net-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cf = dir.appendingPathComponent("net.cf")
+        try "include \(Self.rules)/00_swamp.cf\ndns_server 127.0.0.1:9\n".write(to: cf, atomically: true, encoding: .utf8)
+        let start = Date()
+        let r = try Self.run(["check", "--config", cf.path, "--network", "--symbols", "Corpus/gtube.eml"])
+        #expect(r.status == 1, "\(r.err)")
+        #expect(r.out.contains("GTUBE"))
+        #expect(Date().timeIntervalSince(start) < 60)
+    }
 }
+
