@@ -94,7 +94,8 @@ enum AddressParser {
     }
 
     static func stripComments(_ s: [UInt8]) -> [UInt8] {
-        // s/\((?:|(?:[^()\\]++|\\.)*+)\)//g — innermost comments only.
+        // Removes RFC 5322 comments that hold no other comment (one level
+        // at a time), honouring backslash escapes, as SpamAssassin does.
         var out: [UInt8] = []
         var i = 0
         while i < s.count {

@@ -453,7 +453,7 @@ enum URIResolver {
     }
 
     static func lastURLAssign(_ c: [UInt8]) -> Int? {
-        // s/^.*\burl\s*=\s*//i — greedy: the last "url=".
+        // The target follows the last "url=" of the content attribute.
         var found: Int? = nil
         var i = 0
         while let at = firstIndexOfCI(Array("url".utf8), in: c, from: i) {

@@ -218,7 +218,7 @@ enum ReceivedParser {
         if s.first == sp { s.removeFirst() }
         if s.last == sp { s.removeLast() }
         while s.last == 59 { s.removeLast(); if s.last == sp { s.removeLast() } }
-        // /^\(?from /i
+        // Only lines starting with "from " (optionally after "(") are hops.
         let head = s.prefix(6).lowercasedASCII()
         guard head.starts(with: Self.fromWord) || head.starts(with: Self.parenFromWord) else { return .skip }
         if find(s, " with local for") != nil || s.starts(with: Array("with local for".utf8)) { return .skip }

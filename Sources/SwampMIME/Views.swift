@@ -111,7 +111,8 @@ struct HeaderIndex: Sendable {
         return out
     }
 
-    /// `get_pristine_header() =~ /^([^ \t].*?\n)(?![ \t])/smg`.
+    /// Every field of the pristine header block, with its continuation lines,
+    /// as one "Name: value\n" line each (what `ALL:raw` joins).
     func allRawLines() -> [[UInt8]] {
         var out: [[UInt8]] = []
         let p = pristine
