@@ -26,23 +26,34 @@ public final class TestDNSServer: Sendable {
     public static func start(zone: DNSZone,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestDNSServer {
         let counter = NIOLockedValueBox(0)
-        let udp = try await DatagramBootstrap(group: group)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter))
+        // UDP takes a free port; TCP must then get the same number, which
+        // another socket may hold already: try again with a new port.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let udp = try await DatagramBootstrap(group: group)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture {
+                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter))
+                    }
                 }
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = udp.localAddress!.port!
+            do {
+                let tcp = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter))
+                        }
+                    }
+                    .bind(host: "127.0.0.1", port: port).get()
+                return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter)
+            } catch {
+                try? await udp.close()
+                if attempt >= 20 { throw error }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = udp.localAddress!.port!
-        let tcp = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter))
-                }
-            }
-            .bind(host: "127.0.0.1", port: port).get()
-        return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter)
+        }
     }
 
     public func stop() async {
