@@ -85,9 +85,6 @@ public final class RuleSet: Sendable {
     let queries: [HeaderQuery]
     let ifUnsetValues: [[UInt8]]
     let evalRules: [Int]
-    /// Metas in dependency order, with the metas each one reads.
-    let metaOrder: [Int]
-    let metaDependsOnMeta: [Int: [Int]]
     /// The metas in `metaOrder` as the loop reads them: rule index, program,
     /// and the metas it reads.
     let metaSteps: [(rule: Int, program: MetaProgram, metaDeps: [Int])]
@@ -290,8 +287,7 @@ public final class RuleSet: Sendable {
         self.queries = queries
         ifUnsetValues = unsetValues
         evalRules = evals
-        metaOrder = order.filter { !cyclic.contains($0) }
-        metaDependsOnMeta = metaDeps
+        let metaOrder = order.filter { !cyclic.contains($0) }
         metaSteps = metaOrder.compactMap { i in
             guard case .meta(let program) = compiled[i].target else { return nil }
             return (i, program, metaDeps[i] ?? [])

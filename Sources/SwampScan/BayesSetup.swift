@@ -52,6 +52,21 @@ public enum BayesSetup {
     }
 }
 
+extension BayesSetup {
+    /// The site database for scanning, read-only: nil and no problem when
+    /// none has been trained yet; nil and the reason when one exists but
+    /// cannot be used (SECURITY.md, "Fail visible": scoring goes on without
+    /// Bayes, and says so).
+    public static func openForScanning(_ configuration: Configuration) -> (classifier: BayesClassifier?, problem: String?) {
+        guard configuration.useBayes else { return (nil, nil) }
+        guard let file = try? databasePath(configuration, user: nil),
+              FileManager.default.fileExists(atPath: file) else { return (nil, nil) }
+        do { return (try open(configuration, readOnly: true), nil) } catch {
+            return (nil, "Bayes database \(file) cannot be used, scoring without Bayes: \(error)")
+        }
+    }
+}
+
 public struct BayesSetupError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }

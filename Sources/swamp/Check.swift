@@ -31,7 +31,8 @@ struct Check: AsyncParsableCommand {
             let bytes = try readMessage()
             // Bayes joins the scan when a trained database exists (`swamp
             // learn` makes one); checking never creates one.
-            let bayes = config.useBayes ? try? BayesSetup.open(config, readOnly: true) : nil
+            let (bayes, problem) = BayesSetup.openForScanning(config)
+            if let problem { printError("swamp check: \(problem)") }
             let scanner = SpamScanner(configuration: config, bayes: bayes)
             let result: ScanResult
             if network, let checks = try NetworkChecks.make(configuration: config) {

@@ -182,7 +182,8 @@ struct Serve: AsyncParsableCommand {
             throw ConfigurationRefused(path: (try? options.configPath()) ?? "?", problems: errors.prefix(5).map(\.description))
         }
         // Scans read the site Bayes database when one has been trained.
-        let bayes = configuration.useBayes ? try? BayesSetup.open(configuration, readOnly: true) : nil
+        let (bayes, problem) = BayesSetup.openForScanning(configuration)
+        if let problem { printError("swamp serve: \(problem)") }
         return SpamScanner(configuration: configuration, bayes: bayes)
     }
 }

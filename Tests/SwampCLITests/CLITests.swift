@@ -110,5 +110,21 @@ import Testing
         #expect(r.out.contains("GTUBE"))
         #expect(Date().timeIntervalSince(start) < 60)
     }
+
+    /// A Bayes database that exists but cannot be read is said on stderr;
+    /// the scan still answers without Bayes.
+    @Test func unusableBayesDatabaseIsReportedNotHidden() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-badbayes-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("bayes.sqlite")
+        try Data(repeating: 0x41, count: 4096).write(to: db)
+        let cf = dir.appendingPathComponent("b.cf")
+        try "include \(Self.rules)/00_swamp.cf\nbayes_path \(db.path)\n".write(to: cf, atomically: true, encoding: .utf8)
+        let r = try Self.run(["check", "--config", cf.path, "--symbols", "Corpus/gtube.eml"])
+        #expect(r.status == 1)
+        #expect(r.out.contains("GTUBE"))
+        #expect(r.err.contains("cannot be used"), "\(r.err)")
+    }
 }
 
