@@ -139,6 +139,9 @@ struct RuleRun {
         var results: [(Int32, Double)] = []
         results.reserveCapacity(ruleSet.headerEntries.count)
         let scratch = self.scratch
+        // Required strings present in each header view, found on first use.
+        var present: [[Int32]?] = Array(repeating: nil, count: values.count)
+        let refs = ruleSet.literalRefs
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
                 if results.count & 63 == 0, pastDeadline() { return }
@@ -148,8 +151,18 @@ struct RuleRun {
                     results.append((e.rule, value != nil ? 1 : 0))
                 case .match, .negated:
                     guard let re = e.regex else { continue }
-                    let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
                     let negated = e.kind == .negated
+                    if !e.literals.isEmpty, let value {
+                        let q = Int(e.query)
+                        if present[q] == nil { present[q] = value.withUnsafeBufferPointer { ruleSet.literalMatcher.occurring(in: $0) } }
+                        let found = present[q]!
+                        if !e.literals.contains(where: { found.contains(refs[Int($0)]) }) {
+                            // Cannot match: no hit, or a hit for `!~`.
+                            results.append((e.rule, negated ? 1 : 0))
+                            continue
+                        }
+                    }
+                    let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
                     let (count, hitLimit) = text.withUnsafeBufferPointer {
                         re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
                     }
@@ -182,11 +195,19 @@ struct RuleRun {
         var results: [(Int32, Double)] = []
         results.reserveCapacity(entries.count)
         let scratch = self.scratch
+        // Which rules' required strings occur: one pass for all of them.
+        var found = [Bool](repeating: false, count: ruleSet.literalMatcher.count)
+        joined.withUnsafeBufferPointer { ruleSet.literalMatcher.scan($0, into: &found) }
+        let refs = ruleSet.literalRefs
         joined.withUnsafeBufferPointer { all in
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
                         if results.count & 63 == 0, pastDeadline() { return }
+                        if !e.literals.isEmpty, !e.literals.contains(where: { found[Int(refs[Int($0)])] }) {
+                            results.append((e.rule, 0))
+                            continue
+                        }
                         if let pre = e.prefilter, pieces.count > 1,
                            case .noMatch = pre.search(all, scratch: scratch) {
                             results.append((e.rule, 0))

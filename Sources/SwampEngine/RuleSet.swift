@@ -54,6 +54,8 @@ struct HeaderEntry: Sendable {
     /// Index into `RuleSet.ifUnsetValues`, or -1.
     let ifUnset: Int32
     let maxHits: Int
+    /// Required strings, as in `SubjectEntry.literals`.
+    var literals: Range<Int32> = 0..<0
 }
 
 /// A body, rawbody, uri or full rule as the hot loop reads it.
@@ -66,6 +68,10 @@ struct SubjectEntry: Sendable {
     let prefilter: RegexHandle?
     let maxHits: Int
     let noSubject: Bool
+    /// The rule's required strings, as a range of `RuleSet.literalRefs`:
+    /// when none of them occurs in the view, the rule cannot match there.
+    /// Empty when the rule has no such strings and always runs.
+    var literals: Range<Int32> = 0..<0
 }
 
 /// Rules compiled from a `Configuration`, shared read-only by every scan.
@@ -92,6 +98,11 @@ public final class RuleSet: Sendable {
     let enabledInSet: [[Bool]]
     /// The header views some enabled rule reads, per score set.
     let queriesInSet: [[Int]]
+    /// Every required string of the subject rules, found in one pass over
+    /// a view; `SubjectEntry.literals` index `literalRefs`, which holds
+    /// the matcher's string numbers.
+    let literalMatcher: LiteralMatcher
+    let literalRefs: [Int32]
     /// Keeps every compiled regex alive for the handles above.
     let regexes: [Regex]
     let indexByName: [String: Int]
@@ -108,7 +119,10 @@ public final class RuleSet: Sendable {
     public var ruleCount: Int { rules.count }
     public var ruleNames: [String] { rules.map(\.name) }
 
-    public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits()) {
+    /// `literalPrefilter: false` runs every subject rule's regex whatever
+    /// the text holds: the reference the prefilter is tested against.
+    public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits(),
+                literalPrefilter: Bool = true) {
         var config = configuration
         Builtins.addMissing(to: &config)
         self.configuration = config
@@ -255,18 +269,35 @@ public final class RuleSet: Sendable {
             queryIndex[q] = i
             return i
         }
+        var literalStrings: [[UInt8]] = [], literalIndex: [[UInt8]: Int32] = [:], refs: [Int32] = []
+        /// The rule's required strings as a range of `refs`.
+        func literals(of rule: CompiledRule) -> Range<Int32> {
+            guard literalPrefilter, let re = rule.regex,
+                  let strings = RequiredLiterals.of(re.pattern, options: re.options) else { return 0..<0 }
+            let start = Int32(refs.count)
+            for s in strings {
+                let id = literalIndex[s] ?? Int32(literalStrings.count)
+                if id == Int32(literalStrings.count) { literalStrings.append(s); literalIndex[s] = id }
+                refs.append(id)
+            }
+            return start..<Int32(refs.count)
+        }
         for (i, rule) in compiled.enumerated() {
             let r = Int32(i)
             func entry() -> SubjectEntry {
-                SubjectEntry(rule: r, regex: rule.regex!.handle, prefilter: rule.prefilter?.handle,
-                             maxHits: rule.maxHits, noSubject: rule.noSubject)
+                var e = SubjectEntry(rule: r, regex: rule.regex!.handle, prefilter: rule.prefilter?.handle,
+                                     maxHits: rule.maxHits, noSubject: rule.noSubject)
+                e.literals = literals(of: rule)
+                return e
             }
             switch rule.target {
             case .header(let q, let negated, let ifUnset):
                 var unset: Int32 = -1
                 if let ifUnset { unset = Int32(unsetValues.count); unsetValues.append(ifUnset) }
-                headers.append(HeaderEntry(rule: r, query: queryID(q), kind: negated ? .negated : .match,
-                                           regex: rule.regex?.handle, ifUnset: unset, maxHits: rule.maxHits))
+                var e = HeaderEntry(rule: r, query: queryID(q), kind: negated ? .negated : .match,
+                                    regex: rule.regex?.handle, ifUnset: unset, maxHits: rule.maxHits)
+                e.literals = literals(of: rule)
+                headers.append(e)
             case .exists(let q):
                 headers.append(HeaderEntry(rule: r, query: queryID(q), kind: .exists, regex: nil,
                                            ifUnset: -1, maxHits: 1))
@@ -279,6 +310,8 @@ public final class RuleSet: Sendable {
             }
         }
         rules = compiled
+        literalMatcher = LiteralMatcher(literalStrings)
+        literalRefs = refs
         headerEntries = headers
         bodyEntries = body
         rawbodyEntries = raw

@@ -201,7 +201,7 @@ struct HeaderIndex: Sendable {
         var modifier = q.modifier
         var selection = q.selection
         var getRaw = modifier == .raw
-        if name.contains(":") {
+        if name.utf8.contains(UInt8(ascii: ":")) {
             let parts = name.split(separator: ":", omittingEmptySubsequences: false)
             name = String(parts[0])
             for m in parts.dropFirst() {

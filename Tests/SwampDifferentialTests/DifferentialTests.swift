@@ -133,6 +133,31 @@ struct DifferentialTests {
         #expect(jaccard >= 0.99, "|both|/|either| = \(jaccard)")
     }
 
+    /// The literal prefilter (required strings, SwampRegex.RequiredLiterals)
+    /// only skips rules that cannot match: with it and without it, every
+    /// message gets the same hits, sub-rules and score.
+    @Test("the literal prefilter never changes a verdict",
+          .enabled(if: FileManager.default.fileExists(atPath: DifferentialTests.stockRules)
+                       && FileManager.default.fileExists(atPath: DifferentialTests.corpus.path),
+                   "needs SpamAssassin's rules and ../shared/corpora"),
+          .timeLimit(.minutes(20)))
+    func literalPrefilterIsExact() throws {
+        let config = DifferentialTests.stockConfiguration()
+        let filtered = SpamScanner(ruleSet: RuleSet(configuration: config))
+        let reference = SpamScanner(ruleSet: RuleSet(configuration: config, literalPrefilter: false))
+        var compared = 0
+        for file in DifferentialTests.sample() {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            let a = filtered.scan(Array(data), timeLimit: .seconds(600)).verdict
+            let b = reference.scan(Array(data), timeLimit: .seconds(600)).verdict
+            #expect(a.evaluation.hits.map(\.name).sorted() == b.evaluation.hits.map(\.name).sorted(), "\(file)")
+            #expect(a.evaluation.subrules.sorted() == b.evaluation.subrules.sorted(), "\(file)")
+            #expect(a.score == b.score, "\(file)")
+            compared += 1
+        }
+        #expect(compared >= 100)
+    }
+
     static func shell(_ tool: String, _ args: [String], input: String?) -> (status: Int32, output: String, error: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)

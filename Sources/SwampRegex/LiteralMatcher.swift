@@ -1,0 +1,159 @@
+/// Finds which of many strings occur in a text, in one pass, ignoring ASCII
+/// case: an Aho–Corasick automaton compiled to a table indexed by state and
+/// byte class. Built once per rule set and shared by every scan.
+///
+/// The table's columns are byte classes rather than bytes: every byte that
+/// appears in no string shares one class, and an upper-case letter shares
+/// its lower-case letter's. With a few thousand strings of rules that is
+/// some tens of classes; states are 16-bit, which keeps the table a few
+/// megabytes. Should the strings need more than 65,535 states, they are
+/// cut to shorter prefixes until they fit: a string is then reported when
+/// its prefix occurs, which is what a prefilter may do (a text holding a
+/// string holds its prefix).
+public final class LiteralMatcher: Sendable {
+    public let count: Int
+    private let classOf: [UInt8]
+    private let classCount: Int
+    /// next state = transitions[state * classCount + class]
+    private let transitions: [UInt16]
+    /// For each state, the strings ending there (directly or by a suffix),
+    /// as a range into `outputs`; empty for most states.
+    private let outputStart: [Int32]
+    private let outputs: [Int32]
+
+    /// `strings` in any case; matching folds ASCII letters.
+    public init(_ strings: [[UInt8]]) {
+        count = strings.count
+        func fold(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
+
+        // Byte classes.
+        var classes = [UInt8](repeating: 0, count: 256)
+        var used = [Bool](repeating: false, count: 256)
+        for s in strings { for b in s { used[Int(fold(b))] = true } }
+        // Folded, at most 230 distinct bytes are in use: the classes fit.
+        var next: UInt8 = 1
+        for b in 0..<256 where used[b] {
+            classes[b] = next
+            next += 1
+        }
+        for b in 65...90 { classes[b] = classes[b + 32] }
+        let width = Int(classes.max() ?? 0) + 1
+
+        // The trie, of at most 65,535 states.
+        var goto: [[Int32]] = []
+        var ending: [[Int32]] = []
+        var cut = strings.map(\.count).max() ?? 0
+        repeat {
+            goto = [[Int32](repeating: -1, count: width)]
+            ending = [[]]
+            for (id, s) in strings.enumerated() {
+                var state = 0
+                for b in s.prefix(cut) {
+                    let c = Int(classes[Int(fold(b))])
+                    if goto[state][c] < 0 {
+                        goto[state][c] = Int32(goto.count)
+                        goto.append([Int32](repeating: -1, count: width))
+                        ending.append([])
+                    }
+                    state = Int(goto[state][c])
+                }
+                ending[state].append(Int32(id))
+            }
+            cut = cut * 3 / 4
+        } while goto.count > Int(UInt16.max) && cut > 0
+
+        // Failure links, breadth first, turning the trie into a full table.
+        let states = goto.count
+        var fail = [Int32](repeating: 0, count: states)
+        var queue: [Int] = []
+        queue.reserveCapacity(states)
+        for c in 0..<width {
+            if goto[0][c] < 0 { goto[0][c] = 0 } else { queue.append(Int(goto[0][c])) }
+        }
+        var head = 0
+        while head < queue.count {
+            let state = queue[head]
+            head += 1
+            ending[state] += ending[Int(fail[state])]
+            for c in 0..<width {
+                let child = goto[state][c]
+                if child < 0 {
+                    goto[state][c] = goto[Int(fail[state])][c]
+                } else {
+                    fail[Int(child)] = goto[Int(fail[state])][c]
+                    queue.append(Int(child))
+                }
+            }
+        }
+
+        var table: [UInt16] = []
+        table.reserveCapacity(states * width)
+        for row in goto { table += row.map { UInt16($0) } }
+        var start: [Int32] = []
+        start.reserveCapacity(states + 1)
+        var flat: [Int32] = []
+        for e in ending {
+            start.append(Int32(flat.count))
+            flat += Set(e).sorted()
+        }
+        start.append(Int32(flat.count))
+        classOf = classes
+        classCount = width
+        transitions = table
+        outputStart = start
+        outputs = flat
+    }
+
+    /// Sets `found[id]` for every string that occurs in `text`. `found`
+    /// must hold `count` entries; entries already set stay set.
+    public func scan(_ text: UnsafeBufferPointer<UInt8>, into found: inout [Bool]) {
+        precondition(found.count >= count)
+        classOf.withUnsafeBufferPointer { classOf in
+            transitions.withUnsafeBufferPointer { table in
+                outputStart.withUnsafeBufferPointer { start in
+                    outputs.withUnsafeBufferPointer { outputs in
+                        found.withUnsafeMutableBufferPointer { found in
+                            let width = classCount
+                            var state = 0
+                            for b in text {
+                                state = Int(table[state &* width &+ Int(classOf[Int(b)])])
+                                let lo = Int(start[state]), hi = Int(start[state &+ 1])
+                                if lo != hi {
+                                    for k in lo..<hi { found[Int(outputs[k])] = true }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The numbers of the strings that occur in `text`, each once, in no
+    /// particular order: for short texts, where a `[Bool]` of `count`
+    /// entries would cost more than the scan.
+    public func occurring(in text: UnsafeBufferPointer<UInt8>) -> [Int32] {
+        var ids: [Int32] = []
+        classOf.withUnsafeBufferPointer { classOf in
+            transitions.withUnsafeBufferPointer { table in
+                outputStart.withUnsafeBufferPointer { start in
+                    outputs.withUnsafeBufferPointer { outputs in
+                        let width = classCount
+                        var state = 0
+                        for b in text {
+                            state = Int(table[state &* width &+ Int(classOf[Int(b)])])
+                            let lo = Int(start[state]), hi = Int(start[state &+ 1])
+                            if lo != hi {
+                                for k in lo..<hi where !ids.contains(outputs[k]) { ids.append(outputs[k]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return ids
+    }
+
+    /// The table's size in bytes, for the record.
+    public var tableBytes: Int { transitions.count * 2 + outputs.count * 4 + outputStart.count * 4 + 256 }
+}

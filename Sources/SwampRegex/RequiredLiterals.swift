@@ -1,0 +1,433 @@
+/// The strings a pattern cannot match without: a set of which at least one
+/// occurs (ASCII letters folded to lower case) in every text the pattern
+/// matches. The engine looks for all rules' strings in one pass over a view
+/// and runs only the rules whose strings are there, the idea behind
+/// SpamAssassin's Rule2XSBody and RE2's prefilter.
+///
+/// The analysis only ever loses information, never invents it: anything it
+/// does not understand counts as "could match anything", which removes a
+/// requirement rather than adding one. So a pattern gets a set only when
+/// every way of matching it passes through one of the set's strings.
+public enum RequiredLiterals {
+    /// Strings shorter than this filter too little to be worth a lookup.
+    public static let minimumLength = 3
+    /// Longer strings are cut to this length: a prefix of a required
+    /// string is required too, and short strings keep the automaton small.
+    public static let maximumLength = 16
+    /// Sets of alternatives larger than this are not tracked exactly.
+    static let maximumSetSize = 16
+
+    /// The set for `pattern`, or nil when no useful set exists (the rule
+    /// must then always run).
+    public static func of(_ pattern: String, options: RegexOptions) -> [[UInt8]]? {
+        if options.contains(.extended) { return nil }
+        var parser = Parser(bytes: Array(pattern.utf8))
+        guard let info = parser.parseAlternation(), parser.atEnd,
+              let set = info.requirement(), !set.isEmpty else { return nil }
+        let cut = Set(set.map { Array($0.prefix(maximumLength)) })
+        guard cut.allSatisfy({ $0.count >= minimumLength }) else { return nil }
+        return cut.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// What is known about the texts a piece of a pattern matches.
+    struct Info {
+        /// Every string the piece can match, when there are few (folded).
+        var exact: Set<[UInt8]>?
+        /// Otherwise: strings of which one occurs in every match; nil when
+        /// nothing is known.
+        var match: Set<[UInt8]>?
+
+        static let anything = Info(exact: nil, match: nil)
+        static let empty = Info(exact: [[]], match: nil)
+        static func literal(_ bytes: Set<UInt8>) -> Info {
+            Info(exact: Set(bytes.map { [$0] }), match: nil)
+        }
+
+        /// The set one of whose strings every match contains, if any.
+        func requirement() -> Set<[UInt8]>? {
+            if let exact { return exact.contains([]) ? nil : exact }
+            return match
+        }
+
+        /// How selective a set is: its shortest string, then fewer strings.
+        static func better(_ a: Set<[UInt8]>?, _ b: Set<[UInt8]>?) -> Set<[UInt8]>? {
+            guard let a else { return b }
+            guard let b else { return a }
+            let la = a.map(\.count).min() ?? 0, lb = b.map(\.count).min() ?? 0
+            if la != lb { return la > lb ? a : b }
+            return a.count <= b.count ? a : b
+        }
+
+        /// The piece followed by `next`.
+        func then(_ next: Info) -> Info {
+            if let a = exact, let b = next.exact, a.count * b.count <= RequiredLiterals.maximumSetSize {
+                var product = Set<[UInt8]>()
+                for x in a { for y in b { product.insert(Array((x + y).prefix(64))) } }
+                return Info(exact: product, match: nil)
+            }
+            return Info(exact: nil, match: Info.better(requirement(), next.requirement()))
+        }
+
+        /// The piece or `other`.
+        func or(_ other: Info) -> Info {
+            if let a = exact, let b = other.exact, a.count + b.count <= RequiredLiterals.maximumSetSize {
+                return Info(exact: a.union(b), match: nil)
+            }
+            guard let a = requirement(), let b = other.requirement() else { return .anything }
+            return Info(exact: nil, match: a.union(b))
+        }
+
+        /// `x?`: the piece or nothing.
+        var optional: Info {
+            if let exact, exact.count < RequiredLiterals.maximumSetSize { return Info(exact: exact.union([[]]), match: nil) }
+            return .anything
+        }
+
+        /// `x+` and `x{n,}` with n ≥ 1: one match of the piece at least.
+        var repeated: Info {
+            Info(exact: nil, match: requirement())
+        }
+    }
+
+    /// A recursive-descent reader of Perl/PCRE2 pattern syntax, as far as
+    /// the analysis needs it. It returns nil for constructs whose meaning it
+    /// cannot follow (the pattern then gets no set).
+    struct Parser {
+        let bytes: [UInt8]
+        var i = 0
+        var depth = 0
+
+        var atEnd: Bool { i >= bytes.count }
+        func peek(_ offset: Int = 0) -> UInt8? { i + offset < bytes.count ? bytes[i + offset] : nil }
+
+        static func fold(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
+
+        mutating func parseAlternation() -> Info? {
+            guard depth < 64 else { return nil }
+            depth += 1
+            defer { depth -= 1 }
+            guard var result = parseSequence() else { return nil }
+            while peek() == UInt8(ascii: "|") {
+                i += 1
+                guard let next = parseSequence() else { return nil }
+                result = result.or(next)
+            }
+            return result
+        }
+
+        /// A concatenation. Neighbouring pieces with exact sets are joined
+        /// into longer strings (`v`, `[i1]`, `agra` → `viagra`, `v1agra`);
+        /// a piece that is not exact ends the run, and of all runs and
+        /// pieces the most selective requirement is kept.
+        mutating func parseSequence() -> Info? {
+            var run = Info.empty
+            var best: Set<[UInt8]>? = nil
+            var exact = true
+            while let c = peek(), c != UInt8(ascii: "|"), c != UInt8(ascii: ")") {
+                guard let atom = parseAtom(), let piece = parseQuantifier(atom) else { return nil }
+                if let a = run.exact, let b = piece.exact, a.count * b.count <= RequiredLiterals.maximumSetSize {
+                    run = run.then(piece)
+                    continue
+                }
+                exact = false
+                best = Info.better(best, run.requirement())
+                if piece.exact != nil {
+                    run = piece
+                } else {
+                    best = Info.better(best, piece.requirement())
+                    run = .empty
+                }
+            }
+            if exact { return run }
+            return Info(exact: nil, match: Info.better(best, run.requirement()))
+        }
+
+        /// Applies a following quantifier (and its lazy/possessive mark).
+        mutating func parseQuantifier(_ atom: Info) -> Info? {
+            guard let c = peek() else { return atom }
+            var out: Info
+            switch c {
+            case UInt8(ascii: "*"): i += 1; out = .anything
+            case UInt8(ascii: "+"): i += 1; out = atom.repeated
+            case UInt8(ascii: "?"): i += 1; out = atom.optional
+            case UInt8(ascii: "{"):
+                guard let (low, _) = parseBraces() else { return atom }   // a literal "{"
+                out = low == 0 ? .anything : (low == 1 ? atom.repeatedOnce : atom.repeated)
+            default: return atom
+            }
+            if let m = peek(), m == UInt8(ascii: "?") || m == UInt8(ascii: "+") { i += 1 }
+            if let m = peek(), m == UInt8(ascii: "*") || m == UInt8(ascii: "+") || m == UInt8(ascii: "?") || m == UInt8(ascii: "{") {
+                // A quantifier of a quantifier is an error in PCRE2.
+                return nil
+            }
+            return out
+        }
+
+        /// `{n}`, `{n,}`, `{n,m}`; nil (and nothing consumed) when the brace
+        /// is a literal character instead.
+        mutating func parseBraces() -> (Int, Int?)? {
+            var j = i + 1
+            func number() -> Int? {
+                var value = 0, digits = 0
+                while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57, digits < 6 {
+                    value = value * 10 + Int(bytes[j] - 48); j += 1; digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            guard let low = number() else { return nil }
+            var high: Int? = low
+            if j < bytes.count, bytes[j] == UInt8(ascii: ",") { j += 1; high = number() }
+            guard j < bytes.count, bytes[j] == UInt8(ascii: "}") else { return nil }
+            i = j + 1
+            return (low, high)
+        }
+
+        mutating func parseAtom() -> Info? {
+            guard let c = peek() else { return nil }
+            switch c {
+            case UInt8(ascii: "("): return parseGroup()
+            case UInt8(ascii: "["): return parseClass()
+            case UInt8(ascii: "\\"): return parseEscape()
+            case UInt8(ascii: "."): i += 1; return .anything
+            case UInt8(ascii: "^"), UInt8(ascii: "$"): i += 1; return .empty
+            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"): return nil
+            default: i += 1; return .literal([Parser.fold(c)])
+            }
+        }
+
+        mutating func parseGroup() -> Info? {
+            i += 1   // "("
+            var zeroWidth = false
+            if peek() == UInt8(ascii: "*") { return nil }   // verbs
+            if peek() == UInt8(ascii: "?") {
+                i += 1
+                guard let k = peek() else { return nil }
+                switch k {
+                case UInt8(ascii: ":"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+                    i += 1
+                case UInt8(ascii: "="), UInt8(ascii: "!"):
+                    i += 1; zeroWidth = true
+                case UInt8(ascii: "<"):
+                    i += 1
+                    if peek() == UInt8(ascii: "=") || peek() == UInt8(ascii: "!") { i += 1; zeroWidth = true }
+                    else if !skipName(until: UInt8(ascii: ">")) { return nil }
+                case UInt8(ascii: "P"):
+                    i += 1
+                    guard peek() == UInt8(ascii: "<"), skipName(until: UInt8(ascii: ">")) else { return nil }
+                case UInt8(ascii: "'"):
+                    guard skipName(until: UInt8(ascii: "'")) else { return nil }
+                case UInt8(ascii: "#"):
+                    while let b = peek(), b != UInt8(ascii: ")") { i += 1 }
+                    guard peek() == UInt8(ascii: ")") else { return nil }
+                    i += 1
+                    return .empty
+                default:
+                    // Inline flags `(?i)`, `(?s-m:...)`. Case never matters
+                    // (everything is folded); `x` changes the syntax, so the
+                    // pattern is given up.
+                    var sawColon = false
+                    while let b = peek() {
+                        if b == UInt8(ascii: ")") { break }
+                        if b == UInt8(ascii: ":") { sawColon = true; i += 1; break }
+                        guard b == UInt8(ascii: "-") || b == UInt8(ascii: "^") || "imsnU".utf8.contains(b) else { return nil }
+                        i += 1
+                    }
+                    if !sawColon {
+                        guard peek() == UInt8(ascii: ")") else { return nil }
+                        i += 1
+                        return .empty
+                    }
+                }
+            }
+            guard let inner = parseAlternation(), peek() == UInt8(ascii: ")") else { return nil }
+            i += 1
+            return zeroWidth ? .empty : inner
+        }
+
+        /// Skips `<name>` / `'name'` after the opening character.
+        mutating func skipName(until close: UInt8) -> Bool {
+            i += 1
+            while let b = peek(), b != close {
+                guard b == UInt8(ascii: "_") || (b >= 48 && b <= 57) || (b | 32 >= 97 && b | 32 <= 122) else { return false }
+                i += 1
+            }
+            guard peek() == close else { return false }
+            i += 1
+            return true
+        }
+
+        /// One escape outside a class.
+        mutating func parseEscape() -> Info? {
+            i += 1
+            guard let e = peek() else { return nil }
+            i += 1
+            switch e {
+            case UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "A"), UInt8(ascii: "z"),
+                 UInt8(ascii: "Z"), UInt8(ascii: "G"), UInt8(ascii: "K"):
+                return .empty
+            case UInt8(ascii: "Q"):
+                var literal: [UInt8] = []
+                while i < bytes.count {
+                    if bytes[i] == UInt8(ascii: "\\"), peek(1) == UInt8(ascii: "E") { i += 2; break }
+                    literal.append(Parser.fold(bytes[i])); i += 1
+                }
+                return Info(exact: [literal], match: nil)
+            case UInt8(ascii: "E"):
+                return .empty
+            case UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "g"), UInt8(ascii: "k"):
+                // Properties and back references: consume a braced or
+                // bracketed argument, match unknown text.
+                if let open = peek(), open == UInt8(ascii: "{") || open == UInt8(ascii: "<") || open == UInt8(ascii: "'") {
+                    let close: UInt8 = open == UInt8(ascii: "{") ? UInt8(ascii: "}") : (open == UInt8(ascii: "<") ? UInt8(ascii: ">") : open)
+                    while let b = peek(), b != close { i += 1 }
+                    guard peek() == close else { return nil }
+                    i += 1
+                } else if e == UInt8(ascii: "g") || e == UInt8(ascii: "p") || e == UInt8(ascii: "P") {
+                    if peek() == UInt8(ascii: "-") { i += 1 }
+                    while let b = peek(), b >= 48, b <= 57 { i += 1 }
+                    if e != UInt8(ascii: "g"), peek() != nil { i += 1 }
+                }
+                return .anything
+            case UInt8(ascii: "c"):
+                guard peek() != nil else { return nil }
+                i += 1
+                return .anything
+            case UInt8(ascii: "o"), UInt8(ascii: "N"):
+                // `\o{...}` octal, `\N{U+...}`: skip the braces too.
+                if e == UInt8(ascii: "o") || (peek() == UInt8(ascii: "{") && peek(1) == UInt8(ascii: "U")) {
+                    guard peek() == UInt8(ascii: "{") else { return nil }
+                    while let b = peek(), b != UInt8(ascii: "}") { i += 1 }
+                    guard peek() == UInt8(ascii: "}") else { return nil }
+                    i += 1
+                }
+                return .anything
+            default:
+                guard let byte = escapedByte(e) else {
+                    // Digits (back references), classes (\d \w \s ...) and
+                    // anything else unknown match unknown text.
+                    if e >= 48 && e <= 57 { while let b = peek(), b >= 48, b <= 57 { i += 1 } }
+                    return .anything
+                }
+                return .literal([Parser.fold(byte)])
+            }
+        }
+
+        /// The byte a single-character escape stands for (`\n`, `\x41`,
+        /// `\.`), or nil when it is not one byte.
+        mutating func escapedByte(_ e: UInt8) -> UInt8? {
+            switch e {
+            case UInt8(ascii: "n"): return 10
+            case UInt8(ascii: "t"): return 9
+            case UInt8(ascii: "r"): return 13
+            case UInt8(ascii: "f"): return 12
+            case UInt8(ascii: "e"): return 27
+            case UInt8(ascii: "a"): return 7
+            case UInt8(ascii: "x"):
+                if peek() == UInt8(ascii: "{") {
+                    // Always consumed to its "}", so that a code point this
+                    // mode cannot hold is not read as literal text.
+                    var j = i + 1, value = 0, valid = true
+                    while j < bytes.count, bytes[j] != UInt8(ascii: "}") {
+                        if let d = Parser.hexValue(bytes[j]), value <= 255 { value = value * 16 + d } else { valid = false }
+                        j += 1
+                    }
+                    guard j < bytes.count else { return nil }
+                    valid = valid && j > i + 1 && value <= 255
+                    i = j + 1
+                    return valid ? UInt8(value) : nil
+                }
+                var value = 0, digits = 0
+                while digits < 2, let b = peek(), let d = Parser.hexValue(b) { value = value * 16 + d; i += 1; digits += 1 }
+                return UInt8(value)
+            case UInt8(ascii: "0"):
+                var value = 0, digits = 0
+                while digits < 2, let b = peek(), b >= 48, b <= 55 { value = value * 8 + Int(b - 48); i += 1; digits += 1 }
+                return UInt8(value)
+            default:
+                // Escaped punctuation stands for itself; escaped letters and
+                // digits are classes, assertions or references.
+                let isAlnum = (e >= 48 && e <= 57) || (e | 32 >= 97 && e | 32 <= 122)
+                return isAlnum || e >= 128 ? nil : e
+            }
+        }
+
+        static func hexValue(_ b: UInt8) -> Int? {
+            switch b {
+            case 48...57: return Int(b - 48)
+            case 65...70: return Int(b - 55)
+            case 97...102: return Int(b - 87)
+            default: return nil
+            }
+        }
+
+        /// A bracketed class: its folded members when there are few and it
+        /// is not negated, else unknown text of one character.
+        mutating func parseClass() -> Info? {
+            i += 1   // "["
+            var negated = false
+            if peek() == UInt8(ascii: "^") { negated = true; i += 1 }
+            var members = Set<UInt8>()
+            var wide = false   // holds a \d, \w, [:alpha:] ... or a big range
+            var first = true
+            var previous: UInt8? = nil
+            while let c = peek() {
+                if c == UInt8(ascii: "]") && !first { break }
+                first = false
+                if c == UInt8(ascii: "["), peek(1) == UInt8(ascii: ":") {
+                    var j = i + 2
+                    while j + 1 < bytes.count, !(bytes[j] == UInt8(ascii: ":") && bytes[j + 1] == UInt8(ascii: "]")) { j += 1 }
+                    guard j + 1 < bytes.count else { return nil }
+                    i = j + 2
+                    wide = true; previous = nil
+                    continue
+                }
+                var byte: UInt8
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                    guard let e = peek() else { return nil }
+                    i += 1
+                    if e == UInt8(ascii: "Q") || e == UInt8(ascii: "E") { return nil }
+                    if let b = escapedByte(e) { byte = e == UInt8(ascii: "b") ? 8 : b }
+                    else if e == UInt8(ascii: "b") { byte = 8 }
+                    else {
+                        if e == UInt8(ascii: "p") || e == UInt8(ascii: "P") { return nil }
+                        wide = true; previous = nil
+                        continue
+                    }
+                } else {
+                    byte = c
+                    i += 1
+                }
+                // A range `a-z` (a "-" before "]" is a literal).
+                if let p = previous, byte == UInt8(ascii: "-"), c != UInt8(ascii: "\\"),
+                   let next = peek(), next != UInt8(ascii: "]") {
+                    var high: UInt8
+                    if next == UInt8(ascii: "\\") {
+                        i += 1
+                        guard let e = peek() else { return nil }
+                        i += 1
+                        guard let b = escapedByte(e) else { return nil }
+                        high = b
+                    } else {
+                        high = next; i += 1
+                    }
+                    guard high >= p else { return nil }
+                    if Int(high) - Int(p) > 8 { wide = true } else { for b in p...high { members.insert(Parser.fold(b)) } }
+                    previous = nil
+                    continue
+                }
+                members.insert(Parser.fold(byte))
+                previous = byte
+            }
+            guard peek() == UInt8(ascii: "]") else { return nil }
+            i += 1
+            if negated || wide || members.isEmpty || members.count > 4 { return .anything }
+            return .literal(members)
+        }
+    }
+}
+
+extension RequiredLiterals.Info {
+    /// `x{1}` / `x{1,m}`: the piece once at least; exact when it is `x{1}`.
+    var repeatedOnce: RequiredLiterals.Info { RequiredLiterals.Info(exact: nil, match: requirement()) }
+}

@@ -1,0 +1,138 @@
+import Testing
+@testable import SwampRegex
+
+@Suite struct RequiredLiteralsTests {
+    func strings(_ pattern: String, _ flags: String = "") -> [String]? {
+        RequiredLiterals.of(pattern, options: RegexOptions(perlFlags: flags))?.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test(arguments: [
+        // pattern, flags, expected set (sorted), nil = none
+        ("viagra", "i", ["viagra"]),
+        ("Click Here", "", ["click here"]),
+        (#"\bfree\s+money\b"#, "i", ["money"]),
+        ("colou?r", "", ["color", "colour"]),
+        ("(?:free)?money", "", ["freemoney", "money"]),
+        ("(?:cheap|discount) meds", "i", ["cheap meds", "discount meds"]),
+        ("(?:cheap|discount)\\s+meds", "i", ["cheap", "discount"]),
+        ("[Vv]iagra", "", ["viagra"]),
+        ("v[i1!]agra", "i", ["v!agra", "v1agra", "viagra"]),
+        (#"www\.example\.com"#, "", ["www.example.com"]),
+        (#"\x41BC"#, "", ["abc"]),
+        ("(?i)unsubscribe", "", ["unsubscribe"]),
+        ("(?=foo)bar", "", ["bar"]),
+        ("(?!foo)barbaz", "", ["barbaz"]),
+        ("a{3}bcd", "", ["bcd"]),
+        ("winner{1,3}", "", ["winne"]),
+        ("a very long required string indeed", "", ["a very long requ"]),    // cut to 16
+        ("\\Qa.b*c\\E", "", ["a.b*c"]),
+        ("abc{", "", ["abc{"]),                                              // a literal brace
+        ("x{,2}yz", "", ["x{,2}yz"]),                                         // PCRE2 10.42: literal
+    ] as [(String, String, [String]?)])
+    func extracts(pattern: String, flags: String, expected: [String]?) {
+        #expect(strings(pattern, flags) == expected)
+    }
+
+    @Test(arguments: [
+        "a.b",                       // too short
+        "foo|.*",                    // one branch needs nothing
+        #"\d+"#,
+        "[a-z]{10}",
+        "(?x) f r e e",              // extended syntax is not followed
+        "(?(1)ab|cd)",               // conditionals are not followed
+        #"\o{101}bc"#,               // only "bc" follows the code point
+        #"\x{100}xy"#,               // too wide for 8-bit mode
+        "ab(",                       // broken
+        "(*UTF)abc",
+        "abc|de",                    // "de" is too short
+        "(?:abc)*",
+        #"(a)\1xy"#,
+    ])
+    func findsNothingUseful(pattern: String) {
+        #expect(strings(pattern) == nil)
+    }
+
+    @Test func extendedFlagGivesUp() {
+        #expect(strings("f r e e money", "x") == nil)
+    }
+
+    /// The promise: whenever the pattern matches, one of its strings occurs
+    /// in the text (ASCII case folded). Checked over random texts made of
+    /// fragments of the pattern's own text, so matches are common and so
+    /// are near misses.
+    @Test(arguments: [
+        ("(?:abc|cde)e?f+ghi", "i", "abc cde e f ghi x"), ("x[yz]{1,2}w(?:uv|vu)", "", "x y z w uv vu u"),
+        ("(?:foo|bar)baz|quxx", "i", "foo bar baz qu xx fo"), ("a(?=bc)bcd", "", "a bc bcd d"),
+        (#"\bfoo\b.{0,3}bar"#, "s", "foo bar  \n x ba"), ("(?i:ab)Cde", "", "ab AB C c de"),
+        ("[ab][cd][ef]gh", "", "a b c d e f gh g"), ("xab?c?d?ez", "", "xa b c d ez"),
+        ("(?:a|b|c)(?:d|e|f)(?:g|h)xy", "", "a b c d e f g h xy x"),
+    ] as [(String, String, String)])
+    func soundOnRandomTexts(pattern: String, flags: String, fragments: String) throws {
+        let options = RegexOptions(perlFlags: flags)
+        let re = try Regex(pattern, options: options)
+        let set = try #require(RequiredLiterals.of(pattern, options: options))
+        let matcher = LiteralMatcher(set)
+        let pieces = fragments.split(separator: " ", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        var rng = SplitMix(seed: UInt64(pattern.utf8.count) &* 7919)
+        var matched = 0
+        for _ in 0..<20000 {
+            var text: [UInt8] = []
+            for _ in 0..<(Int(rng.next() % 8) + 1) {
+                text += pieces[Int(rng.next() % UInt64(pieces.count))].map {
+                    rng.next() % 4 == 0 && $0 >= 97 && $0 <= 122 ? $0 - 32 : $0
+                }
+            }
+            guard re.firstMatch(in: text) != nil else { continue }
+            matched += 1
+            var found = [Bool](repeating: false, count: matcher.count)
+            text.withUnsafeBufferPointer { matcher.scan($0, into: &found) }
+            #expect(found.contains(true), "\(pattern) matched \(String(decoding: text, as: UTF8.self)) without \(set)")
+        }
+        #expect(matched > 10, "few random texts matched \(pattern): the check proved little")
+    }
+}
+
+@Suite struct LiteralMatcherTests {
+    @Test func findsEveryOccurringStringIgnoringCase() {
+        let words = ["he", "she", "his", "hers", "viagra", "xyz"].map { Array($0.utf8) }
+        let matcher = LiteralMatcher(words)
+        var found = [Bool](repeating: false, count: words.count)
+        Array("uSHErs buy VIAGRA".utf8).withUnsafeBufferPointer { matcher.scan($0, into: &found) }
+        #expect(found == [true, true, false, true, true, false])
+    }
+
+    @Test func agreesWithNaiveSearch() {
+        var rng = SplitMix(seed: 42)
+        let alphabet = Array("abcAB\u{7f}".utf8) + [0xe9, 0xff]
+        func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        func fold(_ s: [UInt8]) -> [UInt8] { s.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 } }
+        for _ in 0..<50 {
+            let words = (0..<20).map { _ in random(Int(rng.next() % 4) + 1) }
+            let matcher = LiteralMatcher(words)
+            let text = random(200)
+            var found = [Bool](repeating: false, count: words.count)
+            text.withUnsafeBufferPointer { matcher.scan($0, into: &found) }
+            let folded = fold(text)
+            for (n, w) in words.enumerated() {
+                let fw = fold(w)
+                let naive = folded.count >= fw.count && (0...(folded.count - fw.count)).contains {
+                    Array(folded[$0..<($0 + fw.count)]) == fw
+                }
+                #expect(found[n] == naive)
+            }
+        }
+    }
+}
+
+/// A small deterministic generator, so failures repeat.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
