@@ -121,10 +121,10 @@ struct RuleRun {
             if let i = ruleSet.indexByName[name] { record(i, value) }
         }
         runHeaderRules()
-        runSubjectRules(ruleSet.bodyEntries, views.body, isBody: true)
-        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, isBody: false)
-        runSubjectRules(ruleSet.uriEntries, views.uris, isBody: false)
-        runSubjectRules(ruleSet.fullEntries, [views.full], isBody: false)
+        runSubjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, isBody: true)
+        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, isBody: false)
+        runSubjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, isBody: false)
+        runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, isBody: false)
         runEvals()
         runMetas()
         return summarize()
@@ -141,7 +141,8 @@ struct RuleRun {
         let scratch = self.scratch
         // Required strings present in each header view, found on first use.
         var present: [[Int32]?] = Array(repeating: nil, count: values.count)
-        let refs = ruleSet.literalRefs
+        let filter = ruleSet.headerLiterals
+        let refs = filter.refs
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
                 if results.count & 63 == 0, pastDeadline() { return }
@@ -154,7 +155,7 @@ struct RuleRun {
                     let negated = e.kind == .negated
                     if !e.literals.isEmpty, let value {
                         let q = Int(e.query)
-                        if present[q] == nil { present[q] = value.withUnsafeBufferPointer { ruleSet.literalMatcher.occurring(in: $0) } }
+                        if present[q] == nil { present[q] = value.withUnsafeBufferPointer { filter.matcher.occurring(in: $0) } }
                         let found = present[q]!
                         if !e.literals.contains(where: { found.contains(refs[Int($0)]) }) {
                             // Cannot match: no hit, or a hit for `!~`.
@@ -179,7 +180,7 @@ struct RuleRun {
     /// body, rawbody, uri and full rules: the regex runs over each piece;
     /// one hit is enough unless `tflags multiple` counts them all. The
     /// pieces are laid out in one buffer so the loop touches no arrays.
-    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], isBody: Bool) {
+    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter, isBody: Bool) {
         guard !entries.isEmpty else { return }
         // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []
@@ -196,9 +197,9 @@ struct RuleRun {
         results.reserveCapacity(entries.count)
         let scratch = self.scratch
         // Which rules' required strings occur: one pass for all of them.
-        var found = [Bool](repeating: false, count: ruleSet.literalMatcher.count)
-        joined.withUnsafeBufferPointer { ruleSet.literalMatcher.scan($0, into: &found) }
-        let refs = ruleSet.literalRefs
+        var found = [Bool](repeating: false, count: filter.matcher.count)
+        if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.scan($0, into: &found) } }
+        let refs = filter.refs
         joined.withUnsafeBufferPointer { all in
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in

@@ -68,10 +68,43 @@ struct SubjectEntry: Sendable {
     let prefilter: RegexHandle?
     let maxHits: Int
     let noSubject: Bool
-    /// The rule's required strings, as a range of `RuleSet.literalRefs`:
-    /// when none of them occurs in the view, the rule cannot match there.
-    /// Empty when the rule has no such strings and always runs.
+    /// The rule's required strings, as a range of its view's
+    /// `LiteralFilter.refs`: when none of them occurs in the view, the rule
+    /// cannot match there. Empty when the rule has no such strings and
+    /// always runs.
     var literals: Range<Int32> = 0..<0
+}
+
+/// The required strings of one view's rules (SwampRegex.RequiredLiterals),
+/// looked for all at once. Entries' `literals` ranges index `refs`, which
+/// holds the matcher's string numbers.
+struct LiteralFilter: Sendable {
+    let matcher: LiteralMatcher
+    let refs: [Int32]
+
+    struct Builder {
+        let enabled: Bool
+        var strings: [[UInt8]] = []
+        var index: [[UInt8]: Int32] = [:]
+        var refs: [Int32] = []
+
+        init(enabled: Bool) { self.enabled = enabled }
+
+        /// Records the pattern's required strings; the range to store in
+        /// its entry (empty: always run the rule).
+        mutating func add(pattern: String, options: RegexOptions) -> Range<Int32> {
+            guard enabled, let required = RequiredLiterals.of(pattern, options: options) else { return 0..<0 }
+            let start = Int32(refs.count)
+            for s in required {
+                let id = index[s] ?? Int32(strings.count)
+                if id == Int32(strings.count) { strings.append(s); index[s] = id }
+                refs.append(id)
+            }
+            return start..<Int32(refs.count)
+        }
+
+        func build() -> LiteralFilter { LiteralFilter(matcher: LiteralMatcher(strings), refs: refs) }
+    }
 }
 
 /// Rules compiled from a `Configuration`, shared read-only by every scan.
@@ -98,11 +131,13 @@ public final class RuleSet: Sendable {
     let enabledInSet: [[Bool]]
     /// The header views some enabled rule reads, per score set.
     let queriesInSet: [[Int]]
-    /// Every required string of the subject rules, found in one pass over
-    /// a view; `SubjectEntry.literals` index `literalRefs`, which holds
-    /// the matcher's string numbers.
-    let literalMatcher: LiteralMatcher
-    let literalRefs: [Int32]
+    /// The required strings of each view's rules, found in one pass over
+    /// the view.
+    let headerLiterals: LiteralFilter
+    let bodyLiterals: LiteralFilter
+    let rawbodyLiterals: LiteralFilter
+    let uriLiterals: LiteralFilter
+    let fullLiterals: LiteralFilter
     /// Keeps every compiled regex alive for the handles above.
     let regexes: [Regex]
     let indexByName: [String: Int]
@@ -269,25 +304,20 @@ public final class RuleSet: Sendable {
             queryIndex[q] = i
             return i
         }
-        var literalStrings: [[UInt8]] = [], literalIndex: [[UInt8]: Int32] = [:], refs: [Int32] = []
-        /// The rule's required strings as a range of `refs`.
-        func literals(of rule: CompiledRule) -> Range<Int32> {
-            guard literalPrefilter, let re = rule.regex,
-                  let strings = RequiredLiterals.of(re.pattern, options: re.options) else { return 0..<0 }
-            let start = Int32(refs.count)
-            for s in strings {
-                let id = literalIndex[s] ?? Int32(literalStrings.count)
-                if id == Int32(literalStrings.count) { literalStrings.append(s); literalIndex[s] = id }
-                refs.append(id)
-            }
-            return start..<Int32(refs.count)
+        // Header, body, rawbody, uri, full. `full` rules are a handful over
+        // the whole message: a pass to look for their strings would cost
+        // about what running them does.
+        var literalBuilders = (0..<5).map { LiteralFilter.Builder(enabled: literalPrefilter && $0 != 4) }
+        func literals(of rule: CompiledRule, view: Int) -> Range<Int32> {
+            guard let re = rule.regex else { return 0..<0 }
+            return literalBuilders[view].add(pattern: re.pattern, options: re.options)
         }
         for (i, rule) in compiled.enumerated() {
             let r = Int32(i)
-            func entry() -> SubjectEntry {
+            func entry(_ view: Int) -> SubjectEntry {
                 var e = SubjectEntry(rule: r, regex: rule.regex!.handle, prefilter: rule.prefilter?.handle,
                                      maxHits: rule.maxHits, noSubject: rule.noSubject)
-                e.literals = literals(of: rule)
+                e.literals = literals(of: rule, view: view)
                 return e
             }
             switch rule.target {
@@ -296,22 +326,25 @@ public final class RuleSet: Sendable {
                 if let ifUnset { unset = Int32(unsetValues.count); unsetValues.append(ifUnset) }
                 var e = HeaderEntry(rule: r, query: queryID(q), kind: negated ? .negated : .match,
                                     regex: rule.regex?.handle, ifUnset: unset, maxHits: rule.maxHits)
-                e.literals = literals(of: rule)
+                e.literals = literals(of: rule, view: 0)
                 headers.append(e)
             case .exists(let q):
                 headers.append(HeaderEntry(rule: r, query: queryID(q), kind: .exists, regex: nil,
                                            ifUnset: -1, maxHits: 1))
-            case .body: body.append(entry())
-            case .rawbody: raw.append(entry())
-            case .full: full.append(entry())
-            case .uri: uri.append(entry())
+            case .body: body.append(entry(1))
+            case .rawbody: raw.append(entry(2))
+            case .uri: uri.append(entry(3))
+            case .full: full.append(entry(4))
             case .eval, .mimeHeader: evals.append(i)
             case .meta: break
             }
         }
         rules = compiled
-        literalMatcher = LiteralMatcher(literalStrings)
-        literalRefs = refs
+        headerLiterals = literalBuilders[0].build()
+        bodyLiterals = literalBuilders[1].build()
+        rawbodyLiterals = literalBuilders[2].build()
+        uriLiterals = literalBuilders[3].build()
+        fullLiterals = literalBuilders[4].build()
         headerEntries = headers
         bodyEntries = body
         rawbodyEntries = raw
