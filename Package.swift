@@ -27,7 +27,7 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns",
                        providers: [.apt(["libldns-dev"])]),
-        .target(name: "SwampMIME"),
+        .target(name: "SwampMIME", dependencies: ["SwampRegex"]),
         .target(name: "SwampRules"),
         .target(name: "SwampRegex", dependencies: ["CPCRE2"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),

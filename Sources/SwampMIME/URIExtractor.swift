@@ -1,4 +1,5 @@
 import Foundation
+import SwampRegex
 
 // The URIs `uri` rules iterate over (PerMsgStatus `get_uri_list`): links
 // found in the rendered body text the way Thunderbird would linkify them,
@@ -390,8 +391,10 @@ enum HTMLLikeHelpers {
 /// `redirector_pattern` lines of SpamAssassin's rule files, read at run
 /// time when installed; each must capture the target URL as group 1.
 enum Redirectors {
-    static let patterns: [NSRegularExpression] = {
-        var out: [NSRegularExpression] = []
+    /// SpamAssassin's `redirector_pattern`s, compiled with PCRE2 as the
+    /// rules are (the first capture group is the target).
+    static let patterns: [Regex] = {
+        var out: [Regex] = []
         let dir = "/usr/share/spamassassin"
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return out }
         for f in files.sorted() where f.hasSuffix(".cf") {
@@ -406,11 +409,8 @@ enum Redirectors {
                 }
                 guard spec.first == open, let end = spec.lastIndex(of: close), end > spec.startIndex else { continue }
                 let body = String(spec[spec.index(after: spec.startIndex)..<end])
-                let flags = spec[spec.index(after: end)...]
-                var opts: NSRegularExpression.Options = []
-                if flags.contains("i") { opts.insert(.caseInsensitive) }
-                if flags.contains("s") { opts.insert(.dotMatchesLineSeparators) }
-                if let re = try? NSRegularExpression(pattern: body, options: opts) { out.append(re) }
+                let flags = String(spec[spec.index(after: end)...])
+                if let re = try? Regex(body, options: RegexOptions(perlFlags: flags)) { out.append(re) }
             }
         }
         return out
@@ -422,15 +422,8 @@ enum Redirectors {
         // and the target it captures must hold a '.': skip the rest cheaply.
         guard u.contains(63) || u.contains(59) || u.count > 24 else { return nil }
         guard let hostEnd = HTMLLikeHelpers.httpHostEnd(u), u[hostEnd...].contains(46) || u[hostEnd...].contains(37) else { return nil }
-        let s = String(decoding: u, as: UTF8.self)
-        let ns = s as NSString
         for re in patterns {
-            if let m = re.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)), m.numberOfRanges > 1 {
-                let r = m.range(at: 1)
-                guard r.location != NSNotFound else { continue }
-                let t = ns.substring(with: r)
-                if t.contains(".") { return Array(t.utf8) }
-            }
+            if let r = re.capture(1, in: u), u[r].contains(46) { return Array(u[r]) }
         }
         return nil
     }

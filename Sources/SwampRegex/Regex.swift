@@ -117,6 +117,30 @@ public final class Regex: @unchecked Sendable {
 
     public func matches(_ text: String) -> Bool { firstMatch(in: Array(text.utf8)) != nil }
 
+    /// The range of capture group `group` in the first match, nil when
+    /// nothing matched or the group took no part. Allocates its own match
+    /// data: for the odd lookup, not for the rule loops.
+    public func capture(_ group: Int, in bytes: [UInt8], limits: MatchLimits = MatchLimits()) -> Range<Int>? {
+        guard let data = pcre2_match_data_create_from_pattern_8(code, nil) else { return nil }
+        defer { pcre2_match_data_free_8(data) }
+        guard let context = pcre2_match_context_create_8(nil) else { return nil }
+        defer { pcre2_match_context_free_8(context) }
+        pcre2_set_match_limit_8(context, limits.matchLimit)
+        pcre2_set_depth_limit_8(context, limits.depthLimit)
+        let rc = bytes.withUnsafeBufferPointer { b -> Int32 in
+            var empty: UInt8 = 0
+            return withUnsafePointer(to: &empty) { e in
+                pcre2_match_8(code, b.baseAddress ?? e, b.count, 0, 0, data, context)
+            }
+        }
+        guard rc > group else { return nil }
+        let ovector = pcre2_get_ovector_pointer_8(data)!
+        let start = ovector[2 * group], end = ovector[2 * group + 1]
+        // PCRE2_UNSET: the group did not take part.
+        guard start != ~0, end != ~0, start <= end else { return nil }
+        return Int(start)..<Int(end)
+    }
+
     /// Counts non-overlapping matches as Perl's `while (/re/g)` does, up to
     /// `maximum`.
     public func countMatches(_ subject: UnsafeBufferPointer<UInt8>, maximum: Int,
