@@ -1,3 +1,4 @@
+import Foundation
 import SwampMIME
 import SwampRules
 
@@ -29,6 +30,18 @@ struct EvalFunction: Sendable {
         "check_from_in_blacklist": { ctx, _ in fromMatches(ctx, ctx.configuration.blocklistFrom, except: ctx.configuration.unblocklistFrom) },
         "check_for_missing_to_header": { ctx, _ in
             ctx.headerText(HeaderQuery(name: "To")) == nil && ctx.headerText(HeaderQuery(name: "Apparently-To")) == nil ? 1 : 0
+        },
+        "check_bayes": { ctx, args in
+            // Plugin/Bayes.pm: hits when (MIN == 0 or p > MIN) and
+            // (MAX is "undef" or p <= MAX).
+            guard ctx.configuration.useBayes, ctx.configuration.useBayesRules,
+                  let p = ctx.facts.bayesProbability, args.count >= 2,
+                  let low = Double(args[0].trimmingCharacters(in: .whitespaces)) else { return 0 }
+            let highText = args[1].trimmingCharacters(in: .whitespaces)
+            let aboveLow = low == 0 || p > low
+            if highText == "undef" { return aboveLow ? 1 : 0 }
+            guard let high = Double(highText) else { return 0 }
+            return aboveLow && p <= high ? 1 : 0
         },
         "check_fact": { ctx, args in
             // swamp's own: a rule fed by a check outside the engine.

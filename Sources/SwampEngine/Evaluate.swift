@@ -11,6 +11,9 @@ public struct Facts: Sendable {
     /// Rule name → hit value, for rules whose outcome was decided outside
     /// the engine. Such rules count as evaluated for metas.
     public var externalHits: [String: Double]
+    /// The Bayes classifier's probability of spam, when it gave one:
+    /// what `eval:check_bayes(MIN, MAX)` reads.
+    public var bayesProbability: Double?
     /// Past this instant the engine stops running rules and reports what it
     /// has (SECURITY.md: "always an answer, in time").
     public var deadline: ContinuousClock.Instant?

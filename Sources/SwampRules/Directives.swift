@@ -83,6 +83,10 @@ extension ConfigLoader {
             if let d = number(key, value, at: loc) { configuration.bayesAutoLearnThresholdSpam = d }
         case "bayes_auto_learn_threshold_nonspam":
             if let d = number(key, value, at: loc) { configuration.bayesAutoLearnThresholdNonspam = d }
+        case "bayes_auto_learn_on_error":
+            if let b = bool(key, value, at: loc) { configuration.bayesAutoLearnOnError = b }
+        case "use_bayes_rules":
+            if let b = bool(key, value, at: loc) { configuration.useBayesRules = b }
         case "bayes_path":
             guard !value.isEmpty else { return missing(key, at: loc) }
             configuration.bayesPath = value

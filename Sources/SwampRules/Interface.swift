@@ -177,6 +177,11 @@ public struct Configuration: Sendable {
     public var bayesAutoLearn = true
     public var bayesAutoLearnThresholdSpam = 12.0
     public var bayesAutoLearnThresholdNonspam = 0.1
+    /// Autolearn only what Bayes got wrong (BAYES_99 spam, BAYES_00 ham
+    /// are left alone).
+    public var bayesAutoLearnOnError = false
+    /// Whether the BAYES_* rules run at all (learning goes on regardless).
+    public var useBayesRules = true
     public var bayesPath: String? = nil
     public var bayesSQLDSN: String? = nil
     public var rulesDirs: [String] = []

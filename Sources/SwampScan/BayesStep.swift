@@ -29,25 +29,33 @@ struct BayesStep {
     }
 
     /// SpamAssassin's autolearn decision (Plugin/AutoLearnThreshold.pm):
-    /// the score without the Bayes rules must reach
-    /// `bayes_auto_learn_threshold_spam` (with at least 3 points each from
-    /// header and from body rules) or stay under
-    /// `bayes_auto_learn_threshold_nonspam`; the verdict must agree.
-    /// Simplified: scores of the score set in use, `noautolearn` flags not
-    /// consulted.
-    func autolearn(evaluation: Evaluation, configuration: Configuration, isSpam: Bool) -> String {
-        var points = 0.0, header = 0.0, body = 0.0
-        for hit in evaluation.hits where !hit.name.hasPrefix("BAYES_") {
-            points += hit.score
-            if hit.area.isEmpty { header += hit.score } else { body += hit.score }
-        }
+    /// the score without Bayes must stay under
+    /// `bayes_auto_learn_threshold_nonspam` (ham) or reach
+    /// `bayes_auto_learn_threshold_spam` with at least 3 points each from
+    /// header and body rules (spam; `autolearn_force` rules waive that);
+    /// Bayes itself must not disagree by more than a point, and the
+    /// verdict must agree with the class learned.
+    func autolearn(points: AutolearnPoints, evaluation: Evaluation, configuration: Configuration,
+                   isSpam: Bool) -> String {
         let cls: MessageClass
-        if points <= configuration.bayesAutoLearnThresholdNonspam && !isSpam {
+        if points.total < configuration.bayesAutoLearnThresholdNonspam {
             cls = .ham
-        } else if points >= configuration.bayesAutoLearnThresholdSpam && isSpam && header >= 3 && body >= 3 {
+        } else if points.total >= configuration.bayesAutoLearnThresholdSpam {
             cls = .spam
         } else {
             return "no"
+        }
+        switch cls {
+        case .spam:
+            let required = points.forcedBy.isEmpty ? 3.0 : -99
+            guard points.body >= required, points.header >= required,
+                  points.learned >= -1, isSpam else { return "no" }
+        case .ham:
+            guard points.learned <= 1, !isSpam else { return "no" }
+        }
+        if configuration.bayesAutoLearnOnError {
+            let hit = Set(evaluation.hits.map(\.name))
+            if (cls == .spam && hit.contains("BAYES_99")) || (cls == .ham && hit.contains("BAYES_00")) { return "no" }
         }
         do {
             switch try classifier.store.learn(prepared.item, as: cls) {

@@ -76,12 +76,13 @@ public final class SpamScanner: Sendable {
     /// between the views and these.
     func finish(message: Message, views: Views, facts: Facts) -> ScanResult {
         var facts = facts
-        // 3a. Bayes: its BAYES_* rule reaches the engine as an external hit,
-        // and the Bayes score sets apply once the store is trained enough.
+        // 3a. Bayes: its probability reaches the engine's check_bayes (the
+        // BAYES_* rules), and the Bayes score sets apply once the store is
+        // trained enough.
         let bayesRun = bayes.map { BayesStep(classifier: $0, bytes: message.bytes, views: views, trust: ruleSet.trust) }
         if let bayesRun {
             facts.useBayes = facts.useBayes || bayesRun.available
-            for rule in bayesRun.verdict?.rules ?? [] { facts.externalHits[rule] = 1 }
+            facts.bayesProbability = bayesRun.verdict?.probability
         }
         let evaluation = ruleSet.evaluate(views, facts: facts)
         let score = (evaluation.score * 1000).rounded() / 1000
@@ -91,8 +92,8 @@ public final class SpamScanner: Sendable {
         if !(configuration.bayesAutoLearn && configuration.useBayes) {
             autolearn = "disabled"
         } else if let bayesRun {
-            autolearn = bayesRun.autolearn(evaluation: evaluation, configuration: configuration,
-                                           isSpam: score >= required)
+            autolearn = bayesRun.autolearn(points: ruleSet.autolearnPoints(evaluation), evaluation: evaluation,
+                                           configuration: configuration, isSpam: score >= required)
         } else {
             autolearn = "unavailable"
         }

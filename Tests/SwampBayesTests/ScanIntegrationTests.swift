@@ -63,4 +63,41 @@ import SwampScan
         // A rule's half point is too much for autolearning as ham.
         #expect(scanner.scan(StoreTests.message(6, spammy: false)).verdict.autolearn == "no")
     }
+
+    /// Spam is learned only with 12 points and 3 each from header and body
+    /// rules, in the score set without Bayes.
+    @Test func autolearnsSpamOnlyWithHeaderAndBodyPoints() throws {
+        func scanner(_ extra: String) throws -> (SpamScanner, BayesClassifier) {
+            var loader = ConfigLoader()
+            loader.load(path: Self.rules)
+            loader.load(text: extra, file: "autolearn.cf")
+            var c = loader.configuration
+            c.otherSettings["bayes_min_spam_num"] = ["10"]
+            c.otherSettings["bayes_min_ham_num"] = ["10"]
+            let bayes = try BayesSetup.open(c, path: StoreTests.tempPath())
+            return (SpamScanner(configuration: c, bayes: bayes), bayes)
+        }
+        let both = """
+        header AL_HEAD Subject =~ /note/
+        score  AL_HEAD 6
+        body   AL_BODY /viagra/
+        score  AL_BODY 7
+        """
+        var (s, bayes) = try scanner(both)
+        var verdict = s.scan(StoreTests.message(7, spammy: true)).verdict
+        #expect(verdict.tests.contains("AL_HEAD") && verdict.tests.contains("AL_BODY"))
+        #expect(verdict.autolearn == "spam")
+        #expect(try bayes.store.messageCounts() == (1, 0))
+
+        // 13 points, all from the body: not learned.
+        (s, bayes) = try scanner("body AL_BODY /viagra/\nscore AL_BODY 13\n")
+        verdict = s.scan(StoreTests.message(8, spammy: true)).verdict
+        #expect(verdict.isSpam)
+        #expect(verdict.autolearn == "no")
+        #expect(try bayes.store.messageCounts() == (0, 0))
+
+        // ... unless a rule forces it.
+        (s, bayes) = try scanner("body AL_BODY /viagra/\nscore AL_BODY 13\ntflags AL_BODY autolearn_force\n")
+        #expect(s.scan(StoreTests.message(9, spammy: true)).verdict.autolearn == "spam")
+    }
 }
