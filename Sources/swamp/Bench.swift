@@ -28,6 +28,14 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Cross-validate Bayes over N folds (train on N-1, score the held-out fold).")
     var folds: Int?
 
+    /// CPU time of the whole process: comparable across runs on a busy
+    /// machine, where wall time is not.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     func run() async throws {
         var config: SwampRules.Configuration
         do { config = try options.load() } catch let e as CLIError {
@@ -51,6 +59,7 @@ struct Bench: AsyncParsableCommand {
         var tp = 0, fp = 0, tn = 0, fn = 0
         let clock = ContinuousClock()
         let start = clock.now
+        let cpuStart = Self.processCPUSeconds()
         for round in 0..<max(1, rounds) {
             for m in messages {
                 let verdict = scanner.scan(m.bytes).verdict
@@ -64,6 +73,7 @@ struct Bench: AsyncParsableCommand {
             }
         }
         let elapsed = clock.now - start
+        let cpuSeconds = Self.processCPUSeconds() - cpuStart
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let scanned = Double(messages.count * max(1, rounds))
         let precision = tp + fp == 0 ? 0 : Double(tp) / Double(tp + fp)
@@ -76,6 +86,7 @@ struct Bench: AsyncParsableCommand {
             ("precision", precision), ("recall", recall), ("f1", f1), ("false_positive_rate", fpr),
             ("scan_messages_per_second", scanned / seconds),
             ("scan_ms_per_message", seconds * 1000 / scanned),
+            ("scan_cpu_ms_per_message", cpuSeconds * 1000 / scanned),
             ("load_seconds", Double(loadTime.components.attoseconds) / 1e18 + Double(loadTime.components.seconds)),
         ]
         if json {
