@@ -9,8 +9,8 @@ import Testing
 /// Issue 5's differential test: SpamAssassin (`Mail::SpamAssassin` with
 /// its stock rules, Mail::SPF and Mail::DKIM) and swamp scan the same
 /// crafted messages with DNS answered by the same test server, and must
-/// agree on the SPF_*, DKIM_*, RDNS_*, RCVD_IN_* (DNSBL) and USER_IN_*
-/// (authenticated welcomelist) hits.
+/// agree on the SPF_*, DKIM_*, RDNS_*, RCVD_IN_* (DNSBL), URIBL_* (URI
+/// blocklists) and USER_IN_* (authenticated welcomelist) hits.
 @Suite(.serialized)
 struct NetworkDifferentialTests {
     static let stockRules = "/usr/share/spamassassin"
@@ -51,7 +51,7 @@ struct NetworkDifferentialTests {
     static let extraConfig = "welcomelist_auth alice@example.com\nwelcomelist_from_dkim dave@nospf.test example.com\n"
 
     static func message(ip: String, helo: String, rdns: String = "", sender: String, from: String? = nil,
-                        top: String = "") -> String {
+                        top: String = "", body: String = "Hello Bob, the figures are attached.") -> String {
         """
         Return-Path: <\(sender)>
         \(top)Received: from \(helo) (\(rdns.isEmpty ? helo : rdns) [\(ip)]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
@@ -61,7 +61,7 @@ struct NetworkDifferentialTests {
         Date: Mon, 1 Jan 2024 00:00:00 +0000
         Message-ID: <\(UUID().uuidString)@example.com>
 
-        Hello Bob, the figures are attached.
+        \(body)
 
         """
     }
@@ -84,6 +84,21 @@ struct NetworkDifferentialTests {
         z.add("20.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 4]))
         z.add("20.2.0.192.bl.spamcop.net", .a([127, 0, 0, 2]))
         z.add("20.2.0.192.bl.spamcop.net", txt("Blocked - see https://www.spamcop.net/bl.shtml?192.0.2.20"))
+        // URI blocklists: domains, a host (the DBL rules ask the full host
+        // name), an address, a host on a listed address, and a domain on a
+        // listed name server.
+        z.add("pills-online.biz.multi.uribl.com", .a([127, 0, 0, 2]))
+        z.add("redlisted.biz.multi.uribl.com", .a([127, 0, 0, 8]))
+        z.add("www.pills-online.biz.dbl.spamhaus.org", .a([127, 0, 1, 2]))
+        z.add("phish-login.biz.dbl.spamhaus.org", .a([127, 0, 1, 4]))
+        z.add("cheap-meds.info.multi.surbl.org", .a([127, 0, 0, 16]))
+        z.add("7.100.51.198.multi.uribl.com", .a([127, 0, 0, 2]))
+        z.add("www.bad-host.biz", .a([192, 0, 2, 54]))
+        z.add("54.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 2]))
+        z.add("bad-ns.biz", .ns("ns1.bulk-hosting.biz"))
+        z.add("ns1.bulk-hosting.biz", .a([192, 0, 2, 53]))
+        z.add("53.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 2]))
+        z.add("example.com.multi.uribl.com", .a([127, 0, 0, 2]))
         return z
     }
 
@@ -114,6 +129,29 @@ struct NetworkDifferentialTests {
         cases.append(("received-spf", Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", sender: "carol@nospf.test",
                                                          top: internalHop).utf8)))
         cases.append(("dnsbl-listed", Array(Self.message(ip: "192.0.2.20", helo: "helo.nospf.test", sender: "carol@nospf.test").utf8)))
+        func uris(_ body: String) -> [UInt8] {
+            Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", sender: "carol@nospf.test", body: body).utf8)
+        }
+        cases.append(("uribl-domains", uris("Order at http://www.pills-online.biz/buy or http://cheap-meds.info/now\nand see redlisted.biz/x")))
+        cases.append(("uribl-phish-and-address", uris("Log in at https://phish-login.biz/account or http://198.51.100.7/login")))
+        cases.append(("uribl-host-address", uris("Look: http://www.bad-host.biz/offer")))
+        cases.append(("uribl-skipped", uris("Docs at http://www.example.com/ and mailto:sales@pills-online.biz")))
+        cases.append(("uribl-html", Array("""
+            Return-Path: <carol@nospf.test>
+            Received: from helo.nospf.test (helo.nospf.test [192.0.2.11]) by mx.example.net (Postfix) with ESMTP id 4AB; Mon, 1 Jan 2024 00:00:00 +0000
+            From: Carol <carol@nospf.test>
+            To: bob@example.net
+            Subject: offer
+            Date: Mon, 1 Jan 2024 00:00:00 +0000
+            Message-ID: <uribl-html@nospf.test>
+            MIME-Version: 1.0
+            Content-Type: text/html; charset=us-ascii
+
+            <html><body><p>Best <a href="http://pills-online.biz/x">prices</a> and
+            <a href="http://cheap-meds.info/">more</a></p></body></html>
+
+            """.utf8)))
+        cases.append(("uribl-name-server", uris("Visit http://bad-ns.biz/ today")))
         let signed = try keys.sign(pass)
         cases.append(("dkim-valid", signed))
         cases.append(("dkim-valid-1024", try keys.sign(pass, selector: "old", key: "rsa1024.key")))
@@ -169,7 +207,8 @@ struct NetworkDifferentialTests {
         func compared(_ names: Set<String>) -> Set<String> {
             // ADSP (RFC 5617, historic) is not implemented: its rules are left out.
             names.filter { ($0.hasPrefix("SPF_") || $0.hasPrefix("T_SPF_") || $0.hasPrefix("DKIM_") || $0.hasPrefix("RDNS_")
-                            || $0.hasPrefix("RCVD_IN_") || $0.hasPrefix("USER_IN_"))
+                            || $0.hasPrefix("RCVD_IN_") || $0.hasPrefix("USER_IN_") || $0.hasPrefix("URIBL_")
+                            || $0.hasSuffix("SURBL_BLOCKED"))
                 && !$0.hasPrefix("DKIM_ADSP") }
         }
         var report: [String] = []
@@ -184,6 +223,8 @@ struct NetworkDifferentialTests {
             if name == "spf-pass" { #expect(mine.contains("SPF_PASS")) }
             if name == "dkim-valid" { #expect(mine.contains("DKIM_VALID_AU")) }
             if name == "dnsbl-listed" { #expect(mine.isSuperset(of: ["RCVD_IN_SBL", "RCVD_IN_XBL"])) }
+            if name == "uribl-domains" { #expect(mine.isSuperset(of: ["URIBL_BLACK", "URIBL_RED", "URIBL_DBL_SPAM", "URIBL_MW_SURBL"])) }
+            if name == "uribl-host-address" { #expect(mine.contains("URIBL_SBL_A")) }
         }
         #expect(report.isEmpty, "\(report.joined(separator: "\n"))")
     }
