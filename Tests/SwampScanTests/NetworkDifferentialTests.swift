@@ -48,7 +48,20 @@ struct NetworkDifferentialTests {
         """#
 
     /// Authenticated welcomelists, in both configurations.
-    static let extraConfig = "welcomelist_auth alice@example.com\nwelcomelist_from_dkim dave@nospf.test example.com\n"
+    /// DNSEval.pm's sender forms, which no stock rule uses.
+    static let extraConfig = """
+        welcomelist_auth alice@example.com
+        welcomelist_from_dkim dave@nospf.test example.com
+        header LOCAL_RBL_FROM_HOST eval:check_rbl_from_host('lfh', 'rhs.local-lists.')
+        header LOCAL_RBL_FROM_DOMAIN eval:check_rbl_from_domain('lfd', 'dom.local-lists.', '127.0.0.2')
+        header LOCAL_RBL_ENVFROM eval:check_rbl_envfrom('lef', 'env.local-lists.')
+        header LOCAL_RBL_HEADERS eval:check_rbl_headers('lhd', 'hdr.local-lists.', '127.0.0.2', 'Reply-To')
+        tflags LOCAL_RBL_FROM_HOST net
+        tflags LOCAL_RBL_FROM_DOMAIN net
+        tflags LOCAL_RBL_ENVFROM net
+        tflags LOCAL_RBL_HEADERS net
+
+        """
 
     static func message(ip: String, helo: String, rdns: String = "", sender: String, from: String? = nil,
                         top: String = "", body: String = "Hello Bob, the figures are attached.") -> String {
@@ -99,6 +112,11 @@ struct NetworkDifferentialTests {
         z.add("ns1.bulk-hosting.biz", .a([192, 0, 2, 53]))
         z.add("53.2.0.192.zen.spamhaus.org", .a([127, 0, 0, 2]))
         z.add("example.com.multi.uribl.com", .a([127, 0, 0, 2]))
+        // The sender forms' lists.
+        z.add("mail.spammer.biz.rhs.local-lists", .a([127, 0, 0, 2]))
+        z.add("spammer.biz.dom.local-lists", .a([127, 0, 0, 2]))
+        z.add("bounce.spammer.biz.env.local-lists", .a([127, 0, 0, 2]))
+        z.add("reply-here.biz.hdr.local-lists", .a([127, 0, 0, 2]))
         return z
     }
 
@@ -152,6 +170,8 @@ struct NetworkDifferentialTests {
 
             """.utf8)))
         cases.append(("uribl-name-server", uris("Visit http://bad-ns.biz/ today")))
+        cases.append(("dnsbl-sender", Array(Self.message(ip: "192.0.2.11", helo: "helo.nospf.test", sender: "bounce@bounce.spammer.biz",
+                                                         from: "seller@mail.spammer.biz", top: "Reply-To: orders@reply-here.biz\n").utf8)))
         let signed = try keys.sign(pass)
         cases.append(("dkim-valid", signed))
         cases.append(("dkim-valid-1024", try keys.sign(pass, selector: "old", key: "rsa1024.key")))
@@ -207,17 +227,26 @@ struct NetworkDifferentialTests {
         func compared(_ names: Set<String>) -> Set<String> {
             // ADSP (RFC 5617, historic) is not implemented: its rules are left out.
             names.filter { ($0.hasPrefix("SPF_") || $0.hasPrefix("T_SPF_") || $0.hasPrefix("DKIM_") || $0.hasPrefix("RDNS_")
-                            || $0.hasPrefix("RCVD_IN_") || $0.hasPrefix("USER_IN_") || $0.hasPrefix("URIBL_")
+                            || $0.hasPrefix("RCVD_IN_") || $0.hasPrefix("USER_IN_") || $0.hasPrefix("URIBL_") || $0.hasPrefix("LOCAL_RBL_")
                             || $0.hasSuffix("SURBL_BLOCKED"))
                 && !$0.hasPrefix("DKIM_ADSP") }
         }
+        // Differences on purpose, each with its reason; the test checks
+        // they stay exactly these.
+        let swampAlsoHits: [String: Set<String>] = [
+            // URIDNSBL.pm 4.0.1 `complete_ns_lookup` sends the name servers'
+            // addresses only to the `tflags a` rules, so the `ns` rules its
+            // documentation describes (the default: URIBL_SBL, URIBL_CSS)
+            // never hit. swamp looks them up as documented.
+            "uribl-name-server": ["URIBL_SBL"],
+        ]
         var report: [String] = []
         for (name, bytes) in cases {
             let (result, _) = await scanner.scan(bytes, network: checks)
             let mine = compared(Set(result.verdict.evaluation.hits.map(\.name)))
             let theirs = compared(saHits[name] ?? [])
             print("network differential: \(name): \(mine.sorted())")
-            if mine != theirs {
+            if mine != theirs.union(swampAlsoHits[name] ?? []) || !theirs.isDisjoint(with: swampAlsoHits[name] ?? []) {
                 report.append("\(name): SpamAssassin \(theirs.sorted()), swamp \(mine.sorted())")
             }
             if name == "spf-pass" { #expect(mine.contains("SPF_PASS")) }
@@ -225,6 +254,10 @@ struct NetworkDifferentialTests {
             if name == "dnsbl-listed" { #expect(mine.isSuperset(of: ["RCVD_IN_SBL", "RCVD_IN_XBL"])) }
             if name == "uribl-domains" { #expect(mine.isSuperset(of: ["URIBL_BLACK", "URIBL_RED", "URIBL_DBL_SPAM", "URIBL_MW_SURBL"])) }
             if name == "uribl-host-address" { #expect(mine.contains("URIBL_SBL_A")) }
+            if name == "dnsbl-sender" {
+                #expect(mine.isSuperset(of: ["LOCAL_RBL_FROM_HOST", "LOCAL_RBL_FROM_DOMAIN", "LOCAL_RBL_ENVFROM", "LOCAL_RBL_HEADERS"]))
+            }
+            if name == "uribl-name-server" { #expect(mine.isSuperset(of: ["URIBL_SBL", "URIBL_SBL_A"])) }
         }
         #expect(report.isEmpty, "\(report.joined(separator: "\n"))")
     }
