@@ -32,7 +32,7 @@ struct DNSBLChecks {
     /// SpamAssassin's `num_check_received` default.
     static let maxIPsPerList = 9
 
-    /// check_rbl / check_rbl_txt rules, and check_rbl_sub rules by set.
+    /// The relay and sender lookups, and check_rbl_sub rules by set.
     var lookups: [Lookup] = []
     var subtests: [String: [(subtest: String, arguments: [String])]] = [:]
     var rblHeaders = DNSBLChecks.defaultRBLHeaders
