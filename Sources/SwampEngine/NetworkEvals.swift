@@ -25,6 +25,8 @@ public enum NetworkFactKey {
     public static func rbl(_ function: String, _ arguments: [String]) -> String {
         "rbl:" + ([function] + arguments).joined(separator: "|")
     }
+    /// A URI blocklist rule's verdict (`urirhssub NAME ...`): "uribl:NAME".
+    public static func uribl(_ rule: String) -> String { "uribl:\(rule)" }
 }
 
 extension EvalFunction {
@@ -60,7 +62,12 @@ extension EvalFunction {
             r["check_for_def_dkim_\(welcome)_from"] = { ctx, _ in dkimWelcomelisted(ctx, defaults: true) }
             r["check_for_def_dkim_\(white)_from"] = { ctx, _ in dkimWelcomelisted(ctx, defaults: true) }
         }
-        for function in ["check_rbl", "check_rbl_txt", "check_rbl_sub"] {
+        // URIDNSBL.pm hits the rule its `urirhssub`/`uridnsbl` line names and
+        // ignores the argument; every stock rule passes its own name, which
+        // is what is looked up here.
+        r["check_uridnsbl"] = { ctx, args in args.first.map { fact(ctx, NetworkFactKey.uribl($0)) } ?? 0 }
+        for function in ["check_rbl", "check_rbl_txt", "check_rbl_sub", "check_rbl_from_host", "check_rbl_from_domain",
+                         "check_rbl_envfrom", "check_rbl_headers"] {
             r[function] = { ctx, args in fact(ctx, NetworkFactKey.rbl(function, args)) }
         }
         return r

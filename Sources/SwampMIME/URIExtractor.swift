@@ -122,7 +122,11 @@ enum URIExtractor {
     }
 
     /// RegistryBoundaries `uri_to_domain`.
-    static func uriToDomain(_ u: [UInt8]) -> String? {
+    static func uriToDomain(_ u: [UInt8]) -> String? { uriHost(u)?.domain }
+
+    /// RegistryBoundaries `uri_to_domain` in list context: the host and
+    /// its registrable domain (an IPv4 host is its own domain).
+    static func uriHost(_ u: [UInt8]) -> URIHost? {
         var s = String(decoding: u, as: UTF8.self).lowercased()
         if s.hasPrefix("javascript:") || s.hasPrefix("cid:") || s.hasPrefix("file:") { return nil }
         if s.hasPrefix("mailto:") {
@@ -158,9 +162,9 @@ enum URIExtractor {
             }
             pi += 1
         }
-        if IPAddress(Substring(s)) != nil && !s.contains(":") { return s }
+        if IPAddress(Substring(s)) != nil && !s.contains(":") { return URIHost(host: s, domain: s) }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
-        return RegistryBoundaries.shared.trimDomain(s)
+        return URIHost(host: s, domain: RegistryBoundaries.shared.trimDomain(s))
     }
 
     /// `uri_list_canonicalize` for one URI: the URI and its variants.

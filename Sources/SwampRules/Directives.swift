@@ -6,6 +6,7 @@
 extension ConfigLoader {
     mutating func apply(key: String, value: String, at loc: SourceLocation) {
         if applyRuleDirective(key: key, value: value, at: loc) { return }
+        if applyURIBLDirective(key: key, value: value, at: loc) { return }
         switch key {
         case "required_score", "required_hits":
             if let d = number(key, value, at: loc) { configuration.requiredScore = d }

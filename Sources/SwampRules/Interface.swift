@@ -220,6 +220,17 @@ public struct Configuration: Sendable {
     public var replaceEnd = ">"
     /// `dns_available test[: servers]` as written; nil for `yes`/`no`.
     public var dnsAvailableTest: String? = nil
+    /// The URIDNSBL plugin's lookups by the rule they hit (`urirhssub`,
+    /// `uridnsbl`, ...; see URIBLDirectives.swift).
+    public var uriBlocklists: [String: URIBlocklist] = [:]
+    /// `uridnsbl_skip_domain`: domains and hosts never looked up, lower-case.
+    public var uridnsblSkipDomains: Set<String> = []
+    /// `uridnsbl_max_domains`: hosts looked up per message.
+    public var uridnsblMaxDomains = 20
+    /// `uridnsbl_skip_mailto`: leave the hosts of mailto: links out.
+    public var uridnsblSkipMailto = true
+    /// `skip_uribl_checks`
+    public var skipURIBLChecks = false
     /// Where each rule's last `score` line was.
     public var scoreLocations: [String: SourceLocation] = [:]
     /// Where each `otherSettings` value came from, index for index.

@@ -1,3 +1,4 @@
+import Foundation
 import SwampDNS
 import SwampEngine
 import SwampMIME
@@ -5,9 +6,11 @@ import SwampRegex
 import SwampRules
 
 /// SpamAssassin's DNS blocklist rules (Plugin/DNSEval.pm `check_rbl`,
-/// `check_rbl_txt`, `check_rbl_sub`; Dns.pm `check_subtest`): the relay
-/// IPs are looked up in each list, and each rule's verdict becomes a fact
-/// (`NetworkFactKey.rbl`) its eval function reads.
+/// `check_rbl_txt`, `check_rbl_sub`, and the sender forms
+/// `check_rbl_from_host`, `check_rbl_from_domain`, `check_rbl_envfrom`,
+/// `check_rbl_headers`; Dns.pm `check_subtest`): the relay IPs, or the
+/// sender's hosts, are looked up in each list, and each rule's verdict
+/// becomes a fact (`NetworkFactKey.rbl`) its eval function reads.
 struct DNSBLChecks {
     struct Lookup: Hashable {
         var function: String
@@ -15,29 +18,41 @@ struct DNSBLChecks {
         var zone: String
         var subtest: String?
         var arguments: [String]
+        /// The calling rule's `tflags`, for `domains_only` and `ips_only`.
+        var flags: Set<String> = []
     }
+
+    /// The functions that look up the relay IPs, and those that look up
+    /// the hosts of sender addresses and headers (always as A queries).
+    static let relayFunctions: Set<String> = ["check_rbl", "check_rbl_txt"]
+    static let senderFunctions: Set<String> = ["check_rbl_from_host", "check_rbl_from_domain", "check_rbl_envfrom", "check_rbl_headers"]
+    /// DNSEval.pm's `rbl_headers` default.
+    static let defaultRBLHeaders = "EnvelopeFrom,Reply-To,Disposition-Notification-To,X-WebmailclientIP,X-Source-IP"
 
     /// SpamAssassin's `num_check_received` default.
     static let maxIPsPerList = 9
 
-    /// check_rbl / check_rbl_txt rules, and check_rbl_sub rules by set.
+    /// The relay and sender lookups, and check_rbl_sub rules by set.
     var lookups: [Lookup] = []
     var subtests: [String: [(subtest: String, arguments: [String])]] = [:]
+    var rblHeaders = DNSBLChecks.defaultRBLHeaders
 
     init() {}
 
     init(configuration: Configuration) {
         guard !configuration.skipRBLChecks else { return }
+        if let h = configuration.otherSettings["rbl_headers"]?.last { rblHeaders = h }
         var seen = Set<[String]>()
         for rule in configuration.rules.values {
             guard case .eval(let function, let args) = rule.test else { continue }
             switch function {
-            case "check_rbl", "check_rbl_txt":
+            case _ where Self.relayFunctions.contains(function) || Self.senderFunctions.contains(function):
                 guard args.count >= 2, seen.insert([function] + args).inserted else { continue }
                 var zone = args[1]
                 while zone.hasSuffix(".") { zone.removeLast() }
                 lookups.append(Lookup(function: function, set: args[0], zone: zone.lowercased(),
-                                      subtest: args.count > 2 ? args[2] : nil, arguments: args))
+                                      subtest: args.count > 2 ? args[2] : nil, arguments: args,
+                                      flags: Set(configuration.tflags[rule.name] ?? [])))
             case "check_rbl_sub":
                 guard args.count >= 2, seen.insert([function] + args).inserted else { continue }
                 subtests[args[0], default: []].append((args[1], args))
@@ -105,15 +120,16 @@ struct DNSBLChecks {
 
     /// Looks every list up concurrently and returns the facts for the rules
     /// that hit, plus notes on lookups that failed.
-    func run(relays: Relays, resolver: any DNSResolver) async -> (facts: [String: Double], notes: [String]) {
+    func run(views: Views, resolver: any DNSResolver) async -> (facts: [String: Double], notes: [String]) {
         // 1. The distinct questions.
         var questions = Set<DNSQuestion>()
         var perLookup: [[DNSQuestion]] = []
         for l in lookups {
             let type: DNSRecordType = l.function == "check_rbl_txt" ? .txt : .a
-            let qs = Self.ips(for: l.set, relays: relays).compactMap(Self.reversed).map {
-                DNSQuestion(name: "\($0).\(l.zone)", type: type)
-            }
+            let names = Self.relayFunctions.contains(l.function)
+                ? Self.ips(for: l.set, relays: views.relays).compactMap(Self.reversed)
+                : senderNames(l, views: views)
+            let qs = names.map { DNSQuestion(name: "\($0).\(l.zone)", type: type) }
             perLookup.append(qs)
             questions.formUnion(qs)
         }
@@ -162,6 +178,77 @@ struct DNSBLChecks {
             }
         }
         return (facts, Array(Set(notes)).sorted())
+    }
+
+    /// What the sender forms look up, before the zone (DNSEval.pm
+    /// `_check_rbl_addresses` and `check_rbl_headers`): the hosts after the
+    /// "@" of the addresses — all the From-like ones (`check_rbl_from_host`),
+    /// their registrable domains (`check_rbl_from_domain`), the envelope
+    /// sender (`check_rbl_envfrom`), or those of the `rbl_headers` fields,
+    /// where a field without an address gives its host names or IPs
+    /// (`check_rbl_headers`). An IP is reversed unless `tflags domains_only`;
+    /// a name must be a valid host under a known TLD, and is skipped with
+    /// `tflags ips_only`.
+    func senderNames(_ l: Lookup, views: Views) -> [String] {
+        var hosts: [String] = []
+        switch l.function {
+        case "check_rbl_from_host":
+            hosts = Self.addressHosts(Self.fromAddresses(views))
+        case "check_rbl_from_domain":
+            var seen = Set<String>()
+            hosts = Self.addressHosts(Self.fromAddresses(views)).map(DomainRegistry.registrableDomain)
+                .filter { seen.insert($0).inserted }
+        case "check_rbl_envfrom":
+            hosts = Self.addressHosts(Self.addresses(views, "EnvelopeFrom").prefix(1))
+        case "check_rbl_headers":
+            let fields = l.arguments.count > 3 ? l.arguments[3] : rblHeaders
+            for field in fields.split(separator: ",").map(String.init) {
+                let first = Self.addresses(views, field).first
+                if let first, first.contains("@") {
+                    hosts += Self.addressHosts([first])
+                } else if let text = views.header(HeaderQuery(name: field)) {
+                    hosts += text.split(separator: UInt8(ascii: "\n")).map {
+                        String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+                    }
+                }
+            }
+        default:
+            return []
+        }
+        var seen = Set<String>()
+        return hosts.compactMap { host -> String? in
+            guard seen.insert(host).inserted else { return nil }
+            if let ip = SwampDNS.IPAddress(host) {
+                return l.flags.contains("domains_only") ? nil : ip.reversedLabels
+            }
+            return l.flags.contains("ips_only") || !DomainRegistry.isValidHostName(host) ? nil : host
+        }.prefix(Self.maxIPsPerList).map { $0 }
+    }
+
+    /// PerMsgStatus `all_from_addrs`: Resent-From when present, else From,
+    /// Envelope-Sender, Resent-Sender, X-Envelope-From and the envelope
+    /// sender.
+    static func fromAddresses(_ views: Views) -> [String] {
+        if let resent = addresses(views, "Resent-From").first { return [resent] }
+        return ["From", "Envelope-Sender", "Resent-Sender", "X-Envelope-From", "EnvelopeFrom"].flatMap { addresses(views, $0) }
+    }
+
+    static func addresses(_ views: Views, _ field: String) -> [String] {
+        guard let v = views.header(HeaderQuery(name: field, modifier: .addr)) else { return [] }
+        return v.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// `_check_rbl_addresses`: the text after the last "@", outer dots
+    /// stripped and runs of dots squashed; only names with a dot.
+    static func addressHosts<S: Sequence<String>>(_ addresses: S) -> [String] {
+        addresses.compactMap { a -> String? in
+            guard let at = a.lastIndex(of: "@") else { return nil }
+            var host = String(a[a.index(after: at)...].prefix { $0 != " " && $0 != "\t" })
+            while host.contains("..") { host = host.replacingOccurrences(of: "..", with: ".") }
+            host = String(host.drop { $0 == "." })
+            while host.hasSuffix(".") { host.removeLast() }
+            return host.contains(".") ? host : nil
+        }
     }
 
     static func answerText(_ r: DNSRecord) -> String? {

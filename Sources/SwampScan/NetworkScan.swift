@@ -29,7 +29,12 @@ public struct NetworkFindings: Sendable {
 public struct NetworkChecks: Sendable {
     public let resolver: any DNSResolver
     /// Per message: DNS queries and wall time for all checks together.
-    public var maxQueriesPerMessage = 100
+    public var maxQueriesPerMessage = 300
+    /// The share of those the URI blocklists may use, so that a message
+    /// full of links cannot leave SPF, DKIM and the relay lists without.
+    /// Twenty URI hosts (`uridnsbl_max_domains`) under the stock lists need
+    /// about 200 in the worst case; most messages need a few dozen.
+    public var maxURIBLQueriesPerMessage = 150
     public var timeLimit: Duration = .seconds(10)
     public var receivingHost = "unknown"
     /// Look up the first untrusted relay's PTR when its MTA recorded none.
@@ -49,7 +54,7 @@ public struct NetworkChecks: Sendable {
     }
 
     /// Runs SPF (mail from and HELO), DKIM and, given the configuration,
-    /// its DNSBL rules concurrently under one budget.
+    /// its DNSBL and URI blocklist rules concurrently under one budget.
     public func run(views: Views, configuration: Configuration? = nil,
                     deadline: ContinuousClock.Instant? = nil) async -> NetworkFindings {
         var limit = timeLimit
@@ -60,10 +65,14 @@ public struct NetworkChecks: Sendable {
         async let spfPair = spf(views: views, configuration: configuration, resolver: dns)
         async let dkimOutcomes = DKIMVerifier(resolver: dns).verify(views.message.bytes)
         let lists = configuration.map(DNSBLChecks.init) ?? DNSBLChecks()
-        async let listed = lists.isEmpty ? ([:], []) : lists.run(relays: views.relays, resolver: dns)
+        async let listed = lists.isEmpty ? ([:], []) : lists.run(views: views, resolver: dns)
+        let uriLists = configuration.map(URIBLChecks.init) ?? URIBLChecks()
+        let uriDNS = BudgetedResolver(base: dns, budget: DNSBudget(maxQueries: maxURIBLQueriesPerMessage, timeLimit: limit))
+        async let uriListed = uriLists.isEmpty ? ([:], []) : uriLists.run(views: views, resolver: uriDNS)
         let (mfrom, helo, spfNotes) = await spfPair
         let dkim = await dkimOutcomes
         let (rblFacts, rblNotes) = await listed
+        let (uriblFacts, uriblNotes) = await uriListed
         var rdns: [String]?
         if lookupRDNS, let first = views.relays.untrusted.first, first.rdns.isEmpty,
            let ip = SwampDNS.IPAddress(first.ip) {
@@ -86,6 +95,8 @@ public struct NetworkChecks: Sendable {
         dkimFacts(dkim, views: views, into: &findings)
         findings.facts.merge(rblFacts) { a, _ in a }
         findings.notes += rblNotes
+        findings.facts.merge(uriblFacts) { a, _ in a }
+        findings.notes += uriblNotes
         findings.firstUntrustedRDNS = rdns
         findings.dnsQueries = budget.queriesUsed
         return findings
@@ -286,9 +297,12 @@ extension SpamScanner {
     }
 
     /// Steps 3 and 4 with the facts gathered (network findings merged in by
-    /// the caller): rules, metas, score.
-    public func evaluate(message: Message, views: Views, facts: Facts) -> ScanResult {
-        finish(message: message, views: views, facts: facts)
+    /// the caller): rules, metas, score. `network` is kept in the result
+    /// for the report.
+    public func evaluate(message: Message, views: Views, facts: Facts, network: NetworkFindings? = nil) -> ScanResult {
+        var result = finish(message: message, views: views, facts: facts)
+        result.network = network
+        return result
     }
 
     /// A scan with the network checks (SPF, DKIM) when `network` is given
@@ -311,6 +325,8 @@ extension SpamScanner {
             facts.externalHits.merge(f.facts) { current, _ in current }
             findings = f
         }
-        return (finish(message: message, views: views, facts: facts), findings)
+        var result = finish(message: message, views: views, facts: facts)
+        result.network = findings
+        return (result, findings)
     }
 }

@@ -54,7 +54,25 @@ extension SpamScanner {
             ? SpamScanner.defaultReportTemplate : configuration.reportTemplate
         var text = context(result).expand(template.map { $0 + "\n" }.joined())
         while text.hasSuffix("\n") { text.removeLast() }
+        if let network = result.network {
+            let lines = Self.networkReportLines(network)
+            if !lines.isEmpty { text += "\n\n" + lines.joined(separator: "\n") }
+        }
         return text + "\n\n"
+    }
+
+    /// The report's closing lines when network checks ran, whatever the
+    /// `report` template says: the SPF result as a Received-SPF field
+    /// (RFC 7208 §9.1) and every check that failed or was skipped, so a
+    /// score reached without DNS says so (SECURITY.md "fail visible").
+    public static func networkReportLines(_ f: NetworkFindings) -> [String] {
+        var lines: [String] = []
+        if let spf = f.receivedSPF { lines.append("Received-SPF: \(spf)") }
+        if !f.notes.isEmpty {
+            lines.append("Network check notes:")
+            lines += f.notes.map { " * \($0)" }
+        }
+        return lines
     }
 
     /// swamp's own default report, used when no `report` lines are configured.

@@ -31,6 +31,9 @@ public struct ScanResult: Sendable {
     public let message: Message
     public let views: Views
     public let verdict: Verdict
+    /// What the network checks found, when they ran; the report shows its
+    /// Received-SPF line and notes.
+    public var network: NetworkFindings? = nil
 }
 
 /// Scores messages with one loaded configuration. Immutable and shared by

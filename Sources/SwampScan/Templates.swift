@@ -126,6 +126,7 @@ struct TemplateContext {
         case "PREVIEW": return Rendering.preview(result.views)
         case "REPORT": return "\n" + reportLines(terse: true)
         case "SUMMARY": return reportLines(terse: false)
+        case "RECEIVEDSPF": return result.network?.receivedSPF ?? ""
         case "SUBJPREFIX", "RBL", "LANGUAGES", "DCCB", "DCCR", "DCCREP", "PYZOR", "TIMING": return ""
         case "SENDERDOMAIN", "AUTHORDOMAIN":
             let header = tag == "AUTHORDOMAIN" ? "From" : "EnvelopeFrom"

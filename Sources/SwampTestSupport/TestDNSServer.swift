@@ -5,7 +5,8 @@ import SwampDNS
 
 /// A DNS server on 127.0.0.1 for tests: answers UDP and TCP queries from a
 /// `DNSZone`, with NXDOMAIN for unknown names and SERVFAIL, silence or a
-/// truncated UDP answer where the zone asks for them. It lives in the test
+/// truncated UDP answer where the zone asks for them; or, started with
+/// `dropAll`, answers nothing at all (a dead server). It lives in the test
 /// process, so it ends with the test: nothing to leave running.
 public final class TestDNSServer: Sendable {
     public let zone: DNSZone
@@ -23,7 +24,7 @@ public final class TestDNSServer: Sendable {
         self.zone = zone; self.udpChannel = udp; self.tcpChannel = tcp; self.counter = counter
     }
 
-    public static func start(zone: DNSZone,
+    public static func start(zone: DNSZone, dropAll: Bool = false,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestDNSServer {
         let counter = NIOLockedValueBox(0)
         // UDP takes a free port; TCP must then get the same number, which
@@ -34,7 +35,7 @@ public final class TestDNSServer: Sendable {
             let udp = try await DatagramBootstrap(group: group)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter))
+                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, dropAll: dropAll, counter: counter))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
@@ -44,7 +45,7 @@ public final class TestDNSServer: Sendable {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
-                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter))
+                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, dropAll: dropAll, counter: counter))
                         }
                     }
                     .bind(host: "127.0.0.1", port: port).get()
@@ -148,13 +149,16 @@ private final class UDPServerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let zone: DNSZone
+    let dropAll: Bool
     let counter: NIOLockedValueBox<Int>
-    init(zone: DNSZone, counter: NIOLockedValueBox<Int>) { self.zone = zone; self.counter = counter }
+    init(zone: DNSZone, dropAll: Bool, counter: NIOLockedValueBox<Int>) {
+        self.zone = zone; self.dropAll = dropAll; self.counter = counter
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         counter.withLockedValue { $0 += 1 }
-        guard let reply = TestDNSWire.reply(to: Array(envelope.data.readableBytesView), zone: zone, overUDP: true) else { return }
+        guard !dropAll, let reply = TestDNSWire.reply(to: Array(envelope.data.readableBytesView), zone: zone, overUDP: true) else { return }
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress,
                                                                 data: ByteBuffer(bytes: reply))), promise: nil)
     }
@@ -164,9 +168,12 @@ private final class TCPServerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let zone: DNSZone
+    let dropAll: Bool
     let counter: NIOLockedValueBox<Int>
     var buffer = ByteBuffer()
-    init(zone: DNSZone, counter: NIOLockedValueBox<Int>) { self.zone = zone; self.counter = counter }
+    init(zone: DNSZone, dropAll: Bool, counter: NIOLockedValueBox<Int>) {
+        self.zone = zone; self.dropAll = dropAll; self.counter = counter
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var chunk = unwrapInboundIn(data)
@@ -176,7 +183,7 @@ private final class TCPServerHandler: ChannelInboundHandler {
             buffer.moveReaderIndex(forwardBy: 2)
             let query = buffer.readBytes(length: Int(length))!
             counter.withLockedValue { $0 += 1 }
-            guard let reply = TestDNSWire.reply(to: query, zone: zone, overUDP: false) else { continue }
+            guard !dropAll, let reply = TestDNSWire.reply(to: query, zone: zone, overUDP: false) else { continue }
             var out = context.channel.allocator.buffer(capacity: reply.count + 2)
             out.writeInteger(UInt16(reply.count))
             out.writeBytes(reply)

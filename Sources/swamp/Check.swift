@@ -46,10 +46,13 @@ struct Check: AsyncParsableCommand {
             if report {
                 out.write(Data(String(format: "%.1f/%.1f\n", result.verdict.score, result.verdict.requiredScore).utf8))
                 out.write(Data(scanner.report(for: result).utf8))
-            } else if symbols {
-                out.write(Data((scanner.symbols(for: result) + "\n").utf8))
             } else {
-                out.write(Data(scanner.processedMessage(for: result)))
+                out.write(Data(symbols ? Array((scanner.symbols(for: result) + "\n").utf8) : scanner.processedMessage(for: result)))
+                // The report carries these; without it they go beside the
+                // output, so a verdict reached without DNS says so.
+                for line in result.network.map(SpamScanner.networkReportLines) ?? [] {
+                    printError("swamp check: \(line)")
+                }
             }
             throw ExitCode(result.verdict.isSpam ? 1 : 0)
         } catch let e as CLIError {

@@ -109,6 +109,11 @@ import Testing
         #expect(r.status == 1, "\(r.err)")
         #expect(r.out.contains("GTUBE"))
         #expect(Date().timeIntervalSince(start) < 60)
+        // What DNS could not do is said beside the output, or in the report.
+        #expect(r.err.contains("swamp check: Network check notes:"), "\(r.err)")
+        #expect(r.err.contains("swamp check:  * SPF"), "\(r.err)")
+        let report = try Self.run(["check", "--config", cf.path, "--network", "--report", "Corpus/gtube.eml"])
+        #expect(report.out.contains("\nNetwork check notes:\n * SPF"), "\(report.out)")
     }
 
     /// A Bayes database that exists but cannot be read is said on stderr;

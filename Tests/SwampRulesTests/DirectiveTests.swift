@@ -78,7 +78,28 @@ struct DirectiveTests {
         },
         DirectiveCase("replace_rules A B\nreplace_rules C") { $0.replaceRules == ["A", "B", "C"] },
         DirectiveCase("replace_start {\nreplace_end }") { $0.replaceStart == "{" && $0.replaceEnd == "}" },
-        DirectiveCase("uridnsbl URIBL_X multi.example. A") { $0.otherSettings["uridnsbl"] == ["URIBL_X multi.example. A"] },
+        DirectiveCase("uridnsbl URIBL_X multi.example. A") {
+            $0.uriBlocklists["URIBL_X"] == URIBlocklist(kind: .address, zone: "multi.example", type: "A") && $0.otherSettings.isEmpty
+        },
+        DirectiveCase("urirhssub URIBL_BLACK multi.uribl.com. A 2") {
+            $0.uriBlocklists["URIBL_BLACK"] == URIBlocklist(kind: .domain, zone: "multi.uribl.com", type: "A", subtest: DNSListSubtest("2"))
+        },
+        DirectiveCase("urirhssub R dbl.example. A   127.0.1.2  ") { $0.uriBlocklists["R"]?.subtest?.test == .range(0x7f00_0102, 0x7f00_0102) },
+        DirectiveCase("uridnssub R zen.example. txt 0x10/0x10") { $0.uriBlocklists["R"]?.subtest?.test == .masked(value: 16, mask: 16) && $0.uriBlocklists["R"]?.type == "TXT" },
+        DirectiveCase("urirhsbl R rhs.example TXT") { $0.uriBlocklists["R"] == URIBlocklist(kind: .domain, zone: "rhs.example", type: "TXT") },
+        DirectiveCase("urinsrhsbl R ns.example. A\nurinsrhssub S ns.example. A 127.0.0.2-127.0.0.9") {
+            $0.uriBlocklists["R"]?.kind == .nameServerDomain && $0.uriBlocklists["S"]?.subtest?.test == .range(0x7f00_0002, 0x7f00_0009)
+        },
+        DirectiveCase("urifullnsrhsbl R ns.example. A\nurifullnsrhssub S ns.example. A 4") {
+            $0.uriBlocklists["R"]?.kind == .nameServer && $0.uriBlocklists["S"]?.subtest?.test == .mask(4)
+        },
+        DirectiveCase("uridnsbl_skip_domain Example.com b.org\nuridnsbl_skip_domain c.net\nclear_uridnsbl_skip_domain b.org") {
+            $0.uridnsblSkipDomains == ["example.com", "c.net"]
+        },
+        DirectiveCase("uridnsbl_skip_domain a.com\nclear_uridnsbl_skip_domain") { $0.uridnsblSkipDomains.isEmpty },
+        DirectiveCase("uridnsbl_max_domains 5\nuridnsbl_skip_mailto 0\nskip_uribl_checks 1") {
+            $0.uridnsblMaxDomains == 5 && !$0.uridnsblSkipMailto && $0.skipURIBLChecks
+        },
         DirectiveCase("util_rb_tld com\nutil_rb_tld net org") { $0.otherSettings["util_rb_tld"] == ["com", "net org"] },
         DirectiveCase("Bayes-Ignore-Header X-Foo") { $0.otherSettings["bayes_ignore_header"] == ["X-Foo"] },
         DirectiveCase("hashbl_acl_freemail gmail.com") { $0.otherSettings["hashbl_acl_freemail"] == ["gmail.com"] },
@@ -131,6 +152,14 @@ struct DirectiveTests {
         DirectiveCase("replace_tag A") { $0.replaceTags.isEmpty },
         DirectiveCase("replace_rules") { $0.replaceRules.isEmpty },
         DirectiveCase("enable_compat bad-name") { $0.otherSettings.isEmpty },
+        DirectiveCase("urirhssub R zone.example. A") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("urirhssub R zone.example. A 127.0.0.2/foo") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("urirhssub R zone.example. A 0x123456789") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("urirhsbl R zone.example. MX") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("urirhsbl R zone.example. A extra") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("uridnsbl") { $0.uriBlocklists.isEmpty },
+        DirectiveCase("uridnsbl_skip_domain") { $0.uridnsblSkipDomains.isEmpty },
+        DirectiveCase("uridnsbl_max_domains many") { $0.uridnsblMaxDomains == 20 },
         DirectiveCase("include") { $0.files == ["/test/local.cf"] },
         DirectiveCase("require_version") { _ in true },
     ])

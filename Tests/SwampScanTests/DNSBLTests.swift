@@ -1,3 +1,5 @@
+import SwampDNS
+import SwampRules
 import SwampMIME
 import Testing
 @testable import SwampScan
@@ -24,5 +26,78 @@ import Testing
         #expect(ips("pdl-notfirsthop") == ["198.51.100.1", "192.0.2.1"])
         #expect(ips("iadb-firsttrusted") == ["192.0.2.1"])
         #expect(ips("x-untrusted") == ["192.0.2.2"])
+    }
+}
+
+/// DNSEval.pm's sender forms: the hosts of the From-like addresses, their
+/// domains, the envelope sender and the `rbl_headers` fields in lists.
+@Suite struct SenderDNSBLTests {
+    static let rules = """
+        header RBL_FROM_HOST eval:check_rbl_from_host('fh', 'host.example.')
+        header RBL_FROM_DOMAIN eval:check_rbl_from_domain('fd', 'domain.example.', '127.0.0.2')
+        header RBL_ENVFROM eval:check_rbl_envfrom('ef', 'env.example.')
+        header RBL_HEADERS eval:check_rbl_headers('hd', 'hdr.example.', '127.0.0.2', 'Reply-To,X-Source-IP')
+        header RBL_HEADERS_IP eval:check_rbl_headers('hi', 'hdrip.example.', '127.0.0.2', 'X-Source-IP')
+        tflags RBL_HEADERS_IP ips_only
+        header RBL_HEADERS_DOM eval:check_rbl_headers('hn', 'hdrip.example.', '127.0.0.2', 'Reply-To,X-Source-IP')
+        tflags RBL_HEADERS_DOM domains_only
+
+        """
+
+    static let message = Array("""
+        Return-Path: <bounce@bounce.spammer.biz>
+        From: Seller <seller@mail.spammer.biz>
+        Reply-To: orders@reply-here.biz
+        X-Source-IP: 192.0.2.77
+        To: bob@example.net
+        Subject: offer
+
+        hi
+
+        """.utf8)
+
+    func hits(_ zone: DNSZone, extra: String = "") async -> Set<String> {
+        var loader = ConfigLoader()
+        loader.load(text: Self.rules + extra, file: "sender-rbl.cf")
+        let scanner = SpamScanner(configuration: loader.configuration)
+        var checks = NetworkChecks(resolver: StaticResolver(zone: zone))
+        checks.timeLimit = .seconds(300)
+        let (result, _) = await scanner.scan(Self.message, network: checks)
+        return Set(result.verdict.evaluation.hits.map(\.name))
+    }
+
+    @Test func senderHostsAndDomains() async {
+        var z = DNSZone()
+        z.add("mail.spammer.biz.host.example", .a([127, 0, 0, 2]))
+        z.add("spammer.biz.domain.example", .a([127, 0, 0, 2]))
+        z.add("bounce.spammer.biz.env.example", .a([127, 0, 0, 4]))
+        z.add("reply-here.biz.hdr.example", .a([127, 0, 0, 2]))
+        #expect(await hits(z) == ["RBL_FROM_HOST", "RBL_FROM_DOMAIN", "RBL_ENVFROM", "RBL_HEADERS"])
+    }
+
+    @Test func subtestAndFlags() async {
+        var z = DNSZone()
+        // The domain list answers, but not what the sub-test wants.
+        z.add("spammer.biz.domain.example", .a([127, 0, 0, 3]))
+        // Only the envelope sender's own host is asked, not the From host.
+        z.add("mail.spammer.biz.env.example", .a([127, 0, 0, 2]))
+        // An IP field: reversed, and only for the rule that allows IPs.
+        z.add("77.2.0.192.hdrip.example", .a([127, 0, 0, 2]))
+        #expect(await hits(z) == ["RBL_HEADERS_IP"])
+        var names = DNSZone()
+        names.add("reply-here.biz.hdrip.example", .a([127, 0, 0, 2]))
+        #expect(await hits(names) == ["RBL_HEADERS_DOM"])
+    }
+
+    @Test func skipRBLChecks() async {
+        var z = DNSZone()
+        z.add("mail.spammer.biz.host.example", .a([127, 0, 0, 2]))
+        #expect(await hits(z, extra: "skip_rbl_checks 1\n").isEmpty)
+    }
+
+    @Test(arguments: [("a@b..example.com.", "b.example.com"), ("a@.x.org", "x.org"), ("nodot@localhost", nil),
+                      ("no-at-sign", nil)])
+    func addressHosts(address: String, host: String?) {
+        #expect(DNSBLChecks.addressHosts([address]) == (host.map { [$0] } ?? []))
     }
 }

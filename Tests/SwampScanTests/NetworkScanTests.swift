@@ -129,17 +129,19 @@ struct NetworkScanTests {
     }
 
     /// A zone that never answers costs the scan no more than the DNS budget.
-    @Test func hangingDNSCostsNoMoreThanTheBudget() async throws {
+    @Test(.timeLimit(.minutes(15)))
+    func hangingDNSCostsNoMoreThanTheBudget() async throws {
         let server = try await TestDNSServer.start(zone: Self.zone)
-        let resolver = try LDNSResolver(dnsServers: [server.hostPort], timeout: .seconds(60), attempts: 1)
+        let resolver = try LDNSResolver(dnsServers: [server.hostPort], timeout: .seconds(3600), attempts: 1)
         var checks = NetworkChecks(resolver: resolver)
         checks.timeLimit = .milliseconds(500)
         let start = ContinuousClock.now
         let (result, findings) = await Self.scanner.scan(Self.message(helo: "hang.test", sender: "x@hang.test"), network: checks)
         await server.stop()
-        // Without the budget the lookups would wait 60 s or more; the bound leaves
-        // room for a busy machine (the whole test suite runs in parallel).
-        #expect(ContinuousClock.now - start < .seconds(45))
+        // Without the budget the lookups would wait an hour; the bound leaves
+        // room for a busy machine: the whole test suite runs in parallel, and
+        // its CPU-bound tests can hold the task pool's threads for minutes.
+        #expect(ContinuousClock.now - start < .seconds(600))
         #expect(Set(result.verdict.evaluation.hits.map(\.name)).isSuperset(of: ["T_SPF_TEMPERROR", "T_SPF_HELO_TEMPERROR"]))
         #expect(findings?.notes.contains { $0.contains("budget") } == true)
     }
