@@ -142,8 +142,12 @@ struct RuleRun {
         var results: [(Int32, Double)] = []
         results.reserveCapacity(ruleSet.headerEntries.count)
         let scratch = self.scratch
-        // Required strings present in each header view, found on first use.
-        var present: [[Int32]?] = Array(repeating: nil, count: values.count)
+        // Required strings present in each header view, looked for on first
+        // use: marks[string] == query + 1 when it occurs in that query's text.
+        // The entries come grouped by query, so a query's marks are read
+        // before the next query's overwrite them.
+        var scanned = [Bool](repeating: false, count: values.count)
+        var marks = [UInt32](repeating: 0, count: ruleSet.headerLiterals.matcher.count)
         let filter = ruleSet.headerLiterals
         let refs = filter.refs
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
@@ -157,10 +161,12 @@ struct RuleRun {
                     guard let re = e.regex else { continue }
                     let negated = e.kind == .negated
                     if !e.literals.isEmpty, let value {
-                        let q = Int(e.query)
-                        if present[q] == nil { present[q] = value.withUnsafeBufferPointer { filter.matcher.occurring(in: $0) } }
-                        let found = present[q]!
-                        if !e.literals.contains(where: { found.contains(refs[Int($0)]) }) {
+                        let q = Int(e.query), mark = UInt32(q + 1)
+                        if !scanned[q] {
+                            value.withUnsafeBufferPointer { filter.matcher.mark($0, with: mark, in: &marks) }
+                            scanned[q] = true
+                        }
+                        if !e.literals.contains(where: { marks[Int(refs[Int($0)])] == mark }) {
                             // Cannot match: no hit, or a hit for `!~`.
                             results.append((e.rule, negated ? 1 : 0))
                             continue
@@ -176,6 +182,8 @@ struct RuleRun {
                 }
             }
         }
+        results.sort { $0.0 < $1.0 }   // rule order, as the rules were written
+        limited.sort()
         for (rule, value) in results { record(Int(rule), value) }
         limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
@@ -200,15 +208,15 @@ struct RuleRun {
         results.reserveCapacity(entries.count)
         let scratch = self.scratch
         // Which rules' required strings occur: one pass for all of them.
-        var found = [Bool](repeating: false, count: filter.matcher.count)
-        if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.scan($0, into: &found) } }
+        var marks = [UInt32](repeating: 0, count: filter.matcher.count)
+        if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) } }
         let refs = filter.refs
         joined.withUnsafeBufferPointer { all in
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
                         if results.count & 63 == 0, pastDeadline() { return }
-                        if !e.literals.isEmpty, !e.literals.contains(where: { found[Int(refs[Int($0)])] }) {
+                        if !e.literals.isEmpty, !e.literals.contains(where: { marks[Int(refs[Int($0)])] == 1 }) {
                             results.append((e.rule, 0))
                             continue
                         }

@@ -345,7 +345,9 @@ public final class RuleSet: Sendable {
         rawbodyLiterals = literalBuilders[2].build()
         uriLiterals = literalBuilders[3].build()
         fullLiterals = literalBuilders[4].build()
-        headerEntries = headers
+        // Grouped by the header view they read (the literal marks rely on
+        // it); the evaluation records results back in rule order.
+        headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
         bodyEntries = body
         rawbodyEntries = raw
         fullEntries = full

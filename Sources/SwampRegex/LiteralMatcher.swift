@@ -104,22 +104,23 @@ public final class LiteralMatcher: Sendable {
         outputs = flat
     }
 
-    /// Sets `found[id]` for every string that occurs in `text`. `found`
-    /// must hold `count` entries; entries already set stay set.
-    public func scan(_ text: UnsafeBufferPointer<UInt8>, into found: inout [Bool]) {
-        precondition(found.count >= count)
+    /// Sets `marks[id] = mark` for every string that occurs in `text`.
+    /// `marks` must hold `count` entries. A new mark value per text lets one
+    /// array serve many texts with no clearing in between.
+    public func mark(_ text: UnsafeBufferPointer<UInt8>, with mark: UInt32, in marks: inout [UInt32]) {
+        precondition(marks.count >= count)
         classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { table in
                 outputStart.withUnsafeBufferPointer { start in
                     outputs.withUnsafeBufferPointer { outputs in
-                        found.withUnsafeMutableBufferPointer { found in
+                        marks.withUnsafeMutableBufferPointer { marks in
                             let width = classCount
                             var state = 0
                             for b in text {
                                 state = Int(table[state &* width &+ Int(classOf[Int(b)])])
                                 let lo = Int(start[state]), hi = Int(start[state &+ 1])
                                 if lo != hi {
-                                    for k in lo..<hi { found[Int(outputs[k])] = true }
+                                    for k in lo..<hi { marks[Int(outputs[k])] = mark }
                                 }
                             }
                         }
@@ -129,29 +130,11 @@ public final class LiteralMatcher: Sendable {
         }
     }
 
-    /// The numbers of the strings that occur in `text`, each once, in no
-    /// particular order: for short texts, where a `[Bool]` of `count`
-    /// entries would cost more than the scan.
-    public func occurring(in text: UnsafeBufferPointer<UInt8>) -> [Int32] {
-        var ids: [Int32] = []
-        classOf.withUnsafeBufferPointer { classOf in
-            transitions.withUnsafeBufferPointer { table in
-                outputStart.withUnsafeBufferPointer { start in
-                    outputs.withUnsafeBufferPointer { outputs in
-                        let width = classCount
-                        var state = 0
-                        for b in text {
-                            state = Int(table[state &* width &+ Int(classOf[Int(b)])])
-                            let lo = Int(start[state]), hi = Int(start[state &+ 1])
-                            if lo != hi {
-                                for k in lo..<hi where !ids.contains(outputs[k]) { ids.append(outputs[k]) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return ids
+    /// Which strings occur in `text`, by number: for tests and one-offs.
+    public func occurring(in text: [UInt8]) -> Set<Int> {
+        var marks = [UInt32](repeating: 0, count: count)
+        text.withUnsafeBufferPointer { mark($0, with: 1, in: &marks) }
+        return Set(marks.indices.filter { marks[$0] == 1 })
     }
 
     /// The table's size in bytes, for the record.
