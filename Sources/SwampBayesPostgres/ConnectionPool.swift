@@ -95,11 +95,19 @@ final class PostgresSession {
             let state = e.sqlState ?? ""
             if state.isEmpty || state.hasPrefix("08") || state.hasPrefix("57") || connection.isClosed {
                 broken = true
-                _ = connection.close() as EventLoopFuture<Void>
+                Self.close(connection)
                 if case .server(_, let message) = e { throw .connectionLost(message) }
             }
             throw e
         }
+    }
+}
+
+extension PostgresSession {
+    /// Closes a connection, keeping it alive until it is closed
+    /// (postgres-nio asserts that a connection is closed before it goes).
+    static func close(_ connection: PostgresConnection) {
+        (connection.close() as EventLoopFuture<Void>).whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 }
 
@@ -150,7 +158,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
     }
 
     deinit {
-        for c in idle { _ = c.close() as EventLoopFuture<Void> }
+        for c in idle { PostgresSession.close(c) }
     }
 
     /// Runs `body` with a connection of its own.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SwampBayes
 @testable import SwampBayesPostgres
+import PostgresNIO
 import SwampRules
 import SwampScan
 import SwampTestSupport
@@ -151,7 +152,7 @@ struct PostgresStoreTests {
         _ = try learner.learn(StoreContract.message(1, spammy: true), as: .spam)
         let (scanning, problem) = BayesSetup.openForScanning(config)
         #expect(problem == nil)
-        #expect(try scanning?.store.messageCounts() == (1, 0))
+        #expect(try #require(scanning).store.messageCounts() == (1, 0))
         // --user NAME: the same database, that user's rows.
         let alice = try BayesSetup.open(config, user: "alice")
         #expect(try alice.store.messageCounts() == (0, 0))
@@ -227,7 +228,7 @@ struct PostgresDSNTests {
         #expect(problem?.contains("scoring without Bayes: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(problem ?? "")")
     }
 
-    @Test func storeModuleWithoutDSNIsAConfigurationError() {
+    @Test func storeModuleWithoutDSNIsAConfigurationError() throws {
         var loader = ConfigLoader()
         loader.load(text: "bayes_store_module Mail::SpamAssassin::BayesStore::SQL\n", file: "/test/local.cf")
         #expect(throws: BayesSetupError.self) { try BayesSetup.location(loader.configuration, user: nil) }
