@@ -62,8 +62,19 @@ public enum PostgresBayesError: Error, Sendable, CustomStringConvertible {
         if let info = e.serverInfo {
             return .server(sqlState: info[.sqlState] ?? "?????", message: info[.message] ?? "no message")
         }
-        if let underlying = e.underlying { return .connectionLost("\(e.code): \(underlying)") }
+        if let underlying = e.underlying { return .connectionLost(socketError(underlying) ?? "\(e.code): \(underlying)") }
         return .connectionLost("\(e.code)")
+    }
+
+    /// The system's words for a failed connect ("Connection refused"),
+    /// from NIO's error for each address tried.
+    static func socketError(_ error: any Error) -> String? {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let c = error as? NIOConnectionError {
+            if let last = c.connectionErrors.last { return socketError(last.error) }
+            if let dns = c.dnsAError ?? c.dnsAAAAError { return "cannot resolve \(c.host): \(dns)" }
+        }
+        return nil
     }
 }
 

@@ -115,6 +115,9 @@ extension BayesSetup {
         if case .sqlite(let file) = location, !FileManager.default.fileExists(atPath: file) { return (nil, nil) }
         do { return (try open(configuration, readOnly: true), nil) } catch PostgresBayesError.noSchema {
             return (nil, nil)
+        } catch let error as PostgresBayesError {
+            if case .unreachable = error { return (nil, "scoring without Bayes: \(error)") }
+            return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
         } catch {
             return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
         }
