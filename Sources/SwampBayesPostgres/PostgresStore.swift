@@ -66,7 +66,8 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
         }
     }
 
-    /// Creates the tables once per process; concurrent creators (two
+    /// Creates the tables once per process (a user's row in
+    /// `swamp_bayes_vars` comes with its first learn); concurrent creators (two
     /// daemons starting together) queue on an advisory lock, because
     /// `CREATE TABLE IF NOT EXISTS` alone races in the catalog.
     private func createSchema() throws {
@@ -98,9 +99,6 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
                 if version == nil { try s.query("INSERT INTO swamp_bayes_schema (version) VALUES (\(Self.schemaVersion))") }
             }
             pool.schemaReady = true
-        }
-        try transaction { s in
-            try s.query("INSERT INTO swamp_bayes_vars (username) VALUES (\(user)) ON CONFLICT (username) DO NOTHING")
         }
     }
 
@@ -263,11 +261,18 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
                 WHERE username = \(user) AND token = ANY(\(keys)) AND spam = 0 AND ham = 0
                 """)
         }
+        // Upserts: the user's row may not exist yet (or any more).
         let d = Int64(delta)
         if cls == .spam {
-            try s.query("UPDATE swamp_bayes_vars SET nspam = GREATEST(0, nspam + \(d)) WHERE username = \(user)")
+            try s.query("""
+                INSERT INTO swamp_bayes_vars (username, nspam) VALUES (\(user), GREATEST(0, \(d)))
+                ON CONFLICT (username) DO UPDATE SET nspam = GREATEST(0, swamp_bayes_vars.nspam + \(d))
+                """)
         } else {
-            try s.query("UPDATE swamp_bayes_vars SET nham = GREATEST(0, nham + \(d)) WHERE username = \(user)")
+            try s.query("""
+                INSERT INTO swamp_bayes_vars (username, nham) VALUES (\(user), GREATEST(0, \(d)))
+                ON CONFLICT (username) DO UPDATE SET nham = GREATEST(0, swamp_bayes_vars.nham + \(d))
+                """)
         }
     }
 
@@ -304,9 +309,10 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
                 SELECT COALESCE(MAX(atime), 0) FROM swamp_bayes_tokens WHERE username = \(user)
                 """).first!.decode(Int64.self))
             try s.query("""
-                UPDATE swamp_bayes_vars SET last_expire = \(Int64(now)),
-                    last_atime_delta = \(Int64(max(0, newest - cutoff))), last_expire_reduce = \(Int64(removed))
-                WHERE username = \(user)
+                INSERT INTO swamp_bayes_vars (username, last_expire, last_atime_delta, last_expire_reduce)
+                VALUES (\(user), \(Int64(now)), \(Int64(max(0, newest - cutoff))), \(Int64(removed)))
+                ON CONFLICT (username) DO UPDATE SET last_expire = EXCLUDED.last_expire,
+                    last_atime_delta = EXCLUDED.last_atime_delta, last_expire_reduce = EXCLUDED.last_expire_reduce
                 """)
             return ExpiryResult(removed: removed, kept: count - removed, atimeCutoff: cutoff)
         }

@@ -51,6 +51,24 @@ struct PostgresStoreTests {
         #expect(sqlite.magic.nspam == 25 && sqlite.magic.nham == 25 && sqlite.magic.lastExpireReduce > 0)
     }
 
+    /// `swamp bench` learns each fold into rows of a scratch user, which
+    /// start empty, count, and go afterwards.
+    @Test func benchScratchStores() throws {
+        let server = try PostgresTestServer.shared()
+        var loader = ConfigLoader()
+        loader.load(text: "bayes_sql_dsn \(server.url(database: try server.createDatabase()))\n", file: "/test/local.cf")
+        let temp = FileManager.default.temporaryDirectory
+        let (bayes, remove) = try BayesSetup.openScratch(loader.configuration, name: "fold0", directory: temp)
+        let store = try #require(bayes.store as? PostgresBayesStore)
+        #expect(store.user.hasPrefix("swamp-bench-") && store.user.hasSuffix("-fold0"))
+        #expect(try bayes.learn(StoreContract.message(1, spammy: true), as: .spam) == .learned)
+        #expect(try store.messageCounts() == (1, 0))
+        remove()
+        #expect(try store.messageCounts() == (0, 0))
+        #expect(try store.magic().ntokens == 0)
+        #expect(try store.allSeen().isEmpty)
+    }
+
     static func freshSettings() throws -> PostgresConnectionSettings {
         let server = try PostgresTestServer.shared()
         return try PostgresConnectionSettings(dsn: server.url(database: try server.createDatabase()))
