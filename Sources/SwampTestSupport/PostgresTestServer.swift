@@ -47,6 +47,15 @@ public final class PostgresTestServer: Sendable {
     /// The process's server, started on first use.
     public static func shared() throws -> PostgresTestServer { try started.get() }
 
+    /// `shared()` for async tests: starting takes seconds (initdb), which
+    /// are spent on a dispatch thread, not on one of the few threads of
+    /// the cooperative pool that every other test's async code needs.
+    public static func shared() async throws -> PostgresTestServer {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: started) }
+        }
+    }
+
     private init(port: Int, socketDirectory: String, password: String, binDirectory: String, lifeline: FileHandle) {
         self.port = port
         self.socketDirectory = socketDirectory

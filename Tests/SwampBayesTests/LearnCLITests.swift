@@ -200,8 +200,8 @@ import SwampTestSupport
     /// spam and one as ham: each message counts once, as one class or the
     /// other; `--user` keeps its own rows in the same database.
     @Test(.enabled(if: binary != nil && PostgresTestServer.shouldRun))
-    func twoLearnersShareOnePostgresDatabase() throws {
-        let server = try PostgresTestServer.shared()
+    func twoLearnersShareOnePostgresDatabase() async throws {
+        let server = try await PostgresTestServer.shared()
         let dir = Self.tempDir()
         Self.writeMessages(dir + "/msgs", count: 80)
         let cfg = dir + "/local.cf"

@@ -15,21 +15,26 @@ import SwampTestSupport
 @Suite(.enabled(if: PostgresTestServer.shouldRun,
                 "PostgreSQL is not installed (apt-get install postgresql); SWAMP_REQUIRE_POSTGRES=1 makes this a failure"))
 struct PostgresStoreTests {
-    @Test func learnTwiceCountsOnce() throws { try StoreContract.learnTwiceCountsOnce(.postgres) }
-    @Test func relearnMovesAndForgetUndoes() throws { try StoreContract.relearnMovesAndForgetUndoes(.postgres) }
-    @Test func forgetKeepsSharedTokens() throws { try StoreContract.forgetKeepsSharedTokens(.postgres) }
-    @Test func markupDoesNotChangeIdentity() throws { try StoreContract.markupDoesNotChangeIdentity(.postgres) }
-    @Test func classifiesAfterEnoughTraining() throws { try StoreContract.classifiesAfterEnoughTraining(.postgres) }
-    @Test func expiryKeepsTheNewest() throws { try StoreContract.expiryKeepsTheNewest(.postgres) }
-    @Test func touchNeverGoesBack() throws { try StoreContract.touchNeverGoesBack(.postgres) }
-    @Test func backupRoundTrip() throws { try StoreContract.backupRoundTrip(.postgres) }
-    @Test func readOnlyRefusesWrites() throws { try StoreContract.readOnlyRefusesWrites(.postgres) }
-    @Test func usersAreIsolated() throws { try StoreContract.usersAreIsolated(.postgres) }
-    @Test func concurrentLearnersCountOnce() throws { try StoreContract.concurrentLearnersCountOnce(.postgres) }
+    /// Waits for the shared server off the cooperative pool; the tests'
+    /// later `shared()` calls then return at once.
+    func started() async throws { _ = try await PostgresTestServer.shared() }
+
+    @Test func learnTwiceCountsOnce() async throws { try await started(); try StoreContract.learnTwiceCountsOnce(.postgres) }
+    @Test func relearnMovesAndForgetUndoes() async throws { try await started(); try StoreContract.relearnMovesAndForgetUndoes(.postgres) }
+    @Test func forgetKeepsSharedTokens() async throws { try await started(); try StoreContract.forgetKeepsSharedTokens(.postgres) }
+    @Test func markupDoesNotChangeIdentity() async throws { try await started(); try StoreContract.markupDoesNotChangeIdentity(.postgres) }
+    @Test func classifiesAfterEnoughTraining() async throws { try await started(); try StoreContract.classifiesAfterEnoughTraining(.postgres) }
+    @Test func expiryKeepsTheNewest() async throws { try await started(); try StoreContract.expiryKeepsTheNewest(.postgres) }
+    @Test func touchNeverGoesBack() async throws { try await started(); try StoreContract.touchNeverGoesBack(.postgres) }
+    @Test func backupRoundTrip() async throws { try await started(); try StoreContract.backupRoundTrip(.postgres) }
+    @Test func readOnlyRefusesWrites() async throws { try await started(); try StoreContract.readOnlyRefusesWrites(.postgres) }
+    @Test func usersAreIsolated() async throws { try await started(); try StoreContract.usersAreIsolated(.postgres) }
+    @Test func concurrentLearnersCountOnce() async throws { try await started(); try StoreContract.concurrentLearnersCountOnce(.postgres) }
 
     /// The same learn, relearn, forget and expiry steps on SQLite and on
     /// PostgreSQL leave the same backup and the same figures.
-    @Test func parityWithSQLite() throws {
+    @Test func parityWithSQLite() async throws {
+        try await started()
         func script(_ store: any BayesStore) throws -> (backup: String, magic: StoreMagic, outcomes: [LearnOutcome]) {
             let bayes = BayesClassifier(store: store)
             var outcomes: [LearnOutcome] = []
@@ -53,8 +58,8 @@ struct PostgresStoreTests {
 
     /// `swamp bench` learns each fold into rows of a scratch user, which
     /// start empty, count, and go afterwards.
-    @Test func benchScratchStores() throws {
-        let server = try PostgresTestServer.shared()
+    @Test func benchScratchStores() async throws {
+        let server = try await PostgresTestServer.shared()
         var loader = ConfigLoader()
         loader.load(text: "bayes_sql_dsn \(server.url(database: try server.createDatabase()))\n", file: "/test/local.cf")
         let temp = FileManager.default.temporaryDirectory
@@ -83,7 +88,8 @@ struct PostgresStoreTests {
         try pool.withSession { try $0.query(sql) }
     }
 
-    @Test func readOnlyBeforeAnyLearningFindsNoTables() throws {
+    @Test func readOnlyBeforeAnyLearningFindsNoTables() async throws {
+        try await started()
         let settings = try Self.freshSettings()
         #expect {
             try PostgresBayesStore(settings: settings, readOnly: true)
@@ -93,7 +99,8 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func newerSchemaIsRefused() throws {
+    @Test func newerSchemaIsRefused() async throws {
+        try await started()
         let settings = try Self.freshSettings()
         _ = try PostgresBayesStore(settings: settings)
         try Self.administer(settings, "UPDATE swamp_bayes_schema SET version = 99")
@@ -107,7 +114,8 @@ struct PostgresStoreTests {
 
     /// Connections the server drops (a restart, an administrator) are
     /// replaced: the next call works.
-    @Test func droppedConnectionsAreReplaced() throws {
+    @Test func droppedConnectionsAreReplaced() async throws {
+        try await started()
         let settings = try Self.freshSettings()
         let store = try PostgresBayesStore(settings: settings)
         _ = try store.learn(LearnItem(id: "a", tokens: [TokenHash(value: 1)], atime: 1), as: .spam)
@@ -126,8 +134,8 @@ struct PostgresStoreTests {
     }
 
     /// SpamAssassin's DBI form, over the server's Unix socket.
-    @Test func dbiDSNOverTheUnixSocket() throws {
-        let server = try PostgresTestServer.shared()
+    @Test func dbiDSNOverTheUnixSocket() async throws {
+        let server = try await PostgresTestServer.shared()
         let db = try server.createDatabase()
         let settings = try PostgresConnectionSettings(
             dsn: "DBI:Pg:dbname=\(db);host=\(server.socketDirectory);port=\(server.port)", username: server.user)
@@ -136,8 +144,8 @@ struct PostgresStoreTests {
         #expect(try store.learn(LearnItem(id: "a", tokens: [TokenHash(value: 1)], atime: 1), as: .spam) == .learned)
     }
 
-    @Test func wrongPasswordIsAClearError() throws {
-        let server = try PostgresTestServer.shared()
+    @Test func wrongPasswordIsAClearError() async throws {
+        let server = try await PostgresTestServer.shared()
         let settings = try PostgresConnectionSettings(dsn: server.url(database: "postgres"), password: "wrong")
         #expect {
             try PostgresBayesStore(settings: settings)
@@ -151,8 +159,8 @@ struct PostgresStoreTests {
     /// The configuration picks PostgreSQL, and `swamp check` and `serve`
     /// score with it; before any learning, without it and without a
     /// complaint (as with no SQLite file yet).
-    @Test func configurationSelectsPostgres() throws {
-        let server = try PostgresTestServer.shared()
+    @Test func configurationSelectsPostgres() async throws {
+        let server = try await PostgresTestServer.shared()
         let db = try server.createDatabase()
         var loader = ConfigLoader()
         loader.load(text: """
