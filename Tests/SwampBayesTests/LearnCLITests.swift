@@ -199,7 +199,9 @@ import SwampTestSupport
     /// one folder into one PostgreSQL database at the same time, one as
     /// spam and one as ham: each message counts once, as one class or the
     /// other; `--user` keeps its own rows in the same database.
-    @Test(.enabled(if: binary != nil && PostgresTestServer.shouldRun))
+    @Test(.enabled(if: binary != nil, "swamp binary not built"),
+          .enabled(if: PostgresTestServer.shouldRun,
+                   "PostgreSQL is not installed (apt-get install postgresql); SWAMP_REQUIRE_POSTGRES=1 makes this a failure"))
     func twoLearnersShareOnePostgresDatabase() async throws {
         let server = try await PostgresTestServer.shared()
         let dir = Self.tempDir()
