@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8",
@@ -33,7 +34,19 @@ let package = Package(
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
         .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
-        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes", "SwampDNS", "SwampAuth"]),
+        // Bayes shared by several daemons in PostgreSQL (issue 4); its own
+        // target so that SwampBayes and what needs only SQLite do not build
+        // postgres-nio.
+        .target(name: "SwampBayesPostgres", dependencies: [
+            "SwampBayes",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes",
+                                                  "SwampBayesPostgres", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -66,7 +79,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampMIME", "SwampScan", "SwampRules"],
+        .testTarget(name: "SwampBayesTests", dependencies: ["SwampBayes", "SwampBayesPostgres", "SwampMIME", "SwampScan",
+                                                            "SwampRules", "SwampTestSupport",
+                                                            .product(name: "PostgresNIO", package: "postgres-nio")],
                     exclude: ["sa-tokens.pl", "sa-bayes-rules.pl", "golden"]),
         .testTarget(name: "SwampSpamdTests", dependencies: ["SwampSpamd"]),
         .testTarget(name: "SwampDNSTests", dependencies: ["SwampDNS", "SwampTestSupport"]),

@@ -1,13 +1,13 @@
 // What a Bayes store keeps and answers, whatever holds it: SQLite here,
-// PostgreSQL later (a separate target, so only what needs postgres-nio
-// builds it). Semantics follow SpamAssassin's BayesStore: token counts
+// PostgreSQL in SwampBayesPostgres (a separate target, so only what needs
+// postgres-nio builds it). Semantics follow SpamAssassin's BayesStore: token counts
 // with access times, message counts, a seen-message table, expiry.
 
 public enum MessageClass: String, Sendable, Hashable {
     case spam, ham
     /// The code stored in the seen table (`s`/`h`, as SpamAssassin's).
-    var code: String { self == .spam ? "s" : "h" }
-    init?(code: String) {
+    public var code: String { self == .spam ? "s" : "h" }
+    public init?(code: String) {
         switch code { case "s": self = .spam; case "h": self = .ham; default: return nil }
     }
 }
@@ -63,9 +63,15 @@ public struct ExpiryResult: Sendable, Equatable {
     public let removed: Int
     public let kept: Int
     public let atimeCutoff: Int
+    public init(removed: Int, kept: Int, atimeCutoff: Int) {
+        self.removed = removed; self.kept = kept; self.atimeCutoff = atimeCutoff
+    }
 }
 
-/// A Bayes database. Implementations are safe to call from any thread.
+/// A Bayes database. Implementations are safe to call from any thread but
+/// an event loop's: calls block until the database answers (the
+/// PostgreSQL store waits for its connection's event loop), so async code
+/// calls them from a thread pool or a dispatch queue.
 public protocol BayesStore: AnyObject, Sendable {
     /// Learned message counts.
     func messageCounts() throws -> (nspam: Int, nham: Int)

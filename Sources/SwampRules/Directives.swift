@@ -94,6 +94,19 @@ extension ConfigLoader {
         case "bayes_sql_dsn":
             guard !value.isEmpty else { return missing(key, at: loc) }
             configuration.bayesSQLDSN = value
+        case "bayes_sql_username":
+            guard !value.isEmpty else { return missing(key, at: loc) }
+            configuration.bayesSQLUsername = value
+        case "bayes_sql_password":
+            // Conf.pm allows an empty password; the value is never echoed.
+            configuration.bayesSQLPassword = value
+        case "bayes_store_module":
+            guard !value.isEmpty else { return missing(key, at: loc) }
+            guard let module = BayesStoreModule(moduleName: value) else {
+                return report(.error, "bayes_store_module \(value) is not supported: swamp keeps Bayes in SQLite "
+                              + "(instead of BayesStore::DBM) or PostgreSQL (BayesStore::PgSQL or BayesStore::SQL)", at: loc)
+            }
+            configuration.bayesStoreModule = module
         case "dns_server":
             guard let server = Self.dnsServer(value) else { return invalid(key, value, at: loc) }
             configuration.dnsServers.append(server)

@@ -184,6 +184,14 @@ public struct Configuration: Sendable {
     public var useBayesRules = true
     public var bayesPath: String? = nil
     public var bayesSQLDSN: String? = nil
+    /// `bayes_sql_username`, `bayes_sql_password`: the login for
+    /// `bayes_sql_dsn` (SpamAssassin's names; they win over a user and
+    /// password written in the DSN).
+    public var bayesSQLUsername: String? = nil
+    public var bayesSQLPassword: String? = nil
+    /// `bayes_store_module`, when set: which of swamp's stores it names.
+    /// Nil means the SQL store when `bayes_sql_dsn` is set, else SQLite.
+    public var bayesStoreModule: BayesStoreModule? = nil
     public var rulesDirs: [String] = []
     public var dnsServers: [String] = []
     public var dnsAvailable = true
@@ -258,6 +266,24 @@ public struct Configuration: Sendable {
                     template: "_YESNO_, score=_SCORE_ required=_REQD_ tests=_TESTS_ autolearn=_AUTOLEARN_ version=_VERSION_"),
     ]
     public static let defaultReport: [String] = []
+}
+
+/// SpamAssassin's Bayes store classes (`Mail::SpamAssassin::BayesStore::*`)
+/// on swamp's two stores: its DBM files' place is taken by the SQLite file
+/// at `bayes_path`; `SQL` and `PgSQL` are PostgreSQL at `bayes_sql_dsn`.
+public enum BayesStoreModule: String, Sendable, Equatable {
+    case file, sql
+
+    /// The store a module name selects; nil for the ones swamp has no
+    /// counterpart of (`MySQL`, `Redis`).
+    public init?(moduleName: String) {
+        let last = moduleName.split(separator: ":").last.map { $0.lowercased() } ?? ""
+        switch last {
+        case "dbm", "sqlite": self = .file
+        case "sql", "pgsql": self = .sql
+        default: return nil
+        }
+    }
 }
 
 /// Reads configuration text into a `Configuration`.

@@ -1,10 +1,26 @@
-// Configuration → a Bayes classifier: which database file (site or
-// per-user), which settings. Kept apart from the scan itself.
+// Configuration → a Bayes classifier: which database (a SQLite file, site
+// or per-user, or PostgreSQL at `bayes_sql_dsn`, where a user is a column),
+// which settings. Kept apart from the scan itself.
 
 import Foundation
 import SwampBayes
+import SwampBayesPostgres
 import SwampMIME
 import SwampRules
+
+/// Where one Bayes database lives.
+public enum BayesLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    /// `user` nil is the site's rows.
+    case postgres(PostgresConnectionSettings, user: String?)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let settings, let user): return "\(settings)" + (user.map { ", user \($0)" } ?? "")
+        }
+    }
+}
 
 public enum BayesSetup {
     public static func settings(_ configuration: Configuration) -> BayesSettings {
@@ -37,13 +53,46 @@ public enum BayesSetup {
         return trust
     }
 
+    /// The database for the site or one user: PostgreSQL when
+    /// `bayes_sql_dsn` is set (unless `bayes_store_module` names the file
+    /// store), else the SQLite file; an explicit `path` is always a file.
+    public static func location(_ configuration: Configuration, user: String?, override path: String? = nil) throws -> BayesLocation {
+        if path != nil { return .sqlite(path: try databasePath(configuration, user: user, override: path)) }
+        let sql = configuration.bayesStoreModule.map { $0 == .sql } ?? (configuration.bayesSQLDSN != nil)
+        guard sql else { return .sqlite(path: try databasePath(configuration, user: user)) }
+        guard let dsn = configuration.bayesSQLDSN else {
+            throw BayesSetupError(message: "bayes_store_module names an SQL store, but bayes_sql_dsn is not set")
+        }
+        if let user, BayesPaths.sanitisedUserName(user) == nil {
+            throw BayesSetupError(message: "invalid user name: \(user)")
+        }
+        do {
+            let settings = try PostgresConnectionSettings(dsn: dsn, username: configuration.bayesSQLUsername,
+                                                          password: configuration.bayesSQLPassword)
+            return .postgres(settings, user: user)
+        } catch {
+            throw BayesSetupError(message: "\(error)")
+        }
+    }
+
     public static func open(_ configuration: Configuration, user: String? = nil, path: String? = nil,
                             readOnly: Bool = false, trust: TrustPolicy? = nil) throws -> BayesClassifier {
-        let file = try databasePath(configuration, user: user, override: path)
-        if readOnly && !FileManager.default.fileExists(atPath: file) {
-            throw BayesSetupError(message: "no Bayes database at \(file)")
+        let store: any BayesStore
+        switch try location(configuration, user: user, override: path) {
+        case .sqlite(let file):
+            if readOnly && !FileManager.default.fileExists(atPath: file) {
+                throw BayesSetupError(message: "no Bayes database at \(file)")
+            }
+            store = try SQLiteBayesStore(path: file, readOnly: readOnly)
+        case .postgres(let settings, let user):
+            store = try PostgresBayesStore(settings: settings, user: user, readOnly: readOnly)
         }
-        let store = try SQLiteBayesStore(path: file, readOnly: readOnly)
+        return classifier(configuration, store: store, trust: trust)
+    }
+
+    /// A classifier over `store` with the configuration's settings.
+    public static func classifier(_ configuration: Configuration, store: any BayesStore,
+                                  trust: TrustPolicy? = nil) -> BayesClassifier {
         var limits = MessageLimits()
         limits.bodyPartScanSize = configuration.bodyPartScanSize
         limits.rawbodyPartScanSize = configuration.rawbodyPartScanSize
@@ -59,10 +108,34 @@ extension BayesSetup {
     /// Bayes, and says so).
     public static func openForScanning(_ configuration: Configuration) -> (classifier: BayesClassifier?, problem: String?) {
         guard configuration.useBayes else { return (nil, nil) }
-        guard let file = try? databasePath(configuration, user: nil),
-              FileManager.default.fileExists(atPath: file) else { return (nil, nil) }
-        do { return (try open(configuration, readOnly: true), nil) } catch {
-            return (nil, "Bayes database \(file) cannot be used, scoring without Bayes: \(error)")
+        let location: BayesLocation
+        do { location = try self.location(configuration, user: nil) } catch {
+            return (nil, "scoring without Bayes: \(error)")
+        }
+        if case .sqlite(let file) = location, !FileManager.default.fileExists(atPath: file) { return (nil, nil) }
+        do { return (try open(configuration, readOnly: true), nil) } catch PostgresBayesError.noSchema {
+            return (nil, nil)
+        } catch let error as PostgresBayesError {
+            if case .unreachable = error { return (nil, "scoring without Bayes: \(error)") }
+            return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
+        } catch {
+            return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
+        }
+    }
+
+    /// A fresh, empty database for one fold of `swamp bench`, and what
+    /// removes it: a file in `directory`, or in PostgreSQL the rows of a
+    /// user of its own (so a bench run measures the shared store).
+    public static func openScratch(_ configuration: Configuration, name: String,
+                                   directory: URL) throws -> (classifier: BayesClassifier, remove: () -> Void) {
+        switch try location(configuration, user: nil) {
+        case .sqlite:
+            let path = directory.appendingPathComponent("\(name).sqlite").path
+            return (try open(configuration, path: path), { try? FileManager.default.removeItem(atPath: path) })
+        case .postgres(let settings, _):
+            let store = try PostgresBayesStore(settings: settings, user: "swamp-bench-\(UUID().uuidString)-\(name)")
+            try store.removeAll()
+            return (classifier(configuration, store: store), { try? store.removeAll() })
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SwampBayes
 import SwampRules
 import SwampScan
@@ -12,6 +13,18 @@ struct BayesTellLearner: MessageLearner {
     let perUser: Bool
 
     func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) async throws
+        -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets) {
+        // The store blocks until the database answers (a PostgreSQL server
+        // may be slow, or gone until the timeout): on a dispatch thread, not
+        // on the few threads of the cooperative pool that every request uses.
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try learnNow(message: message, user: user, learn: learn, forget: forget) })
+            }
+        }
+    }
+
+    private func learnNow(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) throws
         -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets) {
         let bayes = try BayesSetup.open(configuration, user: perUser ? user?.string : nil)
         var didSet: SpamdTellTargets = []

@@ -64,8 +64,10 @@ extension Bench {
         defer { try? FileManager.default.removeItem(at: dir) }
 
         for f in 0..<k {
-            let path = dir.appendingPathComponent("fold\(f).sqlite").path
-            let bayes = try BayesSetup.open(config, path: path)
+            // A fresh database per fold: a file, or with bayes_sql_dsn rows
+            // of a scratch user in the shared database.
+            let (bayes, remove) = try BayesSetup.openScratch(config, name: "fold\(f)", directory: dir)
+            defer { remove() }
             // Learn the other folds: spam and ham, tokenized on all cores.
             let start = ContinuousClock.now
             for cls in [MessageClass.spam, .ham] {

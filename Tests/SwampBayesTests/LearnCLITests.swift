@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwampBayes
+import SwampTestSupport
 
 /// `swamp learn` and `swamp dump` as an administrator runs them, and a
 /// learning run killed with SIGKILL.
@@ -183,4 +184,53 @@ import Testing
         let r = try Self.run(["dump", "--config", cfg, "--user", "alice"])
         #expect(r.out.contains("          2          0  non-token data: nspam"))
     }
+
+    /// nspam and nham as `swamp dump` prints them.
+    static func dumpCounts(_ args: [String]) throws -> (nspam: Int, nham: Int) {
+        let r = try run(["dump"] + args)
+        func value(_ name: String) -> Int {
+            let line = r.out.split(separator: "\n").first { $0.hasSuffix("non-token data: \(name)") } ?? ""
+            return Int(line.split(separator: " ")[safe: 2] ?? "") ?? -1
+        }
+        return (value("nspam"), value("nham"))
+    }
+
+    /// Two `swamp learn` processes, as two machines' daemons would, learn
+    /// one folder into one PostgreSQL database at the same time, one as
+    /// spam and one as ham: each message counts once, as one class or the
+    /// other; `--user` keeps its own rows in the same database.
+    @Test(.enabled(if: binary != nil, "swamp binary not built"),
+          .enabled(if: PostgresTestServer.shouldRun,
+                   "PostgreSQL is not installed (apt-get install postgresql); SWAMP_REQUIRE_POSTGRES=1 makes this a failure"))
+    func twoLearnersShareOnePostgresDatabase() async throws {
+        let server = try await PostgresTestServer.shared()
+        let dir = Self.tempDir()
+        Self.writeMessages(dir + "/msgs", count: 80)
+        let cfg = dir + "/local.cf"
+        FileManager.default.createFile(atPath: cfg, contents: Data("""
+            bayes_sql_dsn DBI:Pg:dbname=\(try server.createDatabase());host=127.0.0.1;port=\(server.port)
+            bayes_sql_username \(server.user)
+            bayes_sql_password \(server.password)
+
+            """.utf8))
+        let (a, aOut) = try Self.start(["learn", "--quiet", "--config", cfg, "--spam", dir + "/msgs"])
+        let (b, bOut) = try Self.start(["learn", "--quiet", "--config", cfg, "--ham", dir + "/msgs"])
+        let aText = String(decoding: aOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let bText = String(decoding: bOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        a.waitUntilExit(); b.waitUntilExit()
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0, "\(aText) \(bText)")
+        let (nspam, nham) = try Self.dumpCounts(["--config", cfg])
+        #expect(nspam + nham == 80, "nspam \(nspam), nham \(nham)")
+        let backup = try Self.run(["dump", "--config", cfg, "--backup"]).out
+        #expect(backup.split(separator: "\n").filter { $0.hasPrefix("s\t") }.count == 80)
+
+        let r = try Self.run(["learn", "--config", cfg, "--user", "alice", "--ham", dir + "/msgs/0.eml"])
+        #expect(r.out.contains("learned 1, skipped 0 already learned"))
+        #expect(try Self.dumpCounts(["--config", cfg, "--user", "alice"]) == (0, 1))
+        #expect(try Self.dumpCounts(["--config", cfg]) == (nspam, nham))
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }

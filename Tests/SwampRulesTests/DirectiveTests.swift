@@ -55,6 +55,12 @@ struct DirectiveTests {
         DirectiveCase("bayes_auto_learn_threshold_nonspam -1") { $0.bayesAutoLearnThresholdNonspam == -1 },
         DirectiveCase("bayes_path /var/lib/swamp/bayes.sqlite") { $0.bayesPath == "/var/lib/swamp/bayes.sqlite" },
         DirectiveCase("bayes_sql_dsn postgres://u@h/db") { $0.bayesSQLDSN == "postgres://u@h/db" },
+        DirectiveCase("bayes_sql_username swamp\nbayes_sql_password s3cret word") {
+            $0.bayesSQLUsername == "swamp" && $0.bayesSQLPassword == "s3cret word"
+        },
+        DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::PgSQL") { $0.bayesStoreModule == .sql },
+        DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::SQL") { $0.bayesStoreModule == .sql },
+        DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::DBM") { $0.bayesStoreModule == .file },
         DirectiveCase("dns_server 127.0.0.1:5353\ndns_server 127.0.0.2\ndns_server [::1]:53") { $0.dnsServers == ["127.0.0.1:5353", "127.0.0.2:53", "[::1]:53"] },
         DirectiveCase("dns_server ::1") { $0.dnsServers == ["[::1]:53"] },
         DirectiveCase("dns_server 127.0.0.1\nclear_dns_servers") { $0.dnsServers.isEmpty },
@@ -136,6 +142,9 @@ struct DirectiveTests {
         DirectiveCase("bayes_auto_learn") { $0.bayesAutoLearn },
         DirectiveCase("bayes_auto_learn_threshold_spam high") { $0.bayesAutoLearnThresholdSpam == 12 },
         DirectiveCase("bayes_path") { $0.bayesPath == nil },
+        DirectiveCase("bayes_sql_username") { $0.bayesSQLUsername == nil },
+        DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::MySQL") { $0.bayesStoreModule == nil },
+        DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::Redis") { $0.bayesStoreModule == nil },
         DirectiveCase("dns_server localhost") { $0.dnsServers.isEmpty },
         DirectiveCase("dns_server 127.0.0.1:0") { $0.dnsServers.isEmpty },
         DirectiveCase("dns_server 127.0.0.1:70000") { $0.dnsServers.isEmpty },
