@@ -102,10 +102,12 @@ public enum BayesSetup {
 }
 
 extension BayesSetup {
-    /// The site database for scanning, read-only: nil and no problem when
-    /// none has been trained yet; nil and the reason when one exists but
-    /// cannot be used (SECURITY.md, "Fail visible": scoring goes on without
-    /// Bayes, and says so).
+    /// The site database for scanning: nil and no problem when none has
+    /// been trained yet; nil and the reason when one exists but cannot be
+    /// used (SECURITY.md, "Fail visible": scoring goes on without Bayes, and
+    /// says so). Writable when `bayes_auto_learn` is on, so scans can
+    /// autolearn into it; scanning never creates a database (training
+    /// starts with `swamp learn` or TELL).
     public static func openForScanning(_ configuration: Configuration) -> (classifier: BayesClassifier?, problem: String?) {
         guard configuration.useBayes else { return (nil, nil) }
         let location: BayesLocation
@@ -113,7 +115,8 @@ extension BayesSetup {
             return (nil, "scoring without Bayes: \(error)")
         }
         if case .sqlite(let file) = location, !FileManager.default.fileExists(atPath: file) { return (nil, nil) }
-        do { return (try open(configuration, readOnly: true), nil) } catch PostgresBayesError.noSchema {
+        let readOnly = !configuration.bayesAutoLearn
+        do { return (try open(configuration, readOnly: readOnly), nil) } catch PostgresBayesError.noSchema {
             return (nil, nil)
         } catch let error as PostgresBayesError {
             if case .unreachable = error { return (nil, "scoring without Bayes: \(error)") }

@@ -100,4 +100,26 @@ import SwampScan
         (s, bayes) = try scanner("body AL_BODY /viagra/\nscore AL_BODY 13\ntflags AL_BODY autolearn_force\n")
         #expect(s.scan(StoreTests.message(9, spammy: true)).verdict.autolearn == "spam")
     }
+
+    /// `swamp check` and `swamp serve` open the site database for scanning:
+    /// writable with autolearn on, so their scans learn; never created by a
+    /// scan.
+    @Test func scanningDatabaseAutolearnsWhenItExists() throws {
+        var config = Self.configuration()
+        config.bayesPath = StoreTests.tempPath()
+        #expect(BayesSetup.openForScanning(config).classifier == nil)
+        _ = try BayesSetup.open(config).learn(StoreTests.message(1, spammy: true), as: .spam)
+
+        let (bayes, problem) = BayesSetup.openForScanning(config)
+        #expect(problem == nil)
+        let classifier = try #require(bayes)
+        var m = StoreTests.message(5, spammy: false)
+        m.insert(contentsOf: Array("To: someone@example.org\n".utf8), at: 0)
+        #expect(SpamScanner(configuration: config, bayes: classifier).scan(m).verdict.autolearn == "ham")
+        #expect(try classifier.store.messageCounts() == (1, 1))
+
+        config.bayesAutoLearn = false
+        let readOnly = try #require(BayesSetup.openForScanning(config).classifier)
+        #expect(throws: (any Error).self) { try readOnly.learn(StoreTests.message(2, spammy: true), as: .spam) }
+    }
 }
