@@ -115,8 +115,12 @@ extension BayesSetup {
             return (nil, "scoring without Bayes: \(error)")
         }
         if case .sqlite(let file) = location, !FileManager.default.fileExists(atPath: file) { return (nil, nil) }
-        let readOnly = !configuration.bayesAutoLearn
-        do { return (try open(configuration, readOnly: readOnly), nil) } catch PostgresBayesError.noSchema {
+        do {
+            // Read-only first: that finds "not trained yet" (no tables)
+            // without creating anything.
+            let classifier = try open(configuration, readOnly: true)
+            return (configuration.bayesAutoLearn ? try open(configuration, readOnly: false) : classifier, nil)
+        } catch PostgresBayesError.noSchema {
             return (nil, nil)
         } catch let error as PostgresBayesError {
             if case .unreachable = error { return (nil, "scoring without Bayes: \(error)") }

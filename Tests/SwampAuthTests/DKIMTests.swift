@@ -167,7 +167,7 @@ struct DKIMSignedTests {
     /// Fuzz-style: random tag lists and random DKIM-Signature fields never
     /// crash the parser or the verifier.
     @Test func randomInputsNeverCrash() async {
-        var rng = SplitMix(seed: 6376)
+        var rng = SplitMix64(seed: 6376)
         let pieces = ["v=1", "a=rsa-sha256", "a=ed25519-sha256", "d=example.com", "s=s1", "h=from:to", "bh=", "b=",
                       "l=5", "l=99999999999999999999999", "i=@example.com", "i=x@evil.test", "c=relaxed/simple",
                       "c=foo", "x=1", "q=dns/txt", ";", "=", " ", "\r\n\t", "AAAA", "====", "\u{0}", "é"]

@@ -1,6 +1,7 @@
 import SwampDNS
 import Testing
 @testable import SwampAuth
+import SwampTestSupport
 
 @Suite struct SPFRecordParserTests {
     @Test(arguments: [
@@ -37,7 +38,7 @@ import Testing
     /// crash the parser, and whatever parses evaluates to some result within
     /// the lookup limits against a zone that answers everything.
     @Test func randomRecordsNeverCrash() async {
-        var rng = SplitMix(seed: 7208)
+        var rng = SplitMix64(seed: 7208)
         let tokens = ["a", "mx", "ptr", "all", "include:", "exists:", "ip4:", "ip6:", "redirect=", "exp=",
                       "%{", "}", "%{d}", "%{i}", "%{ir}", "%{l1r-}", "%%", "%_", "%-", "/", "//", ":", "=",
                       "+", "-", "~", "?", " ", "  ", ".", "example.com", "1.2.3.4", "::1", "24", "0", "128",
@@ -64,7 +65,7 @@ import Testing
 
     /// Random bytes, including invalid UTF-8, through the record fetcher.
     @Test func randomBytesAsRecords() async {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<2000 {
             var bytes = Array("v=spf1 ".utf8)
             for _ in 0..<Int(rng.next() % 40) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
@@ -112,18 +113,5 @@ import Testing
         let out = await SPFChecker(resolver: StaticResolver(zone: zone))
             .checkHost(ip: IPAddress("192.0.2.1")!, domain: "void.test", sender: "a@void.test", helo: "h")
         #expect(out.result == .permerror)
-    }
-}
-
-/// A small deterministic generator for fuzz-style tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

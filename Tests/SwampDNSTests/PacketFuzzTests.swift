@@ -1,19 +1,10 @@
 import Testing
 @testable import SwampDNS
+import SwampTestSupport
 
 /// SECURITY.md "Network checks": hostile answers (random bytes, truncated
 /// or mutated packets, CNAME loops) fail cleanly.
 @Suite struct PacketFuzzTests {
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// A well-formed answer: one TXT and one CNAME record.
     static func answer() -> [UInt8] {
@@ -30,7 +21,7 @@ import Testing
     }
 
     @Test func randomAndMutatedPacketsNeverCrash() {
-        var rng = Rng(state: 1035)
+        var rng = SplitMix64(state: 1035)
         let sample = Self.answer()
         for i in 0..<20_000 {
             var bytes: [UInt8]

@@ -1,5 +1,6 @@
 import Foundation
 @testable import SwampMIME
+import SwampTestSupport
 
 /// Locates ../shared/corpora relative to the repository root (three levels
 /// above this file), resolving symlinked checkouts too.
@@ -33,18 +34,6 @@ enum Corpus {
     }
 }
 
-/// SplitMix64: a small deterministic generator for the fuzz tests.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Array where Element == UInt8 {
     var s: String { String(decoding: self, as: UTF8.self) }

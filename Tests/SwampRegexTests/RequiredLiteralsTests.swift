@@ -1,5 +1,6 @@
 import Testing
 @testable import SwampRegex
+import SwampTestSupport
 
 @Suite struct RequiredLiteralsTests {
     func strings(_ pattern: String, _ flags: String = "") -> [String]? {
@@ -73,7 +74,7 @@ import Testing
         let set = try #require(RequiredLiterals.of(pattern, options: options))
         let matcher = LiteralMatcher(set)
         let pieces = fragments.split(separator: " ", omittingEmptySubsequences: false).map { Array($0.utf8) }
-        var rng = SplitMix(seed: UInt64(pattern.utf8.count) &* 7919)
+        var rng = SplitMix64(seed: UInt64(pattern.utf8.count) &* 7919)
         var matched = 0
         for _ in 0..<20000 {
             var text: [UInt8] = []
@@ -98,7 +99,7 @@ import Testing
     }
 
     @Test func agreesWithNaiveSearch() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let alphabet = Array("abcAB\u{7f}".utf8) + [0xe9, 0xff]
         func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
         func fold(_ s: [UInt8]) -> [UInt8] { s.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 } }
@@ -116,18 +117,5 @@ import Testing
                 #expect(found.contains(n) == naive)
             }
         }
-    }
-}
-
-/// A small deterministic generator, so failures repeat.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwampSpamd
+import SwampTestSupport
 
 /// Requests spamc and older clients really send, decoded field by field.
 struct DecoderTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwampSpamd
+import SwampTestSupport
 
 /// Random and mutated requests, in random chunks: the decoder never crashes,
 /// never holds more than its limits allow, and ends every conversation with
