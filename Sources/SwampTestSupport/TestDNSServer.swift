@@ -12,20 +12,28 @@ public final class TestDNSServer: Sendable {
     public let udpChannel: any Channel
     public let tcpChannel: any Channel
     private let counter: NIOLockedValueBox<Int>
+    private let silent: NIOLockedValueBox<Bool>
 
     /// "127.0.0.1:PORT", the form `dns_server` takes.
     public var hostPort: String { "127.0.0.1:\(udpChannel.localAddress!.port!)" }
     public var address: SocketAddress { udpChannel.localAddress! }
     /// Queries received so far, over UDP and TCP.
     public var queryCount: Int { counter.withLockedValue { $0 } }
+    /// While true, every query goes unanswered: a DNS server that hangs.
+    public var dropsEveryQuery: Bool {
+        get { silent.withLockedValue { $0 } }
+        set { silent.withLockedValue { $0 = newValue } }
+    }
 
-    private init(zone: DNSZone, udp: any Channel, tcp: any Channel, counter: NIOLockedValueBox<Int>) {
-        self.zone = zone; self.udpChannel = udp; self.tcpChannel = tcp; self.counter = counter
+    private init(zone: DNSZone, udp: any Channel, tcp: any Channel, counter: NIOLockedValueBox<Int>,
+                 silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.udpChannel = udp; self.tcpChannel = tcp; self.counter = counter; self.silent = silent
     }
 
     public static func start(zone: DNSZone,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestDNSServer {
         let counter = NIOLockedValueBox(0)
+        let silent = NIOLockedValueBox(false)
         // UDP takes a free port; TCP must then get the same number, which
         // another socket may hold already: try again with a new port.
         var attempt = 0
@@ -34,7 +42,7 @@ public final class TestDNSServer: Sendable {
             let udp = try await DatagramBootstrap(group: group)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter))
+                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter, silent: silent))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
@@ -44,11 +52,11 @@ public final class TestDNSServer: Sendable {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
-                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter))
+                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter, silent: silent))
                         }
                     }
                     .bind(host: "127.0.0.1", port: port).get()
-                return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter)
+                return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter, silent: silent)
             } catch {
                 try? await udp.close()
                 if attempt >= 20 { throw error }
@@ -149,11 +157,15 @@ private final class UDPServerHandler: ChannelInboundHandler {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let zone: DNSZone
     let counter: NIOLockedValueBox<Int>
-    init(zone: DNSZone, counter: NIOLockedValueBox<Int>) { self.zone = zone; self.counter = counter }
+    let silent: NIOLockedValueBox<Bool>
+    init(zone: DNSZone, counter: NIOLockedValueBox<Int>, silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.counter = counter; self.silent = silent
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         counter.withLockedValue { $0 += 1 }
+        if silent.withLockedValue({ $0 }) { return }
         guard let reply = TestDNSWire.reply(to: Array(envelope.data.readableBytesView), zone: zone, overUDP: true) else { return }
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress,
                                                                 data: ByteBuffer(bytes: reply))), promise: nil)
@@ -165,8 +177,11 @@ private final class TCPServerHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
     let zone: DNSZone
     let counter: NIOLockedValueBox<Int>
+    let silent: NIOLockedValueBox<Bool>
     var buffer = ByteBuffer()
-    init(zone: DNSZone, counter: NIOLockedValueBox<Int>) { self.zone = zone; self.counter = counter }
+    init(zone: DNSZone, counter: NIOLockedValueBox<Int>, silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.counter = counter; self.silent = silent
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var chunk = unwrapInboundIn(data)
@@ -176,6 +191,7 @@ private final class TCPServerHandler: ChannelInboundHandler {
             buffer.moveReaderIndex(forwardBy: 2)
             let query = buffer.readBytes(length: Int(length))!
             counter.withLockedValue { $0 += 1 }
+            if silent.withLockedValue({ $0 }) { continue }
             guard let reply = TestDNSWire.reply(to: query, zone: zone, overUDP: false) else { continue }
             var out = context.channel.allocator.buffer(capacity: reply.count + 2)
             out.writeInteger(UInt16(reply.count))

@@ -11,7 +11,7 @@ struct BayesTellLearner: MessageLearner {
     let configuration: Configuration
     let perUser: Bool
 
-    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) async throws
+    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) throws
         -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets) {
         let bayes = try BayesSetup.open(configuration, user: perUser ? user?.string : nil)
         var didSet: SpamdTellTargets = []
