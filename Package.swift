@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "SwampAuthTests", dependencies: ["SwampAuth", "SwampDNS", "SwampTestSupport"]),
         .testTarget(name: "SwampServerTests", dependencies: [
             "SwampServer", "SwampSpamd", "SwampMIME", "CZlib", "SwampDNS", "SwampTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules"]),

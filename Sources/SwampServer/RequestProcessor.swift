@@ -137,9 +137,10 @@ struct RequestProcessor: Sendable {
             }
             return .waitingForNetwork(pending, network)
         }
-        guard case .waitingForNetwork(let pending, let network) = first else {
-            guard case .done(let response, let summary) = first else { preconditionFailure() }
-            return (response, summary)
+        let pending: Pending, network: NetworkChecks
+        switch first {
+        case .done(let response, let summary): return (response, summary)
+        case .waitingForNetwork(let p, let n): (pending, network) = (p, n)
         }
         // b. SPF, DKIM, DNS blocklists, reverse DNS under the message's
         //    budget; a dead DNS server costs time, never the scan.
