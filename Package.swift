@@ -48,10 +48,11 @@ let package = Package(
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes",
                                                   "SwampBayesPostgres", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
-            "SwampSpamd", "SwampScan", "SwampMIME", "CZlib",
+            "SwampSpamd", "SwampScan", "SwampEngine", "SwampMIME", "SwampBayes", "SwampRules", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +88,8 @@ let package = Package(
         .testTarget(name: "SwampDNSTests", dependencies: ["SwampDNS", "SwampTestSupport"]),
         .testTarget(name: "SwampAuthTests", dependencies: ["SwampAuth", "SwampDNS", "SwampTestSupport"]),
         .testTarget(name: "SwampServerTests", dependencies: [
-            "SwampServer", "SwampSpamd", "SwampMIME", "CZlib",
+            "SwampServer", "SwampSpamd", "SwampMIME", "CZlib", "SwampDNS", "SwampTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME", "SwampTestSupport"], exclude: ["sa-views.pl"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules", "SwampTestSupport"]),

@@ -12,7 +12,8 @@ peak memory (PSS, summed over the tree).
     bench/daemon.py [--swamp .build/release/swamp] [--corpus ../shared/corpora/spam]
                     [--messages 200] [--concurrency 1,2,8] [--json]
 
-rspamd is measured through its HTTP API (/checkv2) when `rspamd` is on PATH.
+rspamd (Debian's package, its own rules, the same network modules off) is
+measured through its HTTP API (/checkv2) when `rspamd` is on PATH.
 """
 import argparse, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -172,6 +173,38 @@ def stock_config(dir):
     return path
 
 
+# rspamd modules that ask the network (DNS lists, SPF, DKIM, DMARC, HELO and
+# host name lookups, fuzzy
+# hashes, updates) or need Redis; turned off so that both daemons do local
+# work only.
+RSPAMD_NETWORK_MODULES = ["asn", "dkim", "dmarc", "rbl", "spf", "fuzzy_check", "rspamd_update", "url_redirector",
+                          "dcc", "external_services", "antivirus", "mx_check", "emails", "arc", "greylist",
+                          "ratelimit", "neural", "reputation", "replies", "history_redis", "bimi", "hfilter",
+                          "once_received", "phishing"]
+
+
+def rspamd_command(work, port):
+    """rspamd with Debian's configuration, its normal worker on `port`, the
+    other workers on free ports, the network modules off and DNS pointed at
+    a closed loopback port (fails at once), all state in a private folder."""
+    local = os.path.join(work, "rspamd")
+    for sub in ("local.d", "override.d", "db", "run", "log"):
+        os.makedirs(os.path.join(local, sub))
+    def write(name, text):
+        with open(os.path.join(local, name), "w") as f:
+            f.write(text)
+    write("override.d/worker-normal.inc", f'bind_socket = "127.0.0.1:{port}";\n')
+    write("override.d/worker-controller.inc", f'bind_socket = "127.0.0.1:{free_port()}";\n')
+    write("override.d/worker-proxy.inc", f'bind_socket = "127.0.0.1:{free_port()}";\n')
+    write("local.d/options.inc", 'dns { nameserver = ["127.0.0.1:9"]; timeout = 0.1s; retransmits = 1; }\n')
+    for module in RSPAMD_NETWORK_MODULES:
+        write(f"override.d/{module}.conf", "enabled = false;\n")
+    subprocess.check_call(["chown", "-R", "_rspamd:_rspamd", local])
+    return ["rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd", "-c", "/etc/rspamd/rspamd.conf",
+            f"--var=LOCAL_CONFDIR={local}", f"--var=DBDIR={local}/db", f"--var=RUNDIR={local}/run",
+            f"--var=LOGDIR={local}/log"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--swamp", default=os.path.join(ROOT, ".build/release/swamp"))
@@ -204,7 +237,7 @@ def main():
     try:
         if "swamp" in only:
             port = free_port()
-            p = subprocess.Popen([args.swamp, "serve", "--config", stock_config(work), "--listen", f"127.0.0.1:{port}",
+            p = subprocess.Popen([args.swamp, "serve", "--local", "--config", stock_config(work), "--listen", f"127.0.0.1:{port}",
                                   "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "warning"],
                                  stdin=subprocess.PIPE)
             procs.append(p)
@@ -226,7 +259,11 @@ def main():
             wait_port(port, p, 300)
             rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels)
         if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
-            print("rspamd: measured only when configured by hand (see README); skipped", file=sys.stderr)
+            port = free_port()
+            p = subprocess.Popen(rspamd_command(work, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(p)
+            wait_port(port, p, 120)
+            rows += measure("rspamd", p, lambda m, port=port: rspamd_request(port, m), messages, levels)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -245,13 +282,21 @@ def main():
     for r in rows:
         print(f"| {r['daemon']} | {r['concurrency']} | {r['messages_per_second']:.1f} | {r['p50_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['cpu_ms_per_message']:.1f} | {r['peak_pss_mib']:.0f} |")
-    base = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}
+    spamd = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}
+    rspamd = {r["concurrency"]: r for r in rows if r["daemon"] == "rspamd"}
     for r in rows:
-        if r["daemon"] == "swamp" and r["concurrency"] in base:
-            b = base[r["concurrency"]]
-            print(f"c={r['concurrency']}: swamp/spamd {r['messages_per_second'] / b['messages_per_second']:.1f}x msg/s, "
-                  f"swamp p99 {r['p99_ms']:.0f} ms vs spamd p50 {b['p50_ms']:.0f} ms, "
-                  f"PSS {r['peak_pss_mib'] / max(b['peak_pss_mib'], 1):.2f}x")
+        if r["daemon"] != "swamp":
+            continue
+        c, parts = r["concurrency"], []
+        if c in spamd:
+            b = spamd[c]
+            parts.append(f"swamp/spamd {r['messages_per_second'] / b['messages_per_second']:.1f}x msg/s, "
+                         f"swamp p99 {r['p99_ms']:.0f} ms vs spamd p50 {b['p50_ms']:.0f} ms, "
+                         f"PSS {r['peak_pss_mib'] / max(b['peak_pss_mib'], 1):.2f}x spamd's")
+        if c in rspamd:
+            parts.append(f"swamp/rspamd {r['messages_per_second'] / rspamd[c]['messages_per_second']:.1f}x msg/s")
+        if parts:
+            print(f"c={c}: " + "; ".join(parts))
 
 
 if __name__ == "__main__":

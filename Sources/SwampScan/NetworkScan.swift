@@ -317,16 +317,25 @@ extension SpamScanner {
         }
         let (message, views) = prepare(bytes)
         var findings: NetworkFindings?
-        if var network, configuration.dnsAvailable {
-            // %{r} in SPF explanations and the Received-SPF comment.
-            if network.receivingHost == "unknown" { network.receivingHost = hostname }
-            let f = await network.run(views: views, configuration: configuration, deadline: facts.deadline)
-            facts.useNetwork = true
-            facts.externalHits.merge(f.facts) { current, _ in current }
-            findings = f
-        }
+        if let network { findings = await checkNetwork(network, views: views, facts: &facts) }
         var result = finish(message: message, views: views, facts: facts)
         result.network = findings
         return (result, findings)
+    }
+
+    /// The network step between `prepare` and `evaluate`: runs the checks
+    /// when `dns_available` allows and merges their findings into `facts`.
+    /// They get at most half of the time left before `facts.deadline`, so
+    /// that the rules still run, and GTUBE still scores, when DNS hangs.
+    public func checkNetwork(_ network: NetworkChecks, views: Views, facts: inout Facts) async -> NetworkFindings? {
+        guard configuration.dnsAvailable else { return nil }
+        var network = network
+        // %{r} in SPF explanations and the Received-SPF comment.
+        if network.receivingHost == "unknown" { network.receivingHost = hostname }
+        let deadline = facts.deadline.map { ContinuousClock.now + ($0 - .now) / 2 }
+        let f = await network.run(views: views, configuration: configuration, deadline: deadline)
+        facts.useNetwork = true
+        facts.externalHits.merge(f.facts) { current, _ in current }
+        return f
     }
 }

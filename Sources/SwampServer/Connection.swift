@@ -32,7 +32,7 @@ struct Connection: Sendable {
 
     /// Sends an error reply at once and closes (refused before reading).
     func refuse(_ error: any Error) async {
-        let reply = WireReply.response(for: error, logger: logger).encoded(for: .v1_5)
+        let reply = WireReply.response(for: error, logger: logger, metrics: processor.metrics).encoded(for: .v1_5)
         do {
             try await channel.executeThenClose { _ in try await write(reply) }
         } catch {
@@ -81,15 +81,15 @@ struct Connection: Sendable {
                 do {
                     response = try await processor.respond(to: request, peer: peer, logger: logger)
                 } catch {
-                    response = WireReply.response(for: error, logger: logger)
+                    response = WireReply.response(for: error, logger: logger, metrics: processor.metrics)
                 }
                 if let late = progress.lateError {
-                    reply = WireReply.response(for: late, logger: logger).encoded(for: .v1_5)
+                    reply = WireReply.response(for: late, logger: logger, metrics: processor.metrics).encoded(for: .v1_5)
                 } else {
                     reply = response.encoded(for: request.version)
                 }
             case .failed(let error):
-                try await write(WireReply.response(for: error, logger: logger).encoded(for: .v1_5))
+                try await write(WireReply.response(for: error, logger: logger, metrics: processor.metrics).encoded(for: .v1_5))
                 await linger(&iterator, group: &group, sink: sink)
                 return
             case .closedSilently:

@@ -15,6 +15,8 @@ public enum SwampDaemon {
     ) async throws {
         let threadPool = NIOThreadPool(numberOfThreads: max(1, configuration.scanThreads))
         threadPool.start()
+        let learningPool = NIOThreadPool(numberOfThreads: max(1, configuration.learningThreads))
+        learningPool.start()
 
         var configuration = configuration
         let pidFile = configuration.pidFile
@@ -26,12 +28,19 @@ public enum SwampDaemon {
         defer { if let pidFile { unlink(pidFile) } }
 
         let server = SpamdServer(configuration: configuration, scanners: scanners, learner: learner,
-                                 threadPool: threadPool, logger: logger)
+                                 threadPool: threadPool, learningPool: learningPool, logger: logger)
         let reloader = ReloadService(scanners: scanners, threadPool: threadPool, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: reloader),
         ]
+        if let address = configuration.metricsAddress {
+            // Bound here, before the server drops privileges.
+            let channel = try await MetricsService.bind(address, page: { server.metricsPage() })
+            let local = channel.localAddress.map(SpamdServer.describe) ?? address.description
+            logger.notice("metrics on http://\(local)/metrics")
+            services.append(.init(service: MetricsService(channel: channel, logger: logger)))
+        }
         if configuration.exitWhenStdinCloses {
             services.append(.init(service: StdinWatchService(), successTerminationBehavior: .gracefullyShutdownGroup))
         }
@@ -48,9 +57,11 @@ public enum SwampDaemon {
             try await ServiceGroup(configuration: groupConfiguration).run()
         } catch {
             try? await threadPool.shutdownGracefully()
+            try? await learningPool.shutdownGracefully()
             throw error
         }
         try await threadPool.shutdownGracefully()
+        try await learningPool.shutdownGracefully()
     }
 
     static func writePIDFile(_ path: String, logger: Logger) {

@@ -2,16 +2,18 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SwampEngine
+import SwampMIME
 import SwampScan
 import SwampSpamd
 
-/// What TELL does once the daemon has somewhere to learn. swamp has no
-/// Bayes store yet, so `SpamdServer` runs without one and answers TELL with
-/// `ServerError.learningUnavailable`.
+/// What TELL does: learn or forget one message in the Bayes store.
+/// Blocking (SQLite writes): the server calls it on its learning threads,
+/// never on an event loop or a scan thread.
 public protocol MessageLearner: Sendable {
     /// Learns (`learn != nil`) and/or forgets the message for `user`;
     /// returns what was done, empty when it was learned already.
-    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) async throws
+    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) throws
         -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets)
 }
 
@@ -29,7 +31,7 @@ struct PeerInfo: Sendable, CustomStringConvertible {
     }
 }
 
-/// A served request's effect, for the log line.
+/// A served request's effect, for the log line and the metrics.
 struct ScanSummary: Sendable {
     let isSpam: Bool
     let score: Double
@@ -38,6 +40,7 @@ struct ScanSummary: Sendable {
     let size: Int
     let messageID: String?
     let scanTime: Duration
+    let dnsQueries: Int
 }
 
 /// Turns one decoded request into its response: inflates, checks the user,
@@ -48,8 +51,12 @@ struct RequestProcessor: Sendable {
     let scanners: ScannerStore
     let slots: ScanSlots
     let threadPool: NIOThreadPool
+    /// TELL's SQLite writes run here, so a slow write holds neither an
+    /// event loop nor a scan thread.
+    let learningPool: NIOThreadPool
     let eventLoop: any EventLoop
     let learner: (any MessageLearner)?
+    let metrics: ServerMetrics
 
     func respond(to request: SpamdRequest, peer: PeerInfo, logger: Logger) async throws -> SpamdResponse {
         switch request.command {
@@ -66,50 +73,134 @@ struct RequestProcessor: Sendable {
     private func scan(_ request: SpamdRequest, peer: PeerInfo, logger: Logger) async throws -> SpamdResponse {
         // 1. The user name, before any work (a name is never a path).
         let user = try request.validatedUser(maxLength: configuration.maxUserLength)
+        metrics.scanStarted()
+        defer { metrics.scanEnded() }
         // 2. A scan slot, waiting in the bounded queue for at most queueTimeout.
         try await acquireSlot()
-        // 3. Inflate, scan and render on the thread pool under the budget;
-        //    the slot is released when the work ends, even after a timeout.
-        let snapshot = scanners.current
+        // 3. The scan, in a task of its own that owns the slot: past the
+        //    hard deadline the client gets EX_TIMEOUT, and the task (whose
+        //    thread work cannot be stopped) ends and frees its slot later.
+        let setup = scanners.current.setup
         let limit = configuration.timeLimit
-            ?? .milliseconds(Int64(snapshot.scanner.configuration.timeLimit * 1000))
-        let delay = configuration.scanDelayForTesting
-        let inflatedLimit = configuration.inflatedLimit
-        let work = threadPool.runIfActive(eventLoop: eventLoop) { () throws -> (SpamdResponse, ScanSummary) in
-            if let delay { Thread.sleep(forTimeInterval: delay.seconds) }
-            let start = ContinuousClock.now
-            let message = try Self.messageBytes(request, inflatedLimit: inflatedLimit)
-            let scanner = snapshot.scanner
-            let result = scanner.scan(message, timeLimit: limit)
-            let response = Self.render(request.command, result: result, scanner: scanner)
-            let v = result.verdict
-            let summary = ScanSummary(isSpam: v.isSpam, score: v.score, requiredScore: v.requiredScore,
-                                      tests: v.tests, size: message.count,
-                                      messageID: Self.messageID(result), scanTime: ContinuousClock.now - start)
-            return (response, summary)
+            ?? .milliseconds(Int64(setup.scanner.configuration.timeLimit * 1000))
+        let work = eventLoop.makePromise(of: (SpamdResponse, ScanSummary).self)
+        work.completeWithTask {
+            try await self.runScan(request, setup: setup, user: user, limit: limit, logger: logger)
         }
-        work.whenComplete { _ in slots.release() }
         let (response, summary) = try await Self.withDeadline(
-            work, after: configuration.hardDeadline(budget: limit), on: eventLoop,
+            work.futureResult, after: configuration.hardDeadline(budget: limit), on: eventLoop,
             timeout: SpamdError.scanTimeout(seconds: Int(limit.seconds.rounded(.up)), command: request.command))
         // 4. One line per scan, in spamd's words.
         ScanLog.result(summary, user: user, peer: peer, logger: logger)
+        metrics.scanned(isSpam: summary.isSpam, seconds: summary.scanTime.seconds, rules: summary.tests,
+                        bytes: summary.size, dnsQueries: summary.dnsQueries)
         return response
     }
 
-    private func acquireSlot() async throws {
-        let timeout = configuration.queueTimeout
-        do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await slots.acquire(); return true }
-                group.addTask { try await Task.sleep(for: timeout); return false }
-                let acquired = try await group.next()!
-                group.cancelAll()
-                // After a timeout the acquire may still have won a slot in
-                // the race with cancellation: give it back.
-                while let other = try? await group.next() { if other { slots.release() } }
-                if !acquired { throw ServerError.queueTimeout(seconds: Int(timeout.seconds)) }
+    /// A scan after its first CPU step: parsed and rendered, waiting for
+    /// the network checks.
+    private struct Pending: Sendable {
+        let scanner: SpamScanner
+        let message: Message
+        let views: Views
+        let facts: Facts
+        let start: ContinuousClock.Instant
+    }
+
+    private enum FirstStep: Sendable {
+        case done(SpamdResponse, ScanSummary)
+        case waitingForNetwork(Pending, NetworkChecks)
+    }
+
+    /// The scan proper, entered holding a slot. CPU work runs on the thread
+    /// pool holding a slot; the network checks (DNS) hold none, so a hung
+    /// DNS server ties up no scan thread and no slot, and scans that need
+    /// no answer from it keep their pace.
+    private func runScan(_ request: SpamdRequest, setup: ScanSetup, user: SpamdUserName?, limit: Duration,
+                         logger: Logger) async throws -> (SpamdResponse, ScanSummary) {
+        let delay = configuration.scanDelayForTesting
+        let inflatedLimit = configuration.inflatedLimit
+        let command = request.command
+        // a. Inflate, pick the Bayes database, parse, render the views; with
+        //    no network checks, the whole scan.
+        let first = try await onPool { () throws -> FirstStep in
+            if let delay { Thread.sleep(forTimeInterval: delay.seconds) }
+            let start = ContinuousClock.now
+            let bytes = try Self.messageBytes(request, inflatedLimit: inflatedLimit)
+            let scanner = Self.scanner(for: user, setup: setup, logger: logger)
+            let facts = Facts(deadline: start + limit)
+            let (message, views) = scanner.prepare(bytes)
+            let pending = Pending(scanner: scanner, message: message, views: views, facts: facts, start: start)
+            guard let network = setup.network else {
+                let (response, summary) = Self.finish(command, pending, facts: facts, findings: nil)
+                return .done(response, summary)
             }
+            return .waitingForNetwork(pending, network)
+        }
+        let pending: Pending, network: NetworkChecks
+        switch first {
+        case .done(let response, let summary): return (response, summary)
+        case .waitingForNetwork(let p, let n): (pending, network) = (p, n)
+        }
+        // b. SPF, DKIM, DNS blocklists, reverse DNS under the message's
+        //    budget; a dead DNS server costs time, never the scan.
+        var facts = pending.facts
+        let findings = await pending.scanner.checkNetwork(network, views: pending.views, facts: &facts)
+        // c. Rules, Bayes, score and reply, ahead of requests not yet begun.
+        try await acquireSlot(resuming: true)
+        let networkFacts = facts
+        return try await onPool { Self.finish(command, pending, facts: networkFacts, findings: findings) }
+    }
+
+    /// Runs `work` on the scan threads; the caller holds a slot, which is
+    /// released when the work ends (however it ends).
+    private func onPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        defer { slots.release() }
+        return try await threadPool.runIfActive(eventLoop: eventLoop, work).get()
+    }
+
+    /// The scanner for this request: with `--user-dbs` and a `User:`, one
+    /// that reads that user's Bayes database (or none, for a user who has
+    /// not trained one); else the site's.
+    static func scanner(for user: SpamdUserName?, setup: ScanSetup, logger: Logger) -> SpamScanner {
+        guard let databases = setup.userBayes, let user else { return setup.scanner }
+        let base = setup.scanner
+        do {
+            let bayes = try databases.classifier(for: user)
+            return SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: bayes)
+        } catch {
+            logger.warning("Bayes database of user \(user) cannot be used, scoring without Bayes: \(error)")
+            return SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: nil)
+        }
+    }
+
+    /// Rules, metas, score, the reply and its summary; the network
+    /// findings' notes and Received-SPF line go into reports.
+    private static func finish(_ command: SpamdCommand, _ p: Pending, facts: Facts, findings: NetworkFindings?)
+        -> (SpamdResponse, ScanSummary) {
+        let result = p.scanner.evaluate(message: p.message, views: p.views, facts: facts, network: findings)
+        let response = render(command, result: result, scanner: p.scanner)
+        let v = result.verdict
+        let summary = ScanSummary(isSpam: v.isSpam, score: v.score, requiredScore: v.requiredScore,
+                                  tests: v.tests, size: p.message.bytes.count, messageID: messageID(result),
+                                  scanTime: ContinuousClock.now - p.start, dnsQueries: findings?.dnsQueries ?? 0)
+        return (response, summary)
+    }
+
+    /// Waits for a scan slot. `resuming`: for a scan that has begun and
+    /// comes back from its network checks, which goes ahead of requests
+    /// not yet begun and is never refused for a full queue.
+    private func acquireSlot(resuming: Bool = false) async throws {
+        let timeout = configuration.queueTimeout
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await slots.acquire(priority: resuming); return true }
+            group.addTask { try await Task.sleep(for: timeout); return false }
+            let acquired = try await group.next()!
+            group.cancelAll()
+            // After a timeout the acquire may still have won a slot in
+            // the race with cancellation: give it back.
+            while let other = try? await group.next() { if other { slots.release() } }
+            if !acquired { throw ServerError.queueTimeout(seconds: Int(timeout.seconds)) }
         }
     }
 
@@ -163,10 +254,19 @@ struct RequestProcessor: Sendable {
         }
         guard let learner else { throw ServerError.learningUnavailable }
         let inflatedLimit = configuration.inflatedLimit
-        let message = try await threadPool.runIfActive { try Self.messageBytes(request, inflatedLimit: inflatedLimit) }
-        let done = try await learner.tell(message: message, user: user,
-                                          learn: request.set.contains(.local) ? request.messageClass : nil,
-                                          forget: request.remove.contains(.local))
+        let learn = request.set.contains(.local) ? request.messageClass : nil
+        let forget = request.remove.contains(.local)
+        // Inflating and the SQLite transaction both run on the learning
+        // threads; a write stuck behind another process's lock is answered
+        // with EX_TIMEOUT once the scan budget is spent.
+        let work = learningPool.runIfActive(eventLoop: eventLoop) {
+            let message = try Self.messageBytes(request, inflatedLimit: inflatedLimit)
+            return try learner.tell(message: message, user: user, learn: learn, forget: forget)
+        }
+        let budget = configuration.timeLimit ?? .seconds(Int64(scanners.current.scanner.configuration.timeLimit))
+        let done = try await Self.withDeadline(
+            work, after: configuration.hardDeadline(budget: budget), on: eventLoop,
+            timeout: SpamdError.scanTimeout(seconds: Int(budget.seconds.rounded(.up)), command: .tell))
         logger.info("tell: set=\(done.didSet.rawValue) remove=\(done.didRemove.rawValue) user=\(user?.string ?? "(none)")")
         return .tell(didSet: done.didSet.intersection(.local), didRemove: done.didRemove.intersection(.local))
     }

@@ -6,13 +6,24 @@ import NIOConcurrencyHelpers
 final class ScanSlots: Sendable {
     private struct Waiter {
         let id: UInt64
+        let priority: Bool
         let continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
         var available: Int
-        var waiters: [Waiter] = []  // at most queueLimit, so removeFirst is cheap
+        /// Priority waiters first, then the others, each in arrival order;
+        /// bounded (queueLimit plus the scans in flight), so removing from
+        /// the front is cheap.
+        var waiters: [Waiter] = []
+        var priorityWaiters = 0
         var nextID: UInt64 = 0
+
+        mutating func take(at i: Int) -> Waiter {
+            let waiter = waiters.remove(at: i)
+            if waiter.priority { priorityWaiters -= 1 }
+            return waiter
+        }
     }
 
     let limit: Int
@@ -33,14 +44,17 @@ final class ScanSlots: Sendable {
     /// Waits for a slot. Throws `ServerError.busy` when the queue is full
     /// and `CancellationError` when the waiting task is cancelled; either
     /// way no slot is held. Every successful `acquire` needs one `release`.
-    func acquire() async throws {
+    /// A `priority` waiter (a scan resuming after its network checks) goes
+    /// ahead of the others and is never refused: it was admitted once, and
+    /// there are at most as many as scans in flight.
+    func acquire(priority: Bool = false) async throws {
         enum Immediate { case granted, refused, wait(UInt64) }
         let immediate: Immediate = state.withLockedValue { s in
             if s.available > 0 {
                 s.available -= 1
                 return .granted
             }
-            if s.waiters.count >= queueLimit { return .refused }
+            if !priority && s.waiters.count - s.priorityWaiters >= queueLimit { return .refused }
             s.nextID += 1
             return .wait(s.nextID)
         }
@@ -54,7 +68,13 @@ final class ScanSlots: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let cancelled = state.withLockedValue { s -> Bool in
                     if Task.isCancelled { return true }
-                    s.waiters.append(Waiter(id: id, continuation: continuation))
+                    let waiter = Waiter(id: id, priority: priority, continuation: continuation)
+                    if priority {
+                        s.waiters.insert(waiter, at: s.priorityWaiters)
+                        s.priorityWaiters += 1
+                    } else {
+                        s.waiters.append(waiter)
+                    }
                     return false
                 }
                 if cancelled { continuation.resume(throwing: CancellationError()) }
@@ -62,7 +82,7 @@ final class ScanSlots: Sendable {
         } onCancel: {
             let waiter = state.withLockedValue { s -> Waiter? in
                 guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return s.waiters.remove(at: i)
+                return s.take(at: i)
             }
             waiter?.continuation.resume(throwing: CancellationError())
         }
@@ -71,7 +91,7 @@ final class ScanSlots: Sendable {
     /// Hands the slot to the longest waiter, or frees it.
     func release() {
         let next = state.withLockedValue { s -> Waiter? in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+            if !s.waiters.isEmpty { return s.take(at: 0) }
             s.available = min(s.available + 1, limit)
             return nil
         }

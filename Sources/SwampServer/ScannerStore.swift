@@ -2,32 +2,53 @@ import Logging
 import NIOConcurrencyHelpers
 import SwampScan
 
-/// The scanner every new scan uses, swapped whole on reload: a scan in
-/// flight keeps the scanner it started with, the next one gets the new one,
+/// One loaded configuration and what every scan with it shares. A reload
+/// builds a new one whole: new rules, a new resolver and DNS cache, new
+/// per-user databases.
+public struct ScanSetup: Sendable {
+    public let scanner: SpamScanner
+    /// SPF, DKIM, DNS blocklists and reverse DNS, with their resolver and
+    /// cache; nil when the configuration says `dns_available no` or the
+    /// daemon runs with `--local`.
+    public let network: NetworkChecks?
+    /// With `--user-dbs`: the per-user Bayes databases scans read.
+    public let userBayes: UserBayesDatabases?
+
+    public init(scanner: SpamScanner, network: NetworkChecks? = nil, userBayes: UserBayesDatabases? = nil) {
+        self.scanner = scanner
+        self.network = network
+        self.userBayes = userBayes
+    }
+}
+
+/// The setup every new scan uses, swapped whole on reload: a scan in
+/// flight keeps the setup it started with, the next one gets the new one,
 /// and a configuration that fails to load never replaces a working one.
 public final class ScannerStore: Sendable {
-    /// Builds a scanner from the configuration on disk, or says why not.
-    public typealias Loader = @Sendable () throws -> SpamScanner
+    /// Builds a setup from the configuration on disk, or says why not.
+    public typealias Loader = @Sendable () throws -> ScanSetup
 
     private let loader: Loader
     private let box: NIOLockedValueBox<Snapshot>
 
     public struct Snapshot: Sendable {
-        public let scanner: SpamScanner
+        public let setup: ScanSetup
         /// 1 for the configuration loaded at start, +1 per successful reload.
         public let generation: Int
+
+        public var scanner: SpamScanner { setup.scanner }
     }
 
     /// Loads the configuration once; throws when the first load fails.
     public init(loader: @escaping Loader) throws {
         self.loader = loader
-        self.box = NIOLockedValueBox(Snapshot(scanner: try loader(), generation: 1))
+        self.box = NIOLockedValueBox(Snapshot(setup: try loader(), generation: 1))
     }
 
-    /// A store around an already-built scanner (tests).
-    public init(scanner: SpamScanner, loader: @escaping Loader) {
+    /// A store around an already-built setup (tests).
+    public init(setup: ScanSetup, loader: @escaping Loader) {
         self.loader = loader
-        self.box = NIOLockedValueBox(Snapshot(scanner: scanner, generation: 1))
+        self.box = NIOLockedValueBox(Snapshot(setup: setup, generation: 1))
     }
 
     public var current: Snapshot { box.withLockedValue { $0 } }
@@ -36,9 +57,9 @@ public final class ScannerStore: Sendable {
     /// running one and rethrows. Blocking: call it off the event loops.
     @discardableResult
     public func reload() throws -> Snapshot {
-        let scanner = try loader()
+        let setup = try loader()
         return box.withLockedValue { s in
-            s = Snapshot(scanner: scanner, generation: s.generation + 1)
+            s = Snapshot(setup: setup, generation: s.generation + 1)
             return s
         }
     }

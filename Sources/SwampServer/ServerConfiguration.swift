@@ -14,6 +14,12 @@ public struct ServerConfiguration: Sendable {
     public var unixSocket: String?
     /// File mode for the socket, e.g. 0o660 (spamd `--socketmode`).
     public var unixSocketMode: UInt32?
+    /// Owner and group of the socket, names or numbers (spamd
+    /// `--socketowner`, `--socketgroup`); set after binding.
+    public var unixSocketOwner: String?
+    public var unixSocketGroup: String?
+    /// `--metrics`: where the Prometheus page is served.
+    public var metricsAddress: ListenAddress?
     /// Certificate and key for TLS listeners (`--ssl`, or `ssl:` listeners).
     public var tls: TLSFiles?
     /// `--ssl`: every TCP listener speaks TLS (else only `ssl:` ones).
@@ -30,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections: Int = 256
     /// Threads that scan (off the event loops). One per core.
     public var scanThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Threads that run TELL's database writes. SQLite takes one writer per
+    /// file at a time; two let a second user's database (`--user-dbs`)
+    /// learn while the first is busy.
+    public var learningThreads = 2
 
     /// The whole request must arrive within this (spamd `--timeout-tcp`,
     /// 30 s): a client trickling a byte per second is cut off here.

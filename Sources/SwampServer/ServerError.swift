@@ -50,13 +50,16 @@ public enum ServerError: SpamdReplyError, Equatable, Sendable {
 
 /// The one place an error becomes a wire reply (STYLE.md habit 5). Errors
 /// that know their reply (`SpamdReplyError`) say it; anything else is a bug
-/// or an I/O fault, logged here once, and becomes EX_SOFTWARE.
+/// or an I/O fault, logged here once, and becomes EX_SOFTWARE. Each is
+/// counted by its code for `--metrics`.
 enum WireReply {
-    static func response(for error: any Error, logger: Logger) -> SpamdResponse {
+    static func response(for error: any Error, logger: Logger, metrics: ServerMetrics) -> SpamdResponse {
         if let known = error as? any SpamdReplyError {
             logger.notice("refused: \(known.sysExit.rawValue) \(known.replyText)")
+            metrics.failed(known.sysExit)
         } else {
             logger.error("internal error: \(String(reflecting: error))")
+            metrics.failed(.software)
         }
         return SpamdResponse.failure(error)
     }

@@ -17,22 +17,37 @@ public final class SpamdServer: Service, Sendable {
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
+    let learningPool: NIOThreadPool
     let slots: ScanSlots
+    public let metrics: ServerMetrics
     private let openConnections = NIOLockedValueBox(0)
     private let nextConnectionID = NIOLockedValueBox<UInt64>(0)
 
     public init(
         configuration: ServerConfiguration, scanners: ScannerStore, learner: (any MessageLearner)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        threadPool: NIOThreadPool, logger: Logger
+        threadPool: NIOThreadPool, learningPool: NIOThreadPool, metrics: ServerMetrics = ServerMetrics(),
+        logger: Logger
     ) {
         self.configuration = configuration
         self.scanners = scanners
         self.learner = learner
         self.eventLoopGroup = eventLoopGroup
         self.threadPool = threadPool
+        self.learningPool = learningPool
+        self.metrics = metrics
         self.logger = logger
         self.slots = ScanSlots(limit: configuration.maxChildren, queueLimit: configuration.maxQueue)
+    }
+
+    /// The metrics page, with the gauges of this moment.
+    public func metricsPage() -> String {
+        var gauges = ServerMetrics.Gauges()
+        gauges.queued = slots.waiting
+        gauges.scanning = slots.inUse
+        gauges.connections = openConnections.withLockedValue { $0 }
+        gauges.configurationGeneration = scanners.current.generation
+        return metrics.render(gauges)
     }
 
     typealias Listener = NIOAsyncChannel<ClientChannel, Never>
@@ -97,9 +112,8 @@ public final class SpamdServer: Service, Sendable {
                         Self.initialize(child, tls: nil)
                     }
                 try await keepAccepting(channel)
-                if let mode = configuration.unixSocketMode, chmod(path, mode_t(mode)) != 0 {
-                    throw ServerStartError.socketMode(path: path, errno: errno)
-                }
+                try SocketPermissions(mode: configuration.unixSocketMode, owner: configuration.unixSocketOwner,
+                                      group: configuration.unixSocketGroup).apply(to: path)
                 bound.append(BoundListener(channel: channel, name: "unix \(path)"))
             }
         } catch {
@@ -190,8 +204,8 @@ public final class SpamdServer: Service, Sendable {
         logger[metadataKey: "connection.id"] = "\(id)"
         logger[metadataKey: "connection.peer"] = "\(peer)"
         let processor = RequestProcessor(configuration: configuration, scanners: scanners, slots: slots,
-                                         threadPool: threadPool, eventLoop: child.channel.eventLoop,
-                                         learner: learner)
+                                         threadPool: threadPool, learningPool: learningPool,
+                                         eventLoop: child.channel.eventLoop, learner: learner, metrics: metrics)
         let connection = Connection(channel: child, peer: peer, processor: processor, logger: logger)
 
         guard AccessList(networks: configuration.allowedNetworks).allows(peer.address) else {
@@ -228,6 +242,7 @@ public enum ServerStartError: Error, CustomStringConvertible {
     case tlsWithoutCertificate
     case tls(String)
     case socketMode(path: String, errno: Int32)
+    case socketOwner(path: String, why: String)
     case privileges(String)
 
     public var description: String {
@@ -235,6 +250,7 @@ public enum ServerStartError: Error, CustomStringConvertible {
         case .tlsWithoutCertificate: "a TLS listener needs --ssl-cert and --ssl-key"
         case .tls(let why): "cannot load the TLS certificate or key: \(why)"
         case .socketMode(let path, let e): "cannot set the mode of \(path): \(String(cString: strerror(e)))"
+        case .socketOwner(let path, let why): "cannot set the owner of \(path): \(why)"
         case .privileges(let why): "cannot drop privileges: \(why)"
         }
     }

@@ -13,20 +13,28 @@ public final class TestDNSServer: Sendable {
     public let udpChannel: any Channel
     public let tcpChannel: any Channel
     private let counter: NIOLockedValueBox<Int>
+    private let silent: NIOLockedValueBox<Bool>
 
     /// "127.0.0.1:PORT", the form `dns_server` takes.
     public var hostPort: String { "127.0.0.1:\(udpChannel.localAddress!.port!)" }
     public var address: SocketAddress { udpChannel.localAddress! }
     /// Queries received so far, over UDP and TCP.
     public var queryCount: Int { counter.withLockedValue { $0 } }
+    /// While true, every query goes unanswered: a DNS server that hangs.
+    public var dropsEveryQuery: Bool {
+        get { silent.withLockedValue { $0 } }
+        set { silent.withLockedValue { $0 = newValue } }
+    }
 
-    private init(zone: DNSZone, udp: any Channel, tcp: any Channel, counter: NIOLockedValueBox<Int>) {
-        self.zone = zone; self.udpChannel = udp; self.tcpChannel = tcp; self.counter = counter
+    private init(zone: DNSZone, udp: any Channel, tcp: any Channel, counter: NIOLockedValueBox<Int>,
+                 silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.udpChannel = udp; self.tcpChannel = tcp; self.counter = counter; self.silent = silent
     }
 
     public static func start(zone: DNSZone, dropAll: Bool = false,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestDNSServer {
         let counter = NIOLockedValueBox(0)
+        let silent = NIOLockedValueBox(dropAll)
         // UDP takes a free port; TCP must then get the same number, which
         // another socket may hold already: try again with a new port.
         var attempt = 0
@@ -35,7 +43,7 @@ public final class TestDNSServer: Sendable {
             let udp = try await DatagramBootstrap(group: group)
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
-                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, dropAll: dropAll, counter: counter))
+                        try ch.pipeline.syncOperations.addHandler(UDPServerHandler(zone: zone, counter: counter, silent: silent))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
@@ -45,11 +53,11 @@ public final class TestDNSServer: Sendable {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
-                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, dropAll: dropAll, counter: counter))
+                            try ch.pipeline.syncOperations.addHandler(TCPServerHandler(zone: zone, counter: counter, silent: silent))
                         }
                     }
                     .bind(host: "127.0.0.1", port: port).get()
-                return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter)
+                return TestDNSServer(zone: zone, udp: udp, tcp: tcp, counter: counter, silent: silent)
             } catch {
                 try? await udp.close()
                 if attempt >= 20 { throw error }
@@ -149,16 +157,17 @@ private final class UDPServerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let zone: DNSZone
-    let dropAll: Bool
     let counter: NIOLockedValueBox<Int>
-    init(zone: DNSZone, dropAll: Bool, counter: NIOLockedValueBox<Int>) {
-        self.zone = zone; self.dropAll = dropAll; self.counter = counter
+    let silent: NIOLockedValueBox<Bool>
+    init(zone: DNSZone, counter: NIOLockedValueBox<Int>, silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.counter = counter; self.silent = silent
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         counter.withLockedValue { $0 += 1 }
-        guard !dropAll, let reply = TestDNSWire.reply(to: Array(envelope.data.readableBytesView), zone: zone, overUDP: true) else { return }
+        if silent.withLockedValue({ $0 }) { return }
+        guard let reply = TestDNSWire.reply(to: Array(envelope.data.readableBytesView), zone: zone, overUDP: true) else { return }
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress,
                                                                 data: ByteBuffer(bytes: reply))), promise: nil)
     }
@@ -168,11 +177,11 @@ private final class TCPServerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let zone: DNSZone
-    let dropAll: Bool
     let counter: NIOLockedValueBox<Int>
+    let silent: NIOLockedValueBox<Bool>
     var buffer = ByteBuffer()
-    init(zone: DNSZone, dropAll: Bool, counter: NIOLockedValueBox<Int>) {
-        self.zone = zone; self.dropAll = dropAll; self.counter = counter
+    init(zone: DNSZone, counter: NIOLockedValueBox<Int>, silent: NIOLockedValueBox<Bool>) {
+        self.zone = zone; self.counter = counter; self.silent = silent
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -183,7 +192,8 @@ private final class TCPServerHandler: ChannelInboundHandler {
             buffer.moveReaderIndex(forwardBy: 2)
             let query = buffer.readBytes(length: Int(length))!
             counter.withLockedValue { $0 += 1 }
-            guard !dropAll, let reply = TestDNSWire.reply(to: query, zone: zone, overUDP: false) else { continue }
+            if silent.withLockedValue({ $0 }) { continue }
+            guard let reply = TestDNSWire.reply(to: query, zone: zone, overUDP: false) else { continue }
             var out = context.channel.allocator.buffer(capacity: reply.count + 2)
             out.writeInteger(UInt16(reply.count))
             out.writeBytes(reply)

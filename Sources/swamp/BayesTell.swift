@@ -1,4 +1,3 @@
-import Foundation
 import SwampBayes
 import SwampRules
 import SwampScan
@@ -7,24 +6,14 @@ import SwampSpamd
 
 /// TELL (`spamc -L spam|ham|forget`) learns into the Bayes store: the site
 /// database, or with `--user-dbs` the sending user's own one (the name is
-/// sanitised by the store, never used as a path as given).
+/// sanitised by the store, never used as a path as given). The store blocks
+/// until the database answers; the server calls this on its own learning
+/// threads, never on an event loop or the cooperative pool.
 struct BayesTellLearner: MessageLearner {
     let configuration: Configuration
     let perUser: Bool
 
-    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) async throws
-        -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets) {
-        // The store blocks until the database answers (a PostgreSQL server
-        // may be slow, or gone until the timeout): on a dispatch thread, not
-        // on the few threads of the cooperative pool that every request uses.
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try learnNow(message: message, user: user, learn: learn, forget: forget) })
-            }
-        }
-    }
-
-    private func learnNow(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) throws
+    func tell(message: [UInt8], user: SpamdUserName?, learn: SpamdMessageClass?, forget: Bool) throws
         -> (didSet: SpamdTellTargets, didRemove: SpamdTellTargets) {
         let bayes = try BayesSetup.open(configuration, user: perUser ? user?.string : nil)
         var didSet: SpamdTellTargets = []

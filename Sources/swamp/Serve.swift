@@ -31,8 +31,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Unix-domain socket to listen on (as well as any --listen).", valueName: "path"))
     var socket: String?
 
-    @Option(name: .customLong("socket-mode"), help: ArgumentHelp("File mode of the Unix socket, in octal (e.g. 660).", valueName: "mode"))
+    @Option(name: [.customLong("socket-mode"), .customLong("socketmode")],
+            help: ArgumentHelp("File mode of the Unix socket, in octal (e.g. 660).", valueName: "mode"))
     var socketMode: String?
+
+    @Option(name: [.customLong("socket-owner"), .customLong("socketowner")],
+            help: ArgumentHelp("Owner of the Unix socket, a user name or uid (set as root, before --username).", valueName: "user"))
+    var socketOwner: String?
+
+    @Option(name: [.customLong("socket-group"), .customLong("socketgroup")],
+            help: ArgumentHelp("Group of the Unix socket, a group name or gid.", valueName: "group"))
+    var socketGroup: String?
 
     @Option(name: .customLong("max-children"), help: "Scans running at once; more wait in a bounded queue (default: one per core).")
     var maxChildren: Int?
@@ -63,11 +72,20 @@ struct Serve: AsyncParsableCommand {
         valueName: "networks"))
     var allowedIPs: [String] = []
 
-    @Flag(name: .customLong("allow-tell"), help: "Accept TELL (spamc -L/-C). Until swamp has a Bayes store, learning answers EX_UNAVAILABLE.")
+    @Flag(name: .customLong("allow-tell"), help: "Accept TELL (spamc -L/-C): learn into the Bayes database.")
     var allowTell = false
 
-    @Flag(name: .customLong("user-dbs"), help: "TELL learns into the sending user's own Bayes database.")
+    @Flag(name: .customLong("user-dbs"), help: "Each User: gets an own Bayes database: TELL learns into it and scans read it.")
     var userDBs = false
+
+    @Option(name: .customLong("max-open-user-dbs"), help: "Per-user Bayes databases kept open for scanning; the least recently used is closed beyond this.")
+    var maxOpenUserDBs = 64
+
+    @Flag(name: [.customShort("L"), .long], help: "Local tests only: no DNS (SPF, DKIM, blocklists, reverse DNS), as dns_available no.")
+    var local = false
+
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics over HTTP at http://HOST:PORT/metrics.", valueName: "host:port"))
+    var metrics: String?
 
     @Flag(name: .long, help: "Speak TLS on every TCP listener (spamc -S); needs --ssl-cert and --ssl-key.")
     var ssl = false
@@ -100,6 +118,8 @@ struct Serve: AsyncParsableCommand {
             guard sslCert != nil, sslKey != nil else { throw ValidationError("--ssl needs --ssl-cert and --ssl-key") }
         }
         if let socketMode, UInt32(socketMode, radix: 8) == nil { throw ValidationError("--socket-mode: not an octal mode: \(socketMode)") }
+        if let metrics, ListenAddress(parsing: metrics) == nil { throw ValidationError("--metrics: not HOST:PORT: \(metrics)") }
+        if maxOpenUserDBs < 1 { throw ValidationError("--max-open-user-dbs must be at least 1") }
         for text in listen where ListenAddress(parsing: text) == nil {
             throw ValidationError("--listen: not HOST:PORT: \(text)")
         }
@@ -127,12 +147,17 @@ struct Serve: AsyncParsableCommand {
         do {
             path = try options.configPath()
             let options = self.options
-            scanners = try ScannerStore(loader: { try Serve.loadScanner(options: options) })
+            let network = !local
+            let userDBs = self.userDBs ? maxOpenUserDBs : nil
+            scanners = try ScannerStore(loader: {
+                try Serve.loadSetup(options: options, network: network, userDatabases: userDBs)
+            })
         } catch {
             printError("swamp serve: \(error)")
             throw ExitCode(78)
         }
-        logger.notice("configuration \(path): \(scanners.current.scanner.ruleSet.ruleCount) rules")
+        let setup = scanners.current.setup
+        logger.notice("configuration \(path): \(setup.scanner.ruleSet.ruleCount) rules, network checks \(setup.network == nil ? "off" : "on")")
         // TELL learns into the Bayes store (site or per-user database).
         let learner: (any MessageLearner)? = allowTell
             ? BayesTellLearner(configuration: scanners.current.scanner.configuration, perUser: userDBs) : nil
@@ -141,6 +166,9 @@ struct Serve: AsyncParsableCommand {
         server.listen = listen.compactMap { ListenAddress(parsing: $0) }
         server.unixSocket = socket
         server.unixSocketMode = socketMode.flatMap { UInt32($0, radix: 8) }
+        server.unixSocketOwner = socketOwner
+        server.unixSocketGroup = socketGroup
+        server.metricsAddress = metrics.flatMap { ListenAddress(parsing: $0) }
         if let sslCert, let sslKey { server.tls = TLSFiles(certificate: sslCert, key: sslKey) }
         server.listenAllTLS = ssl
         if let maxChildren { server.maxChildren = maxChildren }
@@ -169,22 +197,33 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// Loads the configuration and compiles the rules. A configuration with
-    /// errors (an unreadable file, a directive that does not parse) is
+    /// Loads the configuration and compiles the rules; makes the resolver
+    /// for the network checks (`network`, unless `dns_available no`) and,
+    /// given `userDatabases` (how many to keep open), the per-user Bayes
+    /// databases. A configuration with errors (an unreadable file, a
+    /// directive that does not parse, a `dns_server` that is no address) is
     /// refused, at start and on SIGHUP alike.
-    static func loadScanner(options: ConfigOptions) throws -> SpamScanner {
+    static func loadSetup(options: ConfigOptions, network: Bool, userDatabases: Int?) throws -> ScanSetup {
+        let path = (try? options.configPath()) ?? "?"
         let configuration: Configuration
         do { configuration = try options.load() } catch let e as CLIError {
-            throw ConfigurationRefused(path: (try? options.configPath()) ?? "?", problems: [e.message])
+            throw ConfigurationRefused(path: path, problems: [e.message])
         }
         let errors = configuration.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
-            throw ConfigurationRefused(path: (try? options.configPath()) ?? "?", problems: errors.prefix(5).map(\.description))
+            throw ConfigurationRefused(path: path, problems: errors.prefix(5).map(\.description))
         }
         // Scans read the site Bayes database when one has been trained.
         let (bayes, problem) = BayesSetup.openForScanning(configuration)
         if let problem { printError("swamp serve: \(problem)") }
-        return SpamScanner(configuration: configuration, bayes: bayes)
+        let checks: NetworkChecks?
+        do {
+            checks = network ? try NetworkChecks.make(configuration: configuration) : nil
+        } catch {
+            throw ConfigurationRefused(path: path, problems: ["dns_server: \(error)"])
+        }
+        return ScanSetup(scanner: SpamScanner(configuration: configuration, bayes: bayes), network: checks,
+                         userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) })
     }
 }
 

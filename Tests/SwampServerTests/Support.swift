@@ -108,12 +108,15 @@ final class Daemon: @unchecked Sendable {
     var port: Int { tcpPorts.first ?? 0 }
 
     /// Starts the daemon and waits until it is listening (at most `timeout`).
+    /// Without `network` it runs with `--local`: tests never ask the
+    /// machine's resolver; network tests name the test DNS server in their
+    /// configuration (`dns_server`).
     init(_ arguments: [String], listen: [String] = ["127.0.0.1:0"], config: String = Paths.rules,
-         timeout: Double = 30) throws {
+         network: Bool = false, timeout: Double = 30) throws {
         let binary = try #require(Paths.swamp, "swamp binary not built")
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--exit-on-stdin-eof"]
-            + listen.flatMap { ["--listen", $0] } + arguments
+            + listen.flatMap { ["--listen", $0] } + (network ? [] : ["--local"]) + arguments
         // A private HOME: the site Bayes database (~/.swamp) of each daemon
         // lives in its own temporary directory.
         var environment = ProcessInfo.processInfo.environment

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import SwampMIME
 import Testing
 @testable import SwampServer
@@ -90,5 +91,56 @@ import Testing
         #expect(slots.waiting == 0)
         slots.release()
         #expect(slots.inUse == 0)
+    }
+
+    /// A scan back from its network checks goes ahead of requests waiting
+    /// to begin, and is let in even when the queue is full.
+    @Test func resumingScanGoesFirstPastAFullQueue() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 1)
+        try await slots.acquire()
+        let order = NIOLockedValueBox<[String]>([])
+        let fresh = Task { try await slots.acquire(); order.withLockedValue { $0.append("fresh") } }
+        while slots.waiting < 1 { await Task.yield() }
+        await #expect(throws: ServerError.busy(queued: 1)) { try await slots.acquire() }
+        let resuming = Task { try await slots.acquire(priority: true); order.withLockedValue { $0.append("resuming") } }
+        while slots.waiting < 2 { await Task.yield() }
+        slots.release()
+        try await resuming.value
+        #expect(order.withLockedValue { $0 } == ["resuming"])
+        slots.release()
+        try await fresh.value
+        #expect(order.withLockedValue { $0 } == ["resuming", "fresh"])
+        slots.release()
+        #expect(slots.inUse == 0)
+    }
+}
+
+@Suite struct MetricsPageTests {
+    @Test func metricsPageFormat() {
+        let metrics = ServerMetrics()
+        metrics.scanned(isSpam: true, seconds: 0.02, rules: ["GTUBE", "A\"B"], bytes: 100, dnsQueries: 3)
+        metrics.scanned(isSpam: false, seconds: 99, rules: [], bytes: 50, dnsQueries: 0)
+        metrics.failed(.tooBig)
+        let page = metrics.render(ServerMetrics.Gauges())
+        #expect(page.contains("swamp_scans_total{result=\"spam\"} 1\n"))
+        #expect(page.contains("swamp_scans_total{result=\"ham\"} 1\n"))
+        // Buckets are cumulative; 99 s falls only into +Inf.
+        #expect(page.contains("swamp_scan_duration_seconds_bucket{le=\"0.01\"} 0\n"))
+        #expect(page.contains("swamp_scan_duration_seconds_bucket{le=\"0.025\"} 1\n"))
+        #expect(page.contains("swamp_scan_duration_seconds_bucket{le=\"60\"} 1\n"))
+        #expect(page.contains("swamp_scan_duration_seconds_bucket{le=\"+Inf\"} 2\n"))
+        #expect(page.contains("swamp_rule_hits_total{rule=\"A\\\"B\"} 1\n"))
+        #expect(page.contains("swamp_errors_total{kind=\"EX_TOOBIG\"} 1\n"))
+        #expect(page.contains("swamp_scanned_bytes_total 150\n"))
+        #expect(page.contains("swamp_dns_queries_total 3\n"))
+    }
+
+    @Test func ruleNamesAreBounded() {
+        let metrics = ServerMetrics()
+        let names = (0..<(ServerMetrics.maxRuleNames + 5)).map { "R\($0)" }
+        metrics.scanned(isSpam: true, seconds: 0.1, rules: names, bytes: 1, dnsQueries: 0)
+        let page = metrics.render(ServerMetrics.Gauges())
+        #expect(page.components(separatedBy: "swamp_rule_hits_total{").count - 1 == ServerMetrics.maxRuleNames + 1)
+        #expect(page.contains("swamp_rule_hits_total{rule=\"_other\"} 5\n"))
     }
 }
