@@ -3,7 +3,8 @@
 when installed), same machine, same run, same messages, same rules.
 
 Each daemon is started privately on loopback with SpamAssassin's stock
-ruleset, Bayes off and network tests off; a load generator sends every
+ruleset, network tests off, and Bayes trained on the whole corpus first
+(swamp learn, sa-learn; --no-bayes turns it off); a load generator sends every
 message through the spamd protocol (PROCESS, as spamc does for maildrop) at
 each concurrency, and reports messages/second, p50/p99 latency, the daemon's
 CPU-seconds per message (from /proc, summed over its process tree) and its
@@ -161,7 +162,15 @@ def measure(name, proc, send, messages, levels):
     return rows
 
 
-def stock_config(dir):
+def bayes_settings(dir, name):
+    """Bayes on (trained by `train`) or off; never autolearning, so that
+    every daemon scores every message against the same training."""
+    if dir is None:
+        return "use_bayes 0\nbayes_auto_learn 0\n"
+    return f"use_bayes 1\nbayes_auto_learn 0\nbayes_path {os.path.join(dir, name)}\nbayes_file_mode 0666\n"
+
+
+def stock_config(dir, bayes_dir):
     path = os.path.join(dir, "stock.cf")
     with open(path, "w") as f:
         for pre in sorted(p for p in os.listdir("/etc/spamassassin") if p.endswith(".pre")):
@@ -169,8 +178,19 @@ def stock_config(dir):
         f.write("rules_dir /usr/share/spamassassin\n")
         for cf in sorted(p for p in os.listdir("/etc/spamassassin") if p.endswith(".cf")):
             f.write(f"include /etc/spamassassin/{cf}\n")
-        f.write("use_bayes 0\nbayes_auto_learn 0\n")
+        f.write(bayes_settings(bayes_dir, "swamp-bayes.sqlite"))
     return path
+
+
+def train(command, corpus, what):
+    """Learns the corpus's spam/ and ham/ folders with `command` (swamp learn
+    or sa-learn, with their configuration), timed for the record."""
+    start = time.time()
+    for sub, flag in (("spam", "--spam"), ("ham", "--ham")):
+        d = os.path.join(corpus, sub)
+        if os.path.isdir(d):
+            subprocess.check_call(command + [flag, d], stdout=subprocess.DEVNULL)
+    print(f"  {what} trained in {time.time() - start:.1f} s", file=sys.stderr)
 
 
 # rspamd modules that ask the network (DNS lists, SPF, DKIM, DMARC, HELO and
@@ -213,6 +233,9 @@ def main():
     ap.add_argument("--concurrency", default="1,2,8")
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-bayes", action="store_true",
+                    help="Bayes off (default: swamp and spamd learn the whole corpus first; "
+                         "rspamd's Bayes needs Redis and stays off)")
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -234,10 +257,18 @@ def main():
     os.chmod(work, 0o755)  # spamd's children run as nobody and read the site config here
     rows, procs = [], []
     only = args.only.split(",")
+    bayes_dir = None
+    if not args.no_bayes:
+        bayes_dir = os.path.join(work, "bayes")
+        os.makedirs(bayes_dir)
+        os.chmod(bayes_dir, 0o777)  # spamd's children learn nothing but open the files as nobody
     try:
         if "swamp" in only:
             port = free_port()
-            p = subprocess.Popen([args.swamp, "serve", "--local", "--config", stock_config(work), "--listen", f"127.0.0.1:{port}",
+            config = stock_config(work, bayes_dir)
+            if bayes_dir:
+                train([args.swamp, "learn", "--config", config], args.corpus, "swamp")
+            p = subprocess.Popen([args.swamp, "serve", "--local", "--config", config, "--listen", f"127.0.0.1:{port}",
                                   "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "warning"],
                                  stdin=subprocess.PIPE)
             procs.append(p)
@@ -248,10 +279,13 @@ def main():
             site = os.path.join(work, "site")
             os.makedirs(site)
             with open(os.path.join(site, "local.cf"), "w") as f:
-                f.write("use_bayes 0\nbayes_auto_learn 0\n")
+                f.write(bayes_settings(bayes_dir, "sa/bayes"))
             for name in os.listdir("/etc/spamassassin"):
                 if name.endswith(".pre"):
                     os.symlink(f"/etc/spamassassin/{name}", os.path.join(site, name))
+            if bayes_dir:
+                train(["sa-learn", "--siteconfigpath", site], args.corpus, "SpamAssassin")
+                subprocess.check_call(["chmod", "-R", "a+rwX", bayes_dir])
             p = subprocess.Popen(["/usr/sbin/spamd", "-L", "-x", "--siteconfigpath", site, "--listen", f"127.0.0.1:{port}",
                                   "-m", str(max(levels)), "--min-children", str(max(levels)), "-s", "stderr",
                                   "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
