@@ -154,6 +154,9 @@ public final class LiteralMatcher: Sendable {
         return ids
     }
 
+    /// The automaton's states, at most 65,535.
+    var stateCount: Int { transitions.count / classCount }
+
     /// The table's size in bytes, for the record.
     public var tableBytes: Int { transitions.count * 2 + outputs.count * 4 + outputStart.count * 4 + 256 }
 }
