@@ -211,6 +211,11 @@ struct RuleRun {
         var marks = [UInt32](repeating: 0, count: filter.matcher.count)
         if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) } }
         let refs = filter.refs
+        // The one pass over the joined pieces (RuleSet.prefilterPattern)
+        // finds what each piece alone matches, except in an empty last
+        // piece: it starts after the final "\n", where PCRE2's /m `^` does
+        // not match, so `^$` would be lost there.
+        let joinedPass = pieces.count > 1 && pieces.last?.isEmpty == false
         joined.withUnsafeBufferPointer { all in
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in
@@ -220,7 +225,7 @@ struct RuleRun {
                             results.append((e.rule, 0))
                             continue
                         }
-                        if let pre = e.prefilter, pieces.count > 1,
+                        if let pre = e.prefilter, joinedPass,
                            case .noMatch = pre.search(all, scratch: scratch) {
                             results.append((e.rule, 0))
                             continue

@@ -428,6 +428,16 @@ public final class RuleSet: Sendable {
                        "(?(", "(*", "(?-", "(?^"] where pattern.contains(unsafe) {
             return nil
         }
+        // `(?i-m)`, `(?s-m:...)`: m turned off after other letters.
+        let bytes = Array(pattern.utf8)
+        for start in bytes.indices where bytes[start] == UInt8(ascii: "(") && start + 1 < bytes.count
+            && bytes[start + 1] == UInt8(ascii: "?") {
+            var j = start + 2, off = false
+            while j < bytes.count, bytes[j] == UInt8(ascii: "-") || (bytes[j] | 32 >= 97 && bytes[j] | 32 <= 122) {
+                if bytes[j] == UInt8(ascii: "-") { off = true } else if off && bytes[j] == UInt8(ascii: "m") { return nil }
+                j += 1
+            }
+        }
         var flags = flags
         if pattern.contains("^") || pattern.contains("$") { flags.insert(.multiline) }
         return (pattern, flags)

@@ -137,6 +137,9 @@ public final class LiteralMatcher: Sendable {
         return Set(marks.indices.filter { marks[$0] == 1 })
     }
 
+    /// The automaton's states, at most 65,535.
+    var stateCount: Int { transitions.count / classCount }
+
     /// The table's size in bytes, for the record.
     public var tableBytes: Int { transitions.count * 2 + outputs.count * 4 + outputStart.count * 4 + 256 }
 }

@@ -96,6 +96,8 @@ public enum RequiredLiterals {
         let bytes: [UInt8]
         var i = 0
         var depth = 0
+        /// Inside `\Q...\E`, where every byte stands for itself.
+        var quoting = false
 
         var atEnd: Bool { i >= bytes.count }
         func peek(_ offset: Int = 0) -> UInt8? { i + offset < bytes.count ? bytes[i + offset] : nil }
@@ -123,7 +125,9 @@ public enum RequiredLiterals {
             var run = Info.empty
             var best: Set<[UInt8]>? = nil
             var exact = true
-            while let c = peek(), c != UInt8(ascii: "|"), c != UInt8(ascii: ")") {
+            while true {
+                skipIgnored()
+                guard let c = peek(), quoting || (c != UInt8(ascii: "|") && c != UInt8(ascii: ")")) else { break }
                 guard let atom = parseAtom(), let piece = parseQuantifier(atom) else { return nil }
                 if let a = run.exact, let b = piece.exact, a.count * b.count <= RequiredLiterals.maximumSetSize {
                     run = run.then(piece)
@@ -142,9 +146,35 @@ public enum RequiredLiterals {
             return Info(exact: nil, match: Info.better(best, run.requirement()))
         }
 
+        /// What PCRE2 drops before it reads the next item: a `\E` (ending
+        /// quoted text or on its own), a `\Q` (starting it; its bytes are
+        /// then items of their own) and `(?#...)` comments. A quantifier
+        /// after any of them applies to the item before: `abc(?#x)*`,
+        /// `abc\E*` and `abc\Q\E*` are `abc*`, and `\Qabc\E?` is `abc?`.
+        mutating func skipIgnored() {
+            let backslash = UInt8(ascii: "\\")
+            while true {
+                if peek() == backslash, peek(1) == UInt8(ascii: "E") {
+                    i += 2; quoting = false
+                } else if quoting {
+                    return
+                } else if peek() == backslash, peek(1) == UInt8(ascii: "Q") {
+                    i += 2; quoting = true
+                } else if peek() == UInt8(ascii: "("), peek(1) == UInt8(ascii: "?"), peek(2) == UInt8(ascii: "#") {
+                    // A comment ends at the first ")"; unterminated, it is
+                    // left for parseGroup to reject.
+                    guard let close = bytes[(i + 3)...].firstIndex(of: UInt8(ascii: ")")) else { return }
+                    i = close + 1
+                } else {
+                    return
+                }
+            }
+        }
+
         /// Applies a following quantifier (and its lazy/possessive mark).
         mutating func parseQuantifier(_ atom: Info) -> Info? {
-            guard let c = peek() else { return atom }
+            skipIgnored()
+            guard !quoting, let c = peek() else { return atom }
             var out: Info
             switch c {
             case UInt8(ascii: "*"): i += 1; out = .anything
@@ -155,8 +185,10 @@ public enum RequiredLiterals {
                 out = low == 0 ? .anything : (low == 1 ? atom.repeatedOnce : atom.repeated)
             default: return atom
             }
-            if let m = peek(), m == UInt8(ascii: "?") || m == UInt8(ascii: "+") { i += 1 }
-            if let m = peek(), m == UInt8(ascii: "*") || m == UInt8(ascii: "+") || m == UInt8(ascii: "?") || m == UInt8(ascii: "{") {
+            skipIgnored()
+            if !quoting, let m = peek(), m == UInt8(ascii: "?") || m == UInt8(ascii: "+") { i += 1 }
+            skipIgnored()
+            if !quoting, let m = peek(), m == UInt8(ascii: "*") || m == UInt8(ascii: "+") || m == UInt8(ascii: "?") || m == UInt8(ascii: "{") {
                 // A quantifier of a quantifier is an error in PCRE2.
                 return nil
             }
@@ -165,6 +197,12 @@ public enum RequiredLiterals {
 
         /// `{n}`, `{n,}`, `{n,m}`; nil (and nothing consumed) when the brace
         /// is a literal character instead.
+        ///
+        /// `{,m}` and spaces or tabs around the numbers are read as a
+        /// quantifier too, as PCRE2 10.43 and later do (Perl 5.34's syntax).
+        /// PCRE2 10.42, Debian 12's, takes them for literal text; reading
+        /// them as a quantifier is sound there as well: it only forgets the
+        /// text (`x{,3}` needs nothing, `x{ 2}` still needs what `x` needs).
         mutating func parseBraces() -> (Int, Int?)? {
             var j = i + 1
             func number() -> Int? {
@@ -174,16 +212,27 @@ public enum RequiredLiterals {
                 }
                 return digits > 0 ? value : nil
             }
-            guard let low = number() else { return nil }
-            var high: Int? = low
-            if j < bytes.count, bytes[j] == UInt8(ascii: ",") { j += 1; high = number() }
-            guard j < bytes.count, bytes[j] == UInt8(ascii: "}") else { return nil }
+            func spaces() {
+                while j < bytes.count, bytes[j] == UInt8(ascii: " ") || bytes[j] == UInt8(ascii: "\t") { j += 1 }
+            }
+            spaces()
+            let low = number()
+            spaces()
+            var high = low
+            if j < bytes.count, bytes[j] == UInt8(ascii: ",") {
+                j += 1
+                spaces()
+                high = number()
+                spaces()
+            }
+            guard low != nil || high != nil, j < bytes.count, bytes[j] == UInt8(ascii: "}") else { return nil }
             i = j + 1
-            return (low, high)
+            return (low ?? 0, high)
         }
 
         mutating func parseAtom() -> Info? {
             guard let c = peek() else { return nil }
+            if quoting { i += 1; return .literal([Parser.fold(c)]) }
             switch c {
             case UInt8(ascii: "("): return parseGroup()
             case UInt8(ascii: "["): return parseClass()
@@ -208,19 +257,15 @@ public enum RequiredLiterals {
                 case UInt8(ascii: "="), UInt8(ascii: "!"):
                     i += 1; zeroWidth = true
                 case UInt8(ascii: "<"):
-                    i += 1
-                    if peek() == UInt8(ascii: "=") || peek() == UInt8(ascii: "!") { i += 1; zeroWidth = true }
-                    else if !skipName(until: UInt8(ascii: ">")) { return nil }
+                    if peek(1) == UInt8(ascii: "=") || peek(1) == UInt8(ascii: "!") { i += 2; zeroWidth = true }
+                    else if !skipName(until: UInt8(ascii: ">")) { return nil }   // `(?<*` too: a lookbehind
                 case UInt8(ascii: "P"):
                     i += 1
                     guard peek() == UInt8(ascii: "<"), skipName(until: UInt8(ascii: ">")) else { return nil }
                 case UInt8(ascii: "'"):
                     guard skipName(until: UInt8(ascii: "'")) else { return nil }
                 case UInt8(ascii: "#"):
-                    while let b = peek(), b != UInt8(ascii: ")") { i += 1 }
-                    guard peek() == UInt8(ascii: ")") else { return nil }
-                    i += 1
-                    return .empty
+                    return nil   // an unterminated comment (skipIgnored takes the others)
                 default:
                     // Inline flags `(?i)`, `(?s-m:...)`. Case never matters
                     // (everything is folded); `x` changes the syntax, so the
@@ -244,14 +289,16 @@ public enum RequiredLiterals {
             return zeroWidth ? .empty : inner
         }
 
-        /// Skips `<name>` / `'name'` after the opening character.
+        /// Skips `<name>` / `'name'` from the opening character: a word
+        /// character that is not a digit, then word characters.
         mutating func skipName(until close: UInt8) -> Bool {
             i += 1
+            let start = i
             while let b = peek(), b != close {
-                guard b == UInt8(ascii: "_") || (b >= 48 && b <= 57) || (b | 32 >= 97 && b | 32 <= 122) else { return false }
+                guard b == UInt8(ascii: "_") || (b >= 48 && b <= 57 && i > start) || (b | 32 >= 97 && b | 32 <= 122) else { return false }
                 i += 1
             }
-            guard peek() == close else { return false }
+            guard peek() == close, i > start else { return false }
             i += 1
             return true
         }
@@ -265,37 +312,25 @@ public enum RequiredLiterals {
             case UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "A"), UInt8(ascii: "z"),
                  UInt8(ascii: "Z"), UInt8(ascii: "G"), UInt8(ascii: "K"):
                 return .empty
-            case UInt8(ascii: "Q"):
-                var literal: [UInt8] = []
-                while i < bytes.count {
-                    if bytes[i] == UInt8(ascii: "\\"), peek(1) == UInt8(ascii: "E") { i += 2; break }
-                    literal.append(Parser.fold(bytes[i])); i += 1
-                }
-                return Info(exact: [literal], match: nil)
-            case UInt8(ascii: "E"):
-                return .empty
             case UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "g"), UInt8(ascii: "k"):
                 // Properties and back references: consume a braced or
                 // bracketed argument, match unknown text.
                 if let open = peek(), open == UInt8(ascii: "{") || open == UInt8(ascii: "<") || open == UInt8(ascii: "'") {
                     let close: UInt8 = open == UInt8(ascii: "{") ? UInt8(ascii: "}") : (open == UInt8(ascii: "<") ? UInt8(ascii: ">") : open)
+                    i += 1   // past the opening one, which may be the closing one too: `\k'name'`
                     while let b = peek(), b != close { i += 1 }
                     guard peek() == close else { return nil }
                     i += 1
                 } else if e == UInt8(ascii: "g") || e == UInt8(ascii: "p") || e == UInt8(ascii: "P") {
-                    if peek() == UInt8(ascii: "-") { i += 1 }
+                    // `\g-1`, and `\g+1`: a reference forward.
+                    if e == UInt8(ascii: "g"), peek() == UInt8(ascii: "-") || peek() == UInt8(ascii: "+") { i += 1 }
                     while let b = peek(), b >= 48, b <= 57 { i += 1 }
                     if e != UInt8(ascii: "g"), peek() != nil { i += 1 }
                 }
                 return .anything
-            case UInt8(ascii: "c"):
-                guard peek() != nil else { return nil }
-                i += 1
-                return .anything
-            case UInt8(ascii: "o"), UInt8(ascii: "N"):
-                // `\o{...}` octal, `\N{U+...}`: skip the braces too.
-                if e == UInt8(ascii: "o") || (peek() == UInt8(ascii: "{") && peek(1) == UInt8(ascii: "U")) {
-                    guard peek() == UInt8(ascii: "{") else { return nil }
+            case UInt8(ascii: "N"):
+                // `\N{U+...}`: skip the braces too.
+                if peek() == UInt8(ascii: "{") && peek(1) == UInt8(ascii: "U") {
                     while let b = peek(), b != UInt8(ascii: "}") { i += 1 }
                     guard peek() == UInt8(ascii: "}") else { return nil }
                     i += 1
@@ -313,7 +348,9 @@ public enum RequiredLiterals {
         }
 
         /// The byte a single-character escape stands for (`\n`, `\x41`,
-        /// `\.`), or nil when it is not one byte.
+        /// `\.`), or nil when it is not one byte. Inside a class and out,
+        /// it consumes what PCRE2 reads as part of the escape (`\c]` is one
+        /// byte, not a `]`).
         mutating func escapedByte(_ e: UInt8) -> UInt8? {
             switch e {
             case UInt8(ascii: "n"): return 10
@@ -339,6 +376,24 @@ public enum RequiredLiterals {
                 var value = 0, digits = 0
                 while digits < 2, let b = peek(), let d = Parser.hexValue(b) { value = value * 16 + d; i += 1; digits += 1 }
                 return UInt8(value)
+            case UInt8(ascii: "o"):
+                // `\o{...}`, octal, consumed to its "}" as `\x{...}`.
+                guard peek() == UInt8(ascii: "{") else { return nil }
+                var j = i + 1, value = 0, valid = true
+                while j < bytes.count, bytes[j] != UInt8(ascii: "}") {
+                    if bytes[j] >= 48, bytes[j] <= 55, value <= 255 { value = value * 8 + Int(bytes[j] - 48) } else { valid = false }
+                    j += 1
+                }
+                guard j < bytes.count else { return nil }
+                valid = valid && j > i + 1 && value <= 255
+                i = j + 1
+                return valid ? UInt8(value) : nil
+            case UInt8(ascii: "c"):
+                // `\cX`: X in upper case with bit 6 flipped (`\c]` is 0x1d,
+                // `\c\` is 0x1c). PCRE2 rejects X outside printable ASCII.
+                guard let x = peek(), x >= 32, x < 127 else { return nil }
+                i += 1
+                return (x >= 97 && x <= 122 ? x - 32 : x) ^ 0x40
             case UInt8(ascii: "0"):
                 var value = 0, digits = 0
                 while digits < 2, let b = peek(), b >= 48, b <= 55 { value = value * 8 + Int(b - 48); i += 1; digits += 1 }
@@ -373,11 +428,12 @@ public enum RequiredLiterals {
             while let c = peek() {
                 if c == UInt8(ascii: "]") && !first { break }
                 first = false
-                if c == UInt8(ascii: "["), peek(1) == UInt8(ascii: ":") {
-                    var j = i + 2
-                    while j + 1 < bytes.count, !(bytes[j] == UInt8(ascii: ":") && bytes[j + 1] == UInt8(ascii: "]")) { j += 1 }
-                    guard j + 1 < bytes.count else { return nil }
-                    i = j + 2
+                if c == UInt8(ascii: "["), let t = peek(1),
+                   t == UInt8(ascii: ":") || t == UInt8(ascii: ".") || t == UInt8(ascii: "="),
+                   let end = posixEnd(i + 1) {
+                    // `[.ch.]` and `[=ch=]`: PCRE2 rejects them.
+                    guard t == UInt8(ascii: ":") else { return nil }
+                    i = end + 2
                     wide = true; previous = nil
                     continue
                 }
@@ -423,6 +479,28 @@ public enum RequiredLiterals {
             i += 1
             if negated || wide || members.isEmpty || members.count > 4 { return .anything }
             return .literal(members)
+        }
+
+        /// Where a POSIX class that opens with `[` and then `terminator`
+        /// (at `start`) ends: the index of its closing `:]` (or `.]`,
+        /// `=]`). nil when it is no POSIX class: PCRE2's
+        /// `check_posix_syntax` stops at a `]` or at a nested `[:`, and the
+        /// `[` is then an ordinary member (`[[:a]|b:]` is a class of `[`,
+        /// `:` and `a`, then `|`, then `b:]`).
+        func posixEnd(_ start: Int) -> Int? {
+            let terminator = bytes[start]
+            var j = start + 1
+            while bytes.count - j >= 2 {
+                if bytes[j] == UInt8(ascii: "\\"), bytes[j + 1] == UInt8(ascii: "]") || bytes[j + 1] == UInt8(ascii: "\\") {
+                    j += 1
+                } else if (bytes[j] == UInt8(ascii: "[") && bytes[j + 1] == terminator) || bytes[j] == UInt8(ascii: "]") {
+                    return nil
+                } else if bytes[j] == terminator, bytes[j + 1] == UInt8(ascii: "]") {
+                    return j
+                }
+                j += 1
+            }
+            return nil
         }
     }
 }

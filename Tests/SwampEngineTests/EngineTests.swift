@@ -102,6 +102,39 @@ Second paragraph mentions money money money.
         #expect(e3.hits.first { $0.name == "A" }?.score == 4)
     }
 
+    /// The one pass over all paragraphs joined (RuleSet.prefilterPattern)
+    /// adds /m so that `^` still finds each paragraph's start; a pattern
+    /// that turns m off again inline must still hit a later paragraph.
+    @Test func paragraphStartWithMultilineTurnedOffInline() {
+        let config = """
+        body SECOND_START /(?i-m)^second paragraph/
+        body SECOND_START_GROUP /(?s-m:^Second) paragraph/
+        """
+        #expect(hits(config, plain) == ["SECOND_START", "SECOND_START_GROUP"])
+    }
+
+    /// An empty last piece (here an empty text part's rawbody chunk) is
+    /// matched alone by `^$`; in the joined text it sits after the final
+    /// "\n", where PCRE2's /m `^` does not match.
+    @Test func emptyLastPieceStillMatches() {
+        let message = """
+        From: a@example.com
+        Subject: parts
+        Content-Type: multipart/mixed; boundary="b"
+
+        --b
+        Content-Type: text/plain
+
+        hello
+        --b
+        Content-Type: text/plain
+
+        --b--
+
+        """
+        #expect(hits("rawbody EMPTY_CHUNK /^$/\nrawbody HELLO /^hello/\n", message) == ["EMPTY_CHUNK", "HELLO"])
+    }
+
     @Test func gtubeIsBuiltIn() {
         let message = plain + "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n"
         let e = evaluate("", message)

@@ -28,7 +28,12 @@ import SwampTestSupport
         ("a very long required string indeed", "", ["a very long requ"]),    // cut to 16
         ("\\Qa.b*c\\E", "", ["a.b*c"]),
         ("abc{", "", ["abc{"]),                                              // a literal brace
-        ("x{,2}yz", "", ["x{,2}yz"]),                                         // PCRE2 10.42: literal
+        (#"\o{101}bc"#, "", ["abc"]),
+        (#"\cAbcd"#, "", ["\u{1}bcd"]),
+        (#"\g+1abc"#, "", ["abc"]),                                        // a reference forward
+        (#"x\Qa|b)\Ey"#, "", ["xa|b)y"]),
+        (#"[[:alpha:]]xyz"#, "", ["xyz"]),
+        (#"ab[\x5d]cd"#, "", ["ab]cd"]),
     ] as [(String, String, [String]?)])
     func extracts(pattern: String, flags: String, expected: [String]?) {
         #expect(strings(pattern, flags) == expected)
@@ -41,7 +46,9 @@ import SwampTestSupport
         "[a-z]{10}",
         "(?x) f r e e",              // extended syntax is not followed
         "(?(1)ab|cd)",               // conditionals are not followed
-        #"\o{101}bc"#,               // only "bc" follows the code point
+        "x{,2}yz",                   // x{0,2} from PCRE2 10.43 on (literal in 10.42)
+        "x{ 2}yz",                   // spaces: x{2} from PCRE2 10.43 on
+        "(?<*ab>c)",                 // a non-atomic lookbehind, not a name
         #"\x{100}xy"#,               // too wide for 8-bit mode
         "ab(",                       // broken
         "(*UTF)abc",
@@ -51,6 +58,28 @@ import SwampTestSupport
     ])
     func findsNothingUseful(pattern: String) {
         #expect(strings(pattern) == nil)
+    }
+
+    /// Syntax whose reading once gave a wrong set: each pattern matches its
+    /// subject in PCRE2, so its set (if any) must have a member there.
+    @Test(arguments: [
+        ("abcd(?#x)*", "abc"),                   // a quantifier after a comment applies to the item before
+        (#"abcd\E*"#, "abc"),                   // ... after a lone \E
+        (#"abcd\Q\E*"#, "abc"),                // ... after an empty quotation
+        (#"x\Qabcd\E?yz"#, "xabcyz"),          // ... after a quotation: to its last byte only
+        (#"\Qabc\E+(?#x)?def"#, "abccdef"),
+        ("[[:a]|abcd:]]efg", "a"),               // no POSIX class: `[[:a]` is a class, then `|`
+        (#"[\c]]abc"#, "\u{1d}abc"),           // \c] is one byte; the class ends after it
+        (#"(a)\g'1'bcd"#, "aabcd"),             // a reference in quotes
+        (#"(?<n>a)\k'n'bcd"#, "aabcd"),
+    ] as [(String, String)])
+    func soundOnTrickySyntax(pattern: String, subject: String) throws {
+        let re = try Regex(pattern)
+        let bytes = Array(subject.utf8)
+        #expect(re.firstMatch(in: bytes) != nil)
+        guard let set = RequiredLiterals.of(pattern, options: []) else { return }
+        let text = String(decoding: bytes, as: UTF8.self).lowercased()
+        #expect(set.contains { text.contains(String(decoding: $0, as: UTF8.self)) }, "\(set)")
     }
 
     @Test func extendedFlagGivesUp() {
