@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwampRegex
+import SwampTestSupport
 
 /// Random patterns against PCRE2 itself: whenever PCRE2 matches a subject,
 /// one of the pattern's required strings (RequiredLiterals) must occur in
@@ -28,10 +29,9 @@ import Testing
             let matcher = LiteralMatcher(set)
             for subject in generator.subjects(around: example) where re.firstMatch(in: subject) != nil {
                 matchesChecked += 1
-                var found = [Bool](repeating: false, count: matcher.count)
-                subject.withUnsafeBufferPointer { matcher.scan($0, into: &found) }
+                let found = matcher.occurring(in: subject)
                 let naive = set.contains { occurs($0, in: subject) }
-                if !found.contains(true) || !naive {
+                if found.isEmpty || !naive {
                     failures += 1
                     if failures <= 20 {
                         Issue.record("/\(pattern)/\(flags) matches \(show(subject)) without any of \(set.map(show))")
@@ -67,7 +67,7 @@ import Testing
     /// Strings that need more states than 16 bits can number are cut to
     /// prefixes; every string that occurs must still be reported.
     @Test func reportsEveryOccurringStringAfterTheCut() {
-        var rng = SplitMix(seed: 65_535)
+        var rng = SplitMix64(seed: 65_535)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABC0123456789 .-_/".utf8) + [0x0a, 0xc3, 0xa9]
         func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
         func fold(_ s: ArraySlice<UInt8>) -> [UInt8] { s.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 } }
@@ -99,14 +99,16 @@ import Testing
                 }
                 text.insert(contentsOf: s, at: Int(rng.next() % UInt64(text.count + 1)))
             }
-            var found = [Bool](repeating: false, count: strings.count)
-            text.withUnsafeBufferPointer { matcher.scan($0, into: &found) }
-            let listed = Set(text.withUnsafeBufferPointer { matcher.occurring(in: $0) }.map(Int.init))
+            // Through `mark` with a mark value other than 1, as the engine
+            // uses it, and through `occurring`.
+            var marks = [UInt32](repeating: 0, count: strings.count)
+            text.withUnsafeBufferPointer { matcher.mark($0, with: 7, in: &marks) }
+            let listed = matcher.occurring(in: text)
             for start in text.indices {
                 for n in lengths where start + n <= text.count {
                     for id in byText[fold(text[start..<(start + n)])] ?? [] {
                         reported += 1
-                        #expect(found[id] && listed.contains(id), "string \(id) occurs at \(start) but was not reported")
+                        #expect(marks[id] == 7 && listed.contains(id), "string \(id) occurs at \(start) but was not reported")
                     }
                 }
             }
@@ -118,8 +120,8 @@ import Testing
 /// Builds random patterns from a small grammar, each with a text it will
 /// likely match (exact for plain constructs, a guess for the rest).
 struct PatternGenerator {
-    var rng: SplitMix
-    init(seed: UInt64) { rng = SplitMix(seed: seed) }
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
     mutating func percent(_ p: Int) -> Bool { below(100) < p }
