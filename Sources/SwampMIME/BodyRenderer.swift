@@ -1,9 +1,19 @@
 // The body and rawbody views (Message.pm `get_body_text_array_common`,
-// `get_decoded_body_text_array`, Node.pm `rendered`).
+// `get_decoded_body_text_array`, Node.pm `rendered`), and the body split by
+// visibility that Bayes reads (`visible_rendered`, `invisible_rendered`).
 
 struct RenderedBody {
     var lines: [[UInt8]]
     var htmlURIs: [[UInt8]]
+    /// Whether some HTML part had text HTML.pm judges invisible; without
+    /// any, the visible text is the whole text and the invisible text empty.
+    var hasInvisibleText = false
+}
+
+/// Which text of each part goes in: Message.pm's `get_body_text_array_common`
+/// method name (`rendered`, `visible_rendered`, `invisible_rendered`).
+enum BodyVariant {
+    case all, visible, invisible
 }
 
 enum BodyRenderer {
@@ -36,42 +46,97 @@ enum BodyRenderer {
         return p.mediaType
     }
 
+    /// The `body` view: every part's text, visible or not.
     static func render(message: Message, subject: [UInt8]) -> RenderedBody {
-        let scansize = message.limits.bodyPartScanSize
+        let r = renderParts(message, variants: [.all])
+        return RenderedBody(lines: r.texts[0].lines(subject: subject), htmlURIs: r.htmlURIs,
+                            hasInvisibleText: r.hasInvisibleText)
+    }
+
+    /// The visible and the invisible text, rendering each part once. The
+    /// invisible text has an empty Subject, as in Message.pm.
+    static func renderByVisibility(message: Message, subject: [UInt8]) -> (visible: [[UInt8]], invisible: [[UInt8]]) {
+        let r = renderParts(message, variants: [.visible, .invisible])
+        return (r.texts[0].lines(subject: subject), r.texts[1].lines(subject: []))
+    }
+
+    /// One variant's text, joined part by part.
+    struct Assembly {
+        let variant: BodyVariant
         var text: [UInt8] = []
-        var htmlURIs: [[UInt8]] = []
-        // Perl keeps the joined text as octets unless some part became a
-        // character string; that decides both `\s` and the final encoding.
+        /// Perl keeps the joined text as octets unless some part became a
+        /// character string; that decides both `\s` and the final encoding.
         var unicode = false
-        let parts = leaves(message.root)
-        // A message without a single leaf part has no body text at all, not
-        // even the Subject (Message.pm returns early).
-        if parts.isEmpty { return RenderedBody(lines: [], htmlURIs: []) }
-        for p in parts {
+        /// A message without a single leaf part has no body text at all, not
+        /// even the Subject (Message.pm returns early).
+        var hasParts = false
+
+        /// Message.pm puts a line break between parts, text or not, once
+        /// there is text.
+        mutating func startPart() {
+            hasParts = true
             if !text.isEmpty { text.append(lf) }
-            let type = effectiveType(p)
-            guard type == "text/plain" || type == "text/html" else { continue }
-            let charset = p.charset.map { String(decoding: $0, as: UTF8.self) } ?? "us-ascii"
-            var rnd: [UInt8]
-            if !p.decodedBody.isEmpty && type == "text/html" {
-                let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
-                let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
-                rnd = r.text
-                htmlURIs += r.uris
-                if flagged || hasWideChar(rnd) { unicode = true }
-            } else {
-                let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
-                rnd = t
-                if flagged { unicode = true }
-            }
+        }
+
+        mutating func add(_ part: [UInt8], unicode: Bool, scansize: Int) {
+            var rnd = part
+            if unicode { self.unicode = true }
             truncate(&rnd, scansize: scansize, breakers: [lf, sp])
             text += rnd
         }
-        var joined = collapse(text, unicode: unicode)
-        // `tr/\x00/\n/` also turns NULs that were in the text into line breaks.
-        for k in joined.indices where joined[k] == 0 { joined[k] = lf }
-        if !unicode && !Charset.isASCII(joined) { joined = latin1(joined) }
-        return RenderedBody(lines: shortLines(subject + joined), htmlURIs: htmlURIs)
+
+        func lines(subject: [UInt8]) -> [[UInt8]] {
+            guard hasParts else { return [] }
+            var joined = collapse(text, unicode: unicode)
+            // `tr/\x00/\n/` also turns NULs that were in the text into line breaks.
+            for k in joined.indices where joined[k] == 0 { joined[k] = lf }
+            if !unicode && !Charset.isASCII(joined) { joined = latin1(joined) }
+            return shortLines(subject + joined)
+        }
+    }
+
+    /// Renders each leaf part once (Node.pm `rendered`) and adds its text to
+    /// each variant. Also returns the HTML links and whether any HTML text
+    /// was invisible.
+    private static func renderParts(_ message: Message, variants: [BodyVariant])
+        -> (texts: [Assembly], htmlURIs: [[UInt8]], hasInvisibleText: Bool) {
+        let scansize = message.limits.bodyPartScanSize
+        var texts = variants.map { Assembly(variant: $0) }
+        var htmlURIs: [[UInt8]] = []
+        var hasInvisibleText = false
+        for p in leaves(message.root) {
+            for k in texts.indices { texts[k].startPart() }
+            let type = effectiveType(p)
+            guard type == "text/plain" || type == "text/html" else { continue }
+            let charset = p.charset.map { String(decoding: $0, as: UTF8.self) } ?? "us-ascii"
+            let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
+            guard !p.decodedBody.isEmpty && type == "text/html" else {
+                // Plain text (and empty HTML) is all visible.
+                for k in texts.indices where texts[k].variant != .invisible {
+                    texts[k].add(t, unicode: flagged, scansize: scansize)
+                }
+                continue
+            }
+            let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
+            htmlURIs += r.uris
+            if r.chunks.contains(where: \.invisible) { hasInvisibleText = true }
+            // HTML.pm's text is a character string when its input was, or
+            // when an entity gave a character above U+00FF. A selection of
+            // no pieces (`get_rendered_text(invisible => ...)`) is an empty
+            // octet string.
+            for k in texts.indices {
+                switch texts[k].variant {
+                case .all:
+                    texts[k].add(r.text, unicode: flagged || hasWideChar(r.text), scansize: scansize)
+                case .visible, .invisible:
+                    let wanted = texts[k].variant == .invisible
+                    let rnd = r.text(invisible: wanted)
+                    let unicode = (flagged && r.chunks.contains { $0.invisible == wanted }) || hasWideChar(rnd)
+                    texts[k].add(rnd, unicode: unicode, scansize: scansize)
+                }
+            }
+        }
+        return (texts, htmlURIs, hasInvisibleText)
     }
 
     /// Any code point above U+00FF in UTF-8 text.

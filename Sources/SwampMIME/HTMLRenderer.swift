@@ -4,14 +4,24 @@
 // dd h1-h6 embed` a space, `p hr blockquote pre title listing plaintext xmp`
 // a blank line; runs of blanks inside text become one space. Invisible text
 // (same colour as the background, tiny fonts) stays in the text, as it does
-// for SpamAssassin's body rules.
+// for SpamAssassin's body rules; each piece is marked, so Bayes can read the
+// visible and the invisible text apart.
 
 struct HTMLResult {
     var text: [UInt8]
     /// (raw URI as it will be listed, from an anchor's own href) in document order.
     var uris: [[UInt8]]
-    /// The rendered pieces, for tests and diagnostics.
+    /// The rendered pieces, each marked visible or not.
     var chunks: [HTMLRenderer.Chunk] = []
+
+    /// Only the visible or only the invisible pieces, joined (HTML.pm
+    /// `get_rendered_text(invisible => 0|1)`). Blanks between pieces are
+    /// visible, so invisible pieces run together.
+    func text(invisible: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        for c in chunks where c.invisible == invisible { out += c.text }
+        return out
+    }
 }
 
 enum HTMLRenderer {
@@ -207,12 +217,24 @@ enum HTMLRenderer {
                 i += 1
             }
         }
+        // HTML::Parser holds back the text after the last run of blanks in
+        // case more follows, and reports it as its own piece at the end of
+        // the document: a blank tail after hidden text is then visible.
+        if literal == nil, i >= n, textStart < n {
+            var cut = n
+            while cut > textStart && !isBlank(src[cut - 1]) { cut -= 1 }
+            while cut > textStart && isBlank(src[cut - 1]) { cut -= 1 }
+            if cut > textStart && cut < n { flushText(cut); textStart = cut }
+        }
         flushText(min(i, n))
         var text: [UInt8] = []
         text.reserveCapacity(src.count)
         for c in chunks { text += c.text }
         return HTMLResult(text: text, uris: uris, chunks: chunks)
     }
+
+    /// HTML::Parser's blanks: space, tab, CR, LF, FF, VT.
+    static func isBlank(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
 
     static let literalElements: Set<String> = ["script", "style", "iframe", "title", "textarea", "xmp", "plaintext"]
 

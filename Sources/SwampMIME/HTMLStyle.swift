@@ -138,8 +138,18 @@ struct StyleStack {
                 for decl in v.split(separator: ";", omittingEmptySubsequences: false) {
                     let d = decl.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard let colon = d.firstIndex(of: ":") else { continue }
-                    let prop = d[..<colon].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                    // HTML.pm matches `color:` and `background-color:` in any
+                    // case, `background:` in lower case, both with the colon
+                    // right after the name; any other property is kept under
+                    // its name as written, so only lower-case `display` and
+                    // `visibility` count.
+                    let written = d[..<colon]
+                    let name = written.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let prop = name.count == written.count ? name.lowercased() : ""
                     var value = d[d.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                    // A value is one line: HTML.pm's patterns stop at a line
+                    // break (an unclosed quote can run the attribute on).
+                    if value.utf8.contains(lf) { continue }
                     if prop == "color" || prop == "background-color" {
                         value = value.lowercased()
                         if value.hasSuffix("important") {
@@ -165,16 +175,16 @@ struct StyleStack {
                             target = CSSColors.rgb(value)
                         }
                         if prop == "color" { new.fg = target } else { new.bg = target }
-                    } else if prop == "background" {
+                    } else if prop == "background" && name == "background" {
                         let layers = value.lowercased().split(separator: ",")
                         if let last = layers.last {
                             for tok in last.split(separator: " ") where CSSColors.rgb(String(tok)) != "invalid" {
                                 new.bg = CSSColors.rgb(String(tok)); break
                             }
                         }
-                    } else if prop == "display" {
+                    } else if name == "display" {
                         new.display = value
-                    } else if prop == "visibility" {
+                    } else if name == "visibility" {
                         new.visibility = value
                     }
                 }

@@ -186,6 +186,20 @@ public struct HeaderQuery: Sendable, Hashable {
     }
 }
 
+/// Rendered body text parted by what HTML shows: the `body` view's
+/// paragraphs without the text HTML hides (too small, coloured like its
+/// background, `display:none`, ...), and that hidden text on its own, with
+/// no Subject and nothing from text/plain parts. Both are split into
+/// paragraphs as `body` is.
+public struct BodyByVisibility: Sendable, Equatable {
+    public let visible: [[UInt8]]
+    public let invisible: [[UInt8]]
+    public init(visible: [[UInt8]], invisible: [[UInt8]]) {
+        self.visible = visible
+        self.invisible = invisible
+    }
+}
+
 /// Everything rules read, rendered once per message.
 public final class Views: Sendable {
     public let message: Message
@@ -201,6 +215,9 @@ public final class Views: Sendable {
 
     /// Top-level header lookup tables, relay strings and trust indexes.
     let index: HeaderIndex
+    /// Whether some HTML part hides text; only then do the visible and
+    /// invisible texts differ from `body` and from nothing.
+    let hasInvisibleText: Bool
 
     public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
         self.message = message
@@ -209,8 +226,20 @@ public final class Views: Sendable {
         self.relays = index.relays
         let rendered = BodyRenderer.render(message: message, subject: index.subjectForBody)
         self.body = rendered.lines
+        self.hasInvisibleText = rendered.hasInvisibleText
         self.rawBody = BodyRenderer.decodedBody(message: message)
         self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
+    }
+
+    /// The body split by visibility, as SpamAssassin's Bayes reads it
+    /// (Message.pm `get_visible_rendered_body_text_array` and
+    /// `get_invisible_rendered_body_text_array`). Built on each call, and
+    /// only re-rendered when some HTML part hides text, so scans that do not
+    /// ask pay nothing.
+    public func bodyByVisibility() -> BodyByVisibility {
+        guard hasInvisibleText else { return BodyByVisibility(visible: body, invisible: []) }
+        let split = BodyRenderer.renderByVisibility(message: message, subject: index.subjectForBody)
+        return BodyByVisibility(visible: split.visible, invisible: split.invisible)
     }
 
     /// The pristine message (`full` rules).

@@ -10,6 +10,8 @@ import Testing
     struct SAViews {
         var headers: [String: [UInt8]?] = [:]
         var body: [[UInt8]] = []
+        var visible: [[UInt8]] = []
+        var invisible: [[UInt8]] = []
         var rawBody: [[UInt8]] = []
         var uris: [[UInt8]] = []
     }
@@ -68,6 +70,8 @@ import Testing
             }
             if name.hasPrefix("H:") { cur.headers[String(name.dropFirst(2))] = count < 0 ? .some(nil) : vals.first }
             else if name == "BODY" { cur.body = vals }
+            else if name == "VISIBLE" { cur.visible = vals }
+            else if name == "INVISIBLE" { cur.invisible = vals }
             else if name == "RAWBODY" { cur.rawBody = vals }
             else if name == "URI" { cur.uris = vals }
         }
@@ -122,6 +126,56 @@ import Testing
             if same { tally.identical += 1 }
         }
         return tally
+    }
+
+    /// Corpus messages with text HTML hides, as SpamAssassin judged them
+    /// (invisible-text.list), every `step`-th of them.
+    static func invisibleTextSample(root: URL, step: Int) -> [URL] {
+        let list = URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
+            .appendingPathComponent("invisible-text.list")
+        let lines = ((try? String(contentsOf: list, encoding: .utf8)) ?? "").split(separator: "\n")
+        let names = lines.filter { !$0.hasPrefix("#") }.map { root.appendingPathComponent(String($0)) }
+        return stride(from: 0, to: names.count, by: max(1, step)).map { names[$0] }
+    }
+
+    /// The visible and invisible body arrays Bayes reads, against
+    /// SpamAssassin's, for messages with hidden HTML text and for some
+    /// without (where visible must be the whole body and invisible empty).
+    /// SWAMP_SA_INVISIBLE_STEP sets the stride through the list (default 4).
+    @Test func bodyByVisibilityMatchesSpamAssassin() throws {
+        guard let root = Corpus.root(), Self.perlAvailable() else { return }
+        let env = ProcessInfo.processInfo.environment
+        let verbose = env["SWAMP_SA_VERBOSE"] == "1"
+        let hidden = Self.invisibleTextSample(root: root, step: Int(env["SWAMP_SA_INVISIBLE_STEP"] ?? "") ?? 4)
+        var plain: [URL] = []
+        for sub in ["spam/ham", "spam/spam", "mime/mail-parser-thirdparty"] {
+            let all = Corpus.files(under: root.appendingPathComponent(sub), suffix: ".eml")
+            plain += stride(from: 0, to: all.count, by: max(1, all.count / 10)).map { all[$0] }
+        }
+        let files = hidden + plain.filter { !hidden.contains($0) }
+        let sa = Self.runSA(files)
+        var total = 0, visibleSame = 0, invisibleSame = 0, hiddenSeen = 0
+        var misses: [String] = []
+        for f in files {
+            guard let want = sa[f.path], let data = FileManager.default.contents(atPath: f.path) else { continue }
+            total += 1
+            let split = Views(message: Message(bytes: Array(data))).bodyByVisibility()
+            if !split.invisible.isEmpty { hiddenSeen += 1 }
+            if split.visible == want.visible { visibleSame += 1 } else { misses.append("visible " + f.lastPathComponent) }
+            if split.invisible == want.invisible { invisibleSame += 1 } else {
+                misses.append("invisible " + f.lastPathComponent)
+                if verbose {
+                    print("DIFF \(f.lastPathComponent) invisible\n  SA:    \(want.invisible.map(\.s))\n  swamp: \(split.invisible.map(\.s))")
+                }
+            }
+        }
+        print("SA visible/invisible: \(total) messages (\(hidden.count) with hidden text listed, \(hiddenSeen) found); " +
+              "visible identical \(visibleSame), invisible identical \(invisibleSame); \(misses.prefix(20))")
+        #expect(total == files.count)
+        #expect(hiddenSeen >= hidden.count * 9 / 10)
+        // Guard against regressions; the goal is identical arrays.
+        #expect(Double(invisibleSame) >= 0.95 * Double(total))
+        #expect(Double(visibleSame) >= 0.95 * Double(total))
     }
 
     @Test func viewsMatchSpamAssassin() throws {

@@ -63,6 +63,8 @@ for my $file (@ARGV) {
     emit("H:$q", $hval);
   }
   emit('BODY', @{ $msg->get_rendered_body_text_array() });
+  emit('VISIBLE', @{ $msg->get_visible_rendered_body_text_array() });
+  emit('INVISIBLE', @{ $msg->get_invisible_rendered_body_text_array() });
   emit('RAWBODY', @{ $msg->get_decoded_body_text_array() });
   emit('URI', sort $pms->get_uri_list());
   print "END\n";
