@@ -1,7 +1,8 @@
 // A parsed message → its set of Bayes tokens, as SpamAssassin's
-// Plugin/Bayes.pm `tokenize` builds it: body words from the rendered body
-// (Subject first), URIs, headers with `H<name>:` prefixes, optionally MIME
-// part digests; de-duplicated by token hash.
+// Plugin/Bayes.pm `tokenize` builds it: body words from the visible rendered
+// body (Subject first), URIs, words HTML hides with an `I*:` prefix, headers
+// with `H<name>:` prefixes, optionally MIME part digests; de-duplicated by
+// token hash.
 
 import SwampMIME
 
@@ -24,28 +25,28 @@ public struct Tokenizer: Sendable {
     }
 
     /// The token strings, duplicates included, in SpamAssassin's order of
-    /// sources: body, URIs, MIME parts, headers.
+    /// sources: visible body, URIs, invisible body, MIME parts, headers.
     public func tokenStrings(_ views: Views) -> [[UInt8]] {
         var out: [[UInt8]] = []
         out.reserveCapacity(1024)
         let sources = settings.tokenSources
-        if sources.contains(.visible) {
+        let body = sources.contains(.visible) || sources.contains(.invisible) ? views.bodyByVisibility() : nil
+        // Each source stops after the line that takes it past its limit.
+        func add(_ lines: [[UInt8]], prefix: [UInt8], region: Region, limit: Int) {
             var count = 0
-            for l in views.body {
+            for l in lines {
                 let before = out.count
-                line.tokenize(l, prefix: [], region: .body, into: &out)
+                line.tokenize(l, prefix: prefix, region: region, into: &out)
                 count += out.count - before
-                if count >= 50_000 { break }
+                if count >= limit { break }
             }
         }
-        if sources.contains(.uri) {
-            var count = 0
-            for u in views.uris {
-                let before = out.count
-                line.tokenize(u, prefix: [], region: .uri, into: &out)
-                count += out.count - before
-                if count >= 10_000 { break }
-            }
+        if sources.contains(.visible), let body { add(body.visible, prefix: [], region: .body, limit: 50_000) }
+        if sources.contains(.uri) { add(views.uris, prefix: [], region: .uri, limit: 10_000) }
+        // Text HTML hides keeps its own tokens ("I*:"; address and domain
+        // break-outs go unprefixed, as in `_tokenize_line`).
+        if sources.contains(.invisible), let body {
+            add(body.invisible, prefix: Self.invisiblePrefix, region: .body, limit: 50_000)
         }
         if sources.contains(.mimepart) {
             for d in Self.mimePartDigests(views.message) { out.append(Array("MIME:".utf8) + Array(d.utf8)) }
@@ -61,6 +62,8 @@ public struct Tokenizer: Sendable {
         }
         return out.filter { !$0.isEmpty }
     }
+
+    static let invisiblePrefix = Array("I*:".utf8)
 
     /// The message's distinct tokens.
     public func tokenize(_ views: Views, keepTexts: Bool = false) -> TokenizedMessage {
