@@ -2,7 +2,7 @@
 # Bayes accuracy, swamp against SpamAssassin, on the same folds: N-fold
 # cross-validation (ham and spam dealt round-robin into the folds in name
 # order; a fresh Bayes database per fold; network tests and autolearn off).
-#   swamp, its own Rules/            swamp bench --folds N
+#   swamp, its own Rules/            swamp bench --config Rules --folds N
 #   swamp, SpamAssassin's rules      the stock configuration + Rules/23_bayes.cf
 #   ... with swamp's Bayes scores    + Rules/50_bayes_scores.cf
 #   SpamAssassin 4 with Bayes        bench/sa-folds.pl (sa-learn's code path)
@@ -28,7 +28,7 @@ cfg=bench/out/stock-bayes.cf
 { cat "$cfg"; echo "include $PWD/Rules/50_bayes_scores.cf"; } > bench/out/stock-bayes-swampscores.cf
 
 swift build -c release --product swamp >/dev/null
-.build/release/swamp bench --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp.json
+.build/release/swamp bench --config Rules --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp.json
 .build/release/swamp bench --config "$cfg" --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp-stock.json
 .build/release/swamp bench --config bench/out/stock-bayes-swampscores.cf --corpus "$corpus" --folds "$folds" --json \
     | tee bench/out/bayes-swamp-stock-swampscores.json
