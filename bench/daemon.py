@@ -182,14 +182,14 @@ def stock_config(dir, bayes_dir):
     return path
 
 
-def train(command, corpus, what):
-    """Learns the corpus's spam/ and ham/ folders with `command` (swamp learn
-    or sa-learn, with their configuration), timed for the record."""
+def train(command, corpus, what, verbs=None):
+    """Learns the corpus's spam/ and ham/ folders with `command` (swamp learn,
+    sa-learn or rspamc, with their configuration), timed for the record."""
     start = time.time()
     for sub, flag in (("spam", "--spam"), ("ham", "--ham")):
         d = os.path.join(corpus, sub)
         if os.path.isdir(d):
-            subprocess.check_call(command + [flag, d], stdout=subprocess.DEVNULL)
+            subprocess.check_call(command + [(verbs or {}).get(flag, flag), d], stdout=subprocess.DEVNULL)
     print(f"  {what} trained in {time.time() - start:.1f} s", file=sys.stderr)
 
 
@@ -203,10 +203,13 @@ RSPAMD_NETWORK_MODULES = ["asn", "dkim", "dmarc", "rbl", "spf", "fuzzy_check", "
                           "once_received", "phishing"]
 
 
-def rspamd_command(work, port):
-    """rspamd with Debian's configuration, its normal worker on `port`, the
-    other workers on free ports, the network modules off and DNS pointed at
-    a closed loopback port (fails at once), all state in a private folder."""
+def rspamd_command(work, port, controller, redis_port):
+    """rspamd with Debian's configuration, its normal worker on `port`, its
+    controller (which learns) on `controller`, the proxy on a free port, the
+    network modules off and DNS pointed at a closed loopback port (fails at
+    once), all state in a private folder. With `redis_port`, its Bayes
+    classifier keeps its tokens in that Redis (autolearn stays off, as
+    Debian ships it)."""
     local = os.path.join(work, "rspamd")
     for sub in ("local.d", "override.d", "db", "run", "log"):
         os.makedirs(os.path.join(local, sub))
@@ -214,7 +217,9 @@ def rspamd_command(work, port):
         with open(os.path.join(local, name), "w") as f:
             f.write(text)
     write("override.d/worker-normal.inc", f'bind_socket = "127.0.0.1:{port}";\n')
-    write("override.d/worker-controller.inc", f'bind_socket = "127.0.0.1:{free_port()}";\n')
+    write("override.d/worker-controller.inc", f'bind_socket = "127.0.0.1:{controller}";\n')
+    if redis_port:
+        write("local.d/classifier-bayes.conf", f'backend = "redis";\nservers = "127.0.0.1:{redis_port}";\n')
     write("override.d/worker-proxy.inc", f'bind_socket = "127.0.0.1:{free_port()}";\n')
     write("local.d/options.inc", 'dns { nameserver = ["127.0.0.1:9"]; timeout = 0.1s; retransmits = 1; }\n')
     for module in RSPAMD_NETWORK_MODULES:
@@ -234,8 +239,8 @@ def main():
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-bayes", action="store_true",
-                    help="Bayes off (default: swamp and spamd learn the whole corpus first; "
-                         "rspamd's Bayes needs Redis and stays off)")
+                    help="Bayes off (default: each daemon learns the whole corpus first; rspamd's "
+                         "Bayes keeps its tokens in a private redis-server, off when Redis is not installed)")
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -293,10 +298,21 @@ def main():
             wait_port(port, p, 300)
             rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels)
         if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
-            port = free_port()
-            p = subprocess.Popen(rspamd_command(work, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            port, controller, redis_port = free_port(), free_port(), None
+            if bayes_dir and subprocess.call(["sh", "-c", "command -v redis-server"], stdout=subprocess.DEVNULL) == 0:
+                redis_port = free_port()
+                r = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+                procs.append(r)
+                wait_port(redis_port, r, 30)
+            p = subprocess.Popen(rspamd_command(work, port, controller, redis_port),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(p)
             wait_port(port, p, 120)
+            wait_port(controller, p, 120)
+            if redis_port:
+                train(["rspamc", "-h", f"127.0.0.1:{controller}", "-P", "q1", "-n", "4"], args.corpus, "rspamd",
+                      verbs={"--spam": "learn_spam", "--ham": "learn_ham"})
             rows += measure("rspamd", p, lambda m, port=port: rspamd_request(port, m), messages, levels)
     finally:
         for p in procs:
