@@ -46,7 +46,11 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
                     ('last_atime_delta', 0), ('last_expire_reduce', 0), ('schema', 1);
                 """)
         }
-        try connection.execute("PRAGMA cache_size=-32000")
+        // Learning rewrites pages all over the token table and gains from a
+        // large cache; a scan reads a few hundred rows, which the operating
+        // system's page cache serves as well, so a read-only connection (a
+        // daemon holds one per open database) keeps its own cache small.
+        try connection.execute(readOnly ? "PRAGMA cache_size=-4000" : "PRAGMA cache_size=-32000")
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
