@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex", "SwampTestSupport"]),
         .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
         .testTarget(name: "SwampScanTests", dependencies: [
-            "SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth", "SwampTestSupport",
+            "SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth", "SwampBayes",
+            "SwampTestSupport",
         ]),
         .testTarget(name: "SwampCLITests", dependencies: ["SwampScan"]),
         .testTarget(name: "SwampDifferentialTests",

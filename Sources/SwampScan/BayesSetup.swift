@@ -119,7 +119,8 @@ extension BayesSetup {
             // Read-only first: that finds "not trained yet" (no tables)
             // without creating anything.
             let classifier = try open(configuration, readOnly: true)
-            return (configuration.bayesAutoLearn ? try open(configuration, readOnly: false) : classifier, nil)
+            guard configuration.bayesAutoLearn else { return (classifier, nil) }
+            return writable(else: classifier, at: location) { try open(configuration, readOnly: false) }
         } catch PostgresBayesError.noSchema {
             return (nil, nil)
         } catch let error as PostgresBayesError {
@@ -127,6 +128,19 @@ extension BayesSetup {
             return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
         } catch {
             return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
+        }
+    }
+
+    /// The database opened for writing (autolearn), or, when it may be read
+    /// but not written (another user's file, a read-only mount, a
+    /// PostgreSQL role without write rights), `readOnly` and why autolearn
+    /// is off: scoring goes on with Bayes either way.
+    static func writable(else readOnly: BayesClassifier, at location: BayesLocation,
+                         open: () throws -> BayesClassifier) -> (classifier: BayesClassifier?, problem: String?) {
+        do {
+            return (try open(), nil)
+        } catch {
+            return (readOnly, "Bayes database \(location) cannot be written, scoring without autolearn: \(error)")
         }
     }
 
