@@ -99,7 +99,7 @@ let package = Package(
             "SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth", "SwampBayes",
             "SwampTestSupport",
         ]),
-        .testTarget(name: "SwampCLITests", dependencies: ["SwampScan"]),
+        .testTarget(name: "SwampCLITests", dependencies: ["SwampScan", "SwampTestSupport"]),
         .testTarget(name: "SwampDifferentialTests",
                     dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules"],
                     exclude: ["sa-hits.pl"]),

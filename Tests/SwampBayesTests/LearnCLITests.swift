@@ -10,14 +10,15 @@ import SwampTestSupport
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let corpus = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora/spam").path
 
-    static var binary: String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("swamp").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
+    static var binary: String? { SwampBinary.path(repoRoot: repoRoot) }
+
+    /// The first `count` ham messages of the corpus, copied into `dir`/ham.
+    static func copyHam(_ count: Int, into dir: String) throws -> String {
+        let folder = dir + "/ham"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: corpus + "/ham").sorted().prefix(count)
+        for n in names { try FileManager.default.copyItem(atPath: corpus + "/ham/" + n, toPath: folder + "/" + n) }
+        return folder
     }
 
     static func start(_ args: [String]) throws -> (Process, Pipe) {
@@ -108,10 +109,7 @@ import SwampTestSupport
         let db = dir + "/bayes.sqlite"
         let rules = Self.repoRoot.appendingPathComponent("Rules").path
         // 400 messages of the corpus: enough to be mid-run when killed.
-        let folder = dir + "/ham"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/ham").sorted().prefix(400)
-        for n in names { try FileManager.default.copyItem(atPath: Self.corpus + "/ham/" + n, toPath: folder + "/" + n) }
+        let folder = try Self.copyHam(400, into: dir)
         let (p, _) = try Self.start(["learn", "--quiet", "--config", rules, "--bayes-path", db, "--ham", folder])
         // Wait until some messages are in, then kill -9.
         let deadline = Date().addingTimeInterval(60)
@@ -145,10 +143,7 @@ import SwampTestSupport
         let dir = Self.tempDir()
         let db = dir + "/bayes.sqlite"
         let rules = Self.repoRoot.appendingPathComponent("Rules").path
-        let folder = dir + "/ham"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/ham").sorted().prefix(200)
-        for n in names { try FileManager.default.copyItem(atPath: Self.corpus + "/ham/" + n, toPath: folder + "/" + n) }
+        let folder = try Self.copyHam(200, into: dir)
         let bayes = BayesClassifier(store: try SQLiteBayesStore(path: db))
         let (p, out) = try Self.start(["learn", "--quiet", "--config", rules, "--bayes-path", db, "--ham", folder])
         var rounds = 0

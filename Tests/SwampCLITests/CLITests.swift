@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampTestSupport
 
 /// The `swamp` binary as an administrator runs it: exit codes and output.
 @Suite struct CLITests {
@@ -7,16 +8,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The binary sits beside the test bundle in the build directory.
-    static var binary: String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("swamp").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        let fallback = repoRoot.appendingPathComponent(".build/debug/swamp").path
-        return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
-    }
+    static var binary: String? { SwampBinary.path(repoRoot: repoRoot) }
 
     static func run(_ args: [String], stdin: Data? = nil) throws -> (status: Int32, out: String, err: String) {
         let p = Process()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampTestSupport
 
 /// Paths the daemon tests need.
 enum Paths {
@@ -12,15 +13,7 @@ enum Paths {
     static let maildrop = "/usr/bin/maildrop"
 
     /// The `swamp` binary beside the test bundle in the build directory.
-    static var swamp: String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("swamp").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static var swamp: String? { SwampBinary.path(repoRoot: repoRoot) }
 
     static func read(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data() }
 
