@@ -124,10 +124,11 @@ struct RuleRun {
             if let i = ruleSet.indexByName[name] { record(i, value) }
         }
         runHeaderRules()
-        runSubjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, isBody: true)
-        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, isBody: false)
-        runSubjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, isBody: false)
-        runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, isBody: false)
+        let stage = ruleSet.multiStage.current
+        runSubjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, stage?.body, isBody: true)
+        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false)
+        runSubjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, stage?.uri, isBody: false)
+        runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false)
         runEvals()
         runMetas()
         return summarize()
@@ -191,7 +192,8 @@ struct RuleRun {
     /// body, rawbody, uri and full rules: the regex runs over each piece;
     /// one hit is enough unless `tflags multiple` counts them all. The
     /// pieces are laid out in one buffer so the loop touches no arrays.
-    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter, isBody: Bool) {
+    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
+                                  _ multi: MultiPattern?, isBody: Bool) {
         guard !entries.isEmpty else { return }
         // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []
@@ -216,23 +218,46 @@ struct RuleRun {
         // piece: it starts after the final "\n", where PCRE2's /m `^` does
         // not match, so `^$` would be lost there.
         let joinedPass = pieces.count > 1 && pieces.last?.isEmpty == false
+        // The multi-pattern stage: Hyperscan over each piece, for all rules
+        // at once; firstPiece[n] is 1 + the first piece where rule n may
+        // match, 0 where it cannot.
+        var firstPiece: [UInt32] = []
+        var useMulti = false
+        if let multi {
+            firstPiece = [UInt32](repeating: 0, count: multi.count)
+            useMulti = joined.withUnsafeBufferPointer { all in
+                ranges.withUnsafeBufferPointer { multi.scan(all, pieces: $0, into: &firstPiece) }
+            }
+        }
+        let included = multi?.included ?? []
         joined.withUnsafeBufferPointer { all in
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
                         if results.count & 63 == 0, pastDeadline() { return }
+                        var startPiece = 0, viaMulti = false
+                        if useMulti, e.multi >= 0, included[Int(e.multi)] {
+                            let first = Int(firstPiece[Int(e.multi)])
+                            if first == 0 {
+                                results.append((e.rule, 0))
+                                continue
+                            }
+                            startPiece = first - 1
+                            viaMulti = true
+                        }
                         if !e.literals.isEmpty, !e.literals.contains(where: { marks[Int(refs[Int($0)])] == 1 }) {
                             results.append((e.rule, 0))
                             continue
                         }
-                        if let pre = e.prefilter, joinedPass,
+                        if !viaMulti, let pre = e.prefilter, joinedPass,
                            case .noMatch = pre.search(all, scratch: scratch) {
                             results.append((e.rule, 0))
                             continue
                         }
                         var total = 0
                         var hitLimit = false
-                        for (n, r) in ranges.enumerated() {
+                        for n in startPiece..<ranges.count {
+                            let r = ranges[n]
                             if e.noSubject && isBody && n == 0 { continue }
                             let piece = UnsafeBufferPointer(rebasing: all[r])
                             let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)

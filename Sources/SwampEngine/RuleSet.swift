@@ -1,6 +1,7 @@
 import Foundation
 import SwampMIME
 import SwampRegex
+import Synchronization
 import SwampRules
 
 /// Where a rule looks. One compiled rule reads exactly one view.
@@ -73,6 +74,9 @@ struct SubjectEntry: Sendable {
     /// cannot match there. Empty when the rule has no such strings and
     /// always runs.
     var literals: Range<Int32> = 0..<0
+    /// The rule's number in its view's `MultiPattern`, or -1 when the view
+    /// has none or Hyperscan could not take the rule's prefilter pattern.
+    var multi: Int32 = -1
 }
 
 /// The required strings of one view's rules (SwampRegex.RequiredLiterals),
@@ -138,6 +142,11 @@ public final class RuleSet: Sendable {
     let rawbodyLiterals: LiteralFilter
     let uriLiterals: LiteralFilter
     let fullLiterals: LiteralFilter
+    /// Body, rawbody and uri rules' patterns, per view, for the
+    /// multi-pattern stage; entries' `multi` numbers index these.
+    let multiCandidates: [[(pattern: String, options: RegexOptions)]]
+    /// The stage once compiled (or loaded): one Hyperscan database per view.
+    let multiStage = MultiStageSlot()
     /// Keeps every compiled regex alive for the handles above.
     let regexes: [Regex]
     let indexByName: [String: Int]
@@ -348,6 +357,19 @@ public final class RuleSet: Sendable {
         // Grouped by the header view they read (the literal marks rely on
         // it); the evaluation records results back in rule order.
         headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
+        // The multi-pattern stage's candidates: every body, rawbody and uri
+        // rule, numbered in its view (compiled later: prepareMultiPattern).
+        func candidates(_ entries: inout [SubjectEntry]) -> [(pattern: String, options: RegexOptions)] {
+            guard literalPrefilter else { return [] }
+            var patterns: [(pattern: String, options: RegexOptions)] = []
+            for n in entries.indices where entries[n].literals.isEmpty {
+                guard let re = compiled[Int(entries[n].rule)].regex else { continue }
+                entries[n].multi = Int32(patterns.count)
+                patterns.append((re.pattern, re.options))
+            }
+            return patterns
+        }
+        multiCandidates = [candidates(&body), candidates(&raw), candidates(&uri)]
         bodyEntries = body
         rawbodyEntries = raw
         fullEntries = full
@@ -450,6 +472,35 @@ public final class RuleSet: Sendable {
         return perl.replacingOccurrences(of: "(?aa)", with: "").replacingOccurrences(of: "(?a)", with: "")
     }
 
+    /// Compiles the multi-pattern stage (or loads it from `cacheDirectory`,
+    /// where a compile also leaves it), which lets scans skip the regex of
+    /// every body, rawbody and uri rule that Hyperscan finds cannot match.
+    /// Scans before it is ready, or without it, give the same results,
+    /// only slower. Compiling SpamAssassin's stock rules takes seconds, so
+    /// the daemon does it on a thread of its own after it starts serving.
+    /// Returns what was built, nil when nothing (Hyperscan unavailable, the
+    /// prefilters turned off, or `compile: false` and no cached copy).
+    @discardableResult
+    public func prepareMultiPattern(cacheDirectory: String? = nil, compile: Bool = true) -> MultiStageInfo? {
+        guard multiCandidates.contains(where: { !$0.isEmpty }) else { return nil }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let built = multiCandidates.map { patterns in
+            patterns.isEmpty ? nil : MultiPattern(patterns, cacheDirectory: cacheDirectory, compile: compile)
+        }
+        guard built.contains(where: { $0 != nil }) else { return nil }
+        let stage = MultiStage(body: built[0], rawbody: built[1], uri: built[2])
+        multiStage.install(stage)
+        let parts = built.compactMap { $0 }
+        return MultiStageInfo(patterns: parts.reduce(0) { $0 + $1.included.filter { $0 }.count },
+                              candidates: multiCandidates.reduce(0) { $0 + $1.count },
+                              bytes: parts.reduce(0) { $0 + $1.size },
+                              fromCache: parts.allSatisfy(\.fromCache),
+                              duration: clock.now - started)
+    }
+
+    public var hasMultiPattern: Bool { multiStage.current != nil }
+
     public func scoreSet(useBayes: Bool, useNetwork: Bool) -> Int {
         (useBayes ? 2 : 0) + (useNetwork ? 1 : 0)
     }
@@ -457,6 +508,31 @@ public final class RuleSet: Sendable {
     public func description(of rule: String) -> String {
         configuration.descriptions[rule] ?? ""
     }
+}
+
+/// What `prepareMultiPattern` built.
+public struct MultiStageInfo: Sendable {
+    /// Patterns in the databases, of the candidates (the rest always run).
+    public let patterns: Int
+    public let candidates: Int
+    public let bytes: Int
+    public let fromCache: Bool
+    public let duration: Duration
+}
+
+/// The compiled multi-pattern stage of one rule set.
+struct MultiStage: Sendable {
+    let body: MultiPattern?
+    let rawbody: MultiPattern?
+    let uri: MultiPattern?
+}
+
+/// Where a rule set keeps its stage: empty until prepared, then read once
+/// per scan.
+final class MultiStageSlot: Sendable {
+    private let stage = Mutex<MultiStage?>(nil)
+    var current: MultiStage? { stage.withLock { $0 } }
+    func install(_ s: MultiStage) { stage.withLock { $0 = s } }
 }
 
 extension HeaderQuery {

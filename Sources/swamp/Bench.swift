@@ -22,6 +22,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the figures as JSON.")
     var json = false
 
+    @Flag(name: .customLong("no-multi-pattern"), help: "Leave out the Hyperscan stage (to measure what it saves).")
+    var noMultiPattern = false
+
     @Option(name: .customLong("repeat"), help: "Scan the corpus this many times for the timing (default 1).")
     var rounds: Int = 1
 
@@ -52,6 +55,9 @@ struct Bench: AsyncParsableCommand {
         }
         let loadStart = ContinuousClock.now
         let scanner = SpamScanner(configuration: config)
+        // The daemon compiles this stage after it starts; here it is part
+        // of loading.
+        if !noMultiPattern { scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) }
         let loadTime = ContinuousClock.now - loadStart
 
         let messages = try loadCorpus()

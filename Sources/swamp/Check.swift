@@ -34,6 +34,9 @@ struct Check: AsyncParsableCommand {
             let (bayes, problem) = BayesSetup.openForScanning(config)
             if let problem { printError("swamp check: \(problem)") }
             let scanner = SpamScanner(configuration: config, bayes: bayes)
+            // One message does not pay for compiling the multi-pattern
+            // stage; a copy the daemon or bench left in the cache is used.
+            scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory(), compile: false)
             let result: ScanResult
             if network, let checks = try NetworkChecks.make(configuration: config) {
                 // A DNS failure never fails the scan: the checks end at their

@@ -222,7 +222,17 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ConfigurationRefused(path: path, problems: ["dns_server: \(error)"])
         }
-        return ScanSetup(scanner: SpamScanner(configuration: configuration, bayes: bayes), network: checks,
+        let scanner = SpamScanner(configuration: configuration, bayes: bayes)
+        // The multi-pattern stage takes seconds to compile for the stock
+        // rules (milliseconds from the cache): scans start without it and
+        // pick it up once it is in place.
+        let ruleSet = scanner.ruleSet
+        Thread.detachNewThread {
+            if let info = ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) {
+                printError("swamp serve: multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
+            }
+        }
+        return ScanSetup(scanner: scanner, network: checks,
                          userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwampEngine
 import SwampMIME
+import SwampRegex
 import SwampRules
 import SwampScan
 
@@ -133,10 +134,11 @@ struct DifferentialTests {
         #expect(jaccard >= 0.99, "|both|/|either| = \(jaccard)")
     }
 
-    /// The literal prefilter (required strings, SwampRegex.RequiredLiterals)
-    /// only skips rules that cannot match: with it and without it, every
-    /// message gets the same hits, sub-rules and score.
-    @Test("the literal prefilter never changes a verdict",
+    /// The prefilters — required strings (SwampRegex.RequiredLiterals) and
+    /// the Hyperscan stage (SwampRegex.MultiPattern) — only skip rules that
+    /// cannot match: with them and without them, every message gets the
+    /// same hits, sub-rules and score.
+    @Test("the prefilters never change a verdict",
           .enabled(if: FileManager.default.fileExists(atPath: DifferentialTests.stockRules)
                        && FileManager.default.fileExists(atPath: DifferentialTests.corpus.path),
                    "needs SpamAssassin's rules and ../shared/corpora"),
@@ -144,6 +146,10 @@ struct DifferentialTests {
     func literalPrefilterIsExact() throws {
         let config = DifferentialTests.stockConfiguration()
         let filtered = SpamScanner(ruleSet: RuleSet(configuration: config))
+        // Compiled here, not from a cache, so this tests this build's stage.
+        let stage = filtered.ruleSet.prepareMultiPattern(cacheDirectory: nil)
+        #expect(stage != nil || !MultiPattern.isAvailable, "the Hyperscan stage was not built")
+        #expect((stage?.patterns ?? 0) >= 100, "patterns in the Hyperscan stage: \(stage?.patterns ?? 0)")
         let reference = SpamScanner(ruleSet: RuleSet(configuration: config, literalPrefilter: false))
         var compared = 0
         for file in DifferentialTests.sample() {

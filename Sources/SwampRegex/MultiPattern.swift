@@ -1,0 +1,362 @@
+internal import CHyperscan
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Many patterns looked for in one pass with Hyperscan, in prefilter mode:
+/// when a pattern matches a text, its number is reported (and sometimes
+/// when it does not: lookarounds, back-references and widened repeats make
+/// Hyperscan's version looser), so a pattern not reported cannot match and
+/// its PCRE2 search is skipped. Which patterns might match is all this
+/// answers; PCRE2 still decides every hit. The idea of rspamd's and
+/// SpamAssassin's Rule2XSBody prefilters, for every pattern at once.
+///
+/// Patterns Hyperscan cannot take, even in prefilter mode, are left out:
+/// `included` says which are in.
+public final class MultiPattern: @unchecked Sendable {
+    private let database: OpaquePointer
+    /// A scratch space per concurrent scan, cloned from `prototype`; scans
+    /// take one and give it back (Hyperscan's scratch is not shareable).
+    private let prototype: OpaquePointer
+    private let spares = Mutex<[Scratch]>([])
+    /// Per pattern given: whether the database holds it.
+    public let included: [Bool]
+    public var count: Int { included.count }
+    /// Bytes of the compiled database.
+    public let size: Int
+    /// Whether the database came from the cache rather than a compile.
+    public let fromCache: Bool
+
+    /// Longer patterns are left out. SpamAssassin's ReplaceTags-expanded
+    /// obfuscation patterns (FUZZY_*, 4–12 KB each) compile to a megabyte
+    /// of database apiece and take seconds; below this length the stock
+    /// rules' patterns average about 15 KiB and milliseconds.
+    public static let maximumLength = 2000
+
+    /// Whether this machine can run Hyperscan (it needs SSSE3 on x86).
+    public static var isAvailable: Bool { hs_valid_platform() == HS_SUCCESS }
+
+    /// Compiles `patterns` (PCRE2-syntax text and Perl flags), numbered by
+    /// their position, or loads the database compiled for the same patterns
+    /// from `cacheDirectory` (compiling takes seconds for a large rule set;
+    /// loading, milliseconds). With `compile: false` only the cache is
+    /// tried. nil when nothing could be had or Hyperscan cannot run here.
+    public init?(_ patterns: [(pattern: String, options: RegexOptions)], cacheDirectory: String? = nil,
+                 compile: Bool = true) {
+        guard !patterns.isEmpty, MultiPattern.isAvailable else { return nil }
+        let flags = patterns.map { MultiPattern.flags($0.options) }
+        let texts: [[CChar]] = patterns.map { MultiPattern.text($0.pattern, options: $0.options) }
+        let cacheFile = cacheDirectory.map { "\($0)/multi-\(MultiPattern.key(texts, flags)).hs" }
+        if let cacheFile, let (db, included) = MultiPattern.load(cacheFile, count: patterns.count) {
+            guard let scratch = MultiPattern.scratch(for: db) else { hs_free_database(db); return nil }
+            self.database = db
+            self.prototype = scratch
+            self.included = included
+            self.size = MultiPattern.size(of: db)
+            self.fromCache = true
+            return
+        }
+        guard compile, let (db, included) = MultiPattern.compile(texts, flags) else { return nil }
+        guard let scratch = MultiPattern.scratch(for: db) else { hs_free_database(db); return nil }
+        if let cacheFile { MultiPattern.store(db, included: included, to: cacheFile) }
+        self.database = db
+        self.prototype = scratch
+        self.included = included
+        self.size = MultiPattern.size(of: db)
+        self.fromCache = false
+    }
+
+    deinit {
+        for s in spares.withLock({ $0 }) { hs_free_scratch(s.pointer) }
+        hs_free_scratch(prototype)
+        hs_free_database(database)
+    }
+
+    /// Scans each piece on its own and records, per pattern reported, the
+    /// number of the first piece it was reported in plus one (`found` holds
+    /// 0 for patterns not reported; it must have `count` entries). Returns
+    /// false when Hyperscan could not scan: then treat every pattern as
+    /// possibly matching everywhere.
+    public func scan(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>,
+                     into found: inout [UInt32]) -> Bool {
+        precondition(found.count == count)
+        guard let taken = takeScratch() else { return false }
+        defer { spares.withLock { $0.append(taken) } }
+        let scratch = taken.pointer
+        var empty: UInt8 = 0
+        return withUnsafeMutablePointer(to: &empty) { e in
+            found.withUnsafeMutableBufferPointer { marks -> Bool in
+                var context = ScanContext(marks: marks.baseAddress!, mark: 0)
+                return withUnsafeMutablePointer(to: &context) { c in
+                    for (n, r) in pieces.enumerated() {
+                        guard let length = UInt32(exactly: r.count) else { return false }
+                        c.pointee.mark = UInt32(n + 1)
+                        let base = text.baseAddress.map { UnsafeRawPointer($0 + r.lowerBound) } ?? UnsafeRawPointer(e)
+                        let rc = hs_scan(database, base.assumingMemoryBound(to: CChar.self), length, 0, scratch,
+                                         { id, _, _, _, context in
+                                             let c = context!.assumingMemoryBound(to: ScanContext.self)
+                                             if c.pointee.marks[Int(id)] == 0 { c.pointee.marks[Int(id)] = c.pointee.mark }
+                                             return 0
+                                         }, c)
+                        if rc != HS_SUCCESS { return false }
+                    }
+                    return true
+                }
+            }
+        }
+    }
+
+    private func takeScratch() -> Scratch? {
+        if let s = spares.withLock({ $0.popLast() }) { return s }
+        var copy: OpaquePointer? = nil
+        guard hs_clone_scratch(prototype, &copy) == HS_SUCCESS, let copy else { return nil }
+        return Scratch(pointer: copy)
+    }
+
+    /// A Hyperscan scratch space, owned by whoever took it from `spares`.
+    private struct Scratch: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    private struct ScanContext {
+        let marks: UnsafeMutablePointer<UInt32>
+        var mark: UInt32
+    }
+
+    // MARK: Compiling
+
+    static func flags(_ options: RegexOptions) -> UInt32 {
+        var f = UInt32(HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
+        if options.contains(.caseless) { f |= UInt32(HS_FLAG_CASELESS) }
+        if options.contains(.multiline) { f |= UInt32(HS_FLAG_MULTILINE) }
+        if options.contains(.dotAll) { f |= UInt32(HS_FLAG_DOTALL) }
+        return f
+    }
+
+    /// The text Hyperscan gets: bounded repeats widened (`widened`), and
+    /// `/x`, for which it has no flag, said inline.
+    static func text(_ pattern: String, options: RegexOptions) -> [CChar] {
+        let widened = MultiPattern.widened(pattern)
+        return Array((options.contains(.extended) ? "(?x)" + widened : widened).utf8CString)
+    }
+
+    /// `x{m,n}` becomes `x*` (m = 0), `x+` (m = 1) or `x{m,}`: a looser
+    /// pattern, so still a prefilter, and one Hyperscan compiles in a
+    /// fraction of the time (SpamAssassin's form-filling patterns nest
+    /// `{1,3}` groups and `{1,100}` runs: 18 s for one, exactly; 2 s widened).
+    /// Braces inside classes, after a backslash or within `\Q…\E` are text.
+    public static func widened(_ pattern: String) -> String {
+        let b = Array(pattern.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        func digits(from j: Int) -> Int {
+            var k = j
+            while k < b.count, b[k] >= 48, b[k] <= 57 { k += 1 }
+            return k
+        }
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\\") {
+                // \Q...\E: literal text.
+                if i + 1 < b.count, b[i + 1] == UInt8(ascii: "Q") {
+                    var j = i + 2
+                    while j < b.count, !(b[j] == UInt8(ascii: "\\") && j + 1 < b.count && b[j + 1] == UInt8(ascii: "E")) { j += 1 }
+                    let end = min(b.count, j + 2)
+                    out += b[i..<end]
+                    i = end
+                    continue
+                }
+                // \x{..}, \o{..}, \g{..}, \k{..}, \p{..}: braces belong to the escape.
+                if i + 2 < b.count, "xogkpPN".utf8.contains(b[i + 1]), b[i + 2] == UInt8(ascii: "{") {
+                    var j = i + 3
+                    while j < b.count, b[j] != UInt8(ascii: "}") { j += 1 }
+                    let end = min(b.count, j + 1)
+                    out += b[i..<end]
+                    i = end
+                    continue
+                }
+                out += b[i..<min(b.count, i + 2)]
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "[") {
+                // A class: up to its closing bracket ("]" first is literal,
+                // "[:name:]" nests, escapes skip a byte).
+                var j = i + 1
+                if j < b.count, b[j] == UInt8(ascii: "^") { j += 1 }
+                if j < b.count, b[j] == UInt8(ascii: "]") { j += 1 }
+                while j < b.count, b[j] != UInt8(ascii: "]") {
+                    if b[j] == UInt8(ascii: "\\") { j += 2; continue }
+                    if b[j] == UInt8(ascii: "["), j + 1 < b.count, b[j + 1] == UInt8(ascii: ":") {
+                        var k = j + 2
+                        while k + 1 < b.count, !(b[k] == UInt8(ascii: ":") && b[k + 1] == UInt8(ascii: "]")) { k += 1 }
+                        j = k + 2
+                        continue
+                    }
+                    j += 1
+                }
+                let end = min(b.count, j + 1)
+                out += b[i..<end]
+                i = end
+                continue
+            }
+            if c == UInt8(ascii: "{") {
+                let m0 = i + 1, m1 = digits(from: m0)
+                if m1 > m0, m1 < b.count, b[m1] == UInt8(ascii: ",") {
+                    let n0 = m1 + 1, n1 = digits(from: n0)
+                    if n1 > n0, n1 < b.count, b[n1] == UInt8(ascii: "}"),
+                       let m = Int(String(decoding: b[m0..<m1], as: UTF8.self)),
+                       let n = Int(String(decoding: b[n0..<n1], as: UTF8.self)), n > 1, n > m {
+                        switch m {
+                        case 0: out.append(UInt8(ascii: "*"))
+                        case 1: out.append(UInt8(ascii: "+"))
+                        default: out += Array("{\(m),}".utf8)
+                        }
+                        i = n1 + 1
+                        continue
+                    }
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Hyperscan reports only the first pattern of a set it rejects, so each
+    /// is checked alone first, and the set compiled once the bad ones are
+    /// out (a set can still fail as a whole: then drop the one blamed and
+    /// retry).
+    static func compile(_ texts: [[CChar]], _ flags: [UInt32]) -> (OpaquePointer, [Bool])? {
+        var included = [Bool](repeating: false, count: texts.count)
+        for i in texts.indices where texts[i].count <= maximumLength + 1 && !texts[i].dropLast().contains(0) {
+            var info: UnsafeMutablePointer<hs_expr_info_t>? = nil
+            var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+            let rc = texts[i].withUnsafeBufferPointer { hs_expression_info($0.baseAddress, flags[i], &info, &error) }
+            if rc == HS_SUCCESS { included[i] = true }
+            if let info { free(info) }
+            if let error { hs_free_compile_error(error) }
+        }
+        while included.contains(true) {
+            let ids = included.indices.filter { included[$0] }
+            var db: OpaquePointer? = nil
+            var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+            let rc = withPointers(texts, ids) { pointers in
+                hs_compile_multi(pointers, ids.map { flags[$0] }, ids.map { UInt32($0) }, UInt32(ids.count),
+                                 UInt32(HS_MODE_BLOCK), nil, &db, &error)
+            }
+            if rc == HS_SUCCESS, let db { return (db, included) }
+            let bad = error.map { Int($0.pointee.expression) } ?? -1
+            if let error { hs_free_compile_error(error) }
+            // A failure not blamed on one pattern: no database.
+            guard bad >= 0, bad < ids.count else { return nil }
+            included[ids[bad]] = false
+        }
+        return nil
+    }
+
+    /// Pointers to the texts numbered `ids`, valid inside `body`.
+    private static func withPointers<R>(_ texts: [[CChar]], _ ids: [Int],
+                                        _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let total = ids.reduce(0) { $0 + texts[$1].count }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, total))
+        defer { storage.deallocate() }
+        var pointers: [UnsafePointer<CChar>?] = []
+        var offset = 0
+        for i in ids {
+            texts[i].withUnsafeBufferPointer { src in
+                (storage + offset).update(from: src.baseAddress!, count: src.count)
+            }
+            pointers.append(UnsafePointer(storage + offset))
+            offset += texts[i].count
+        }
+        return body(pointers)
+    }
+
+    private static func scratch(for db: OpaquePointer) -> OpaquePointer? {
+        var scratch: OpaquePointer? = nil
+        guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS else { return nil }
+        return scratch
+    }
+
+    private static func size(of db: OpaquePointer) -> Int {
+        var size = 0
+        _ = hs_database_size(db, &size)
+        return size
+    }
+
+    // MARK: The cache
+
+    /// Names the pattern set: Hyperscan's version, every flag and text.
+    /// Two FNV-1a hashes with different offsets: 128 bits.
+    static func key(_ texts: [[CChar]], _ flags: [UInt32]) -> String {
+        var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x6c62_272e_07bb_0142
+        func mix(_ byte: UInt8) {
+            h1 = (h1 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
+        }
+        var version = hs_version().map { String(cString: $0) } ?? ""
+        version += "|widened-1|max-\(maximumLength)"
+        for byte in version.utf8 { mix(byte) }
+        for (t, f) in zip(texts, flags) {
+            for s in 0..<4 { mix(UInt8(truncatingIfNeeded: f >> (8 * UInt32(s)))) }
+            for c in t { mix(UInt8(bitPattern: c)) }
+        }
+        func hex(_ v: UInt64) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        return hex(h1) + hex(h2)
+    }
+
+    private static let magic: [UInt8] = Array("SWAMPHS1".utf8)
+
+    /// File: magic, pattern count (4 bytes LE), one byte per pattern
+    /// (included or not), then the serialized database. Hyperscan checks
+    /// the database itself (version, platform) when loading it.
+    static func load(_ path: String, count: Int) -> (OpaquePointer, [Bool])? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        guard fseek(f, 0, SEEK_END) == 0 else { return nil }
+        let length = ftell(f)
+        guard length > magic.count + 4 + count, length < 1 << 30, fseek(f, 0, SEEK_SET) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: length)
+        guard bytes.withUnsafeMutableBytes({ fread($0.baseAddress, 1, length, f) }) == length else { return nil }
+        guard Array(bytes[0..<magic.count]) == magic else { return nil }
+        var n = 0
+        for k in 0..<4 { n |= Int(bytes[magic.count + k]) << (8 * k) }
+        guard n == count else { return nil }
+        let start = magic.count + 4
+        let included = bytes[start..<(start + count)].map { $0 != 0 }
+        var db: OpaquePointer? = nil
+        let dbStart = start + count
+        let rc = bytes.withUnsafeBytes { raw in
+            hs_deserialize_database(raw.baseAddress!.advanced(by: dbStart).assumingMemoryBound(to: CChar.self),
+                                    length - dbStart, &db)
+        }
+        guard rc == HS_SUCCESS, let db else { return nil }
+        return (db, included)
+    }
+
+    /// Writes beside the final name, then renames: a reader never sees a
+    /// half-written file. Failing to write only costs the next start a
+    /// compile.
+    static func store(_ db: OpaquePointer, included: [Bool], to path: String) {
+        var serialized: UnsafeMutablePointer<CChar>? = nil
+        var length = 0
+        guard hs_serialize_database(db, &serialized, &length) == HS_SUCCESS, let serialized else { return }
+        defer { free(serialized) }
+        if let slash = path.lastIndex(of: "/") { _ = mkdir(String(path[..<slash]), 0o755) }
+        let temporary = path + ".\(getpid()).tmp"
+        guard let f = fopen(temporary, "wb") else { return }
+        var header = magic
+        for k in 0..<4 { header.append(UInt8(truncatingIfNeeded: included.count >> (8 * k))) }
+        header += included.map { $0 ? 1 : 0 }
+        let ok = header.withUnsafeBytes { fwrite($0.baseAddress, 1, header.count, f) } == header.count
+            && fwrite(serialized, 1, length, f) == length
+        if fclose(f) != 0 || !ok { unlink(temporary); return }
+        if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import SwampRegex
+import SwampTestSupport
+
+/// The Hyperscan stage must never miss: whenever PCRE2 matches a piece,
+/// the stage reports the pattern at that piece or an earlier one.
+@Suite(.enabled(if: MultiPattern.isAvailable, "Hyperscan cannot run on this machine"))
+struct MultiPatternTests {
+    @Test func reportsThePiecesWherePatternsMayMatch() throws {
+        let m = try #require(MultiPattern([
+            (pattern: "viagra", options: [.caseless]),
+            (pattern: "^free\\b", options: []),
+            (pattern: "(?<!un)subscribe", options: []),
+            (pattern: "a(b", options: []),          // does not compile: left out
+        ]))
+        #expect(m.included == [true, true, true, false])
+        let pieces = ["hello there", "Buy VIAGRA now", "free stuff", "unsubscribe here"]
+        let found = scan(m, pieces)
+        #expect(found[0] == 2)
+        #expect(found[1] == 3)
+        // Lookbehinds are dropped in prefilter mode: reported, PCRE2 decides.
+        #expect(found[2] == 4)
+        #expect(found[3] == 0)
+        #expect(scan(m, ["nothing", "here"]) == [0, 0, 0, 0])
+    }
+
+    @Test func widensBoundedRepeatsOutsideClassesAndEscapes() {
+        #expect(MultiPattern.widened("a{0,80}b{1,3}c{2,9}d{3}e{2,2}") == "a*b+c{2,}d{3}e{2,2}")
+        #expect(MultiPattern.widened("(?:ab){1,3}x") == "(?:ab)+x")
+        #expect(MultiPattern.widened("[a{1,3}]x{0,4}") == "[a{1,3}]x*")
+        #expect(MultiPattern.widened("[]{0,4}]") == "[]{0,4}]")
+        #expect(MultiPattern.widened("[[:alpha:]{0,2}]{1,5}") == "[[:alpha:]{0,2}]+")
+        #expect(MultiPattern.widened(#"\{0,4}a\x{41}{1,2}"#) == #"\{0,4}a\x{41}+"#)
+        #expect(MultiPattern.widened(#"\Qa{0,4}\Eb{0,4}"#) == #"\Qa{0,4}\Eb*"#)
+        #expect(MultiPattern.widened("a{0,4}?b{1,}") == "a*?b{1,}")
+    }
+
+    @Test func loadsWhatItCompiledFromTheCache() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-hs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let patterns: [(pattern: String, options: RegexOptions)] = [("spam+y", []), ("e(", []), ("ham$", [.multiline])]
+        #expect(MultiPattern(patterns, cacheDirectory: dir, compile: false) == nil)
+        let compiled = try #require(MultiPattern(patterns, cacheDirectory: dir))
+        #expect(!compiled.fromCache)
+        let loaded = try #require(MultiPattern(patterns, cacheDirectory: dir, compile: false))
+        #expect(loaded.fromCache)
+        #expect(loaded.included == compiled.included)
+        #expect(scan(loaded, ["x", "spammy\nham"]) == scan(compiled, ["x", "spammy\nham"]))
+        #expect(scan(loaded, ["x", "spammy\nham"]) == [2, 0, 2])
+        // Other patterns, another file: not confused with this one.
+        #expect(MultiPattern([("spam+z", [])], cacheDirectory: dir, compile: false) == nil)
+        // A damaged file is ignored (and compiled anew).
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) {
+            try Data("SWAMPHS1garbage".utf8).write(to: URL(fileURLWithPath: dir + "/" + file))
+        }
+        #expect(MultiPattern(patterns, cacheDirectory: dir, compile: false) == nil)
+        #expect(MultiPattern(patterns, cacheDirectory: dir)?.included == compiled.included)
+    }
+
+    /// Random patterns from the grammar the required-strings fuzz test
+    /// uses, in sets of 200, against PCRE2 on each piece alone.
+    ///   SWAMP_FUZZ_PATTERNS=200000 SWAMP_FUZZ_SEED=9 swift test --filter MultiPatternTests
+    @Test func neverMissesWhatPCRE2Matches() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let count = environment["SWAMP_FUZZ_PATTERNS"].flatMap { Int($0) } ?? 8_000
+        var generator = PatternGenerator(seed: environment["SWAMP_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_129)
+        var checked = 0, included = 0, failures = 0
+        var done = 0
+        while done < count {
+            var batch: [(pattern: String, options: RegexOptions, regex: Regex, example: [UInt8])] = []
+            while batch.count < 200 && done < count {
+                done += 1
+                let (pattern, example) = generator.pattern()
+                let options = RegexOptions(perlFlags: generator.flags())
+                guard let re = try? Regex(pattern, options: options) else { continue }
+                batch.append((pattern, options, re, example))
+            }
+            guard let m = MultiPattern(batch.map { (pattern: $0.pattern, options: $0.options) }) else { continue }
+            included += m.included.filter { $0 }.count
+            // The pieces: every pattern's examples, altered, one view.
+            var pieces: [[UInt8]] = []
+            for b in batch.prefix(40) { pieces += generator.subjects(around: b.example) }
+            let found = scan(m, pieces.map { String(decoding: $0, as: UTF8.self) }, bytes: pieces)
+            for (id, b) in batch.enumerated() where m.included[id] {
+                for (n, piece) in pieces.enumerated() where b.regex.firstMatch(in: piece) != nil {
+                    checked += 1
+                    if found[id] == 0 || Int(found[id]) - 1 > n {
+                        failures += 1
+                        if failures <= 20 {
+                            Issue.record("/\(b.pattern)/ matches \(String(reflecting: String(decoding: piece, as: UTF8.self))) (piece \(n)), stage says \(found[id])")
+                        }
+                    }
+                    break
+                }
+            }
+        }
+        #expect(failures == 0)
+        #expect(included > count / 5, "\(included) patterns in the stage")
+        #expect(checked > count / 10, "\(checked) matches checked")
+    }
+
+    func scan(_ m: MultiPattern, _ pieces: [String], bytes: [[UInt8]]? = nil) -> [UInt32] {
+        let parts = bytes ?? pieces.map { Array($0.utf8) }
+        var joined: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for p in parts {
+            if !ranges.isEmpty { joined.append(10) }
+            ranges.append(joined.count..<(joined.count + p.count))
+            joined += p
+        }
+        var found = [UInt32](repeating: 0, count: m.count)
+        let ok = joined.withUnsafeBufferPointer { all in
+            ranges.withUnsafeBufferPointer { m.scan(all, pieces: $0, into: &found) }
+        }
+        #expect(ok)
+        return found
+    }
+}
