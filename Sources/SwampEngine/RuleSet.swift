@@ -363,7 +363,10 @@ public final class RuleSet: Sendable {
             guard literalPrefilter else { return [] }
             var patterns: [(pattern: String, options: RegexOptions)] = []
             for n in entries.indices where entries[n].literals.isEmpty {
-                guard let re = compiled[Int(entries[n].rule)].regex else { continue }
+                // Only patterns PCRE2 must try at most positions: each costs
+                // the stage ~70 KiB of database, worth it only where PCRE2
+                // is slow.
+                guard let re = compiled[Int(entries[n].rule)].regex, re.startBytes >= RuleSet.multiMinimumStartBytes else { continue }
                 entries[n].multi = Int32(patterns.count)
                 patterns.append((re.pattern, re.options))
             }
@@ -498,6 +501,10 @@ public final class RuleSet: Sendable {
                               fromCache: parts.allSatisfy(\.fromCache),
                               duration: clock.now - started)
     }
+
+    /// Rules whose matches can start with fewer distinct bytes than this
+    /// stay out of the multi-pattern stage (PCRE2 skips ahead to those).
+    static let multiMinimumStartBytes = 20
 
     public var hasMultiPattern: Bool { multiStage.current != nil }
 

@@ -137,11 +137,13 @@ public final class MultiPattern: @unchecked Sendable {
     /// The text Hyperscan gets: bounded repeats widened (`widened`), and
     /// `/x`, for which it has no flag, said inline.
     static func text(_ pattern: String, options: RegexOptions) -> [CChar] {
-        let widened = MultiPattern.widened(pattern)
+        let extended = options.contains(.extended) || pattern.contains("(?x") || pattern.contains("(?ix")
+        let widened = MultiPattern.widened(extended ? pattern : MultiPattern.loosened(pattern))
         return Array((options.contains(.extended) ? "(?x)" + widened : widened).utf8CString)
     }
 
-    /// `x{m,n}` becomes `x*` (m = 0), `x+` (m = 1) or `x{m,}`: a looser
+    /// `x{m,n}` becomes `x*` (m = 0), `x+` (m = 1) or `x{m,}`, and `x{m}`,
+    /// `x{m,}` with m over 4 become `x{4,}`: a looser
     /// pattern, so still a prefilter, and one Hyperscan compiles in a
     /// fraction of the time (SpamAssassin's form-filling patterns nest
     /// `{1,3}` groups and `{1,100}` runs: 18 s for one, exactly; 2 s widened).
@@ -212,9 +214,17 @@ public final class MultiPattern: @unchecked Sendable {
                         switch m {
                         case 0: out.append(UInt8(ascii: "*"))
                         case 1: out.append(UInt8(ascii: "+"))
-                        default: out += Array("{\(m),}".utf8)
+                        default: out += Array("{\(min(m, 4)),}".utf8)
                         }
                         i = n1 + 1
+                        continue
+                    }
+                }
+                // x{n} and x{m,} for large n and m: x{4,}.
+                if m1 > m0, m1 < b.count, let m = Int(String(decoding: b[m0..<m1], as: UTF8.self)), m > 4 {
+                    if b[m1] == UInt8(ascii: "}") || (m1 + 1 < b.count && b[m1] == UInt8(ascii: ",") && b[m1 + 1] == UInt8(ascii: "}")) {
+                        out += Array("{4,}".utf8)
+                        i = b[m1] == UInt8(ascii: "}") ? m1 + 1 : m1 + 2
                         continue
                     }
                 }
@@ -235,7 +245,9 @@ public final class MultiPattern: @unchecked Sendable {
             var info: UnsafeMutablePointer<hs_expr_info_t>? = nil
             var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
             let rc = texts[i].withUnsafeBufferPointer { hs_expression_info($0.baseAddress, flags[i], &info, &error) }
-            if rc == HS_SUCCESS { included[i] = true }
+            // A pattern that matches one byte reports nearly every text:
+            // no use as a filter (and PCRE2 finds such a match at once).
+            if rc == HS_SUCCESS, let info, info.pointee.min_width >= 2 { included[i] = true }
             if let info { free(info) }
             if let error { hs_free_compile_error(error) }
         }
@@ -298,7 +310,7 @@ public final class MultiPattern: @unchecked Sendable {
             h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
         }
         var version = hs_version().map { String(cString: $0) } ?? ""
-        version += "|widened-1|max-\(maximumLength)"
+        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)"
         for byte in version.utf8 { mix(byte) }
         for (t, f) in zip(texts, flags) {
             for s in 0..<4 { mix(UInt8(truncatingIfNeeded: f >> (8 * UInt32(s)))) }

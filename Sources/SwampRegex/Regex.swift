@@ -95,6 +95,25 @@ public final class Regex: @unchecked Sendable {
 
     deinit { pcre2_code_free_8(code) }
 
+    /// How many bytes a match can start with, as PCRE2's start-of-match
+    /// optimisations know it: 0 when anchored, 1 for a known first byte or
+    /// line start, the size of its start bitmap otherwise, 256 when it
+    /// knows nothing. PCRE2 tries a match at every position that passes,
+    /// so the wider this is, the more a search costs.
+    public var startBytes: Int {
+        var options: UInt32 = 0
+        if pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_ALLOPTIONS), &options) == 0,
+           options & UInt32(PCRE2_ANCHORED) != 0 { return 0 }
+        var firstType: UInt32 = 0
+        guard pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_FIRSTCODETYPE), &firstType) == 0 else { return 256 }
+        if firstType == 1 || firstType == 2 { return 1 }
+        var bitmap: UnsafePointer<UInt8>? = nil
+        guard pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_FIRSTBITMAP), &bitmap) == 0, let bitmap else { return 256 }
+        var count = 0
+        for i in 0..<32 { count += bitmap[i].nonzeroBitCount }
+        return count
+    }
+
     /// A reference to the compiled code that costs no reference counting
     /// to pass around in hot loops. Valid while this `Regex` is alive.
     public var handle: RegexHandle { RegexHandle(code: code) }
