@@ -1,6 +1,8 @@
 /// Finds which of many strings occur in a text, in one pass, ignoring ASCII
-/// case: an Aho–Corasick automaton compiled to a table indexed by state and
-/// byte class. Built once per rule set and shared by every scan.
+/// case. Built once per rule set and shared by every scan. Hyperscan's
+/// literal matcher does the looking where it runs (LiteralScanner);
+/// otherwise, or when asked, this type's own Aho–Corasick automaton,
+/// compiled to a table indexed by state and byte class.
 ///
 /// The table's columns are byte classes rather than bytes: every byte that
 /// appears in no string shares one class, and an upper-case letter shares
@@ -11,7 +13,13 @@
 /// its prefix occurs, which is what a prefilter may do (a text holding a
 /// string holds its prefix).
 public final class LiteralMatcher: Sendable {
+    /// How to look: Hyperscan's literal matcher where it runs (`automatic`),
+    /// else, or when asked (`automaton`), the table below.
+    public enum Engine: Sendable { case automatic, automaton }
+
     public let count: Int
+    /// Hyperscan, when it took the strings; then the table is empty.
+    private let hyperscan: LiteralScanner?
     private let classOf: [UInt8]
     private let classCount: Int
     /// next state = transitions[state * classCount + class]
@@ -22,8 +30,18 @@ public final class LiteralMatcher: Sendable {
     private let outputs: [Int32]
 
     /// `strings` in any case; matching folds ASCII letters.
-    public init(_ strings: [[UInt8]]) {
+    public init(_ strings: [[UInt8]], engine: Engine = .automatic) {
         count = strings.count
+        if engine == .automatic, let scanner = LiteralScanner(strings) {
+            hyperscan = scanner
+            classOf = []
+            classCount = 1
+            transitions = []
+            outputStart = []
+            outputs = []
+            return
+        }
+        hyperscan = nil
         func fold(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
 
         // Byte classes.
@@ -109,6 +127,13 @@ public final class LiteralMatcher: Sendable {
     /// array serve many texts with no clearing in between.
     public func mark(_ text: UnsafeBufferPointer<UInt8>, with mark: UInt32, in marks: inout [UInt32]) {
         precondition(marks.count >= count)
+        if let hyperscan {
+            let done = marks.withUnsafeMutableBufferPointer { hyperscan.mark(text, with: mark, in: $0) }
+            // Could not scan: every string counts as present (a prefilter
+            // may say "maybe", never "no" wrongly).
+            if !done { for i in 0..<count { marks[i] = mark } }
+            return
+        }
         classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { table in
                 outputStart.withUnsafeBufferPointer { start in
@@ -137,8 +162,11 @@ public final class LiteralMatcher: Sendable {
         return Set(marks.indices.filter { marks[$0] == 1 })
     }
 
-    /// The automaton's states, at most 65,535.
+    /// The automaton's states, at most 65,535 (0 with Hyperscan).
     var stateCount: Int { transitions.count / classCount }
+
+    /// Whether Hyperscan does the looking.
+    public var usesHyperscan: Bool { hyperscan != nil }
 
     /// The table's size in bytes, for the record.
     public var tableBytes: Int { transitions.count * 2 + outputs.count * 4 + outputStart.count * 4 + 256 }

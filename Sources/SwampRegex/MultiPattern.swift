@@ -1,5 +1,4 @@
 internal import CHyperscan
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,10 +15,7 @@ import Glibc
 /// `included` says which are in.
 public final class MultiPattern: @unchecked Sendable {
     private let database: OpaquePointer
-    /// A scratch space per concurrent scan, cloned from `prototype`; scans
-    /// take one and give it back (Hyperscan's scratch is not shareable).
-    private let prototype: OpaquePointer
-    private let spares = Mutex<[Scratch]>([])
+    private let scratches: ScratchPool
     /// Per pattern given: whether the database holds it.
     public let included: [Bool]
     public var count: Int { included.count }
@@ -49,29 +45,28 @@ public final class MultiPattern: @unchecked Sendable {
         let texts: [[CChar]] = patterns.map { MultiPattern.text($0.pattern, options: $0.options) }
         let cacheFile = cacheDirectory.map { "\($0)/multi-\(MultiPattern.key(texts, flags)).hs" }
         if let cacheFile, let (db, included) = MultiPattern.load(cacheFile, count: patterns.count) {
-            guard let scratch = MultiPattern.scratch(for: db) else { hs_free_database(db); return nil }
+            guard let pool = ScratchPool(for: db) else { hs_free_database(db); return nil }
             self.database = db
-            self.prototype = scratch
+            self.scratches = pool
             self.included = included
             self.size = MultiPattern.size(of: db)
             self.fromCache = true
             return
         }
         guard compile, let (db, included) = MultiPattern.compile(texts, flags) else { return nil }
-        guard let scratch = MultiPattern.scratch(for: db) else { hs_free_database(db); return nil }
+        // Hyperscan's compiler works in tens of megabytes of heap; give
+        // what it freed back, or a daemon keeps it for good.
+        _ = malloc_trim(0)
+        guard let pool = ScratchPool(for: db) else { hs_free_database(db); return nil }
         if let cacheFile { MultiPattern.store(db, included: included, to: cacheFile) }
         self.database = db
-        self.prototype = scratch
+        self.scratches = pool
         self.included = included
         self.size = MultiPattern.size(of: db)
         self.fromCache = false
     }
 
-    deinit {
-        for s in spares.withLock({ $0 }) { hs_free_scratch(s.pointer) }
-        hs_free_scratch(prototype)
-        hs_free_database(database)
-    }
+    deinit { hs_free_database(database) }
 
     /// Scans each piece on its own and records, per pattern reported, the
     /// number of the first piece it was reported in plus one (`found` holds
@@ -81,8 +76,8 @@ public final class MultiPattern: @unchecked Sendable {
     public func scan(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>,
                      into found: inout [UInt32]) -> Bool {
         precondition(found.count == count)
-        guard let taken = takeScratch() else { return false }
-        defer { spares.withLock { $0.append(taken) } }
+        guard let taken = scratches.take() else { return false }
+        defer { scratches.give(taken) }
         let scratch = taken.pointer
         var empty: UInt8 = 0
         return withUnsafeMutablePointer(to: &empty) { e in
@@ -105,18 +100,6 @@ public final class MultiPattern: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    private func takeScratch() -> Scratch? {
-        if let s = spares.withLock({ $0.popLast() }) { return s }
-        var copy: OpaquePointer? = nil
-        guard hs_clone_scratch(prototype, &copy) == HS_SUCCESS, let copy else { return nil }
-        return Scratch(pointer: copy)
-    }
-
-    /// A Hyperscan scratch space, owned by whoever took it from `spares`.
-    private struct Scratch: @unchecked Sendable {
-        let pointer: OpaquePointer
     }
 
     private struct ScanContext {
@@ -285,12 +268,6 @@ public final class MultiPattern: @unchecked Sendable {
             offset += texts[i].count
         }
         return body(pointers)
-    }
-
-    private static func scratch(for db: OpaquePointer) -> OpaquePointer? {
-        var scratch: OpaquePointer? = nil
-        guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS else { return nil }
-        return scratch
     }
 
     private static func size(of db: OpaquePointer) -> Int {

@@ -154,3 +154,32 @@ struct MultiPatternTests {
         #expect(matched > 300)
     }
 }
+
+/// Hyperscan's literal matcher and the automaton report the same strings.
+@Suite(.enabled(if: MultiPattern.isAvailable, "Hyperscan cannot run on this machine"))
+struct LiteralScannerTests {
+    @Test func agreesWithTheAutomaton() {
+        var rng = SplitMix64(seed: 1_129)
+        let alphabet = Array("abcdeABC .-_/".utf8) + [0x0a, 0x00, 0xc3, 0xa9, 0xff]
+        func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        var compared = 0, reported = 0
+        for round in 0..<40 {
+            let strings = (0..<(1 + round * 20)).map { _ in random(1 + Int(rng.next() % 6)) }
+            let fast = LiteralMatcher(strings)
+            let table = LiteralMatcher(strings, engine: .automaton)
+            #expect(fast.usesHyperscan)
+            #expect(!table.usesHyperscan)
+            for _ in 0..<20 {
+                let text = random(Int(rng.next() % 400))
+                let a = fast.occurring(in: text), b = table.occurring(in: text)
+                #expect(a == b, "\(strings.count) strings, text \(text)")
+                compared += 1
+                reported += a.count
+            }
+        }
+        #expect(compared == 800)
+        #expect(reported > 1_000)
+        // Strings Hyperscan refuses (an empty one): the automaton serves.
+        #expect(!LiteralMatcher([[], Array("ab".utf8)]).usesHyperscan)
+    }
+}

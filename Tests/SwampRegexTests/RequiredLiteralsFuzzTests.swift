@@ -26,7 +26,7 @@ import SwampTestSupport
             guard let re = try? Regex(pattern, options: options) else { continue }
             guard let set = RequiredLiterals.of(pattern, options: options) else { continue }
             patternsWithSet += 1
-            let matcher = LiteralMatcher(set)
+            let matcher = LiteralMatcher(set, engine: .automaton)
             for subject in generator.subjects(around: example) where re.firstMatch(in: subject) != nil {
                 matchesChecked += 1
                 let found = matcher.occurring(in: subject)
@@ -84,7 +84,7 @@ import SwampTestSupport
         for s in strings { for n in 1...s.count { prefixes.insert(fold(s[0..<n])[...]) } }
         #expect(prefixes.count > 65_535, "the strings must need the cut: \(prefixes.count) trie states")
 
-        let matcher = LiteralMatcher(strings)
+        let matcher = LiteralMatcher(strings, engine: .automaton)
         #expect(matcher.stateCount <= 65_535)
         var byText: [[UInt8]: [Int]] = [:]
         for (n, s) in strings.enumerated() { byText[fold(s[...]), default: []].append(n) }
