@@ -134,15 +134,18 @@ struct Bench: AsyncParsableCommand {
     }
 
     /// One message's outcome as text: name, score, rules, Bayes
-    /// probability, autolearn, and an FNV-1a digest of the added headers
-    /// and the report.
+    /// probability, token counts and significant tokens, autolearn, and an
+    /// FNV-1a digest of the added headers and the report.
     static func scoreLine(_ name: String, result: ScanResult, scanner: SpamScanner) -> String {
         let v = result.verdict
         var digest: UInt64 = 0xcbf29ce484222325
         for b in (scanner.addedHeaders(for: result) + scanner.report(for: result)).utf8 {
             digest = (digest ^ UInt64(b)) &* 0x100000001b3
         }
-        let bayes = v.bayes?.probability.map { String(format: "%.6f", $0) } ?? "-"
+        var bayes = v.bayes?.probability.map { String(format: "%.17g", $0) } ?? "-"
+        if let b = v.bayes {
+            bayes += "/\(b.tokenCount)/\(b.learnedTokenCount)/" + b.significant.map { $0.hash.hex }.joined(separator: ",")
+        }
         return "\(name) \(v.score) \(v.tests.joined(separator: ",")) bayes=\(bayes) autolearn=\(v.autolearn) "
             + String(digest, radix: 16)
     }
