@@ -249,6 +249,13 @@ public final class Views: Sendable {
         return BodyByVisibility(visible: split.visible, invisible: split.invisible)
     }
 
+    /// The top-level header fields with their decoded values, as the `ALL`
+    /// header lists them (`get_all_headers(0)`: in order, up to its 64 KiB
+    /// cap), one for one with `message.headers`. Nil where splitting `ALL`
+    /// back into fields would not give them: when some decoded value holds
+    /// a line break, or an X-Spam-Relays-* field was dropped.
+    public func decodedHeaderFields() -> [(name: String, value: [UInt8])]? { index.decodedFieldsIfSplittable() }
+
     /// The pristine message (`full` rules).
     public var full: [UInt8] { message.bytes }
 
