@@ -55,7 +55,7 @@ enum Rendering {
         pieces.append(current)
         while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
         if !first.isEmpty { pieces.insert(first, at: 0) }
-        func length(_ s: String) -> Int { s.count + s.filter { $0 == "\t" }.count * 7 }
+        func length(_ s: String) -> Int { displayLength(s) }
         var pos = 0
         var joined = false
         while pieces.count - 1 > pos {
@@ -72,6 +72,21 @@ enum Rendering {
             }
         }
         return pieces.joined(separator: "\n")
+    }
+
+    /// Characters, a tab counting 8, as `wrap` measures a line. ASCII text
+    /// is measured on its bytes: each is a character, except CR LF, which is
+    /// one.
+    static func displayLength(_ s: String) -> Int {
+        var count = 0, tabs = 0
+        var previous: UInt8 = 0
+        for b in s.utf8 {
+            if b >= 0x80 { return s.count + s.filter { $0 == "\t" }.count * 7 }
+            if b == 9 { tabs += 1 }
+            if !(b == 10 && previous == 13) { count += 1 }
+            previous = b
+        }
+        return count + tabs * 7
     }
 
     /// A rule description wrapped to the report width (75), its first line

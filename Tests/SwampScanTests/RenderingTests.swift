@@ -43,6 +43,12 @@ import Testing
                 == f.string(from: Date(timeIntervalSince1970: 1_764_432_000.9)))
     }
 
+    @Test func displayLengthCountsCharactersAndTabs() {
+        for text in ["", "abc", "a\tb", "\t\t", "a\r\nb", "\r\r\n\n", "caf\u{e9}\t", "e\u{301}x", "\r\n\t"] {
+            #expect(Rendering.displayLength(text) == text.count + text.filter { $0 == "\t" }.count * 7, "\(text.debugDescription)")
+        }
+    }
+
     @Test func previewDropsLongRunsOfPunctuation() {
         #expect(Rendering.removingLongRuns("a ---------- b") == "a  b")
         #expect(Rendering.removingLongRuns("a ._*-._*-._ b .........") == "a  b .........")
