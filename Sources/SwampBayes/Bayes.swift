@@ -173,7 +173,15 @@ enum RFC2822Date {
     static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
     static func parse(_ text: String) -> Int? {
-        var words = text.replacingOccurrences(of: ",", with: " ").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        var words: [String]
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 13 }) {
+            // ASCII without CR: characters are bytes, and splitting the bytes
+            // gives the same words without Foundation's string replacing.
+            words = text.utf8.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 44 })
+                .map { String(decoding: $0, as: UTF8.self) }
+        } else {
+            words = text.replacingOccurrences(of: ",", with: " ").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        }
         if let f = words.first, Int(f) == nil { words.removeFirst() }
         guard words.count >= 4, let day = Int(words[0]),
               let month = months.firstIndex(of: String(words[1].lowercased().prefix(3))),

@@ -110,6 +110,11 @@ struct HeaderTokenSource {
     /// Top-level header fields as (name, decoded value), in order:
     /// SpamAssassin's `get_all_headers()` split back into fields.
     static func decodedFields(_ views: Views) -> [(String, [UInt8])] {
+        // The fields themselves, when splitting `ALL` would give them back
+        // one for one.
+        if let fields = views.decodedHeaderFields() {
+            return fields.map { ($0.name, [32] + $0.value) }
+        }
         let headers = views.message.headers
         guard let all = views.header(HeaderQuery(name: "ALL")) else { return [] }
         var out: [(String, [UInt8])] = []

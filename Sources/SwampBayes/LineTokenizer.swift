@@ -8,12 +8,32 @@
 /// Where a line came from; the rules differ per region.
 enum Region { case header, body, uri }
 
+/// What takes the tokens the line tokenizer finds, each given as a head
+/// (usually a prefix such as `I*:`) and the rest, so that no token need be
+/// put together in memory of its own. `count` counts every token taken,
+/// empty ones included.
+protocol TokenSink {
+    var count: Int { get }
+    mutating func take<H: Collection, T: Collection>(_ head: H, _ tail: T) where H.Element == UInt8, T.Element == UInt8
+}
+
+/// Token strings, one array each.
+extension Array: TokenSink where Element == [UInt8] {
+    mutating func take<H: Collection, T: Collection>(_ head: H, _ tail: T) where H.Element == UInt8, T.Element == UInt8 {
+        var t = [UInt8]()
+        t.reserveCapacity(head.count + tail.count)
+        t.append(contentsOf: head)
+        t.append(contentsOf: tail)
+        append(t)
+    }
+}
+
 struct LineTokenizer {
     let maxTokenLength: Int
     let stopwords: Stopwords
 
     /// Appends the tokens of `line` (each prefixed with `prefix`) to `out`.
-    func tokenize(_ line: [UInt8], prefix: [UInt8], region: Region, into out: inout [[UInt8]]) {
+    func tokenize<Sink: TokenSink>(_ line: [UInt8], prefix: [UInt8], region: Region, into out: inout Sink) {
         var s = Self.wordBytes(line)
         s = Self.splitRuns(s, of: UInt8(ascii: "."), min: 3)
         s = Self.splitRuns(s, of: UInt8(ascii: "-"), min: 2)
@@ -28,12 +48,13 @@ struct LineTokenizer {
         }
     }
 
-    private func token(_ raw: ArraySlice<UInt8>, prefix: [UInt8], region: Region, into out: inout [[UInt8]]) {
+    private func token<Sink: TokenSink>(_ raw: ArraySlice<UInt8>, prefix: [UInt8], region: Region,
+                                        into out: inout Sink) {
         // Trim -'". , from both ends so `"foo` and `foo,` are `foo`.
         var lo = raw.startIndex, hi = raw.endIndex
         while lo < hi && isTrim(raw[lo]) { lo += 1 }
         while hi > lo && isTrim(raw[hi - 1]) { hi -= 1 }
-        var token = Array(raw[lo..<hi])
+        var token = raw[lo..<hi]
         // Tokens under three bytes are too grey to keep.
         if token.count < 3 { return }
         if stopwords.contains(token) { return }
@@ -43,11 +64,11 @@ struct LineTokenizer {
                 Self.mailAddressTokens(token, into: &out)
             } else if Self.hasDomain(token) {
                 // "UD:" = URL domain: the token and each parent domain.
-                out.append(Self.ud + token)
-                var bit = token[...]
+                out.take(Self.ud, token)
+                var bit = token
                 while let dot = bit.firstIndex(of: UInt8(ascii: ".")), dot > bit.startIndex, dot + 1 < bit.endIndex {
                     bit = bit[(dot + 1)...]
-                    out.append(Self.ud + bit)
+                    out.take(Self.ud, bit)
                 }
             }
         }
@@ -59,25 +80,25 @@ struct LineTokenizer {
             if Self.hasTwoContinuationBytes(token) {
                 let chars = Self.wideUTF8Characters(token)
                 if !chars.isEmpty {
-                    for c in chars { out.append(prefix + Self.u8 + c) }
+                    for c in chars { out.take(prefix, Self.u8 + c) }
                     return
                 }
             }
             if region != .uri, let cut = Self.sevenCharacterPrefix(token) {
-                token = Self.sk + token[..<cut]
+                token = (Self.sk + token[..<(token.startIndex + cut)])[...]
             }
         }
 
         if region != .header {
             let hasOther = token.contains { !isWordOrSplit($0) }
-            if hasOther { out.append(prefix + token.filter(isWordOrSplit)) }
+            if hasOther { out.take(prefix, token.filter(isWordOrSplit)) }
             if token.contains(where: { $0 >= 65 && $0 <= 90 }) {
                 let lower = token.map(asciiLower)
-                out.append(prefix + lower)
-                if hasOther { out.append(prefix + lower.filter(isWordOrSplit)) }
+                out.take(prefix, lower)
+                if hasOther { out.take(prefix, lower.filter(isWordOrSplit)) }
             }
         }
-        out.append(prefix + token)
+        out.take(prefix, token)
     }
 
     static let ud = Array("UD:".utf8)
@@ -87,10 +108,23 @@ struct LineTokenizer {
     /// Bytes that make words: `[A-Za-z0-9,@*!_'"$. -]`, whole UTF-8
     /// sequences and `\xA1-\xFF`; anything else becomes a space (bug 7130).
     static func wordBytes(_ line: [UInt8]) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(line.count)
+        // Lines of word bytes only (and UTF-8 and high bytes, kept as they
+        // are) come back unchanged, sharing their storage.
         let n = line.count
         var i = 0
+        while i < n {
+            // The loop below, up to the first byte it would change.
+            let b = line[i]
+            if isWordByte(b) { i += 1; continue }
+            let len = utf8SequenceLength(line, at: i)
+            if len > 1 { i += len; continue }
+            if b >= 0xA1 { i += 1; continue }
+            break
+        }
+        if i >= n { return line }
+        var out = [UInt8]()
+        out.reserveCapacity(n)
+        out.append(contentsOf: line[0..<i])
         while i < n {
             let b = line[i]
             if isWordByte(b) { out.append(b); i += 1; continue }
@@ -139,7 +173,6 @@ struct LineTokenizer {
     static func lowerTitleCase(_ s: [UInt8]) -> [UInt8] {
         let n = s.count
         var out = [UInt8]()
-        out.reserveCapacity(n + 8)
         var copied = 0
         var p = 0
         while p < n {
@@ -152,6 +185,7 @@ struct LineTokenizer {
                 if q > p + 1 && q < n && isUpper(s[q]) { capital = q }
             }
             if capital >= 0, let end = titleCaseEnd(s, capital: capital) {
+                if out.isEmpty { out.reserveCapacity(n + 8) }
                 out.append(contentsOf: s[copied..<p])
                 out.append(32)
                 out.append(s[capital] | 0x20)
@@ -181,17 +215,17 @@ struct LineTokenizer {
         return nil
     }
 
-    static func hasAddress(_ t: [UInt8]) -> Bool {
+    static func hasAddress(_ t: ArraySlice<UInt8>) -> Bool {
         guard t.count >= 3 else { return false }
-        for i in 1..<(t.count - 1) where t[i] == UInt8(ascii: "@") {
+        for i in (t.startIndex + 1)..<(t.endIndex - 1) where t[i] == UInt8(ascii: "@") {
             if !isPerlSpace(t[i - 1]) && !isPerlSpace(t[i + 1]) { return true }
         }
         return false
     }
 
-    static func hasDomain(_ t: [UInt8]) -> Bool {
+    static func hasDomain(_ t: ArraySlice<UInt8>) -> Bool {
         guard t.count >= 3 else { return false }
-        for i in 1..<(t.count - 1) where t[i] == UInt8(ascii: ".") {
+        for i in (t.startIndex + 1)..<(t.endIndex - 1) where t[i] == UInt8(ascii: ".") {
             let c = t[i + 1] | 0x20
             if !isPerlSpace(t[i - 1]) && c >= 97 && c <= 122 { return true }
         }
@@ -200,18 +234,25 @@ struct LineTokenizer {
 
     /// `_tokenize_mail_addrs`: U*local, D*domain and D* for each parent
     /// domain, splitting at the last `@`.
-    static func mailAddressTokens(_ addr: [UInt8], into out: inout [[UInt8]]) {
-        guard let at = addr.lastIndex(of: UInt8(ascii: "@")), at > 0, at + 1 < addr.count else { return }
-        out.append(Array("U*".utf8) + addr[..<at])
+    static func mailAddressTokens<Sink: TokenSink>(_ addr: ArraySlice<UInt8>, into out: inout Sink) {
+        guard let at = addr.lastIndex(of: UInt8(ascii: "@")), at > addr.startIndex, at + 1 < addr.endIndex else { return }
+        out.take(userMark, addr[..<at])
         var domain = addr[(at + 1)...]
-        out.append(Array("D*".utf8) + domain)
+        out.take(domainMark, domain)
         while let dot = domain.firstIndex(of: UInt8(ascii: ".")), dot > domain.startIndex, dot + 1 < domain.endIndex {
             domain = domain[(dot + 1)...]
-            out.append(Array("D*".utf8) + domain)
+            out.take(domainMark, domain)
         }
     }
 
-    static func hasTwoContinuationBytes(_ t: [UInt8]) -> Bool {
+    static func mailAddressTokens<Sink: TokenSink>(_ addr: [UInt8], into out: inout Sink) {
+        mailAddressTokens(addr[...], into: &out)
+    }
+
+    static let userMark = Array("U*".utf8)
+    static let domainMark = Array("D*".utf8)
+
+    static func hasTwoContinuationBytes(_ t: ArraySlice<UInt8>) -> Bool {
         var run = 0
         for b in t {
             if b >= 0x80 && b <= 0xBF { run += 1; if run == 2 { return true } } else { run = 0 }
@@ -220,10 +261,10 @@ struct LineTokenizer {
     }
 
     /// `/((?:[\xE0-\xEF]|[\xF0-\xF4][\x80-\xBF])[\x80-\xBF]{2})/g` (bug 7135).
-    static func wideUTF8Characters(_ t: [UInt8]) -> [ArraySlice<UInt8>] {
+    static func wideUTF8Characters(_ t: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var out: [ArraySlice<UInt8>] = []
-        let n = t.count
-        var i = 0
+        let n = t.endIndex
+        var i = t.startIndex
         while i < n {
             let b = t[i]
             if b >= 0xE0 && b <= 0xEF, i + 2 < n, isCont(t[i + 1]), isCont(t[i + 2]) {
@@ -239,14 +280,14 @@ struct LineTokenizer {
 
     /// The end of the first seven characters (UTF-8 sequences or single
     /// bytes) when at least two more bytes follow (bug 7141), else nil.
-    static func sevenCharacterPrefix(_ t: [UInt8]) -> Int? {
-        var i = 0
+    static func sevenCharacterPrefix(_ t: ArraySlice<UInt8>) -> Int? {
+        var i = t.startIndex
         for _ in 0..<7 {
-            guard i < t.count else { return nil }
+            guard i < t.endIndex else { return nil }
             let b = t[i]
             if b <= 0x7F || b >= 0xF5 { i += 1 } else { i += max(1, utf8SequenceLength(t, at: i)) }
         }
-        return t.count - i >= 2 ? i : nil
+        return t.endIndex - i >= 2 ? i - t.startIndex : nil
     }
 }
 
@@ -268,11 +309,36 @@ struct Stopwords: Sendable {
 
     init(languages: [String]) {
         words = languages.contains("en") ? Set(Self.english.map { Array($0.utf8) }) : []
+        packed = Set(words.compactMap { Self.pack($0) })
     }
 
-    func contains(_ token: [UInt8]) -> Bool {
-        guard !words.isEmpty, token.count <= 11 else { return false }
-        return words.contains(token.map(asciiLower))
+    /// The lowercased words packed into two integers each (none is longer
+    /// than 16 bytes), so a lookup allocates nothing.
+    private let packed: Set<PackedWord>
+
+    struct PackedWord: Hashable, Sendable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+    }
+
+    /// The token lowercased and packed, when it is short enough to be a word.
+    @inline(__always)
+    private static func pack<C: Collection>(_ token: C) -> PackedWord? where C.Element == UInt8 {
+        guard token.count <= 11 else { return nil }
+        var p = PackedWord()
+        var k: UInt64 = 0
+        for b in token {
+            let c = UInt64(asciiLower(b))
+            if k < 8 { p.low |= c << (k * 8) } else { p.high |= c << ((k - 8) * 8) }
+            k += 1
+        }
+        p.high |= UInt64(token.count) << 56
+        return p
+    }
+
+    func contains<C: Collection>(_ token: C) -> Bool where C.Element == UInt8 {
+        guard !packed.isEmpty, let p = Self.pack(token) else { return false }
+        return packed.contains(p)
     }
 }
 
@@ -295,7 +361,11 @@ struct Stopwords: Sendable {
 /// The length of a well-formed 2-, 3- or 4-byte UTF-8 sequence at `i`
 /// (by the loose lead/continuation shape Plugin/Bayes.pm uses), else 0.
 @inline(__always) func utf8SequenceLength(_ s: [UInt8], at i: Int) -> Int {
-    let b = s[i], n = s.count
+    utf8SequenceLength(s[...], at: i)
+}
+
+@inline(__always) func utf8SequenceLength(_ s: ArraySlice<UInt8>, at i: Int) -> Int {
+    let b = s[i], n = s.endIndex
     if b >= 0xC0 && b <= 0xDF { return i + 1 < n && isCont(s[i + 1]) ? 2 : 0 }
     if b >= 0xE0 && b <= 0xEF { return i + 2 < n && isCont(s[i + 1]) && isCont(s[i + 2]) ? 3 : 0 }
     if b >= 0xF0 && b <= 0xF4 { return i + 3 < n && isCont(s[i + 1]) && isCont(s[i + 2]) && isCont(s[i + 3]) ? 4 : 0 }

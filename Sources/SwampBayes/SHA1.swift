@@ -57,6 +57,26 @@ public enum SHA1 {
         return (UInt64(h.3 & 0xFF) << 32) | UInt64(h.4)
     }
 
+    /// The same for an input given in two pieces, together ≤ 55 bytes.
+    static func lastFiveBytesOfShortInput<H: Collection, T: Collection>(_ head: H, _ tail: T) -> UInt64
+        where H.Element == UInt8, T.Element == UInt8 {
+        var h: (UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+                var n = 0
+                for b in head { block[n] = b; n += 1 }
+                for b in tail { block[n] = b; n += 1 }
+                block[n] = 0x80
+                for i in (n + 1)..<56 { block[i] = 0 }
+                let bits = UInt64(n) &* 8
+                for i in 0..<8 { block[56 + i] = UInt8(truncatingIfNeeded: bits >> (UInt64(7 - i) * 8)) }
+                compress(&h, UnsafePointer(block.baseAddress!), w)
+            }
+        }
+        return (UInt64(h.3 & 0xFF) << 32) | UInt64(h.4)
+    }
+
     @inline(__always)
     private static func compress(_ h: inout (UInt32, UInt32, UInt32, UInt32, UInt32),
                                  _ m: UnsafePointer<UInt8>, _ w: UnsafeMutableBufferPointer<UInt32>) {
@@ -97,6 +117,21 @@ public struct TokenHash: Sendable, Hashable, Comparable {
         var v: UInt64 = 0
         for b in d[15..<20] { v = v << 8 | UInt64(b) }
         self.value = v
+    }
+
+    /// The hash of `head` followed by `tail`, without joining them when
+    /// they fit one SHA-1 block (most tokens).
+    init<H: Collection, T: Collection>(head: H, tail: T) where H.Element == UInt8, T.Element == UInt8 {
+        let n = head.count + tail.count
+        if n <= 55 {
+            self.init(value: SHA1.lastFiveBytesOfShortInput(head, tail))
+        } else {
+            var joined = [UInt8]()
+            joined.reserveCapacity(n)
+            joined.append(contentsOf: head)
+            joined.append(contentsOf: tail)
+            self.init(text: joined)
+        }
     }
 
     /// Ten lowercase hex digits, as `sa-learn --backup` and `--dump data` print it.

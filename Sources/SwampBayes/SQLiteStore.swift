@@ -18,6 +18,10 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     /// statement serves every message.
     static let chunk = 200
 
+    /// The lookup of one chunk, written once.
+    static let lookupSQL = "SELECT token, spam, ham, atime FROM bayes_tokens WHERE token IN ("
+        + (1...chunk).map { "?\($0)" }.joined(separator: ",") + ")"
+
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         self.readOnly = readOnly
@@ -100,9 +104,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public func tokenCounts(_ tokens: [TokenHash]) throws -> [TokenHash: TokenCounts] {
         guard !tokens.isEmpty else { return [:] }
         return try locked {
-            let placeholders = (1...Self.chunk).map { "?\($0)" }.joined(separator: ",")
-            let s = try connection.statement(
-                "SELECT token, spam, ham, atime FROM bayes_tokens WHERE token IN (\(placeholders))")
+            let s = try connection.statement(Self.lookupSQL)
             var out: [TokenHash: TokenCounts] = [:]
             out.reserveCapacity(tokens.count)
             var start = 0

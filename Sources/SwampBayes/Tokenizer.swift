@@ -29,6 +29,13 @@ public struct Tokenizer: Sendable {
     public func tokenStrings(_ views: Views) -> [[UInt8]] {
         var out: [[UInt8]] = []
         out.reserveCapacity(1024)
+        collect(views, into: &out)
+        return out.filter { !$0.isEmpty }
+    }
+
+    /// Gives every token, empty ones included, to `out`, in the order of
+    /// `tokenStrings`.
+    func collect<Sink: TokenSink>(_ views: Views, into out: inout Sink) {
         let sources = settings.tokenSources
         let body = sources.contains(.visible) || sources.contains(.invisible) ? views.bodyByVisibility() : nil
         // Each source stops after the line that takes it past its limit.
@@ -49,7 +56,7 @@ public struct Tokenizer: Sendable {
             add(body.invisible, prefix: Self.invisiblePrefix, region: .body, limit: 50_000)
         }
         if sources.contains(.mimepart) {
-            for d in Self.mimePartDigests(views.message) { out.append(Array("MIME:".utf8) + Array(d.utf8)) }
+            for d in Self.mimePartDigests(views.message) { out.take(Self.mimePrefix, d.utf8) }
         }
         if sources.contains(.header) {
             var count = 0
@@ -60,25 +67,16 @@ public struct Tokenizer: Sendable {
                 if count >= 10_000 { break }
             }
         }
-        return out.filter { !$0.isEmpty }
     }
 
     static let invisiblePrefix = Array("I*:".utf8)
+    static let mimePrefix = Array("MIME:".utf8)
 
     /// The message's distinct tokens.
     public func tokenize(_ views: Views, keepTexts: Bool = false) -> TokenizedMessage {
-        let strings = tokenStrings(views)
-        var seen = Set<TokenHash>(minimumCapacity: strings.count)
-        var hashes: [TokenHash] = []
-        hashes.reserveCapacity(strings.count)
-        var texts: [TokenHash: String] = [:]
-        for t in strings {
-            let h = TokenHash(text: t)
-            guard seen.insert(h).inserted else { continue }
-            hashes.append(h)
-            if keepTexts { texts[h] = String(decoding: t, as: UTF8.self) }
-        }
-        return TokenizedMessage(hashes: hashes, texts: texts)
+        var sink = HashingSink(keepTexts: keepTexts)
+        collect(views, into: &sink)
+        return TokenizedMessage(hashes: sink.hashes, texts: sink.texts)
     }
 
     /// `MIME:` tokens: SHA-1 of each leaf part's decoded body and its type,
@@ -106,4 +104,29 @@ public struct Tokenizer: Sendable {
         "71853c6197a6a7f222db0f1978c7cb232b87c5ee:text/plain": "TwoNL-Plaintext",
         "71853c6197a6a7f222db0f1978c7cb232b87c5ee:text/html": "TwoNL-HTML",
     ]
+}
+
+/// Hashes tokens as they come, keeping each distinct hash once in
+/// first-seen order (and its text, when asked); empty tokens are counted
+/// and otherwise skipped, as `tokenStrings` drops them.
+struct HashingSink: TokenSink {
+    private(set) var count = 0
+    private(set) var hashes: [TokenHash] = []
+    private(set) var texts: [TokenHash: String] = [:]
+    private var seen = Set<TokenHash>(minimumCapacity: 1024)
+    private let keepTexts: Bool
+
+    init(keepTexts: Bool) {
+        self.keepTexts = keepTexts
+        hashes.reserveCapacity(1024)
+    }
+
+    mutating func take<H: Collection, T: Collection>(_ head: H, _ tail: T) where H.Element == UInt8, T.Element == UInt8 {
+        count += 1
+        guard !(head.isEmpty && tail.isEmpty) else { return }
+        let h = TokenHash(head: head, tail: tail)
+        guard seen.insert(h).inserted else { return }
+        hashes.append(h)
+        if keepTexts { texts[h] = String(decoding: Array(head) + Array(tail), as: UTF8.self) }
+    }
 }

@@ -8,6 +8,23 @@ struct RenderedBody {
     /// Whether some HTML part had text HTML.pm judges invisible; without
     /// any, the visible text is the whole text and the invisible text empty.
     var hasInvisibleText = false
+    /// The rendered parts, kept only when some text was invisible.
+    var parts: RenderedParts? = nil
+}
+
+/// Each leaf part rendered once, in document order.
+struct RenderedParts: Sendable {
+    enum Leaf: Sendable {
+        /// Neither text/plain nor text/html: no text, but a part break.
+        case other
+        /// Text that is all visible (text/plain, and empty HTML).
+        case plain([UInt8], unicode: Bool)
+        /// Rendered HTML; `flagged` when its input was a character string.
+        case html(HTMLResult, flagged: Bool)
+    }
+    var leaves: [Leaf] = []
+    var htmlURIs: [[UInt8]] = []
+    var hasInvisibleText = false
 }
 
 /// Which text of each part goes in: Message.pm's `get_body_text_array_common`
@@ -46,18 +63,30 @@ enum BodyRenderer {
         return p.mediaType
     }
 
-    /// The `body` view: every part's text, visible or not.
+    /// The `body` view: every part's text, visible or not. The rendered
+    /// parts come back too when some HTML text was invisible, so that the
+    /// split by visibility (`renderByVisibility(parts:subject:)`) need not
+    /// render them again.
     static func render(message: Message, subject: [UInt8]) -> RenderedBody {
-        let r = renderParts(message, variants: [.all])
-        return RenderedBody(lines: r.texts[0].lines(subject: subject), htmlURIs: r.htmlURIs,
-                            hasInvisibleText: r.hasInvisibleText)
+        let parts = renderParts(message)
+        let texts = assemble(parts, variants: [.all], scansize: message.limits.bodyPartScanSize)
+        var body = RenderedBody(lines: texts[0].lines(subject: subject), htmlURIs: parts.htmlURIs,
+                                hasInvisibleText: parts.hasInvisibleText)
+        if parts.hasInvisibleText { body.parts = parts }
+        return body
     }
 
     /// The visible and the invisible text, rendering each part once. The
     /// invisible text has an empty Subject, as in Message.pm.
     static func renderByVisibility(message: Message, subject: [UInt8]) -> (visible: [[UInt8]], invisible: [[UInt8]]) {
-        let r = renderParts(message, variants: [.visible, .invisible])
-        return (r.texts[0].lines(subject: subject), r.texts[1].lines(subject: []))
+        renderByVisibility(parts: renderParts(message), scansize: message.limits.bodyPartScanSize, subject: subject)
+    }
+
+    /// The same from parts already rendered.
+    static func renderByVisibility(parts: RenderedParts, scansize: Int,
+                                   subject: [UInt8]) -> (visible: [[UInt8]], invisible: [[UInt8]]) {
+        let texts = assemble(parts, variants: [.visible, .invisible], scansize: scansize)
+        return (texts[0].lines(subject: subject), texts[1].lines(subject: []))
     }
 
     /// One variant's text, joined part by part.
@@ -95,48 +124,59 @@ enum BodyRenderer {
         }
     }
 
-    /// Renders each leaf part once (Node.pm `rendered`) and adds its text to
-    /// each variant. Also returns the HTML links and whether any HTML text
-    /// was invisible.
-    private static func renderParts(_ message: Message, variants: [BodyVariant])
-        -> (texts: [Assembly], htmlURIs: [[UInt8]], hasInvisibleText: Bool) {
-        let scansize = message.limits.bodyPartScanSize
-        var texts = variants.map { Assembly(variant: $0) }
-        var htmlURIs: [[UInt8]] = []
-        var hasInvisibleText = false
+    /// Renders each leaf part once (Node.pm `rendered`): its text, the
+    /// HTML links, and whether any HTML text was invisible.
+    static func renderParts(_ message: Message) -> RenderedParts {
+        var parts = RenderedParts()
         for p in leaves(message.root) {
-            for k in texts.indices { texts[k].startPart() }
             let type = effectiveType(p)
-            guard type == "text/plain" || type == "text/html" else { continue }
+            guard type == "text/plain" || type == "text/html" else { parts.leaves.append(.other); continue }
             let charset = p.charset.map { String(decoding: $0, as: UTF8.self) } ?? "us-ascii"
             let (t, flagged) = Charset.normalizeFlagged(p.decodedBody, charset: charset, insist: false)
             guard !p.decodedBody.isEmpty && type == "text/html" else {
                 // Plain text (and empty HTML) is all visible.
-                for k in texts.indices where texts[k].variant != .invisible {
-                    texts[k].add(t, unicode: flagged, scansize: scansize)
-                }
+                parts.leaves.append(.plain(t, unicode: flagged))
                 continue
             }
             let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
-            htmlURIs += r.uris
-            if r.chunks.contains(where: \.invisible) { hasInvisibleText = true }
-            // HTML.pm's text is a character string when its input was, or
-            // when an entity gave a character above U+00FF. A selection of
-            // no pieces (`get_rendered_text(invisible => ...)`) is an empty
-            // octet string.
-            for k in texts.indices {
-                switch texts[k].variant {
-                case .all:
-                    texts[k].add(r.text, unicode: flagged || hasWideChar(r.text), scansize: scansize)
-                case .visible, .invisible:
-                    let wanted = texts[k].variant == .invisible
-                    let rnd = r.text(invisible: wanted)
-                    let unicode = (flagged && r.chunks.contains { $0.invisible == wanted }) || hasWideChar(rnd)
-                    texts[k].add(rnd, unicode: unicode, scansize: scansize)
+            parts.htmlURIs += r.uris
+            if r.chunks.contains(where: \.invisible) { parts.hasInvisibleText = true }
+            parts.leaves.append(.html(r, flagged: flagged))
+        }
+        return parts
+    }
+
+    /// Adds each rendered part's text to each variant.
+    static func assemble(_ parts: RenderedParts, variants: [BodyVariant], scansize: Int) -> [Assembly] {
+        var texts = variants.map { Assembly(variant: $0) }
+        for leaf in parts.leaves {
+            for k in texts.indices { texts[k].startPart() }
+            switch leaf {
+            case .other:
+                continue
+            case .plain(let t, let flagged):
+                for k in texts.indices where texts[k].variant != .invisible {
+                    texts[k].add(t, unicode: flagged, scansize: scansize)
+                }
+            case .html(let r, let flagged):
+                // HTML.pm's text is a character string when its input was, or
+                // when an entity gave a character above U+00FF. A selection of
+                // no pieces (`get_rendered_text(invisible => ...)`) is an empty
+                // octet string.
+                for k in texts.indices {
+                    switch texts[k].variant {
+                    case .all:
+                        texts[k].add(r.text, unicode: flagged || hasWideChar(r.text), scansize: scansize)
+                    case .visible, .invisible:
+                        let wanted = texts[k].variant == .invisible
+                        let rnd = r.text(invisible: wanted)
+                        let unicode = (flagged && r.chunks.contains { $0.invisible == wanted }) || hasWideChar(rnd)
+                        texts[k].add(rnd, unicode: unicode, scansize: scansize)
+                    }
                 }
             }
         }
-        return (texts, htmlURIs, hasInvisibleText)
+        return texts
     }
 
     /// Any code point above U+00FF in UTF-8 text.

@@ -7,7 +7,7 @@
 // for SpamAssassin's body rules; each piece is marked, so Bayes can read the
 // visible and the invisible text apart.
 
-struct HTMLResult {
+struct HTMLResult: Sendable {
     var text: [UInt8]
     /// (raw URI as it will be listed, from an anchor's own href) in document order.
     var uris: [[UInt8]]
@@ -43,7 +43,7 @@ enum HTMLRenderer {
         }
     }
 
-    struct Chunk { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
+    struct Chunk: Sendable { var text: [UInt8]; var isWhitespace: Bool; var invisible: Bool }
 
     static func render(_ input: [UInt8], maxURIs: Int) -> HTMLResult {
         let src = preprocess(input)

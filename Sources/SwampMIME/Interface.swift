@@ -218,6 +218,9 @@ public final class Views: Sendable {
     /// Whether some HTML part hides text; only then do the visible and
     /// invisible texts differ from `body` and from nothing.
     let hasInvisibleText: Bool
+    /// The rendered parts, kept when some HTML part hides text: the split
+    /// by visibility assembles them again instead of rendering again.
+    let renderedParts: RenderedParts?
 
     public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
         self.message = message
@@ -227,20 +230,31 @@ public final class Views: Sendable {
         let rendered = BodyRenderer.render(message: message, subject: index.subjectForBody)
         self.body = rendered.lines
         self.hasInvisibleText = rendered.hasInvisibleText
+        self.renderedParts = rendered.parts
         self.rawBody = BodyRenderer.decodedBody(message: message)
         self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
     }
 
     /// The body split by visibility, as SpamAssassin's Bayes reads it
     /// (Message.pm `get_visible_rendered_body_text_array` and
-    /// `get_invisible_rendered_body_text_array`). Built on each call, and
-    /// only re-rendered when some HTML part hides text, so scans that do not
-    /// ask pay nothing.
+    /// `get_invisible_rendered_body_text_array`). Built on each call from
+    /// the parts rendered for `body`, and only when some HTML part hides
+    /// text, so scans that do not ask pay nothing.
     public func bodyByVisibility() -> BodyByVisibility {
         guard hasInvisibleText else { return BodyByVisibility(visible: body, invisible: []) }
-        let split = BodyRenderer.renderByVisibility(message: message, subject: index.subjectForBody)
+        let split = renderedParts.map {
+            BodyRenderer.renderByVisibility(parts: $0, scansize: message.limits.bodyPartScanSize,
+                                            subject: index.subjectForBody)
+        } ?? BodyRenderer.renderByVisibility(message: message, subject: index.subjectForBody)
         return BodyByVisibility(visible: split.visible, invisible: split.invisible)
     }
+
+    /// The top-level header fields with their decoded values, as the `ALL`
+    /// header lists them (`get_all_headers(0)`: in order, up to its 64 KiB
+    /// cap), one for one with `message.headers`. Nil where splitting `ALL`
+    /// back into fields would not give them: when some decoded value holds
+    /// a line break, or an X-Spam-Relays-* field was dropped.
+    public func decodedHeaderFields() -> [(name: String, value: [UInt8])]? { index.decodedFieldsIfSplittable() }
 
     /// The pristine message (`full` rules).
     public var full: [UInt8] { message.bytes }

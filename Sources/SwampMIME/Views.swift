@@ -10,6 +10,8 @@ struct HeaderIndex: Sendable {
         var decoded: [UInt8]  // Node.pm decoded value (no newline)
     }
     let fields: [Field]
+    /// How many top-level fields the message has (`fields` drops some).
+    let headerCount: Int
     /// Lowercased name → positions in `fields`: most of the hundreds of
     /// names rules ask for are absent, and this answers that at once.
     let positions: [String: [Int]]
@@ -33,6 +35,7 @@ struct HeaderIndex: Sendable {
             fields.append(Field(name: h.name, lname: l, raw: raw, decoded: HeaderDecoder.decodedValue(raw: h.rawValue, lname: l)))
         }
         self.fields = fields
+        self.headerCount = message.headers.count
         var positions: [String: [Int]] = [:]
         for (i, f) in fields.enumerated() { positions[f.lname, default: []].append(i) }
         self.positions = positions
@@ -107,6 +110,23 @@ struct HeaderIndex: Sendable {
             size += f.lname.utf8.count + f.decoded.count + 3
             if size > 65536 { break }
             out.append(line)
+        }
+        return out
+    }
+
+    /// `allDecodedLines` as (name, value) pairs, when no field was dropped
+    /// and no decoded value holds a line break (so the lines split back
+    /// into exactly these fields); else nil.
+    func decodedFieldsIfSplittable() -> [(name: String, value: [UInt8])]? {
+        guard fields.count == headerCount else { return nil }
+        var size = 0
+        var out: [(name: String, value: [UInt8])] = []
+        out.reserveCapacity(fields.count)
+        for f in fields {
+            if f.decoded.contains(lf) { return nil }
+            size += f.lname.utf8.count + f.decoded.count + 3
+            if size > 65536 { break }
+            out.append((f.name, f.decoded))
         }
         return out
     }

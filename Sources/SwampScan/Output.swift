@@ -165,6 +165,22 @@ extension SpamScanner {
         return out
     }
 
+    /// Whether `needle` (not empty) occurs in `haystack`.
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    if h[i] == first, memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
     /// report_safe 1/2: a new message carrying the report, with the
     /// original attached as message/rfc822 (1) or text/plain (2).
     func reportSafeMessage(for result: ScanResult) -> [UInt8] {
@@ -206,8 +222,9 @@ extension SpamScanner {
         let original = result.message.bytes
         var boundary = String(format: "----------=_%08X.%08X", UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)),
                               UInt32.random(in: 0...UInt32.max))
-        let originalText = String(decoding: original, as: UTF8.self)
-        while originalText.contains("\n" + boundary) { boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max)) }
+        while Self.contains(original, Array(("\n" + boundary).utf8)) {
+            boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max))
+        }
         let contentType = result.views.header(HeaderQuery(name: "Content-Type")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let disposition = !contentType.isEmpty && !contentType.lowercased().contains("text/plain") ? "attachment" : "inline"
         let type = configuration.reportSafe > 1 ? "text/plain" : "message/rfc822"

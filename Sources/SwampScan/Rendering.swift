@@ -13,12 +13,22 @@ enum Rendering {
         return s
     }
 
+    /// `EEE, dd MMM yyyy HH:mm:ss Z` in the local time zone, English names
+    /// (what a DateFormatter with the POSIX locale writes), formatted by
+    /// hand: creating a DateFormatter cost more than the rest of a report.
     static func rfc2822Date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone.current
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: date)
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        guard localtime_r(&t, &tm) != nil else { return "" }
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let offset = Int(tm.tm_gmtoff) / 60
+        let zone = (offset < 0 ? "-" : "+") + two(Int32(abs(offset) / 60)) + two(Int32(abs(offset) % 60))
+        var year = String(tm.tm_year + 1900)
+        while year.count < 4 { year = "0" + year }
+        return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(year) "
+            + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) \(zone)"
     }
 
     /// Word wrapping as SpamAssassin's `Util::wrap` does it: the text is cut
@@ -45,7 +55,7 @@ enum Rendering {
         pieces.append(current)
         while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
         if !first.isEmpty { pieces.insert(first, at: 0) }
-        func length(_ s: String) -> Int { s.count + s.filter { $0 == "\t" }.count * 7 }
+        func length(_ s: String) -> Int { displayLength(s) }
         var pos = 0
         var joined = false
         while pieces.count - 1 > pos {
@@ -62,6 +72,21 @@ enum Rendering {
             }
         }
         return pieces.joined(separator: "\n")
+    }
+
+    /// Characters, a tab counting 8, as `wrap` measures a line. ASCII text
+    /// is measured on its bytes: each is a character, except CR LF, which is
+    /// one.
+    static func displayLength(_ s: String) -> Int {
+        var count = 0, tabs = 0
+        var previous: UInt8 = 0
+        for b in s.utf8 {
+            if b >= 0x80 { return s.count + s.filter { $0 == "\t" }.count * 7 }
+            if b == 9 { tabs += 1 }
+            if !(b == 10 && previous == 13) { count += 1 }
+            previous = b
+        }
+        return count + tabs * 7
     }
 
     /// A rule description wrapped to the report width (75), its first line
@@ -142,6 +167,25 @@ enum Rendering {
         return result
     }
 
+    /// `s/[-_*.]{10,}//g`: runs of ten or more of those characters
+    /// removed (they are ASCII, so bytes serve).
+    static func removingLongRuns(_ text: String) -> String {
+        func runByte(_ b: UInt8) -> Bool { b == 45 || b == 95 || b == 42 || b == 46 }
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        var changed = false
+        while i < bytes.count {
+            guard runByte(bytes[i]) else { out.append(bytes[i]); i += 1; continue }
+            var j = i
+            while j < bytes.count && runByte(bytes[j]) { j += 1 }
+            if j - i >= 10 { changed = true } else { out.append(contentsOf: bytes[i..<j]) }
+            i = j
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : text
+    }
+
     /// "Content preview": the first lines of the body, about 200 characters,
     /// whitespace collapsed, wrapped.
     static func preview(_ views: Views) -> String {
@@ -152,7 +196,7 @@ enum Rendering {
             lines -= 1
         }
         if text.count > 200 { text = String(text.prefix(200)) + " [...]" }
-        text = text.replacingOccurrences(of: "[-_*.]{10,}", with: "", options: .regularExpression)
+        text = removingLongRuns(text)
         text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         let wrapped = wrap(text + "\n", prefix: "  ", first: "Content preview:  ", width: 75,
                            isBreak: { $0.isWhitespace }, breakAfter: false)

@@ -31,6 +31,15 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Cross-validate Bayes over N folds (train on N-1, score the held-out fold).")
     var folds: Int?
 
+    @Flag(name: .long, help: "Scan with the configured Bayes database, as `swamp check` and the daemon do (it must have been trained; set bayes_auto_learn 0 to keep it unchanged).")
+    var bayes = false
+
+    @Flag(name: .long, help: "Also render each reply as the daemon's PROCESS does (the message with headers, or the report_safe wrapper), inside the timing.")
+    var process = false
+
+    @Option(name: .long, help: "Write one line per message to FILE: its name, score, rules hit, Bayes probability and a digest of its added headers and report (to compare two builds).")
+    var scores: String?
+
     /// CPU time of the whole process: comparable across runs on a busy
     /// machine, where wall time is not.
     static func processCPUSeconds() -> Double {
@@ -54,7 +63,17 @@ struct Bench: AsyncParsableCommand {
             return
         }
         let loadStart = ContinuousClock.now
-        let scanner = SpamScanner(configuration: config)
+        var classifier: BayesClassifier? = nil
+        if bayes {
+            let (opened, problem) = BayesSetup.openForScanning(config)
+            if let problem { printError("swamp bench: \(problem)") }
+            guard let opened else {
+                printError("swamp bench: --bayes needs a trained Bayes database (swamp learn) and use_bayes 1")
+                throw ExitCode(78)
+            }
+            classifier = opened
+        }
+        let scanner = SpamScanner(configuration: config, bayes: classifier)
         // The daemon compiles this stage after it starts; here it is part
         // of loading.
         if !noMultiPattern { scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) }
@@ -63,13 +82,18 @@ struct Bench: AsyncParsableCommand {
         let messages = try loadCorpus()
 
         var tp = 0, fp = 0, tn = 0, fn = 0
+        var lines: [String] = []
+        var replyBytes = 0
         let clock = ContinuousClock()
         let start = clock.now
         let cpuStart = Self.processCPUSeconds()
         for round in 0..<max(1, rounds) {
             for m in messages {
-                let verdict = scanner.scan(m.bytes).verdict
+                let result = scanner.scan(m.bytes)
+                if process { replyBytes &+= scanner.processedMessage(for: result).count }
+                let verdict = result.verdict
                 guard round == 0 else { continue }
+                if scores != nil { lines.append(Self.scoreLine(m.name, result: result, scanner: scanner)) }
                 switch (m.spam, verdict.isSpam) {
                 case (true, true): tp += 1
                 case (true, false): fn += 1
@@ -80,6 +104,10 @@ struct Bench: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         let cpuSeconds = Self.processCPUSeconds() - cpuStart
+        if let scores {
+            try Data(lines.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: scores))
+        }
+        _ = replyBytes
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let scanned = Double(messages.count * max(1, rounds))
         let precision = tp + fp == 0 ? 0 : Double(tp) / Double(tp + fp)
@@ -102,7 +130,7 @@ struct Bench: AsyncParsableCommand {
             }.joined(separator: ", ")
             print("{\(body)}")
         } else {
-            print("rules only (Bayes not in use), \(messages.count) messages, \(scanner.ruleSet.ruleCount) rules")
+            print("\(bayes ? "rules and Bayes" : "rules only (Bayes not in use)"), \(messages.count) messages, \(scanner.ruleSet.ruleCount) rules")
             print("TP \(tp)  FP \(fp)  TN \(tn)  FN \(fn)")
             print(String(format: "precision %.4f  recall %.4f  F1 %.4f  false-positive rate %.4f", precision, recall, f1, fpr))
             print(String(format: "scoring: %.1f messages/second (%.3f ms/message, one core); rules loaded in %.2f s",
@@ -111,8 +139,25 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    func loadCorpus() throws -> [(bytes: [UInt8], spam: Bool)] {
-        var messages: [(bytes: [UInt8], spam: Bool)] = []
+    /// One message's outcome as text: name, score, rules, Bayes
+    /// probability, token counts and significant tokens, autolearn, and an
+    /// FNV-1a digest of the added headers and the report.
+    static func scoreLine(_ name: String, result: ScanResult, scanner: SpamScanner) -> String {
+        let v = result.verdict
+        var digest: UInt64 = 0xcbf29ce484222325
+        for b in (scanner.addedHeaders(for: result) + scanner.report(for: result)).utf8 {
+            digest = (digest ^ UInt64(b)) &* 0x100000001b3
+        }
+        var bayes = v.bayes?.probability.map { String(format: "%.17g", $0) } ?? "-"
+        if let b = v.bayes {
+            bayes += "/\(b.tokenCount)/\(b.learnedTokenCount)/" + b.significant.map { $0.hash.hex }.joined(separator: ",")
+        }
+        return "\(name) \(v.score) \(v.tests.joined(separator: ",")) bayes=\(bayes) autolearn=\(v.autolearn) "
+            + String(digest, radix: 16)
+    }
+
+    func loadCorpus() throws -> [(bytes: [UInt8], spam: Bool, name: String)] {
+        var messages: [(bytes: [UInt8], spam: Bool, name: String)] = []
         for (label, spam) in [("ham", false), ("spam", true)] {
             let dir = (corpus as NSString).appendingPathComponent(label)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
@@ -121,7 +166,7 @@ struct Bench: AsyncParsableCommand {
             }
             for name in names.sorted() where !name.hasPrefix(".") {
                 if let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name)) {
-                    messages.append((Array(data), spam))
+                    messages.append((Array(data), spam, "\(label)/\(name)"))
                 }
             }
         }

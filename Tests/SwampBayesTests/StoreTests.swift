@@ -41,5 +41,10 @@ import Testing
         #expect(RFC2822Date.parse("Sat, 28 Nov 2026 16:42:05 +0000") == 1_795_884_125)
         #expect(RFC2822Date.parse("28 Nov 2026 17:42:05 +0100") == 1_795_884_125)
         #expect(RFC2822Date.parse("garbage") == nil)
+        // Commas, tabs and folding split words alike, on the ASCII path and
+        // on the general one.
+        #expect(RFC2822Date.parse("Sat,28 Nov 2026\t16:42:05\n +0000") == 1_795_884_125)
+        #expect(RFC2822Date.parse("Sat, 28 Nov 2026 16:42:05 +0000\r\n") == 1_795_884_125)
+        #expect(RFC2822Date.parse("Sat, 28 Nov 2026 16:42:05 +0000 (caf\u{e9})") == 1_795_884_125)
     }
 }

@@ -73,6 +73,38 @@ import SwampMIME
         #expect(!all.contains("hiddenblock") && !all.contains("stuffing"))
     }
 
+    /// `tokenize` hashes tokens as they come instead of listing them: it
+    /// must give the distinct hashes of `tokenStrings`, in first-seen order,
+    /// and their texts.
+    @Test func hashesAreThoseOfTheTokenStrings() throws {
+        let names = (FileManager.default.enumerator(atPath: Self.corpus.path)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".eml") }.sorted()
+        #expect(!names.isEmpty)
+        let tokenizer = Tokenizer(settings: BayesSettings())
+        for name in names {
+            let bytes = try Array(Data(contentsOf: Self.corpus.appendingPathComponent(name)))
+            let views = Views(message: Message(bytes: FilterMarkup.strip(bytes)))
+            var expected: [TokenHash] = []
+            var texts: [TokenHash: String] = [:]
+            for t in tokenizer.tokenStrings(views) {
+                let h = TokenHash(text: t)
+                if texts[h] == nil { expected.append(h); texts[h] = String(decoding: t, as: UTF8.self) }
+            }
+            let tokenized = tokenizer.tokenize(views, keepTexts: true)
+            #expect(tokenized.hashes == expected, "\(name)")
+            #expect(tokenized.texts == texts, "\(name)")
+        }
+    }
+
+    @Test func hashOfTwoPiecesIsTheHashOfTheirJoin() {
+        for n in [0, 1, 20, 54, 55, 56, 80, 200] {
+            let text = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            for cut in Set([0, n / 3, n]) {
+                #expect(TokenHash(head: text[..<cut], tail: text[cut...]) == TokenHash(text: text))
+            }
+        }
+    }
+
     @Test func lineNormalisations() {
         let t = LineTokenizer(maxTokenLength: 15, stopwords: Stopwords(languages: ["en"]))
         func run(_ s: String, _ region: Region = .body) -> [String] {

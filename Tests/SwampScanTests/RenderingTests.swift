@@ -26,6 +26,36 @@ import Testing
         #expect(Rendering.foldHeader(name: "Report", value: "\n* 1.0 A desc\n*  2.0 B\n") == "\n\t* 1.0 A desc\n\t*  2.0 B")
     }
 
+    /// The hand-made date is what a DateFormatter with the POSIX locale
+    /// writes, across the year and around the epoch.
+    @Test func rfc2822DateMatchesDateFormatter() {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        var t = 0.0
+        while t < 4_000_000_000 {
+            let d = Date(timeIntervalSince1970: t)
+            #expect(Rendering.rfc2822Date(d) == f.string(from: d))
+            t += 7_654_321.5
+        }
+        #expect(Rendering.rfc2822Date(Date(timeIntervalSince1970: 1_764_432_000.9))
+                == f.string(from: Date(timeIntervalSince1970: 1_764_432_000.9)))
+    }
+
+    @Test func displayLengthCountsCharactersAndTabs() {
+        for text in ["", "abc", "a\tb", "\t\t", "a\r\nb", "\r\r\n\n", "caf\u{e9}\t", "e\u{301}x", "\r\n\t"] {
+            #expect(Rendering.displayLength(text) == text.count + text.filter { $0 == "\t" }.count * 7, "\(text.debugDescription)")
+        }
+    }
+
+    @Test func previewDropsLongRunsOfPunctuation() {
+        #expect(Rendering.removingLongRuns("a ---------- b") == "a  b")
+        #expect(Rendering.removingLongRuns("a ._*-._*-._ b .........") == "a  b .........")
+        #expect(Rendering.removingLongRuns("caf\u{e9} __________x") == "caf\u{e9} x")
+        #expect(Rendering.removingLongRuns("no runs here") == "no runs here")
+    }
+
     @Test func encodesNonASCIIHeaderText() {
         #expect(Rendering.mimeEncodeHeader("plain ascii") == "plain ascii")
         #expect(Rendering.mimeEncodeHeader("caf\u{e9} ok") == "=?UTF-8?Q?caf=C3=A9?= ok")
