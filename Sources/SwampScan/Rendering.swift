@@ -13,12 +13,22 @@ enum Rendering {
         return s
     }
 
+    /// `Tue, 02 Jan 2024 10:00:03 +0100` in the local time zone, as
+    /// SpamAssassin's `Util::time_to_rfc822_date`. Built from `localtime_r`
+    /// rather than a `DateFormatter`, which on Linux loads ICU's locale,
+    /// calendar and number-format data (about 5 MiB of the daemon's memory)
+    /// and builds a formatter on every call.
     static func rfc2822Date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone.current
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        guard localtime_r(&seconds, &t) != nil else { return "" }
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let offset = Int32(t.tm_gmtoff / 60)
+        let zone = (offset < 0 ? "-" : "+") + two(abs(offset) / 60) + two(abs(offset) % 60)
+        return "\(days[Int(t.tm_wday)]), \(two(t.tm_mday)) \(months[Int(t.tm_mon)]) \(1900 + t.tm_year) "
+            + "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) \(zone)"
     }
 
     /// Word wrapping as SpamAssassin's `Util::wrap` does it: the text is cut
