@@ -3,6 +3,13 @@ import Testing
 @testable import SwampScan
 
 @Suite struct RenderingTests {
+    @Test(arguments: ["plain text", "a----------b", "a---------b", "x_*._*._*._*.y", "..........",
+                      "caf\u{e9} ********** \u{301}----------\u{301} end", "--------------------\n", ""])
+    func removesRunsAsTheRegexDid(text: String) {
+        let expected = text.replacingOccurrences(of: "[-_*.]{10,}", with: "", options: .regularExpression)
+        #expect(Rendering.removingRuleLines(text) == expected)
+    }
+
     /// The same text a POSIX-locale DateFormatter gives, in the local zone.
     @Test(arguments: [0.0, 951_782_400, 1_704_189_603, 1_719_835_199, 4_102_444_799])
     func formatsDatesAsRFC2822(seconds: Double) {
