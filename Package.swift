@@ -28,6 +28,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns",
                        providers: [.apt(["libldns-dev"])]),
+        // glibc's mallopt and malloc_trim (malloc.h), for the daemon's heap.
+        .systemLibrary(name: "CMalloc"),
         .target(name: "SwampMIME", dependencies: ["SwampRegex"]),
         .target(name: "SwampRules"),
         .systemLibrary(name: "CHyperscan", pkgConfig: "libhs",
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes",
                                                   "SwampBayesPostgres", "SwampDNS", "SwampAuth"]),
         .target(name: "SwampServer", dependencies: [
-            "SwampSpamd", "SwampScan", "SwampEngine", "SwampMIME", "SwampBayes", "SwampRules", "CZlib",
+            "SwampSpamd", "SwampScan", "SwampEngine", "SwampMIME", "SwampBayes", "SwampRules", "CZlib", "CMalloc",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

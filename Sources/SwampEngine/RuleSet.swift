@@ -185,12 +185,16 @@ public final class RuleSet: Sendable {
                 f.hasPrefix("maxhits=") ? Int(f.dropFirst(8)) : nil
             }.first ?? (multiple ? Int.max : 1)
             let scores = RuleSet.scores(for: name, flags: flags, in: config)
+            // A rule scored 0 in every set never runs (`enabledInSet`): its
+            // regex is compiled, so that errors show at load, but not to
+            // machine code.
+            let runs = scores.contains { $0 != 0 }
 
             func regex(_ perl: PerlRegex) -> Regex? {
                 let expanded = config.expandedRegex(for: name) ?? perl
                 do {
                     return try Regex(RuleSet.pcrePattern(expanded.pattern),
-                                     options: RegexOptions(perlFlags: expanded.flags))
+                                     options: RegexOptions(perlFlags: expanded.flags), jit: runs)
                 } catch where error.isTooLarge {
                     // Debian builds PCRE2 with link size 2, so a few of
                     // SpamAssassin's ReplaceTags-expanded patterns exceed its
@@ -256,7 +260,8 @@ public final class RuleSet: Sendable {
             var prefilter: Regex? = nil
             if let re = compiledRegex, rule.type == .body || rule.type == .rawbody || rule.type == .uri,
                let (pattern, flags) = RuleSet.prefilterPattern(re.pattern, flags: re.options) {
-                prefilter = (pattern == re.pattern && flags == re.options) ? re : try? Regex(pattern, options: flags)
+                prefilter = (pattern == re.pattern && flags == re.options)
+                    ? re : try? Regex(pattern, options: flags, jit: runs)
             }
             compiled.append(CompiledRule(name: name, type: rule.type, target: target, regex: compiledRegex,
                                          scores: scores, multiple: multiple, maxHits: max(1, maxHits),
@@ -464,8 +469,76 @@ public final class RuleSet: Sendable {
             }
         }
         var flags = flags
-        if pattern.contains("^") || pattern.contains("$") { flags.insert(.multiline) }
+        if !flags.contains(.multiline) && hasLineAnchor(bytes, extended: flags.contains(.extended)) {
+            flags.insert(.multiline)
+        }
         return (pattern, flags)
+    }
+
+    /// Whether `^` or `$` may be an anchor in the pattern, the only things
+    /// `/m` changes. Escaped ones (`\^`, `\Q^\E`) and those in character
+    /// classes (`[^a-z]`, `[$]`) are not, and a pattern without any runs as
+    /// its own prefilter instead of being compiled a second time with `/m`.
+    /// Anything unclear counts as an anchor, which only costs that copy:
+    /// so do all `/x` patterns and those with `(?#` comments, whose
+    /// comments may hold a `[` that is no class.
+    static func hasLineAnchor(_ p: [UInt8], extended: Bool) -> Bool {
+        let backslash = UInt8(ascii: "\\"), open = UInt8(ascii: "["), close = UInt8(ascii: "]")
+        let colon = UInt8(ascii: ":")
+        if extended { return true }
+        for j in p.indices.dropLast() where p[j] == UInt8(ascii: "(") && p[j + 1] == UInt8(ascii: "?") {
+            // Inline flags that may turn on x (`(?x)`, `(?ix:`) or a comment.
+            var k = j + 2
+            if k < p.count && p[k] == UInt8(ascii: "#") { return true }
+            while k < p.count && (p[k] | 32 >= 97 && p[k] | 32 <= 122 || p[k] == UInt8(ascii: "-")) {
+                if p[k] == UInt8(ascii: "x") { return true }
+                k += 1
+            }
+        }
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case backslash:
+                guard i + 1 < p.count else { return true }
+                if p[i + 1] == UInt8(ascii: "Q") {
+                    // \Q...\E: all literal, up to \E or the end.
+                    i += 2
+                    while i < p.count && !(p[i] == backslash && i + 1 < p.count && p[i + 1] == UInt8(ascii: "E")) { i += 1 }
+                    i += 2
+                } else {
+                    i += 2
+                }
+            case open:
+                // A class: `]` right after `[` or `[^` is literal; `[:alpha:]`
+                // and escapes inside are skipped whole.
+                i += 1
+                if i < p.count && p[i] == UInt8(ascii: "^") { i += 1 }
+                if i < p.count && p[i] == close { i += 1 }
+                var closed = false
+                while i < p.count {
+                    if p[i] == backslash {
+                        if i + 1 < p.count && p[i + 1] == UInt8(ascii: "Q") { return true }
+                        i += 2
+                        continue
+                    }
+                    if p[i] == open && i + 1 < p.count && p[i + 1] == colon {
+                        // [:name:] or [:^name:]; any other `[` is literal.
+                        var k = i + 2
+                        if k < p.count && p[k] == UInt8(ascii: "^") { k += 1 }
+                        while k < p.count && p[k] | 32 >= 97 && p[k] | 32 <= 122 { k += 1 }
+                        if k + 1 < p.count && p[k] == colon && p[k + 1] == close { i = k + 2; continue }
+                    }
+                    if p[i] == close { closed = true; i += 1; break }
+                    i += 1
+                }
+                if !closed { return true }
+            case UInt8(ascii: "^"), UInt8(ascii: "$"):
+                return true
+            default:
+                i += 1
+            }
+        }
+        return false
     }
 
     /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is

@@ -65,8 +65,11 @@ public final class Regex: @unchecked Sendable {
     public let isJIT: Bool
 
     /// Compiles in 8-bit, non-UTF mode: the subject is octets, as in
-    /// SpamAssassin's `qr//aa` over UTF-8 bytes.
-    public init(_ pattern: String, options: RegexOptions = []) throws(RegexError) {
+    /// SpamAssassin's `qr//aa` over UTF-8 bytes. `jit: false` leaves the
+    /// pattern to PCRE2's interpreter: for patterns that are checked but
+    /// never (or hardly ever) run, whose machine code would only take
+    /// memory (several KiB each).
+    public init(_ pattern: String, options: RegexOptions = [], jit: Bool = true) throws(RegexError) {
         var flags: UInt32 = 0
         if options.contains(.caseless) { flags |= UInt32(PCRE2_CASELESS) }
         if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
@@ -90,7 +93,7 @@ public final class Regex: @unchecked Sendable {
         code = compiled
         self.pattern = pattern
         self.options = options
-        isJIT = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        isJIT = jit && pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
     }
 
     deinit { pcre2_code_free_8(code) }

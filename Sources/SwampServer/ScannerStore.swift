@@ -58,9 +58,13 @@ public final class ScannerStore: Sendable {
     @discardableResult
     public func reload() throws -> Snapshot {
         let setup = try loader()
-        return box.withLockedValue { s in
+        let snapshot = box.withLockedValue { s in
             s = Snapshot(setup: setup, generation: s.generation + 1)
             return s
         }
+        // The loader's temporaries are free now; the previous rules go
+        // when the last scan holding them ends.
+        Heap.releaseFreeMemory()
+        return snapshot
     }
 }

@@ -141,6 +141,10 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "swamp")
+        // One malloc arena per core rather than glibc's eight: each thread
+        // that allocates (event loops, scan threads, the concurrency pool)
+        // would otherwise keep freed memory in an arena of its own.
+        Heap.limitArenas(Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
 
         let path: String
         let scanners: ScannerStore
@@ -152,6 +156,9 @@ struct Serve: AsyncParsableCommand {
             scanners = try ScannerStore(loader: {
                 try Serve.loadSetup(options: options, network: network, userDatabases: userDBs)
             })
+            // Compiling the rules leaves the parser's temporaries free in the
+            // heap: about 5 MiB handed back before the first scan.
+            Heap.releaseFreeMemory()
         } catch {
             printError("swamp serve: \(error)")
             throw ExitCode(78)

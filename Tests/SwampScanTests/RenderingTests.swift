@@ -3,6 +3,24 @@ import Testing
 @testable import SwampScan
 
 @Suite struct RenderingTests {
+    @Test(arguments: ["plain text", "a----------b", "a---------b", "x_*._*._*._*.y", "..........",
+                      "caf\u{e9} ********** \u{301}----------\u{301} end", "--------------------\n", ""])
+    func removesRunsAsTheRegexDid(text: String) {
+        let expected = text.replacingOccurrences(of: "[-_*.]{10,}", with: "", options: .regularExpression)
+        #expect(Rendering.removingLongRuns(text) == expected)
+    }
+
+    /// The same text a POSIX-locale DateFormatter gives, in the local zone.
+    @Test(arguments: [0.0, 951_782_400, 1_704_189_603, 1_719_835_199, 4_102_444_799])
+    func formatsDatesAsRFC2822(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        #expect(Rendering.rfc2822Date(date) == f.string(from: date))
+    }
+
     @Test func foldsStatusHeaderAfterCommasAt79Columns() {
         let value = "Yes, score=15.9 required=5.0 tests=FSL_HELO_NON_FQDN_1,GUARANTEED_100_PERCENT,HELO_NO_DOMAIN,HTML_MESSAGE,IP_LINK_PLUS,MIME_HEADER_CTYPE_ONLY,MIME_HTML_ONLY,MISSING_DATE,MISSING_MID,NORMAL_HTTP_TO_IP,RCVD_ILLEGAL_IP,RDNS_NONE,STY_INVIS_DIRECT,SUBJ_ALL_CAPS,TO_NO_BRKTS_PCNT autolearn=spam autolearn_force=no version=4.0.1"
         // As SpamAssassin 4.0.1 folded this very value.
