@@ -41,20 +41,7 @@ public enum SHA1 {
     /// The last 40 bits of the digest of an input that fits one block
     /// (≤ 55 bytes), without heap allocation: most tokens.
     static func lastFiveBytesOfShortInput<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
-        var h: (UInt32, UInt32, UInt32, UInt32, UInt32) =
-            (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { block in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
-                var n = 0
-                for b in bytes { block[n] = b; n += 1 }
-                block[n] = 0x80
-                for i in (n + 1)..<56 { block[i] = 0 }
-                let bits = UInt64(n) &* 8
-                for i in 0..<8 { block[56 + i] = UInt8(truncatingIfNeeded: bits >> (UInt64(7 - i) * 8)) }
-                compress(&h, UnsafePointer(block.baseAddress!), w)
-            }
-        }
-        return (UInt64(h.3 & 0xFF) << 32) | UInt64(h.4)
+        lastFiveBytesOfShortInput(bytes, EmptyCollection<UInt8>())
     }
 
     /// The same for an input given in two pieces, together ≤ 55 bytes.

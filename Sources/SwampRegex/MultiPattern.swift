@@ -144,45 +144,15 @@ public final class MultiPattern: @unchecked Sendable {
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\\") {
-                // \Q...\E: literal text.
-                if i + 1 < b.count, b[i + 1] == UInt8(ascii: "Q") {
-                    var j = i + 2
-                    while j < b.count, !(b[j] == UInt8(ascii: "\\") && j + 1 < b.count && b[j + 1] == UInt8(ascii: "E")) { j += 1 }
-                    let end = min(b.count, j + 2)
-                    out += b[i..<end]
-                    i = end
-                    continue
-                }
-                // \x{..}, \o{..}, \g{..}, \k{..}, \p{..}: braces belong to the escape.
-                if i + 2 < b.count, "xogkpPN".utf8.contains(b[i + 1]), b[i + 2] == UInt8(ascii: "{") {
-                    var j = i + 3
-                    while j < b.count, b[j] != UInt8(ascii: "}") { j += 1 }
-                    let end = min(b.count, j + 1)
-                    out += b[i..<end]
-                    i = end
-                    continue
-                }
-                out += b[i..<min(b.count, i + 2)]
-                i += 2
+                // Escapes whole: \Q...\E text, \x{..} and the like.
+                let end = LoosenParser.escapeEnd(b, i)
+                out += b[i..<end]
+                i = end
                 continue
             }
             if c == UInt8(ascii: "[") {
-                // A class: up to its closing bracket ("]" first is literal,
-                // "[:name:]" nests, escapes skip a byte).
-                var j = i + 1
-                if j < b.count, b[j] == UInt8(ascii: "^") { j += 1 }
-                if j < b.count, b[j] == UInt8(ascii: "]") { j += 1 }
-                while j < b.count, b[j] != UInt8(ascii: "]") {
-                    if b[j] == UInt8(ascii: "\\") { j += 2; continue }
-                    if b[j] == UInt8(ascii: "["), j + 1 < b.count, b[j + 1] == UInt8(ascii: ":") {
-                        var k = j + 2
-                        while k + 1 < b.count, !(b[k] == UInt8(ascii: ":") && b[k + 1] == UInt8(ascii: "]")) { k += 1 }
-                        j = k + 2
-                        continue
-                    }
-                    j += 1
-                }
-                let end = min(b.count, j + 1)
+                // A class, to its closing bracket; unclosed, the rest as is.
+                let end = LoosenParser.classEnd(b, i) ?? b.count
                 out += b[i..<end]
                 i = end
                 continue
