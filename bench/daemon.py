@@ -275,9 +275,21 @@ def main():
                 train([args.swamp, "learn", "--config", config], args.corpus, "swamp")
             p = subprocess.Popen([args.swamp, "serve", "--local", "--config", config, "--listen", f"127.0.0.1:{port}",
                                   "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "warning"],
-                                 stdin=subprocess.PIPE)
+                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE)
             procs.append(p)
+            # The daemon serves at once and compiles its Hyperscan stage on
+            # a thread of its own (from ~/.cache/swamp: milliseconds); the
+            # measurement starts once that stage is in place.
+            ready = threading.Event()
+            def relay(stream=p.stderr):
+                for line in iter(stream.readline, b""):
+                    sys.stderr.write(line.decode("utf-8", "replace"))
+                    if b"multi-pattern stage ready" in line:
+                        ready.set()
+            threading.Thread(target=relay, daemon=True).start()
             wait_port(port, p, 120)
+            if not ready.wait(300):
+                print("swamp: no multi-pattern stage after 300 s; measuring without it", file=sys.stderr)
             rows += measure("swamp", p, lambda m, port=port: spamd_request(port, m), messages, levels)
         if "spamd" in only:
             port = free_port()

@@ -107,7 +107,9 @@ struct LiteralFilter: Sendable {
             return start..<Int32(refs.count)
         }
 
-        func build() -> LiteralFilter { LiteralFilter(matcher: LiteralMatcher(strings), refs: refs) }
+        func build(_ engine: LiteralMatcher.Engine = .automatic) -> LiteralFilter {
+            LiteralFilter(matcher: LiteralMatcher(strings, engine: engine), refs: refs)
+        }
     }
 }
 
@@ -354,7 +356,9 @@ public final class RuleSet: Sendable {
             }
         }
         rules = compiled
-        headerLiterals = literalBuilders[0].build()
+        // Header views are many short texts: the table's per-call cost is
+        // nil where Hyperscan's is not (measured: 0.25 ms more a message).
+        headerLiterals = literalBuilders[0].build(.automaton)
         bodyLiterals = literalBuilders[1].build()
         rawbodyLiterals = literalBuilders[2].build()
         uriLiterals = literalBuilders[3].build()
