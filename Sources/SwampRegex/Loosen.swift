@@ -11,33 +11,11 @@ extension MultiPattern {
     /// per rule; loosened, a few kilobytes.
     public static func loosened(_ pattern: String, minimumLength: Int = 48) -> String {
         let b = Array(pattern.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            let c = b[i]
-            if c == UInt8(ascii: "\\") {
-                let end = LoosenParser.escapeEnd(b, i)
-                out += b[i..<end]
-                i = end
-                continue
-            }
-            if c == UInt8(ascii: "[") {
-                let end = LoosenParser.classEnd(b, i) ?? b.count
-                out += b[i..<end]
-                i = end
-                continue
-            }
-            if c == UInt8(ascii: "("), i + 2 < b.count, b[i + 1] == UInt8(ascii: "?"), b[i + 2] == UInt8(ascii: ":"),
-               let (end, replacement) = LoosenParser.loosenGroup(b, i), end - i > minimumLength {
-                out += replacement
-                i = end
-                continue
-            }
-            out.append(c)
-            i += 1
+        return LoosenParser.rewriting(b) { i in
+            guard b[i] == UInt8(ascii: "("), i + 2 < b.count, b[i + 1] == UInt8(ascii: "?"), b[i + 2] == UInt8(ascii: ":"),
+                  let (end, replacement) = LoosenParser.loosenGroup(b, i), end - i > minimumLength else { return nil }
+            return (end, replacement)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -103,6 +81,35 @@ struct LoosenParser {
         for c in characters.sorted() { out += Array(hex(c).utf8) }
         out += Array("][\\x80-\\xbf]{1,3})".utf8)
         return (j + 1, out)
+    }
+
+    /// `pattern` with what `rewrite` replaces: it is asked at every byte
+    /// outside escapes and classes (which are copied whole) and gives the
+    /// index after what it replaced and the replacement, or nil.
+    static func rewriting(_ b: [UInt8], _ rewrite: (Int) -> (end: Int, replacement: [UInt8])?) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                // Escapes whole: \Q...\E text, \x{..} and the like.
+                let end = escapeEnd(b, i)
+                out += b[i..<end]
+                i = end
+            } else if b[i] == UInt8(ascii: "[") {
+                // A class, to its closing bracket; unclosed, the rest as is.
+                let end = classEnd(b, i) ?? b.count
+                out += b[i..<end]
+                i = end
+            } else if let (end, replacement) = rewrite(i) {
+                out += replacement
+                i = end
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func hex(_ c: UInt8) -> String {

@@ -133,59 +133,34 @@ public final class MultiPattern: @unchecked Sendable {
     /// Braces inside classes, after a backslash or within `\Q…\E` are text.
     public static func widened(_ pattern: String) -> String {
         let b = Array(pattern.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var i = 0
         func digits(from j: Int) -> Int {
             var k = j
             while k < b.count, b[k] >= 48, b[k] <= 57 { k += 1 }
             return k
         }
-        while i < b.count {
-            let c = b[i]
-            if c == UInt8(ascii: "\\") {
-                // Escapes whole: \Q...\E text, \x{..} and the like.
-                let end = LoosenParser.escapeEnd(b, i)
-                out += b[i..<end]
-                i = end
-                continue
-            }
-            if c == UInt8(ascii: "[") {
-                // A class, to its closing bracket; unclosed, the rest as is.
-                let end = LoosenParser.classEnd(b, i) ?? b.count
-                out += b[i..<end]
-                i = end
-                continue
-            }
-            if c == UInt8(ascii: "{") {
-                let m0 = i + 1, m1 = digits(from: m0)
-                if m1 > m0, m1 < b.count, b[m1] == UInt8(ascii: ",") {
-                    let n0 = m1 + 1, n1 = digits(from: n0)
-                    if n1 > n0, n1 < b.count, b[n1] == UInt8(ascii: "}"),
-                       let m = Int(String(decoding: b[m0..<m1], as: UTF8.self)),
-                       let n = Int(String(decoding: b[n0..<n1], as: UTF8.self)), n > 1, n > m {
-                        switch m {
-                        case 0: out.append(UInt8(ascii: "*"))
-                        case 1: out.append(UInt8(ascii: "+"))
-                        default: out += Array("{\(min(m, 4)),}".utf8)
-                        }
-                        i = n1 + 1
-                        continue
-                    }
-                }
-                // x{n} and x{m,} for large n and m: x{4,}.
-                if m1 > m0, m1 < b.count, let m = Int(String(decoding: b[m0..<m1], as: UTF8.self)), m > 4 {
-                    if b[m1] == UInt8(ascii: "}") || (m1 + 1 < b.count && b[m1] == UInt8(ascii: ",") && b[m1 + 1] == UInt8(ascii: "}")) {
-                        out += Array("{4,}".utf8)
-                        i = b[m1] == UInt8(ascii: "}") ? m1 + 1 : m1 + 2
-                        continue
+        return LoosenParser.rewriting(b) { i in
+            guard b[i] == UInt8(ascii: "{") else { return nil }
+            let m0 = i + 1, m1 = digits(from: m0)
+            guard m1 > m0, m1 < b.count, let m = Int(String(decoding: b[m0..<m1], as: UTF8.self)) else { return nil }
+            if b[m1] == UInt8(ascii: ",") {
+                let n0 = m1 + 1, n1 = digits(from: n0)
+                if n1 > n0, n1 < b.count, b[n1] == UInt8(ascii: "}"),
+                   let n = Int(String(decoding: b[n0..<n1], as: UTF8.self)), n > 1, n > m {
+                    switch m {
+                    case 0: return (n1 + 1, [UInt8(ascii: "*")])
+                    case 1: return (n1 + 1, [UInt8(ascii: "+")])
+                    default: return (n1 + 1, Array("{\(min(m, 4)),}".utf8))
                     }
                 }
             }
-            out.append(c)
-            i += 1
+            // x{n} and x{m,} for large n and m: x{4,}.
+            guard m > 4 else { return nil }
+            if b[m1] == UInt8(ascii: "}") { return (m1 + 1, Array("{4,}".utf8)) }
+            if m1 + 1 < b.count, b[m1] == UInt8(ascii: ","), b[m1 + 1] == UInt8(ascii: "}") {
+                return (m1 + 2, Array("{4,}".utf8))
+            }
+            return nil
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Hyperscan reports only the first pattern of a set it rejects, so each
