@@ -271,6 +271,8 @@ public final class MultiPattern: @unchecked Sendable {
                                     length - dbStart, &db)
         }
         guard rc == HS_SUCCESS, let db else { return nil }
+        // Used now: `prune` keeps it.
+        _ = utime(path, nil)
         return (db, included)
     }
 
@@ -292,5 +294,28 @@ public final class MultiPattern: @unchecked Sendable {
             && fwrite(serialized, 1, length, f) == length
         if fclose(f) != 0 || !ok { unlink(temporary); return }
         if rename(temporary, path) != 0 { unlink(temporary) }
+        if let slash = path.lastIndex(of: "/") { prune(String(path[..<slash]), keeping: path) }
+    }
+
+    /// Databases unused for this long are removed when a new one is
+    /// written: each rule set leaves files of megabytes, and loading one
+    /// marks it used.
+    static let unusedLifetime: Int = 30 * 24 * 3600
+
+    /// Removes `multi-*.hs` files in `directory` not used for
+    /// `unusedLifetime` (and stale temporary files), except `keeping`.
+    static func prune(_ directory: String, keeping: String, now: Int = time(nil)) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name.hasPrefix("multi-"), name.hasSuffix(".hs") || name.hasSuffix(".tmp") else { continue }
+            let path = directory + "/" + name
+            var info = stat()
+            guard path != keeping, stat(path, &info) == 0 else { continue }
+            if now - Int(info.st_mtim.tv_sec) > unusedLifetime { unlink(path) }
+        }
     }
 }

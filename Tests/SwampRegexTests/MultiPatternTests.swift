@@ -56,6 +56,16 @@ struct MultiPatternTests {
         }
         #expect(MultiPattern(patterns, cacheDirectory: dir, compile: false) == nil)
         #expect(MultiPattern(patterns, cacheDirectory: dir)?.included == compiled.included)
+        // Files unused for a month go when another is written; others stay.
+        let old = dir + "/multi-0000.hs", recent = dir + "/multi-1111.hs", other = dir + "/notes.txt"
+        for file in [old, recent, other] { try Data("x".utf8).write(to: URL(fileURLWithPath: file)) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -40 * 24 * 3600)], ofItemAtPath: old)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -40 * 24 * 3600)], ofItemAtPath: other)
+        #expect(MultiPattern([("fresh+ly", [])], cacheDirectory: dir) != nil)
+        #expect(!FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: recent))
+        #expect(FileManager.default.fileExists(atPath: other))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".hs") }.count == 3)
     }
 
     /// Random patterns from the grammar the required-strings fuzz test
