@@ -74,8 +74,8 @@ struct SubjectEntry: Sendable {
     /// cannot match there. Empty when the rule has no such strings and
     /// always runs.
     var literals: Range<Int32> = 0..<0
-    /// The rule's number in its view's `MultiPattern`, or -1 when the view
-    /// has none or Hyperscan could not take the rule's prefilter pattern.
+    /// The rule's number among its view's multi-pattern candidates, or -1
+    /// when it is none (see `RuleSet.multiCandidates`).
     var multi: Int32 = -1
 }
 
@@ -366,8 +366,9 @@ public final class RuleSet: Sendable {
         // Grouped by the header view they read (the literal marks rely on
         // it); the evaluation records results back in rule order.
         headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
-        // The multi-pattern stage's candidates: every body, rawbody and uri
-        // rule, numbered in its view (compiled later: prepareMultiPattern).
+        // The multi-pattern stage's candidates: body, rawbody and uri rules
+        // without required strings, numbered in their view (compiled later:
+        // prepareMultiPattern).
         func candidates(_ entries: inout [SubjectEntry]) -> [(pattern: String, options: RegexOptions)] {
             guard literalPrefilter else { return [] }
             var patterns: [(pattern: String, options: RegexOptions)] = []
@@ -487,8 +488,7 @@ public final class RuleSet: Sendable {
     /// so do all `/x` patterns and those with `(?#` comments, whose
     /// comments may hold a `[` that is no class.
     static func hasLineAnchor(_ p: [UInt8], extended: Bool) -> Bool {
-        let backslash = UInt8(ascii: "\\"), open = UInt8(ascii: "["), close = UInt8(ascii: "]")
-        let colon = UInt8(ascii: ":")
+        let backslash = UInt8(ascii: "\\")
         if extended { return true }
         for j in p.indices.dropLast() where p[j] == UInt8(ascii: "(") && p[j + 1] == UInt8(ascii: "?") {
             // Inline flags that may turn on x (`(?x)`, `(?ix:`) or a comment.
@@ -504,38 +504,10 @@ public final class RuleSet: Sendable {
             switch p[i] {
             case backslash:
                 guard i + 1 < p.count else { return true }
-                if p[i + 1] == UInt8(ascii: "Q") {
-                    // \Q...\E: all literal, up to \E or the end.
-                    i += 2
-                    while i < p.count && !(p[i] == backslash && i + 1 < p.count && p[i + 1] == UInt8(ascii: "E")) { i += 1 }
-                    i += 2
-                } else {
-                    i += 2
-                }
-            case open:
-                // A class: `]` right after `[` or `[^` is literal; `[:alpha:]`
-                // and escapes inside are skipped whole.
-                i += 1
-                if i < p.count && p[i] == UInt8(ascii: "^") { i += 1 }
-                if i < p.count && p[i] == close { i += 1 }
-                var closed = false
-                while i < p.count {
-                    if p[i] == backslash {
-                        if i + 1 < p.count && p[i + 1] == UInt8(ascii: "Q") { return true }
-                        i += 2
-                        continue
-                    }
-                    if p[i] == open && i + 1 < p.count && p[i + 1] == colon {
-                        // [:name:] or [:^name:]; any other `[` is literal.
-                        var k = i + 2
-                        if k < p.count && p[k] == UInt8(ascii: "^") { k += 1 }
-                        while k < p.count && p[k] | 32 >= 97 && p[k] | 32 <= 122 { k += 1 }
-                        if k + 1 < p.count && p[k] == colon && p[k + 1] == close { i = k + 2; continue }
-                    }
-                    if p[i] == close { closed = true; i += 1; break }
-                    i += 1
-                }
-                if !closed { return true }
+                i = PatternSyntax.escapeEnd(p, i)
+            case UInt8(ascii: "["):
+                guard let end = PatternSyntax.classEnd(p, i) else { return true }
+                i = end
             case UInt8(ascii: "^"), UInt8(ascii: "$"):
                 return true
             default:
@@ -582,8 +554,6 @@ public final class RuleSet: Sendable {
     /// Rules whose matches can start with fewer distinct bytes than this
     /// stay out of the multi-pattern stage (PCRE2 skips ahead to those).
     static let multiMinimumStartBytes = 20
-
-    public var hasMultiPattern: Bool { multiStage.current != nil }
 
     public func scoreSet(useBayes: Bool, useNetwork: Bool) -> Int {
         (useBayes ? 2 : 0) + (useNetwork ? 1 : 0)

@@ -48,8 +48,8 @@ struct LoosenParser {
         var j = start + 3, depth = 0, branchStart = start + 3
         while j < b.count {
             let c = b[j]
-            if c == UInt8(ascii: "\\") { j = escapeEnd(b, j); continue }
-            if c == UInt8(ascii: "[") { guard let e = classEnd(b, j) else { return nil }; j = e; continue }
+            if c == UInt8(ascii: "\\") { j = PatternSyntax.escapeEnd(b, j); continue }
+            if c == UInt8(ascii: "[") { guard let e = PatternSyntax.classEnd(b, j) else { return nil }; j = e; continue }
             if c == UInt8(ascii: "(") { depth += 1 }
             if c == UInt8(ascii: ")") {
                 if depth == 0 { break }
@@ -93,12 +93,12 @@ struct LoosenParser {
         while i < b.count {
             if b[i] == UInt8(ascii: "\\") {
                 // Escapes whole: \Q...\E text, \x{..} and the like.
-                let end = escapeEnd(b, i)
+                let end = PatternSyntax.escapeEnd(b, i)
                 out += b[i..<end]
                 i = end
             } else if b[i] == UInt8(ascii: "[") {
                 // A class, to its closing bracket; unclosed, the rest as is.
-                let end = classEnd(b, i) ?? b.count
+                let end = PatternSyntax.classEnd(b, i) ?? b.count
                 out += b[i..<end]
                 i = end
             } else if let (end, replacement) = rewrite(i) {
@@ -169,7 +169,7 @@ struct LoosenParser {
             position += 1
             return inner
         case UInt8(ascii: "["):
-            guard let end = LoosenParser.classEnd(bytes, position),
+            guard let end = PatternSyntax.classEnd(bytes, position),
                   let set = LoosenParser.classBytes(Array(bytes[(position + 1)..<(end - 1)])) else { return nil }
             position = end
             return one(set)
@@ -261,10 +261,18 @@ struct LoosenParser {
         if c | 32 >= 97 && c | 32 <= 102 { return (c | 32) - 87 }
         return nil
     }
+}
 
-    /// The index after a class starting at `start` ("[" there), nil if it
-    /// does not close or quotes with \Q.
-    static func classEnd(_ b: [UInt8], _ start: Int) -> Int? {
+/// Where escapes and character classes end in PCRE2 pattern text: what a
+/// walk over a pattern must skip whole so that `[`, `^`, `{` and the like
+/// inside them are not read as syntax.
+public enum PatternSyntax {
+    /// The index after a class starting at `start` ("[" there): "]" right
+    /// after "[" or "[^" is literal, escapes and POSIX names (`[:alpha:]`,
+    /// `[:^digit:]`) are skipped whole, any other "[" is literal. nil when
+    /// the class does not close or quotes with \Q: the caller must then
+    /// assume the worst.
+    public static func classEnd(_ b: [UInt8], _ start: Int) -> Int? {
         var j = start + 1
         if j < b.count, b[j] == UInt8(ascii: "^") { j += 1 }
         if j < b.count, b[j] == UInt8(ascii: "]") { j += 1 }
@@ -276,17 +284,22 @@ struct LoosenParser {
             }
             if b[j] == UInt8(ascii: "["), j + 1 < b.count, b[j + 1] == UInt8(ascii: ":") {
                 var k = j + 2
-                while k + 1 < b.count, !(b[k] == UInt8(ascii: ":") && b[k + 1] == UInt8(ascii: "]")) { k += 1 }
-                j = k + 2
-                continue
+                if k < b.count, b[k] == UInt8(ascii: "^") { k += 1 }
+                while k < b.count, b[k] | 32 >= 97, b[k] | 32 <= 122 { k += 1 }
+                if k + 1 < b.count, b[k] == UInt8(ascii: ":"), b[k + 1] == UInt8(ascii: "]") {
+                    j = k + 2
+                    continue
+                }
             }
             j += 1
         }
         return j < b.count ? j + 1 : nil
     }
 
-    /// The index after an escape starting at `start` ("\\" there).
-    static func escapeEnd(_ b: [UInt8], _ start: Int) -> Int {
+    /// The index after an escape starting at `start` ("\\" there): `\Q...\E`
+    /// (to the end when `\E` is missing), `\x{..}` and the other braced
+    /// escapes whole, else the backslash and one byte.
+    public static func escapeEnd(_ b: [UInt8], _ start: Int) -> Int {
         guard start + 1 < b.count else { return b.count }
         if b[start + 1] == UInt8(ascii: "Q") {
             var j = start + 2
