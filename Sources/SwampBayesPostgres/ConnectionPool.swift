@@ -24,8 +24,11 @@ public enum PostgresBayesError: Error, Sendable, CustomStringConvertible {
     case unreachable(String, reason: String)
     /// The server answered a statement with an error.
     case server(sqlState: String, message: String)
-    /// The connection broke, or the server did not answer in time.
+    /// The connection broke.
     case connectionLost(String)
+    /// The server did not answer in time, or every connection stayed busy:
+    /// not tried again (that would only double the wait).
+    case busy(String)
     /// No swamp Bayes tables there yet (a read-only store never makes them).
     case noSchema(String)
     /// The tables were made by a newer swamp.
@@ -42,6 +45,7 @@ public enum PostgresBayesError: Error, Sendable, CustomStringConvertible {
         case .unreachable(let where_, let reason): return "cannot connect to \(where_): \(reason)"
         case .server(let state, let message): return "PostgreSQL error \(state): \(message)"
         case .connectionLost(let why): return "PostgreSQL connection lost: \(why)"
+        case .busy(let why): return "PostgreSQL too slow: \(why)"
         case .noSchema(let where_): return "no swamp Bayes tables in \(where_) (swamp learn makes them)"
         case .newerSchema(let found, let supported):
             return "the Bayes tables are schema version \(found), newer than this swamp's \(supported)"
@@ -93,6 +97,14 @@ final class PostgresSession {
         self.timeout = timeout
     }
 
+    /// Takes the connection out of use (a ROLLBACK that failed leaves it in
+    /// an unknown state).
+    func markBroken() {
+        guard !broken else { return }
+        broken = true
+        Self.close(connection)
+    }
+
     @discardableResult
     func query(_ query: PostgresQuery) throws(PostgresBayesError) -> PostgresQueryResult {
         guard !broken else { throw .connectionLost("connection closed") }
@@ -134,7 +146,7 @@ enum Blocking {
             done.signal()
         }
         guard done.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .success else {
-            throw PostgresBayesError.connectionLost("no answer in \(timeout.nanoseconds / 1_000_000_000) s")
+            throw PostgresBayesError.busy("no answer in \(timeout.nanoseconds / 1_000_000_000) s")
         }
         return try result.withLockedValue { $0! }.get()
     }
@@ -192,7 +204,7 @@ final class PostgresConnectionPool: @unchecked Sendable {
             if open < maxConnections { break }
             guard condition.wait(until: deadline) else {
                 condition.unlock()
-                throw .connectionLost("all \(maxConnections) connections stayed busy")
+                throw .busy("all \(maxConnections) connections stayed busy")
             }
         }
         open += 1
@@ -234,9 +246,11 @@ final class PostgresConnectionPool: @unchecked Sendable {
         do {
             return try Blocking.wait(future, timeout: .seconds(Int64(settings.connectTimeout) + 5))
         } catch {
+            // Given up on: a connection that still arrives is closed.
+            future.whenSuccess { PostgresSession.close($0) }
             let e = PostgresBayesError.from(error)
             switch e {
-            case .server(_, let message), .connectionLost(let message):
+            case .server(_, let message), .connectionLost(let message), .busy(let message):
                 throw .unreachable(settings.description, reason: message)
             default:
                 throw e

@@ -125,7 +125,7 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
                         try s.query("COMMIT")
                         return result
                     } catch {
-                        _ = try? s.query("ROLLBACK")
+                        do { try s.query("ROLLBACK") } catch { s.markBroken() }
                         throw error
                     }
                 }

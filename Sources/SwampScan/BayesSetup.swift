@@ -148,15 +148,20 @@ extension BayesSetup {
     /// removes it: a file in `directory`, or in PostgreSQL the rows of a
     /// user of its own (so a bench run measures the shared store).
     public static func openScratch(_ configuration: Configuration, name: String,
-                                   directory: URL) throws -> (classifier: BayesClassifier, remove: () -> Void) {
+                                   directory: URL) throws -> (classifier: BayesClassifier, remove: () throws -> Void) {
         switch try location(configuration, user: nil) {
         case .sqlite:
             let path = directory.appendingPathComponent("\(name).sqlite").path
-            return (try open(configuration, path: path), { try? FileManager.default.removeItem(atPath: path) })
+            return (try open(configuration, path: path), { try FileManager.default.removeItem(atPath: path) })
         case .postgres(let settings, _):
-            let store = try PostgresBayesStore(settings: settings, user: "swamp-bench-\(UUID().uuidString)-\(name)")
+            let user = "swamp-bench-\(UUID().uuidString)-\(name)"
+            let store = try PostgresBayesStore(settings: settings, user: user)
             try store.removeAll()
-            return (classifier(configuration, store: store), { try? store.removeAll() })
+            return (classifier(configuration, store: store), {
+                do { try store.removeAll() } catch {
+                    throw BayesSetupError(message: "the scratch Bayes rows of user \(user) were not removed: \(error)")
+                }
+            })
         }
     }
 }

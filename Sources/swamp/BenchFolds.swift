@@ -68,7 +68,9 @@ extension Bench {
             // A fresh database per fold: a file, or with bayes_sql_dsn rows
             // of a scratch user in the shared database.
             let (bayes, remove) = try BayesSetup.openScratch(config, name: "fold\(f)", directory: dir)
-            defer { remove() }
+            defer {
+                do { try remove() } catch { printError("swamp bench: \(error)") }
+            }
             // Learn the other folds: spam and ham, tokenized on all cores.
             let start = ContinuousClock.now
             for cls in [MessageClass.spam, .ham] {

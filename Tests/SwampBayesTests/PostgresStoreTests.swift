@@ -68,7 +68,7 @@ struct PostgresStoreTests {
         #expect(store.user.hasPrefix("swamp-bench-") && store.user.hasSuffix("-fold0"))
         #expect(try bayes.learn(StoreContract.message(1, spammy: true), as: .spam) == .learned)
         #expect(try store.messageCounts() == (1, 0))
-        remove()
+        try remove()
         #expect(try store.messageCounts() == (0, 0))
         #expect(try store.magic().ntokens == 0)
         #expect(try store.allSeen().isEmpty)
