@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "SwampAuthTests", dependencies: ["SwampAuth", "SwampDNS", "SwampTestSupport"]),
         .testTarget(name: "SwampServerTests", dependencies: [
             "SwampServer", "SwampSpamd", "SwampMIME", "CZlib", "SwampDNS", "SwampTestSupport",
+            "SwampScan", "SwampBayes", "SwampBayesPostgres", "SwampRules",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME", "SwampTestSupport"], exclude: ["sa-views.pl", "invisible-text.list"]),

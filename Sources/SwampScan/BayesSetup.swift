@@ -108,19 +108,20 @@ extension BayesSetup {
     /// says so). Writable when `bayes_auto_learn` is on, so scans can
     /// autolearn into it; scanning never creates a database (training
     /// starts with `swamp learn` or TELL).
-    public static func openForScanning(_ configuration: Configuration) -> (classifier: BayesClassifier?, problem: String?) {
+    public static func openForScanning(_ configuration: Configuration,
+                                       user: String? = nil) -> (classifier: BayesClassifier?, problem: String?) {
         guard configuration.useBayes else { return (nil, nil) }
         let location: BayesLocation
-        do { location = try self.location(configuration, user: nil) } catch {
+        do { location = try self.location(configuration, user: user) } catch {
             return (nil, "scoring without Bayes: \(error)")
         }
         if case .sqlite(let file) = location, !FileManager.default.fileExists(atPath: file) { return (nil, nil) }
         do {
             // Read-only first: that finds "not trained yet" (no tables)
             // without creating anything.
-            let classifier = try open(configuration, readOnly: true)
+            let classifier = try open(configuration, user: user, readOnly: true)
             guard configuration.bayesAutoLearn else { return (classifier, nil) }
-            return writable(else: classifier, at: location) { try open(configuration, readOnly: false) }
+            return writable(else: classifier, at: location) { try open(configuration, user: user, readOnly: false) }
         } catch PostgresBayesError.noSchema {
             return (nil, nil)
         } catch let error as PostgresBayesError {
@@ -168,5 +169,6 @@ extension BayesSetup {
 
 public struct BayesSetupError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

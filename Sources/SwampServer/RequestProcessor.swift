@@ -263,7 +263,8 @@ struct RequestProcessor: Sendable {
             let message = try Self.messageBytes(request, inflatedLimit: inflatedLimit)
             return try learner.tell(message: message, user: user, learn: learn, forget: forget)
         }
-        let budget = configuration.timeLimit ?? .seconds(Int64(scanners.current.scanner.configuration.timeLimit))
+        // As a scan's budget: `time_limit` in milliseconds (0.5 is not 0).
+        let budget = configuration.timeLimit ?? .milliseconds(Int64(scanners.current.scanner.configuration.timeLimit * 1000))
         let done = try await Self.withDeadline(
             work, after: configuration.hardDeadline(budget: budget), on: eventLoop,
             timeout: SpamdError.scanTimeout(seconds: Int(budget.seconds.rounded(.up)), command: .tell))

@@ -13,8 +13,8 @@ struct SocketPermissions {
 
     func apply(to path: String) throws {
         if owner != nil || group != nil {
-            let uid = try owner.map(Self.uid) ?? uid_t.max  // -1: leave as is
-            let gid = try group.map(Self.gid) ?? gid_t.max
+            let uid = try owner.map { try Self.uid($0, for: path) } ?? uid_t.max  // -1: leave as is
+            let gid = try group.map { try Self.gid($0, for: path) } ?? gid_t.max
             if chown(path, uid, gid) != 0 {
                 throw ServerStartError.socketOwner(path: path, why: String(cString: strerror(errno)))
             }
@@ -24,15 +24,15 @@ struct SocketPermissions {
         }
     }
 
-    static func uid(_ name: String) throws -> uid_t {
+    static func uid(_ name: String, for path: String) throws -> uid_t {
         if let number = uid_t(name) { return number }
-        guard let entry = getpwnam(name) else { throw ServerStartError.socketOwner(path: name, why: "no such user") }
+        guard let entry = getpwnam(name) else { throw ServerStartError.socketOwner(path: path, why: "no such user \(name)") }
         return entry.pointee.pw_uid
     }
 
-    static func gid(_ name: String) throws -> gid_t {
+    static func gid(_ name: String, for path: String) throws -> gid_t {
         if let number = gid_t(name) { return number }
-        guard let entry = getgrnam(name) else { throw ServerStartError.socketOwner(path: name, why: "no such group") }
+        guard let entry = getgrnam(name) else { throw ServerStartError.socketOwner(path: path, why: "no such group \(name)") }
         return entry.pointee.gr_gid
     }
 }

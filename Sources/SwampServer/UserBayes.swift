@@ -41,17 +41,30 @@ public final class UserBayesDatabases: Sendable {
     /// The user's classifier; nil when the user has no database yet.
     /// Throws when the database exists but cannot be opened.
     public func classifier(for user: SpamdUserName) throws -> BayesClassifier? {
-        let path = try BayesSetup.databasePath(configuration, user: user.string)
-        // Checked on every scan (a stat): a database TELL has just created
-        // is used at once, and one removed by hand is let go.
-        guard FileManager.default.fileExists(atPath: path) else {
-            state.withLockedValue { _ = $0.open.removeValue(forKey: path) }
-            return nil
+        // The user's file, or the user's rows in PostgreSQL: the same place
+        // TELL learns into.
+        let path: String
+        switch try BayesSetup.location(configuration, user: user.string) {
+        case .sqlite(let file):
+            // Checked on every scan (a stat): a database TELL has just
+            // created is used at once, and one removed by hand is let go.
+            guard FileManager.default.fileExists(atPath: file) else {
+                state.withLockedValue { _ = $0.open.removeValue(forKey: file) }
+                return nil
+            }
+            path = file
+        case .postgres:
+            path = "postgres:" + user.string
         }
         if let cached = touch(path) { return cached }
         // Opened outside the lock so that other users' scans do not wait
         // for this file; if another scan opened it meanwhile, theirs wins.
-        let opened = try BayesSetup.open(configuration, user: user.string, readOnly: true)
+        // Writable when autolearn is on, as the site database.
+        let (classifier, problem) = BayesSetup.openForScanning(configuration, user: user.string)
+        guard let opened = classifier else {
+            if let problem { throw BayesSetupError(message: problem) }
+            return nil
+        }
         return state.withLockedValue { s in
             s.clock += 1
             if let existing = s.open[path] {
