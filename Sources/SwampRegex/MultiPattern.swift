@@ -284,7 +284,12 @@ public final class MultiPattern: @unchecked Sendable {
         var length = 0
         guard hs_serialize_database(db, &serialized, &length) == HS_SUCCESS, let serialized else { return }
         defer { free(serialized) }
-        if let slash = path.lastIndex(of: "/") { _ = mkdir(String(path[..<slash]), 0o755) }
+        // The folder and its parent (~/.cache), if missing.
+        if let slash = path.lastIndex(of: "/") {
+            let dir = String(path[..<slash])
+            if let up = dir.lastIndex(of: "/"), up > dir.startIndex { _ = mkdir(String(dir[..<up]), 0o755) }
+            _ = mkdir(dir, 0o755)
+        }
         let temporary = path + ".\(getpid()).tmp"
         guard let f = fopen(temporary, "wb") else { return }
         var header = magic

@@ -113,23 +113,3 @@ public final class SpamScanner: Sendable {
         return name.isEmpty ? "localhost" : name
     }
 }
-
-/// Where compiled multi-pattern databases are kept between runs
-/// (`RuleSet.prepareMultiPattern`): `$SWAMP_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/swamp`, else `~/.cache/swamp`. An empty
-/// `SWAMP_CACHE_DIR` turns the cache off.
-public enum MultiPatternCache {
-    public static func directory() -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["SWAMP_CACHE_DIR"] { return dir.isEmpty ? nil : dir }
-        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/swamp" }
-        guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
-        let cache = home + "/.cache"
-        // The parent must exist: only the last folder is made.
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: cache, isDirectory: &isDirectory) {
-            try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        }
-        return cache + "/swamp"
-    }
-}

@@ -31,7 +31,7 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Cross-validate Bayes over N folds (train on N-1, score the held-out fold).")
     var folds: Int?
 
-    @Flag(name: .long, help: "Scan with the configured Bayes database, as `swamp check` and the daemon do (it must have been trained; set bayes_auto_learn 0 to keep it unchanged).")
+    @Flag(name: .long, help: "Scan with the configured Bayes database, as `swamp check` and the daemon do (it must have been trained; autolearn is off, so it stays unchanged).")
     var bayes = false
 
     @Flag(name: .long, help: "Also render each reply as the daemon's PROCESS does (the message with headers, or the report_safe wrapper), inside the timing.")
@@ -56,6 +56,9 @@ struct Bench: AsyncParsableCommand {
         }
         if let folds {
             guard folds >= 2 else { throw ValidationError("--folds needs at least 2") }
+            guard !bayes, !process, scores == nil else {
+                throw ValidationError("--folds trains its own Bayes per fold: --bayes, --process and --scores do not apply")
+            }
             // Folds must not leak into each other through autolearning.
             config.bayesAutoLearn = false
             config.useBayes = true
@@ -65,6 +68,8 @@ struct Bench: AsyncParsableCommand {
         let loadStart = ContinuousClock.now
         var classifier: BayesClassifier? = nil
         if bayes {
+            // Measured, not trained: no autolearning into the database.
+            config.bayesAutoLearn = false
             let (opened, problem) = BayesSetup.openForScanning(config)
             if let problem { printError("swamp bench: \(problem)") }
             guard let opened else {

@@ -49,7 +49,7 @@ extension Bench {
         }()
         let loadStart = ContinuousClock.now
         let ruleSet = RuleSet(configuration: config)
-        ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory())
+        if !noMultiPattern { ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) }
         let loadSeconds = seconds(ContinuousClock.now - loadStart)
         let rulesOnly = SpamScanner(ruleSet: ruleSet)
 
