@@ -353,11 +353,27 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
         // Byte order ("C"), as SQLite sorts, whatever the database's locale.
         try read { s in
             try s.query("SELECT msgid, class FROM swamp_bayes_seen WHERE username = \(user) ORDER BY msgid COLLATE \"C\"")
-                .compactMap { row in
+                .map { row in
                     let (id, code) = try row.decode((String, String).self)
-                    return MessageClass(code: code).map { (id, $0) }
+                    guard let cls = MessageClass(code: code) else {
+                        throw PostgresBayesError.server(sqlState: "22000", message: "seen class \(code) is neither s nor h")
+                    }
+                    return (id, cls)
                 }
         }
+    }
+
+    /// `items` with one entry per key, the last one given, in the order
+    /// keys first appear: a backup may repeat a key and the last line wins,
+    /// as in SQLite's INSERT OR REPLACE (an upsert may not touch one row
+    /// twice).
+    static func lastWins<T, K: Hashable>(_ items: [T], key: (T) -> K) -> [T] {
+        var index: [K: Int] = [:]
+        var unique: [T] = []
+        for item in items {
+            if let i = index[key(item)] { unique[i] = item } else { index[key(item)] = unique.count; unique.append(item) }
+        }
+        return unique
     }
 
     /// Rows per insert statement when restoring, to bound one message's size.
@@ -365,23 +381,12 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
 
     public func restore(nspam: Int, nham: Int, tokens: [TokenRow], seen: [(id: String, cls: MessageClass)]) throws {
         try writable()
-        // A backup may repeat a key; the last line wins, as in SQLite's
-        // INSERT OR REPLACE (an upsert may not touch one row twice).
-        var tokenIndex: [TokenHash: Int] = [:]
-        var uniqueTokens: [TokenRow] = []
-        for row in tokens {
-            if let i = tokenIndex[row.hash] { uniqueTokens[i] = row } else { tokenIndex[row.hash] = uniqueTokens.count; uniqueTokens.append(row) }
-        }
-        var seenIndex: [String: Int] = [:]
-        var uniqueSeen: [(id: String, cls: MessageClass)] = []
-        for entry in seen {
-            if let i = seenIndex[entry.id] { uniqueSeen[i] = entry } else { seenIndex[entry.id] = uniqueSeen.count; uniqueSeen.append(entry) }
-        }
+        let uniqueTokens = Self.lastWins(tokens, key: \.hash)
+        let uniqueSeen = Self.lastWins(seen, key: \.id)
         try transaction { s in
             try s.query("DELETE FROM swamp_bayes_tokens WHERE username = \(user)")
             try s.query("DELETE FROM swamp_bayes_seen WHERE username = \(user)")
-            var start = 0
-            while start < uniqueTokens.count {
+            for start in stride(from: 0, to: uniqueTokens.count, by: Self.restoreChunk) {
                 let chunk = uniqueTokens[start..<min(uniqueTokens.count, start + Self.restoreChunk)]
                 try s.query("""
                     INSERT INTO swamp_bayes_tokens (username, token, spam, ham, atime)
@@ -389,16 +394,13 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
                         \(chunk.map { Int64($0.counts.spam) })::bigint[], \(chunk.map { Int64($0.counts.ham) })::bigint[],
                         \(chunk.map { Int64($0.counts.atime) })::bigint[])
                     """)
-                start += Self.restoreChunk
             }
-            start = 0
-            while start < uniqueSeen.count {
+            for start in stride(from: 0, to: uniqueSeen.count, by: Self.restoreChunk) {
                 let chunk = uniqueSeen[start..<min(uniqueSeen.count, start + Self.restoreChunk)]
                 try s.query("""
                     INSERT INTO swamp_bayes_seen (username, msgid, class)
                     SELECT \(user), * FROM unnest(\(chunk.map(\.id))::text[], \(chunk.map(\.cls.code))::text[])
                     """)
-                start += Self.restoreChunk
             }
             try s.query("""
                 INSERT INTO swamp_bayes_vars (username, nspam, nham) VALUES (\(user), \(Int64(nspam)), \(Int64(nham)))
