@@ -6,6 +6,11 @@
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
 #endif
+#if defined(__linux__)
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#endif
 
 static inline void swamp_malloc_limit_arenas(int count) {
 #if defined(__GLIBC__) && defined(M_ARENA_MAX)
@@ -18,6 +23,49 @@ static inline void swamp_malloc_limit_arenas(int count) {
 static inline void swamp_malloc_trim(void) {
 #if defined(__GLIBC__)
     malloc_trim(0);
+#endif
+}
+
+// Unmaps, from this process only, the resident pages of read-only file
+// mappings (code, constants) that hold no private copies: the kernel keeps
+// them in its page cache, and the next access maps them again. Code run
+// only while loading (the configuration parser, the rule compiler) then
+// stops counting against the daemon. Mappings that are writable, or hold
+// any private page (relocated data made read-only after loading), are
+// left alone: their contents differ from the file's. Returns the bytes
+// of the mappings given back, or -1 when /proc/self/smaps cannot be read.
+static inline long swamp_release_clean_file_pages(void) {
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/smaps", "re");
+    if (!f) return -1;
+    char line[4096];
+    unsigned long start = 0, end = 0;
+    int candidate = 0;
+    long released = 0;
+    // A mapping's header line, then "Key: value" lines; "Anonymous:" (the
+    // private pages) comes before the next header.
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8] = {0};
+        int path = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path) == 3) {
+            start = lo; end = hi;
+            candidate = perms[0] == 'r' && perms[1] != 'w' && path > 0 && line[path] == '/';
+            continue;
+        }
+        if (candidate && strncmp(line, "Anonymous:", 10) == 0) {
+            unsigned long kb = 0;
+            if (sscanf(line + 10, "%lu", &kb) == 1 && kb == 0 && end > start &&
+                madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
+                released += (long)(end - start);
+            }
+            candidate = 0;
+        }
+    }
+    fclose(f);
+    return released;
+#else
+    return 0;
 #endif
 }
 

@@ -85,6 +85,10 @@ struct RuleRun {
     var headerValues: [[UInt8]?]
     var headerFetched: [Bool]
     let clock = ContinuousClock()
+    /// With the rule set's profile on: nanoseconds and runs per rule.
+    let profiling: Bool
+    var spent: [UInt64] = []
+    var runs: [UInt32] = []
 
     init(ruleSet: RuleSet, views: Views, facts: Facts) {
         self.ruleSet = ruleSet
@@ -97,6 +101,21 @@ struct RuleRun {
         self.ran = Array(repeating: false, count: ruleSet.rules.count)
         self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
         self.headerFetched = Array(repeating: false, count: ruleSet.queries.count)
+        self.profiling = ruleSet.profile.isOn
+        if profiling {
+            spent = Array(repeating: 0, count: ruleSet.rules.count)
+            runs = Array(repeating: 0, count: ruleSet.rules.count)
+        }
+    }
+
+    @inline(__always) func profileStart() -> UInt64 {
+        profiling ? monotonicNanoseconds() : 0
+    }
+
+    @inline(__always) mutating func charge(_ rule: Int, since start: UInt64) {
+        guard profiling else { return }
+        spent[rule] &+= monotonicNanoseconds() &- start
+        runs[rule] &+= 1
     }
 
     mutating func pastDeadline() -> Bool {
@@ -131,6 +150,7 @@ struct RuleRun {
         runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false)
         runEvals()
         runMetas()
+        if profiling { ruleSet.profile.add(spent, ran: runs) }
         return summarize()
     }
 
@@ -154,6 +174,8 @@ struct RuleRun {
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
                 if results.count & 63 == 0, pastDeadline() { return }
+                let t0 = profileStart()
+                defer { charge(Int(e.rule), since: t0) }
                 let value = values[Int(e.query)]
                 switch e.kind {
                 case .exists:
@@ -235,6 +257,8 @@ struct RuleRun {
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
                         if results.count & 63 == 0, pastDeadline() { return }
+                        let t0 = profileStart()
+                        defer { charge(Int(e.rule), since: t0) }
                         var startPiece = 0, viaMulti = false
                         if useMulti, e.multi >= 0, included[Int(e.multi)] {
                             let first = Int(firstPiece[Int(e.multi)])
@@ -291,6 +315,8 @@ struct RuleRun {
         var partValues: [String: [[UInt8]?]] = [:]
         for i in ruleSet.evalRules where enabled[i] && !ran[i] {
             if pastDeadline() { return }
+            let t0 = profileStart()
+            defer { charge(i, since: t0) }
             switch ruleSet.rules[i].target {
             case .eval(let fn, let args):
                 record(i, Double(fn.run(context, args)))

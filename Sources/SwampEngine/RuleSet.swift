@@ -149,6 +149,8 @@ public final class RuleSet: Sendable {
     let multiCandidates: [[(pattern: String, options: RegexOptions)]]
     /// The stage once compiled (or loaded): one Hyperscan database per view.
     let multiStage = MultiStageSlot()
+    /// Per-rule timing, off unless started (`swamp bench --rule-times`).
+    public let profile = RuleProfile()
     /// Keeps every compiled regex alive for the handles above.
     let regexes: [Regex]
     let indexByName: [String: Int]

@@ -40,6 +40,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Write one line per message to FILE: its name, score, rules hit, Bayes probability and a digest of its added headers and report (to compare two builds).")
     var scores: String?
 
+    @Option(name: .customLong("rule-times"), help: "After the figures, list the N rules that took the most time (their prefilters, regexes and evals), with microseconds per message.")
+    var ruleTimes: Int?
+
     /// CPU time of the whole process: comparable across runs on a busy
     /// machine, where wall time is not.
     static func processCPUSeconds() -> Double {
@@ -91,6 +94,7 @@ struct Bench: AsyncParsableCommand {
         var replyBytes = 0
         let clock = ContinuousClock()
         let start = clock.now
+        if ruleTimes != nil { scanner.ruleSet.profile.start(rules: scanner.ruleSet.ruleCount) }
         let cpuStart = Self.processCPUSeconds()
         for round in 0..<max(1, rounds) {
             for m in messages {
@@ -141,6 +145,23 @@ struct Bench: AsyncParsableCommand {
             print(String(format: "scoring: %.1f messages/second (%.3f ms/message, one core); rules loaded in %.2f s",
                          scanned / seconds, seconds * 1000 / scanned,
                          Double(loadTime.components.attoseconds) / 1e18 + Double(loadTime.components.seconds)))
+        }
+        if let ruleTimes { Self.printRuleTimes(scanner.ruleSet, top: ruleTimes, scanned: scanned) }
+    }
+
+    /// The rules that took the most time, slowest first: microseconds per
+    /// message scanned, per run of the rule, and the share of all rule time.
+    static func printRuleTimes(_ ruleSet: RuleSet, top: Int, scanned: Double) {
+        let (nanoseconds, runs) = ruleSet.profile.totals
+        let names = ruleSet.ruleNames
+        let total = nanoseconds.reduce(0, +)
+        print(String(format: "rule time: %.3f ms/message in %d rules", Double(total) / 1e6 / scanned, names.count))
+        let order = nanoseconds.indices.sorted { nanoseconds[$0] > nanoseconds[$1] }
+        for i in order.prefix(max(0, top)) where nanoseconds[i] > 0 {
+            let perMessage = Double(nanoseconds[i]) / 1e3 / scanned
+            let perRun = runs[i] == 0 ? 0 : Double(nanoseconds[i]) / 1e3 / Double(runs[i])
+            print(String(format: "%9.1f us/msg %8.1f us/run %5.1f%%  ", perMessage, perRun,
+                         100 * Double(nanoseconds[i]) / Double(max(1, total))) + names[i])
         }
     }
 

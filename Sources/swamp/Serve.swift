@@ -236,6 +236,7 @@ struct Serve: AsyncParsableCommand {
         let ruleSet = scanner.ruleSet
         Thread.detachNewThread {
             if let info = ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) {
+                Heap.releaseFreeMemory()
                 printError("swamp serve: multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
             }
         }
