@@ -85,7 +85,8 @@ struct RuleRun {
     var headerValues: [[UInt8]?]
     var headerFetched: [Bool]
     let clock = ContinuousClock()
-    /// With the rule set's profile on: nanoseconds and runs per rule.
+    /// With the rule set's profile on: nanoseconds per rule, and the times
+    /// its regex ran (got past the prefilters) or its eval was called.
     let profiling: Bool
     var spent: [UInt64] = []
     var runs: [UInt32] = []
@@ -97,6 +98,7 @@ struct RuleRun {
         self.set = ruleSet.scoreSet(useBayes: facts.useBayes, useNetwork: facts.useNetwork)
         self.enabled = ruleSet.enabledInSet[set]
         self.scratch = MatchScratch(limits: ruleSet.matchLimits)
+        Regex.noteScan()
         self.values = Array(repeating: 0, count: ruleSet.rules.count)
         self.ran = Array(repeating: false, count: ruleSet.rules.count)
         self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
@@ -115,7 +117,10 @@ struct RuleRun {
     @inline(__always) mutating func charge(_ rule: Int, since start: UInt64) {
         guard profiling else { return }
         spent[rule] &+= monotonicNanoseconds() &- start
-        runs[rule] &+= 1
+    }
+
+    @inline(__always) mutating func countSearch(_ rule: Int) {
+        if profiling { runs[rule] &+= 1 }
     }
 
     mutating func pastDeadline() -> Bool {
@@ -195,6 +200,7 @@ struct RuleRun {
                             continue
                         }
                     }
+                    countSearch(Int(e.rule))
                     let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
                     let (count, hitLimit) = text.withUnsafeBufferPointer {
                         re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
@@ -273,6 +279,7 @@ struct RuleRun {
                             results.append((e.rule, 0))
                             continue
                         }
+                        countSearch(Int(e.rule))
                         if !viaMulti, let pre = e.prefilter, joinedPass,
                            case .noMatch = pre.search(all, scratch: scratch) {
                             results.append((e.rule, 0))
@@ -317,6 +324,7 @@ struct RuleRun {
             if pastDeadline() { return }
             let t0 = profileStart()
             defer { charge(i, since: t0) }
+            countSearch(i)
             switch ruleSet.rules[i].target {
             case .eval(let fn, let args):
                 record(i, Double(fn.run(context, args)))

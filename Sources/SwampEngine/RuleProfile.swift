@@ -29,7 +29,8 @@ public final class RuleProfile: Sendable {
         }
     }
 
-    /// Per rule index: total nanoseconds and the evaluations that ran it.
+    /// Per rule index: total nanoseconds, and the scans in which its regex
+    /// ran (past the prefilters) or its eval was called.
     public var totals: (nanoseconds: [UInt64], runs: [UInt32]) {
         state.withLock { ($0.nanoseconds, $0.runs) }
     }

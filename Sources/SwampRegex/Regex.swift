@@ -59,16 +59,38 @@ public enum MatchOutcome: Sendable, Equatable {
 /// every scan on every thread; per-scan state lives in `MatchScratch`.
 public final class Regex: @unchecked Sendable {
     private let code: OpaquePointer
+    /// The interpreted code and, once searched often enough, its JIT copy
+    /// (see `swamp_regex` in the CPCRE2 shim).
+    private let state: UnsafeMutablePointer<swamp_regex>
     public let pattern: String
     public let options: RegexOptions
-    /// Whether JIT compilation succeeded (it can fail for huge patterns).
-    public let isJIT: Bool
+    /// Whether the JIT version is in use now (it comes after
+    /// `jitThreshold` searches, and can fail for huge patterns).
+    public var isJIT: Bool { swamp_regex_is_jit(state) != 0 }
+
+    /// A pattern gets machine code once searched this many times and in
+    /// at least 1 % of the scans since it was compiled (`noteScan`); until
+    /// then PCRE2's interpreter runs it. Rules whose required strings
+    /// seldom occur never get there, and their JIT code (about 11 MiB for
+    /// SpamAssassin's stock rules, most of them rarely searched) is never
+    /// made.
+    public static let jitThreshold = 16
+
+    /// Scans begun in this process, for the 1 % above.
+    nonisolated(unsafe) static let scans: UnsafeMutablePointer<Int> = {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
+    /// Counts one scan (one message through a rule set).
+    public static func noteScan() { swamp_counter_increment(scans) }
 
     /// Compiles in 8-bit, non-UTF mode: the subject is octets, as in
-    /// SpamAssassin's `qr//aa` over UTF-8 bytes. `jit: false` leaves the
-    /// pattern to PCRE2's interpreter: for patterns that are checked but
-    /// never (or hardly ever) run, whose machine code would only take
-    /// memory (several KiB each).
+    /// SpamAssassin's `qr//aa` over UTF-8 bytes. With `jit` the pattern
+    /// gets machine code once it has been searched `jitThreshold` times;
+    /// `jit: false` leaves it to PCRE2's interpreter for good (for patterns
+    /// that are checked but never run).
     public init(_ pattern: String, options: RegexOptions = [], jit: Bool = true) throws(RegexError) {
         var flags: UInt32 = 0
         if options.contains(.caseless) { flags |= UInt32(PCRE2_CASELESS) }
@@ -93,10 +115,17 @@ public final class Regex: @unchecked Sendable {
         code = compiled
         self.pattern = pattern
         self.options = options
-        isJIT = jit && pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        state = .allocate(capacity: 1)
+        state.initialize(to: swamp_regex(base: compiled, jitted: nil, searches: 0,
+                                         born: swamp_counter_load(Regex.scans), jit_state: jit ? 1 : 0))
     }
 
-    deinit { pcre2_code_free_8(code) }
+    deinit {
+        if let jitted = state.pointee.jitted { pcre2_code_free_8(jitted) }
+        state.deinitialize(count: 1)
+        state.deallocate()
+        pcre2_code_free_8(code)
+    }
 
     /// How many bytes a match can start with, as PCRE2's start-of-match
     /// optimisations know it: 0 when anchored, 1 for a known first byte or
@@ -119,7 +148,7 @@ public final class Regex: @unchecked Sendable {
 
     /// A reference to the compiled code that costs no reference counting
     /// to pass around in hot loops. Valid while this `Regex` is alive.
-    public var handle: RegexHandle { RegexHandle(code: code) }
+    public var handle: RegexHandle { RegexHandle(state: state) }
 
     /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
     /// empty match at `start` (for iterating over all matches as Perl's //g).
@@ -181,7 +210,7 @@ public final class Regex: @unchecked Sendable {
 /// Trivially copyable, so hot loops over thousands of rules pay no
 /// reference counting.
 public struct RegexHandle: @unchecked Sendable {
-    fileprivate let code: OpaquePointer
+    fileprivate let state: UnsafeMutablePointer<swamp_regex>
 
     /// Searches `subject` from byte `start`. `notEmptyAtStart` forbids an
     /// empty match at `start` (for iterating over all matches as Perl's //g).
@@ -191,6 +220,7 @@ public struct RegexHandle: @unchecked Sendable {
         // A zero-length buffer may have a nil base address; PCRE2 accepts a
         // non-null pointer with length 0.
         let base = subject.baseAddress ?? UnsafePointer(scratch.emptySubject)
+        let code = swamp_regex_code(state, Regex.jitThreshold, Regex.scans)
         let rc = pcre2_match_8(code, base, subject.count, start, options, scratch.matchData, scratch.context)
         if rc >= 0 {
             let ovector = pcre2_get_ovector_pointer_8(scratch.matchData)!

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import Testing
 @testable import SwampRegex
 
@@ -65,5 +67,45 @@ import Testing
     @Test func emptySubject() throws {
         let re = try Regex("^$")
         #expect(re.firstMatch(in: []) == 0..<0)
+    }
+
+    /// Machine code comes once a pattern has been searched often enough,
+    /// and the answers do not change when it does.
+    @Test func jitComesAfterRepeatedSearches() throws {
+        let re = try Regex("b+c", options: .caseless)
+        let never = try Regex("b+c", options: .caseless, jit: false)
+        #expect(!re.isJIT)
+        let scratch = MatchScratch()
+        let subject = Array("xxBBbc yy bc".utf8)
+        // Other tests scan meanwhile; the 1 % rule is met long before this.
+        for _ in 0..<2_000 {
+            Regex.noteScan()
+            let (n, limited) = subject.withUnsafeBufferPointer { re.countMatches($0, maximum: 10, scratch: scratch) }
+            #expect(n == 2 && !limited)
+            #expect(subject.withUnsafeBufferPointer { never.countMatches($0, maximum: 10, scratch: scratch).count } == 2)
+        }
+        #expect(re.isJIT)
+        #expect(!never.isJIT)
+    }
+
+    /// Threads searching one pattern while it gets its machine code all
+    /// see correct answers (the JIT copy is published whole).
+    @Test func jitArrivesSafelyUnderConcurrentSearches() throws {
+        let re = try Regex(#"\bmoney\s+back\b"#, options: .caseless)
+        let hit = Array("get your MONEY  back now".utf8)
+        let miss = Array("money is not coming back".utf8)
+        let wrong = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let scratch = MatchScratch()
+            var bad = 0
+            for _ in 0..<500 {
+                Regex.noteScan()
+                if hit.withUnsafeBufferPointer({ re.countMatches($0, maximum: 1, scratch: scratch).count }) != 1 { bad += 1 }
+                if miss.withUnsafeBufferPointer({ re.countMatches($0, maximum: 1, scratch: scratch).count }) != 0 { bad += 1 }
+            }
+            wrong.withLock { $0 += bad }
+        }
+        #expect(wrong.withLock { $0 } == 0)
+        #expect(re.isJIT)
     }
 }
