@@ -141,9 +141,13 @@ def load(send, messages, concurrency):
     return time.perf_counter() - start, sorted(latencies)
 
 
-def measure(name, proc, send, messages, levels):
+def measure(name, proc, send, messages, levels, warmup):
     rows = []
-    send(messages[0])  # warm up
+    # Warm up, the same for every daemon: the first messages pay for lazy
+    # set-up (swamp compiles a rule's regex to machine code once it has
+    # been searched 16 times; spamd's and rspamd's children load on demand).
+    for m in messages[:max(1, warmup)]:
+        send(m)
     for c in levels:
         memory = PeakMemory(proc.pid)
         memory.start()
@@ -236,6 +240,8 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(ROOT, "../shared/corpora/spam"))
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--concurrency", default="1,2,8")
+    ap.add_argument("--warmup", type=int, default=50,
+                    help="messages sent to each daemon before measuring (not counted; default 50)")
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-bayes", action="store_true",
@@ -290,7 +296,7 @@ def main():
             wait_port(port, p, 120)
             if not ready.wait(300):
                 print("swamp: no multi-pattern stage after 300 s; measuring without it", file=sys.stderr)
-            rows += measure("swamp", p, lambda m, port=port: spamd_request(port, m), messages, levels)
+            rows += measure("swamp", p, lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
         if "spamd" in only:
             port = free_port()
             site = os.path.join(work, "site")
@@ -308,7 +314,7 @@ def main():
                                   "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
             procs.append(p)
             wait_port(port, p, 300)
-            rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels)
+            rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
         if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
             port, controller, redis_port = free_port(), free_port(), None
             if bayes_dir and subprocess.call(["sh", "-c", "command -v redis-server"], stdout=subprocess.DEVNULL) == 0:
@@ -325,7 +331,7 @@ def main():
             if redis_port:
                 train(["rspamc", "-h", f"127.0.0.1:{controller}", "-P", "q1", "-n", "4"], args.corpus, "rspamd",
                       verbs={"--spam": "learn_spam", "--ham": "learn_ham"})
-            rows += measure("rspamd", p, lambda m, port=port: rspamd_request(port, m), messages, levels)
+            rows += measure("rspamd", p, lambda m, port=port: rspamd_request(port, m), messages, levels, args.warmup)
     finally:
         for p in procs:
             if p.poll() is None:
