@@ -115,6 +115,49 @@ import Testing
     }
 }
 
+extension ScanSlotsTests {
+    /// Scans waiting for DNS hold no slot but stay admitted: with one slot
+    /// and a queue of two, three scans that took their first slot and gave
+    /// it back (as for the network checks) leave no room for a fourth,
+    /// though no slot is busy and nobody waits.
+    @Test func admissionBoundsScansWithoutASlot() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 2)
+        for _ in 0..<3 {
+            try slots.admit()
+            try await slots.acquire()
+            slots.release()
+        }
+        #expect(slots.inUse == 0 && slots.waiting == 0 && slots.admitted == 3)
+        #expect(throws: ServerError.busy(queued: 2)) { try slots.admit() }
+        // Coming back from DNS needs no admission, and is never refused.
+        try await slots.acquire(priority: true)
+        slots.release()
+        slots.retire()
+        try slots.admit()
+        #expect(slots.admitted == 3)
+        for _ in 0..<3 { slots.retire() }
+        #expect(slots.admitted == 0)
+    }
+
+    /// Admitted scans waiting for their first slot count too: with the
+    /// slot busy and one waiting, a queue of one is full by admission.
+    @Test func admissionCountsScansWaitingForASlot() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 1)
+        try slots.admit()
+        try await slots.acquire()
+        try slots.admit()
+        let waiter = Task { try await slots.acquire() }
+        while slots.waiting == 0 { await Task.yield() }
+        #expect(throws: ServerError.busy(queued: 1)) { try slots.admit() }
+        slots.release()
+        try await waiter.value
+        slots.release()
+        slots.retire()
+        slots.retire()
+        #expect(slots.admitted == 0 && slots.inUse == 0)
+    }
+}
+
 @Suite struct MetricsPageTests {
     @Test func metricsPageFormat() {
         let metrics = ServerMetrics()
