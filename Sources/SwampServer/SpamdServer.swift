@@ -69,6 +69,7 @@ public final class SpamdServer: Service, Sendable {
             }
             logger.notice("running as user \(user)")
         }
+        configuration.onServing?()
         logger.notice("listening on \(names.joined(separator: ", "))")
 
         try await withGracefulShutdownHandler {
