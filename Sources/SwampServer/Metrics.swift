@@ -5,7 +5,8 @@ import SwampSpamd
 /// What `--metrics` exposes, in Prometheus's text format (version 0.0.4):
 /// scans by verdict, a scan time histogram, hits per rule, errors by the
 /// reply code they earned, bytes scanned, DNS queries, and the gauges of
-/// the moment (scans in flight, waiting for a slot, open connections).
+/// the moment (scans in flight, waiting for a slot, admitted, open
+/// connections).
 /// Every update takes one short lock; a scan updates once, at its end.
 public final class ServerMetrics: Sendable {
     /// Upper bounds of the scan time buckets, in seconds: from a cached
@@ -38,6 +39,7 @@ public final class ServerMetrics: Sendable {
     public struct Gauges: Sendable {
         public var queued = 0
         public var scanning = 0
+        public var admitted = 0
         public var connections = 0
         public var configurationGeneration = 0
         public init() {}
@@ -123,6 +125,9 @@ public final class ServerMetrics: Sendable {
         sample("swamp_scans_queued", [], "\(gauges.queued)")
         family("swamp_scan_slots_busy", "gauge", "Scan slots in use.")
         sample("swamp_scan_slots_busy", [], "\(gauges.scanning)")
+        family("swamp_scans_admitted", "gauge",
+               "Scans under way: running, waiting for a slot or for DNS, or past their client's deadline (at most --max-children plus --max-queue).")
+        sample("swamp_scans_admitted", [], "\(gauges.admitted)")
         family("swamp_connections_open", "gauge", "Client connections open.")
         sample("swamp_connections_open", [], "\(gauges.connections)")
         family("swamp_configuration_generation", "gauge", "1 for the configuration loaded at start, +1 per successful reload.")

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,15 +9,27 @@ import ServiceLifecycle
 /// with `ServerMetrics`' page and nothing else. The listener is bound
 /// before the daemon drops privileges (`bind`), served as a `Service`
 /// until shutdown. There is no access list: bind it to loopback or an
-/// address only the scraper reaches.
+/// address only the scraper reaches. A scraper sends one small request and
+/// reads a page, so each connection gets a few seconds in all and only a
+/// few may be open at once: whoever else reaches the port cannot hold
+/// sockets or memory in the daemon, however slowly it sends.
 struct MetricsService: Service {
     let channel: any Channel
     let logger: Logger
 
     /// Connections that send nothing for this long are closed.
     static let idleTimeout: TimeAmount = .seconds(10)
+    /// Every connection is closed this long after it was accepted, at any
+    /// pace of sending: a byte every second never trips `idleTimeout`.
+    static let connectionDeadline: TimeAmount = .seconds(5)
+    /// Connections open at once; more are closed as soon as accepted.
+    static let maxConnections = 8
 
+    /// Binds the listener; `connections` and `deadline` are the limits
+    /// above (tests set their own).
     static func bind(_ address: ListenAddress, page: @escaping @Sendable () -> String,
+                     connections: MetricsConnections = MetricsConnections(limit: maxConnections),
+                     deadline: TimeAmount = connectionDeadline,
                      group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 16)
@@ -24,6 +37,13 @@ struct MetricsService: Service {
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     let operations = child.pipeline.syncOperations
+                    guard connections.admit() else {
+                        try operations.addHandler(CloseWhenActive())
+                        return
+                    }
+                    child.closeFuture.whenComplete { _ in connections.leave() }
+                    let timer = child.eventLoop.scheduleTask(in: deadline) { child.close(promise: nil) }
+                    child.closeFuture.whenComplete { _ in timer.cancel() }
                     try operations.configureHTTPServerPipeline(withErrorHandling: true)
                     try operations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try operations.addHandler(MetricsHandler(page: page))
@@ -40,6 +60,39 @@ struct MetricsService: Service {
             channel.close(promise: nil)
         }
         logger.debug("metrics listener closed")
+    }
+}
+
+/// The metrics listener's open connections, counted against a cap.
+final class MetricsConnections: Sendable {
+    let limit: Int
+    private let count = NIOLockedValueBox(0)
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Connections open now.
+    var current: Int { count.withLockedValue { $0 } }
+
+    /// Counts a new connection in; false when `limit` are open already.
+    func admit() -> Bool {
+        count.withLockedValue { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    /// A counted connection has closed.
+    func leave() { count.withLockedValue { $0 -= 1 } }
+}
+
+/// Closes a connection over the cap as soon as it is set up, before it can
+/// send anything.
+final class CloseWhenActive: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
     }
 }
 

@@ -75,17 +75,20 @@ struct RequestProcessor: Sendable {
         let user = try request.validatedUser(maxLength: configuration.maxUserLength)
         metrics.scanStarted()
         defer { metrics.scanEnded() }
-        // 2. A scan slot, waiting in the bounded queue for at most queueTimeout.
-        try await acquireSlot()
-        // 3. The scan, in a task of its own that owns the slot: past the
-        //    hard deadline the client gets EX_TIMEOUT, and the task (whose
-        //    thread work cannot be stopped) ends and frees its slot later.
+        // 2. Admission among the scans under way, then a scan slot, waiting
+        //    in the bounded queue for at most queueTimeout.
+        try await admitAndAcquireSlot()
+        // 3. The scan, in a task of its own that owns the slot and the
+        //    admission: past the hard deadline the client gets EX_TIMEOUT,
+        //    and the task (whose thread work cannot be stopped) ends, frees
+        //    its slot and retires later.
         let setup = scanners.current.setup
         let limit = configuration.timeLimit
             ?? .milliseconds(Int64(setup.scanner.configuration.timeLimit * 1000))
         let work = eventLoop.makePromise(of: (SpamdResponse, ScanSummary).self)
         work.completeWithTask {
-            try await self.runScan(request, setup: setup, user: user, limit: limit, logger: logger)
+            defer { self.slots.retire() }
+            return try await self.runScan(request, setup: setup, user: user, limit: limit, logger: logger)
         }
         let (response, summary) = try await Self.withDeadline(
             work.futureResult, after: configuration.hardDeadline(budget: limit), on: eventLoop,
@@ -115,7 +118,9 @@ struct RequestProcessor: Sendable {
     /// The scan proper, entered holding a slot. CPU work runs on the thread
     /// pool holding a slot; the network checks (DNS) hold none, so a hung
     /// DNS server ties up no scan thread and no slot, and scans that need
-    /// no answer from it keep their pace.
+    /// no answer from it keep their pace. Scans waiting for DNS stay
+    /// admitted, so their number (and their parsed messages) is bounded by
+    /// `--max-children` plus `--max-queue`, not by `--max-connections`.
     private func runScan(_ request: SpamdRequest, setup: ScanSetup, user: SpamdUserName?, limit: Duration,
                          logger: Logger) async throws -> (SpamdResponse, ScanSummary) {
         let delay = configuration.scanDelayForTesting
@@ -185,6 +190,20 @@ struct RequestProcessor: Sendable {
                                   tests: v.tests, size: p.message.bytes.count, messageID: messageID(result),
                                   scanTime: ContinuousClock.now - p.start, dnsQueries: findings?.dnsQueries ?? 0)
         return (response, summary)
+    }
+
+    /// Admits a new scan and waits for its first slot. Admission bounds the
+    /// scans under way, those waiting for DNS without a slot included; a
+    /// scan refused a slot (queue full, queue timeout, cancelled) is retired
+    /// here, an admitted one by its task when that ends.
+    private func admitAndAcquireSlot() async throws {
+        try slots.admit()
+        do {
+            try await acquireSlot()
+        } catch {
+            slots.retire()
+            throw error
+        }
     }
 
     /// Waits for a scan slot. `resuming`: for a scan that has begun and

@@ -1,8 +1,20 @@
 import NIOConcurrencyHelpers
 
-/// The `--max-children` cap: at most `limit` scans run at once, at most
-/// `queueLimit` requests wait for a slot (first come, first served), and
-/// anything beyond is refused at once so that waiting is bounded too.
+/// The `--max-children` cap and its queue. What it bounds:
+///
+/// - slots: at most `limit` scans do CPU work (hold a slot) at once;
+/// - admitted scans: at most `limit + queueLimit` scans are under way at
+///   all, counted from before they first wait for a slot until their scan
+///   task ends. That covers scans waiting for their first slot, running,
+///   waiting for their network checks (DNS) without a slot, and waiting to
+///   resume; and a scan whose client was answered EX_TIMEOUT still counts
+///   until its task (whose thread work cannot be stopped) is done. Each
+///   holds its message (the request, later the parsed message and its
+///   views), so this bounds their memory, which `--max-connections` alone
+///   would not; a request beyond it is refused at once (`ServerError.busy`);
+/// - the queue: at most `queueLimit` scans not yet begun wait for a slot
+///   (first come, first served); scans resuming after their network checks
+///   go first and are never refused, being admitted already.
 final class ScanSlots: Sendable {
     private struct Waiter {
         let id: UInt64
@@ -13,11 +25,13 @@ final class ScanSlots: Sendable {
     private struct State {
         var available: Int
         /// Priority waiters first, then the others, each in arrival order;
-        /// bounded (queueLimit plus the scans in flight), so removing from
-        /// the front is cheap.
+        /// bounded (by the scans admitted), so removing from the front is
+        /// cheap.
         var waiters: [Waiter] = []
         var priorityWaiters = 0
         var nextID: UInt64 = 0
+        /// Scans between `admit` and `retire`.
+        var admitted = 0
 
         mutating func take(at i: Int) -> Waiter {
             let waiter = waiters.remove(at: i)
@@ -40,6 +54,29 @@ final class ScanSlots: Sendable {
     var inUse: Int { limit - state.withLockedValue { $0.available } }
     /// Requests waiting for a slot now.
     var waiting: Int { state.withLockedValue { $0.waiters.count } }
+    /// Scans under way now, in whatever phase.
+    var admitted: Int { state.withLockedValue { $0.admitted } }
+
+    /// Lets a new scan in, or throws `ServerError.busy` when `limit +
+    /// queueLimit` scans are under way already. Call before the scan first
+    /// waits for a slot; every successful `admit` needs one `retire`, when
+    /// the scan's work has truly ended (not when its client was answered).
+    func admit() throws {
+        let admitted = state.withLockedValue { s -> Bool in
+            guard s.admitted < limit + queueLimit else { return false }
+            s.admitted += 1
+            return true
+        }
+        if !admitted { throw ServerError.busy(queued: queueLimit) }
+    }
+
+    /// An admitted scan has ended (or gave up waiting for its first slot).
+    func retire() {
+        state.withLockedValue { s in
+            precondition(s.admitted > 0, "retire without admit")
+            s.admitted -= 1
+        }
+    }
 
     /// Waits for a slot. Throws `ServerError.busy` when the queue is full
     /// and `CancellationError` when the waiting task is cancelled; either

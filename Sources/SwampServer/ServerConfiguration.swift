@@ -81,6 +81,10 @@ public struct ServerConfiguration: Sendable {
     /// Called once all listeners are bound, with their addresses as
     /// `tcp 127.0.0.1:7830` / `unix /path`; tests use it to learn ports.
     public var onListening: (@Sendable ([String]) -> Void)?
+    /// Called once all listeners are bound and privileges are dropped
+    /// (`username`): work that writes files of its own starts here, as the
+    /// user the daemon serves as.
+    public var onServing: (@Sendable () -> Void)?
     /// Shut down gracefully when standard input reaches end of file, so a
     /// daemon started by a test dies with the test.
     public var exitWhenStdinCloses = false

@@ -6,7 +6,9 @@ import SwampSpamd
 public enum ServerError: SpamdReplyError, Equatable, Sendable {
     /// The peer's address is outside `--allowed-ips`.
     case accessDenied(peer: String)
-    /// `--max-children` scans are running and `--max-queue` more are waiting.
+    /// `--max-children` plus `--max-queue` scans are under way (running,
+    /// waiting for a slot or for their network checks), or `--max-queue`
+    /// requests are waiting for a slot.
     case busy(queued: Int)
     /// A request waited longer than the queue timeout for a scan slot.
     case queueTimeout(seconds: Int)

@@ -45,6 +45,7 @@ public final class SpamdServer: Service, Sendable {
         var gauges = ServerMetrics.Gauges()
         gauges.queued = slots.waiting
         gauges.scanning = slots.inUse
+        gauges.admitted = slots.admitted
         gauges.connections = openConnections.withLockedValue { $0 }
         gauges.configurationGeneration = scanners.current.generation
         return metrics.render(gauges)
@@ -68,6 +69,7 @@ public final class SpamdServer: Service, Sendable {
             }
             logger.notice("running as user \(user)")
         }
+        configuration.onServing?()
         logger.notice("listening on \(names.joined(separator: ", "))")
 
         try await withGracefulShutdownHandler {

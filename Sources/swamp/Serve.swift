@@ -148,13 +148,16 @@ struct Serve: AsyncParsableCommand {
 
         let path: String
         let scanners: ScannerStore
+        // Builds each loaded rule set's multi-pattern stage, one at a time;
+        // started once the server runs as --username.
+        let stages = SupersedingWorker()
         do {
             path = try options.configPath()
             let options = self.options
             let network = !local
             let userDBs = self.userDBs ? maxOpenUserDBs : nil
             scanners = try ScannerStore(loader: {
-                try Serve.loadSetup(options: options, network: network, userDatabases: userDBs)
+                try Serve.loadSetup(options: options, network: network, userDatabases: userDBs, stages: stages)
             })
             // Compiling the rules leaves the parser's temporaries free in the
             // heap: about 5 MiB handed back before the first scan.
@@ -191,6 +194,7 @@ struct Serve: AsyncParsableCommand {
         server.pidFile = pidfile
         server.username = username
         server.exitWhenStdinCloses = exitOnStdinEOF
+        server.onServing = { stages.start() }
         server.scanDelayForTesting = scanDelayForTesting.map { .milliseconds($0) }
 
         do {
@@ -207,10 +211,12 @@ struct Serve: AsyncParsableCommand {
     /// Loads the configuration and compiles the rules; makes the resolver
     /// for the network checks (`network`, unless `dns_available no`) and,
     /// given `userDatabases` (how many to keep open), the per-user Bayes
-    /// databases. A configuration with errors (an unreadable file, a
-    /// directive that does not parse, a `dns_server` that is no address) is
-    /// refused, at start and on SIGHUP alike.
-    static func loadSetup(options: ConfigOptions, network: Bool, userDatabases: Int?) throws -> ScanSetup {
+    /// databases; hands the rule set to `stages` for its multi-pattern
+    /// stage. A configuration with errors (an unreadable file, a directive
+    /// that does not parse, a `dns_server` that is no address) is refused,
+    /// at start and on SIGHUP alike.
+    static func loadSetup(options: ConfigOptions, network: Bool, userDatabases: Int?,
+                          stages: SupersedingWorker) throws -> ScanSetup {
         let path = (try? options.configPath()) ?? "?"
         let configuration: Configuration
         do { configuration = try options.load() } catch let e as CLIError {
@@ -232,16 +238,23 @@ struct Serve: AsyncParsableCommand {
         let scanner = SpamScanner(configuration: configuration, bayes: bayes)
         // The multi-pattern stage takes seconds to compile for the stock
         // rules (milliseconds from the cache): scans start without it and
-        // pick it up once it is in place.
+        // pick it up once it is in place. Nothing fails past this point, so
+        // this rule set is the one scans get next.
         let ruleSet = scanner.ruleSet
-        Thread.detachNewThread {
-            if let info = ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) {
-                Heap.releaseFreeMemory()
-                printError("swamp serve: multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
-            }
-        }
+        stages.submit { buildMultiPatternStage(ruleSet) }
         return ScanSetup(scanner: scanner, network: checks,
                          userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) })
+    }
+
+    /// Builds the rule set's multi-pattern stage (on the stage worker, so
+    /// after `--username` has taken effect: a cache folder it makes is not
+    /// root's); says so when it is in place (tests and bench/daemon.py wait
+    /// for the line).
+    static func buildMultiPatternStage(_ ruleSet: RuleSet) {
+        guard let info = ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) else { return }
+        // Building the stage leaves its temporaries free in the heap.
+        Heap.releaseFreeMemory()
+        printError("swamp serve: multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
     }
 }
 

@@ -13,6 +13,20 @@ struct LifecycleTests {
         return dir
     }
 
+    /// swamp's Rules/ plus one rule for the multi-pattern stage (Rules/
+    /// alone have none): no required string, and any word character to
+    /// start with. It compiles in milliseconds.
+    static func stageConfiguration(in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("stage.cf").path
+        try """
+            rules_dir \(Paths.rules)
+            body WORDS_AND_NUMBERS /\\w+ \\d{3} \\w+/
+            score WORDS_AND_NUMBERS 0.1
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func sighupWithBrokenConfigKeepsServingThenReloadsFixedOne() throws {
         let dir = try Self.copyOfRules()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -65,6 +79,23 @@ struct LifecycleTests {
         #expect(throws: (any Error).self) { try RawClient(port: port) }
     }
 
+    /// Each load hands its rule set to the one stage worker, whose thread
+    /// ends when it has nothing to do: a reload's stage is built too.
+    @Test func sighupBuildsTheNewRuleSetsMultiPatternStage() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let daemon = try Daemon([], config: try Self.stageConfiguration(in: dir))
+        defer { daemon.stop() }
+        #expect(daemon.waitForLog("multi-pattern stage ready", timeout: 30))
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog("configuration reloaded (generation 2", timeout: 30))
+        let deadline = Date().addingTimeInterval(30)
+        while daemon.log.components(separatedBy: "multi-pattern stage ready").count - 1 < 2 && Date() < deadline {
+            usleep(50_000)
+        }
+        #expect(daemon.log.components(separatedBy: "multi-pattern stage ready").count - 1 == 2, "\(daemon.log)")
+    }
+
     @Test func sigintAlsoStopsAnIdleDaemon() throws {
         let daemon = try Daemon([])
         defer { daemon.stop() }
@@ -106,6 +137,29 @@ struct PrivilegeTests {
         }
         let r = try spamc(["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c"])
         #expect(r.out == "1000.0/5.0\n")
+    }
+
+    /// The multi-pattern stage is first built once `--username` has taken
+    /// effect, so a cache folder it makes belongs to that user, not root.
+    /// One rule for the stage compiles in milliseconds: started at load, as
+    /// it once was, it would be done (as root) before the daemon had bound
+    /// its listener.
+    @Test(.enabled(if: geteuid() == 0, "needs root to drop privileges"))
+    func multiPatternStageIsBuiltAsTheServingUser() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        chmod(dir.path, 0o777)
+        let cache = dir.appendingPathComponent("cache")
+        let daemon = try Daemon(["--username", "nobody"], config: try LifecycleTests.stageConfiguration(in: dir),
+                                environment: ["SWAMP_CACHE_DIR": cache.path])
+        defer { daemon.stop() }
+        #expect(daemon.waitForLog("multi-pattern stage ready", timeout: 30), "\(daemon.log)")
+        let log = daemon.log
+        let dropped = try #require(log.range(of: "running as user nobody"), "\(log)")
+        let ready = try #require(log.range(of: "multi-pattern stage ready"))
+        #expect(dropped.upperBound <= ready.lowerBound, "\(log)")
+        let owner = try FileManager.default.attributesOfItem(atPath: cache.path)[.ownerAccountName] as? String
+        #expect(owner == "nobody")
     }
 
     @Test func unknownUsernameFailsAtStart() throws {

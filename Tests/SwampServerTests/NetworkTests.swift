@@ -135,4 +135,69 @@ struct NetworkTests {
         #expect(RawClient.ping(port: port))
         await dns.stop()
     }
+
+    /// Scans waiting for DNS hold no slot, but they count against
+    /// `--max-children` plus `--max-queue`: with one slot, a queue of one
+    /// and two scans stuck on a DNS server that never answers, a third is
+    /// refused at once (EX_TEMPFAIL) instead of joining them, each holding
+    /// its message, up to `--max-connections`. The two still get their
+    /// verdicts within the budget, and then new scans are let in again.
+    @Test func scansWaitingForDNSCountAgainstTheQueue() async throws {
+        let dns = try await TestDNSServer.start(zone: Self.zone)
+        dns.dropsEveryQuery = true
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Half of it goes to the network checks: the two scans wait 5 s for
+        // DNS, time enough to see them there and send the third.
+        let budget = 10.0
+        let daemon = try Daemon(["--max-children", "1", "--max-queue", "1", "--timeout-child", "\(Int(budget))",
+                                 "--metrics", "127.0.0.1:0"],
+                                config: try Self.configuration(dns: dns, in: dir), network: true)
+        defer { daemon.stop() }
+        let port = daemon.port
+        let metricsPort = try OperationsTests.metricsPort(daemon)
+        func gauges(_ names: String...) -> [Double?] {
+            let page = (try? OperationsTests.httpGet(port: metricsPort, "/metrics"))?.body ?? ""
+            return names.map { OperationsTests.sample(page, $0) }
+        }
+        let ham = [UInt8](Paths.read(Paths.ham))
+        let request = Array("CHECK SPAMC/1.5\r\nContent-length: \(ham.count)\r\n\r\n".utf8) + ham
+
+        let replies = Texts()
+        let start = Date()
+        let waiting = (0..<2).map { _ in
+            Thread { replies.append((try? RawClient.exchange(port: port, request)) ?? "connect failed") }
+        }
+        waiting.forEach { $0.start() }
+        // Both in, neither holding the slot nor queued for it: both wait for DNS.
+        let settle = Date().addingTimeInterval(10)
+        var settled = 0
+        while settled < 2 && Date() < settle {
+            let bothOnDNS = gauges("swamp_scans_in_flight", "swamp_scan_slots_busy", "swamp_scans_queued") == [2, 0, 0]
+            settled = bothOnDNS ? settled + 1 : 0
+            usleep(50_000)
+        }
+        #expect(settled == 2, "the two scans did not reach their network checks")
+        #expect(gauges("swamp_scans_admitted") == [2])
+
+        let third = Date()
+        let refused = try RawClient.exchange(port: port, request)
+        #expect(refused.hasPrefix("SPAMD/1.0 75 Service Unavailable: (server busy"), "\(refused)")
+        #expect(Date().timeIntervalSince(third) < 1.5)
+        #expect(replies.all.isEmpty, "the first two were answered before the third was refused")
+
+        let deadline = Date().addingTimeInterval(budget + 10)
+        while replies.all.count < 2 && Date() < deadline { usleep(50_000) }
+        let verdicts = replies.all
+        #expect(verdicts.count == 2 && verdicts.allSatisfy { $0.hasPrefix("SPAMD/1.1 0 EX_OK") }, "\(verdicts)")
+        #expect(Date().timeIntervalSince(start) < budget + 4)
+        // Retired with their tasks: a new scan is admitted (and, DNS
+        // answering again, is quick about it).
+        dns.dropsEveryQuery = false
+        let gtube = [UInt8](Paths.read(Paths.gtube))
+        let after = try RawClient.exchange(port: port, Array("CHECK SPAMC/1.5\r\nContent-length: \(gtube.count)\r\n\r\n".utf8) + gtube)
+        #expect(after.hasPrefix("SPAMD/1.1 0 EX_OK\r\nSpam: True"), "\(after)")
+        #expect(gauges("swamp_scans_admitted") == [0])
+        await dns.stop()
+    }
 }

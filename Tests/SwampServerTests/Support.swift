@@ -103,9 +103,10 @@ final class Daemon: @unchecked Sendable {
     /// Starts the daemon and waits until it is listening (at most `timeout`).
     /// Without `network` it runs with `--local`: tests never ask the
     /// machine's resolver; network tests name the test DNS server in their
-    /// configuration (`dns_server`).
+    /// configuration (`dns_server`). `environment` adds to or overrides
+    /// the test's own.
     init(_ arguments: [String], listen: [String] = ["127.0.0.1:0"], config: String = Paths.rules,
-         network: Bool = false, timeout: Double = 30) throws {
+         network: Bool = false, environment extra: [String: String] = [:], timeout: Double = 30) throws {
         let binary = try #require(Paths.swamp, "swamp binary not built")
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--exit-on-stdin-eof"]
@@ -115,6 +116,7 @@ final class Daemon: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = FileManager.default.temporaryDirectory
             .appendingPathComponent("swamp-daemon-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardInput = stdinPipe
         process.standardError = stderrPipe

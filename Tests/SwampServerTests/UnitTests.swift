@@ -115,6 +115,116 @@ import Testing
     }
 }
 
+extension ScanSlotsTests {
+    /// Scans waiting for DNS hold no slot but stay admitted: with one slot
+    /// and a queue of two, three scans that took their first slot and gave
+    /// it back (as for the network checks) leave no room for a fourth,
+    /// though no slot is busy and nobody waits.
+    @Test func admissionBoundsScansWithoutASlot() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 2)
+        for _ in 0..<3 {
+            try slots.admit()
+            try await slots.acquire()
+            slots.release()
+        }
+        #expect(slots.inUse == 0 && slots.waiting == 0 && slots.admitted == 3)
+        #expect(throws: ServerError.busy(queued: 2)) { try slots.admit() }
+        // Coming back from DNS needs no admission, and is never refused.
+        try await slots.acquire(priority: true)
+        slots.release()
+        slots.retire()
+        try slots.admit()
+        #expect(slots.admitted == 3)
+        for _ in 0..<3 { slots.retire() }
+        #expect(slots.admitted == 0)
+    }
+
+    /// Admitted scans waiting for their first slot count too: with the
+    /// slot busy and one waiting, a queue of one is full by admission.
+    @Test func admissionCountsScansWaitingForASlot() async throws {
+        let slots = ScanSlots(limit: 1, queueLimit: 1)
+        try slots.admit()
+        try await slots.acquire()
+        try slots.admit()
+        let waiter = Task { try await slots.acquire() }
+        while slots.waiting == 0 { await Task.yield() }
+        #expect(throws: ServerError.busy(queued: 1)) { try slots.admit() }
+        slots.release()
+        try await waiter.value
+        slots.release()
+        slots.retire()
+        slots.retire()
+        #expect(slots.admitted == 0 && slots.inUse == 0)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct SupersedingWorkerTests {
+    /// What the jobs did: their names in the order they ran, and the most
+    /// that ever ran at once.
+    final class Record: Sendable {
+        private let state = NIOLockedValueBox((ran: [String](), running: 0, most: 0))
+        let finished = DispatchSemaphore(value: 0)
+
+        var ran: [String] { state.withLockedValue { $0.ran } }
+        var most: Int { state.withLockedValue { $0.most } }
+
+        /// A job named `name`; with `gate`, it signals `started` and then
+        /// waits for the gate before it ends.
+        func job(_ name: String, started: DispatchSemaphore? = nil,
+                 gate: DispatchSemaphore? = nil) -> SupersedingWorker.Job {
+            { [self] in
+                state.withLockedValue { $0.running += 1; $0.most = max($0.most, $0.running) }
+                started?.signal()
+                gate?.wait()
+                state.withLockedValue { $0.ran.append(name); $0.running -= 1 }
+                finished.signal()
+            }
+        }
+
+        func waitForJobs(_ count: Int) -> Bool {
+            (0..<count).allSatisfy { _ in finished.wait(timeout: .now() + 10) == .success }
+        }
+    }
+
+    /// The daemon loads its rules as root and starts the worker once it has
+    /// dropped privileges: nothing may run before, and of what was
+    /// submitted by then only the latest runs.
+    @Test func nothingRunsBeforeStart() {
+        let worker = SupersedingWorker()
+        let record = Record()
+        worker.submit(record.job("first"))
+        worker.submit(record.job("second"))
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(record.ran.isEmpty)
+        worker.start()
+        #expect(record.waitForJobs(1))
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(record.ran == ["second"])
+    }
+
+    /// Reloads in quick succession: the compile in progress finishes, the
+    /// newest rule set's comes next, the ones in between never run, and no
+    /// two ever run at once. An idle worker takes new work again.
+    @Test func newestJobSupersedesWaitingOnesAndNoneOverlap() {
+        let worker = SupersedingWorker()
+        worker.start()
+        let record = Record()
+        let started = DispatchSemaphore(value: 0)
+        let gate = DispatchSemaphore(value: 0)
+        worker.submit(record.job("1", started: started, gate: gate))
+        #expect(started.wait(timeout: .now() + 10) == .success)
+        for name in ["2", "3", "4"] { worker.submit(record.job(name)) }
+        gate.signal()
+        #expect(record.waitForJobs(2))
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(record.ran == ["1", "4"])
+        worker.submit(record.job("5"))
+        #expect(record.waitForJobs(1))
+        #expect(record.ran == ["1", "4", "5"])
+        #expect(record.most == 1)
+    }
+}
+
 @Suite struct MetricsPageTests {
     @Test func metricsPageFormat() {
         let metrics = ServerMetrics()
