@@ -19,15 +19,20 @@ enum Privileges {
 
     /// Switches group list, group and user to `name`'s. glibc applies
     /// setuid/setgid to every thread of the process, so the event loop and
-    /// scan threads started before this change with it.
+    /// scan threads started before this change with it. `HOME` becomes the
+    /// user's home, as for a login: `~` in paths read from now on (the
+    /// Hyperscan cache in ~/.cache/swamp, `bayes_path` after a reload) is
+    /// then theirs, not root's, which they could not write.
     static func drop(to name: String) throws {
         guard let entry = getpwnam(name) else { throw Failure.unknownUser(name) }
         let uid = entry.pointee.pw_uid
         let gid = entry.pointee.pw_gid
+        let home = entry.pointee.pw_dir.map { String(cString: $0) } ?? ""
         if initgroups(name, gid) != 0 { throw Failure.call("initgroups", errno) }
         if setgid(gid) != 0 { throw Failure.call("setgid", errno) }
         if setuid(uid) != 0 { throw Failure.call("setuid", errno) }
         // setuid to a non-root user must be irreversible.
         if uid != 0 && setuid(0) == 0 { throw Failure.stillRoot }
+        if !home.isEmpty { setenv("HOME", home, 1) }
     }
 }
