@@ -65,7 +65,9 @@ def cpu_seconds(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            # utime + stime, and cutime + cstime: children that exited
+            # (spamd replaces its children) and were reaped count too.
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         except OSError:
             pass
     return total / os.sysconf("SC_CLK_TCK")

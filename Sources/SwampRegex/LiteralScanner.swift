@@ -74,9 +74,20 @@ final class ScratchPool: @unchecked Sendable {
     private let prototype: OpaquePointer
     private let spares = Mutex<[Scratch]>([])
 
-    init?(for database: OpaquePointer) {
+    convenience init?(for database: OpaquePointer) {
+        self.init(for: [database])
+    }
+
+    /// One scratch fit for every database given.
+    init?(for databases: [OpaquePointer]) {
         var scratch: OpaquePointer? = nil
-        guard hs_alloc_scratch(database, &scratch) == HS_SUCCESS, let scratch else { return nil }
+        for db in databases {
+            guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS else {
+                if let scratch { hs_free_scratch(scratch) }
+                return nil
+            }
+        }
+        guard let scratch else { return nil }
         prototype = scratch
     }
 
