@@ -64,6 +64,17 @@ extension RuleSet {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
         return run.execute()
     }
+
+    /// `evaluate`, for a caller still working out facts the evals read
+    /// (the Bayes probability, computed on another thread meanwhile):
+    /// `completeFacts` is called once, after the header, body, rawbody,
+    /// uri and full rules and before the evals and metas, to fill them in.
+    /// Which score set applies (`useBayes`, `useNetwork`) must be known
+    /// from the start.
+    public func evaluate(_ views: Views, facts: Facts, completeFacts: (inout Facts) -> Void) -> Evaluation {
+        var run = RuleRun(ruleSet: self, views: views, facts: facts)
+        return run.execute(completeFacts: completeFacts)
+    }
 }
 
 /// The state of one evaluation. The hot loops read plain tables of the
@@ -72,7 +83,7 @@ extension RuleSet {
 struct RuleRun {
     let ruleSet: RuleSet
     let views: Views
-    let facts: Facts
+    var facts: Facts
     let set: Int
     let enabled: [Bool]
     let scratch: MatchScratch
@@ -143,7 +154,7 @@ struct RuleRun {
         return headerValues[q]
     }
 
-    mutating func execute() -> Evaluation {
+    mutating func execute(completeFacts: (inout Facts) -> Void = { _ in }) -> Evaluation {
         for (name, value) in facts.externalHits {
             if let i = ruleSet.indexByName[name] { record(i, value) }
         }
@@ -153,6 +164,10 @@ struct RuleRun {
         runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false)
         runSubjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, stage?.uri, isBody: false)
         runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false)
+        let (useBayes, useNetwork) = (facts.useBayes, facts.useNetwork)
+        completeFacts(&facts)
+        // The score set was chosen from these; they stay as they were.
+        (facts.useBayes, facts.useNetwork) = (useBayes, useNetwork)
         runEvals()
         runMetas()
         if profiling { ruleSet.profile.add(spent, ran: runs) }

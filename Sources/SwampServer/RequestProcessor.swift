@@ -126,6 +126,7 @@ struct RequestProcessor: Sendable {
         let delay = configuration.scanDelayForTesting
         let inflatedLimit = configuration.inflatedLimit
         let command = request.command
+        let slots = self.slots
         // a. Inflate, pick the Bayes database, parse, render the views; with
         //    no network checks, the whole scan.
         let first = try await onPool { () throws -> FirstStep in
@@ -137,7 +138,8 @@ struct RequestProcessor: Sendable {
             let (message, views) = scanner.prepare(bytes)
             let pending = Pending(scanner: scanner, message: message, views: views, facts: facts, start: start)
             guard let network = setup.network else {
-                let (response, summary) = Self.finish(command, pending, facts: facts, findings: nil)
+                let (response, summary) = Self.finish(command, pending, facts: facts, findings: nil,
+                                                      bayesAlongside: slots.coreToSpare)
                 return .done(response, summary)
             }
             return .waitingForNetwork(pending, network)
@@ -154,7 +156,9 @@ struct RequestProcessor: Sendable {
         // c. Rules, Bayes, score and reply, ahead of requests not yet begun.
         try await acquireSlot(resuming: true)
         let networkFacts = facts
-        return try await onPool { Self.finish(command, pending, facts: networkFacts, findings: findings) }
+        return try await onPool {
+            Self.finish(command, pending, facts: networkFacts, findings: findings, bayesAlongside: slots.coreToSpare)
+        }
     }
 
     /// Runs `work` on the scan threads; the caller holds a slot, which is
@@ -181,9 +185,13 @@ struct RequestProcessor: Sendable {
 
     /// Rules, metas, score, the reply and its summary; the network
     /// findings' notes and Received-SPF line go into reports.
-    private static func finish(_ command: SpamdCommand, _ p: Pending, facts: Facts, findings: NetworkFindings?)
+    /// `bayesAlongside`: Bayes on a thread of its own while the rules run
+    /// (when a core would otherwise idle: fewer scans than cores).
+    private static func finish(_ command: SpamdCommand, _ p: Pending, facts: Facts, findings: NetworkFindings?,
+                               bayesAlongside: Bool)
         -> (SpamdResponse, ScanSummary) {
-        let result = p.scanner.evaluate(message: p.message, views: p.views, facts: facts, network: findings)
+        let result = p.scanner.evaluate(message: p.message, views: p.views, facts: facts, network: findings,
+                                        bayesAlongside: bayesAlongside)
         let response = render(command, result: result, scanner: p.scanner)
         let v = result.verdict
         let summary = ScanSummary(isSpam: v.isSpam, score: v.score, requiredScore: v.requiredScore,

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 
 /// The `--max-children` cap and its queue. What it bounds:
@@ -52,6 +53,12 @@ final class ScanSlots: Sendable {
 
     /// Scans running now.
     var inUse: Int { limit - state.withLockedValue { $0.available } }
+
+    /// Whether fewer scans run than the machine has cores, so that one
+    /// may take a second thread (for its Bayes step) without slowing the
+    /// others.
+    var coreToSpare: Bool { inUse < ScanSlots.cores }
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Requests waiting for a slot now.
     var waiting: Int { state.withLockedValue { $0.waiters.count } }
     /// Scans under way now, in whatever phase.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampEngine
 import SwampRules
 import SwampScan
 @testable import SwampBayes
@@ -37,6 +38,39 @@ import SwampScan
         #expect(ham.tests.contains("BAYES_00"))
         #expect(!ham.isSpam)
         #expect(ham.autolearn == "disabled")
+    }
+
+    /// Bayes on a thread of its own while the rules run (the daemon's way
+    /// when a core is free) decides exactly as Bayes first, then the rules:
+    /// score set, hits, probability, autolearn; trained or not.
+    @Test func bayesAlongsideTheRulesDecidesTheSame() throws {
+        var config = Self.configuration()
+        config.bayesAutoLearn = false
+        let bayes = try BayesSetup.open(config, path: StoreTests.tempPath())
+        let scanner = SpamScanner(configuration: config, bayes: bayes)
+        func both(_ bytes: [UInt8]) -> (Verdict, Verdict) {
+            let (message, views) = scanner.prepare(bytes)
+            let one = scanner.evaluate(message: message, views: views, facts: Facts(), bayesAlongside: false).verdict
+            let two = scanner.evaluate(message: message, views: views, facts: Facts(), bayesAlongside: true).verdict
+            return (one, two)
+        }
+        for trained in [false, true] {
+            if trained {
+                for i in 0..<10 {
+                    _ = try bayes.learn(StoreTests.message(100 + i, spammy: true), as: .spam)
+                    _ = try bayes.learn(StoreTests.message(200 + i, spammy: false), as: .ham)
+                }
+            }
+            for n in 0..<20 {
+                let (one, two) = both(StoreTests.message(900 + n, spammy: n % 2 == 0))
+                #expect(one.evaluation.scoreSet == (trained ? 2 : 0))
+                #expect(two.evaluation.scoreSet == one.evaluation.scoreSet)
+                #expect(two.score == one.score)
+                #expect(two.tests == one.tests)
+                #expect(two.bayes?.probability == one.bayes?.probability)
+                #expect(two.autolearn == one.autolearn)
+            }
+        }
     }
 
     @Test func noBayesScoreSetBeforeEnoughTraining() throws {
