@@ -86,9 +86,16 @@ struct RequestProcessor: Sendable {
         let limit = configuration.timeLimit
             ?? .milliseconds(Int64(setup.scanner.configuration.timeLimit * 1000))
         let work = eventLoop.makePromise(of: (SpamdResponse, ScanSummary).self)
-        work.completeWithTask {
+        // On the connection's event loop, as the connection's own tasks
+        // (see EventLoopTaskExecutor): an unstructured task would not
+        // inherit that preference and would wake the global pool's threads.
+        Task(executorPreference: EventLoopTaskExecutor(eventLoop)) {
             defer { self.slots.retire() }
-            return try await self.runScan(request, setup: setup, user: user, limit: limit, logger: logger)
+            do {
+                work.succeed(try await self.runScan(request, setup: setup, user: user, limit: limit, logger: logger))
+            } catch {
+                work.fail(error)
+            }
         }
         let (response, summary) = try await Self.withDeadline(
             work.futureResult, after: configuration.hardDeadline(budget: limit), on: eventLoop,
@@ -218,6 +225,9 @@ struct RequestProcessor: Sendable {
     /// comes back from its network checks, which goes ahead of requests
     /// not yet begun and is never refused for a full queue.
     private func acquireSlot(resuming: Bool = false) async throws {
+        // A free slot is taken at once, without the two tasks and the
+        // timer that waiting needs (a slot is free only when nobody waits).
+        if slots.tryAcquire() { return }
         let timeout = configuration.queueTimeout
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { try await slots.acquire(priority: resuming); return true }

@@ -132,6 +132,17 @@ final class ScanSlots: Sendable {
         }
     }
 
+    /// Takes a slot if one is free now; nobody waits while one is (a
+    /// released slot goes straight to the longest waiter). Every `true`
+    /// needs one `release`.
+    func tryAcquire() -> Bool {
+        state.withLockedValue { s in
+            guard s.available > 0 else { return false }
+            s.available -= 1
+            return true
+        }
+    }
+
     /// Hands the slot to the longest waiter, or frees it.
     func release() {
         let next = state.withLockedValue { s -> Waiter? in
