@@ -184,7 +184,7 @@ public final class MultiPattern: @unchecked Sendable {
             if let error { hs_free_compile_error(error) }
         }
         var databases: [OpaquePointer] = []
-        for group in groups(included.indices.filter { included[$0] }, texts, flags) {
+        for group in groups(included.indices.filter { included[$0] }) {
             var ids = group
             while !ids.isEmpty {
                 var db: OpaquePointer? = nil
@@ -205,19 +205,6 @@ public final class MultiPattern: @unchecked Sendable {
         return databases.isEmpty ? nil : (databases, included)
     }
 
-    /// The database for the patterns numbered `ids` (reported by those
-    /// numbers), nil when Hyperscan refuses the set.
-    static func database(_ texts: [[CChar]], _ flags: [UInt32], _ ids: [Int]) -> OpaquePointer? {
-        var db: OpaquePointer? = nil
-        var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-        let rc = withPointers(texts, ids) { pointers in
-            hs_compile_multi(pointers, ids.map { flags[$0] }, ids.map { UInt32($0) }, UInt32(ids.count),
-                             UInt32(HS_MODE_BLOCK), nil, &db, &error)
-        }
-        if let error { hs_free_compile_error(error) }
-        return rc == HS_SUCCESS ? db : nil
-    }
-
     /// How the patterns are split into databases: one each. Hyperscan
     /// builds one automaton for a database, and for SpamAssassin's
     /// look-alike patterns the combination grows far past its parts: the
@@ -225,7 +212,7 @@ public final class MultiPattern: @unchecked Sendable {
     /// one each (compiled in a fraction of the time), at the same scan
     /// cost on the corpus; the extra calls cost about what the single
     /// larger automaton did.
-    static func groups(_ ids: [Int], _ texts: [[CChar]], _ flags: [UInt32]) -> [[Int]] {
+    static func groups(_ ids: [Int]) -> [[Int]] {
         ids.map { [$0] }
     }
 

@@ -177,9 +177,9 @@ struct RequestProcessor: Sendable {
 
     /// The scanner for this request: with `--user-dbs` and a `User:`, one
     /// that reads that user's Bayes database (or none, for a user who has
-    /// not trained one); else the site's.
+    /// not trained one); else the site's (once it exists: `LateSiteBayes`).
     static func scanner(for user: SpamdUserName?, setup: ScanSetup, logger: Logger) -> SpamScanner {
-        guard let databases = setup.userBayes, let user else { return setup.scanner }
+        guard let databases = setup.userBayes, let user else { return setup.siteScanner }
         let base = setup.scanner
         do {
             let bayes = try databases.classifier(for: user)

@@ -13,12 +13,21 @@ public struct ScanSetup: Sendable {
     public let network: NetworkChecks?
     /// With `--user-dbs`: the per-user Bayes databases scans read.
     public let userBayes: UserBayesDatabases?
+    /// When `use_bayes` is on but the site database did not exist at load:
+    /// where scans look for it again (see `LateSiteBayes`).
+    public let lateSiteBayes: LateSiteBayes?
 
-    public init(scanner: SpamScanner, network: NetworkChecks? = nil, userBayes: UserBayesDatabases? = nil) {
+    public init(scanner: SpamScanner, network: NetworkChecks? = nil, userBayes: UserBayesDatabases? = nil,
+                lateSiteBayes: LateSiteBayes? = nil) {
         self.scanner = scanner
         self.network = network
         self.userBayes = userBayes
+        self.lateSiteBayes = lateSiteBayes
     }
+
+    /// The scanner for a scan with the site database: `scanner`, or the
+    /// one with the database found since.
+    public var siteScanner: SpamScanner { lateSiteBayes?.scanner() ?? scanner }
 }
 
 /// The setup every new scan uses, swapped whole on reload: a scan in

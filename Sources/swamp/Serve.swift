@@ -242,8 +242,15 @@ struct Serve: AsyncParsableCommand {
         // this rule set is the one scans get next.
         let ruleSet = scanner.ruleSet
         stages.submit { buildMultiPatternStage(ruleSet) }
+        // No site database yet (use_bayes on, nothing wrong, nothing
+        // trained): scans look for it again as spamd would find it.
+        let late = configuration.useBayes && bayes == nil && problem == nil
+            ? LateSiteBayes(base: scanner, open: { BayesSetup.openForScanning(configuration) },
+                            report: { printError("swamp serve: \($0)") })
+            : nil
         return ScanSetup(scanner: scanner, network: checks,
-                         userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) })
+                         userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) },
+                         lateSiteBayes: late)
     }
 
     /// Builds the rule set's multi-pattern stage (on the stage worker, so
