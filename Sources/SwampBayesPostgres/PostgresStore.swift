@@ -55,13 +55,21 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
     // MARK: Schema
 
     private func checkSchema() throws {
+        guard try schemaExists() else { throw PostgresBayesError.noSchema(settings.description) }
+    }
+
+    /// Whether the tables are there (a version row in swamp_bayes_schema,
+    /// written in the transaction that creates them all); throws for a
+    /// schema newer than this build knows.
+    private func schemaExists() throws -> Bool {
         try pool.withSession { s in
             do {
                 let rows = try s.query("SELECT version FROM swamp_bayes_schema")
-                let version = try rows.first?.decode(Int.self) ?? 0
+                guard let version = try rows.first?.decode(Int.self) else { return false }
                 if version > Self.schemaVersion { throw PostgresBayesError.newerSchema(found: version, supported: Self.schemaVersion) }
+                return true
             } catch PostgresBayesError.server(let state, _) where state == "42P01" {
-                throw PostgresBayesError.noSchema(settings.description)
+                return false
             }
         }
     }
@@ -69,8 +77,14 @@ public final class PostgresBayesStore: BayesStore, @unchecked Sendable {
     /// Creates the tables once per process (a user's row in
     /// `swamp_bayes_vars` comes with its first learn); concurrent creators (two
     /// daemons starting together) queue on an advisory lock, because
-    /// `CREATE TABLE IF NOT EXISTS` alone races in the catalog.
+    /// `CREATE TABLE IF NOT EXISTS` alone races in the catalog. Tables
+    /// already there are not created again: PostgreSQL checks the right to
+    /// create in the schema even for `IF NOT EXISTS`, and a role given only
+    /// the rights to read and write the tables (as SpamAssassin's SQL
+    /// set-up suggests; PostgreSQL 15 no longer lets every role create in
+    /// `public`) would otherwise fail to open for learning.
     private func createSchema() throws {
+        if !pool.schemaReady, try schemaExists() { pool.schemaReady = true }
         if !pool.schemaReady {
             try transaction { s in
                 try s.query("SELECT pg_advisory_xact_lock(\(Self.schemaLockKey))")

@@ -74,6 +74,18 @@ public final class PostgresTestServer: Sendable {
         return String(name)
     }
 
+    /// Runs SQL in `database` as the server's superuser (psql); returns its
+    /// output or throws with it.
+    @discardableResult
+    public func psql(database: String, _ sql: String) throws -> String {
+        let (status, output) = try Self.run(binDirectory + "/psql",
+                                            ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", database,
+                                             "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                                            environment: ["PGPASSWORD": password])
+        guard status == 0 else { throw TestServerError("psql failed: \(output)") }
+        return output
+    }
+
     /// A libpq URL for `database` over TCP, with the password.
     public func url(database: String) -> String {
         "postgres://\(user):\(password)@127.0.0.1:\(port)/\(database)"

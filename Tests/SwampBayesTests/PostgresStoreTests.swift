@@ -156,6 +156,41 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A role that may read and write the tables but not create anything
+    /// in the schema (tables made by an administrator, rights granted, as
+    /// SpamAssassin's SQL set-up has it) can learn: the tables are not
+    /// created again once there.
+    @Test func roleWithoutCreateRightsLearns() async throws {
+        let server = try await PostgresTestServer.shared()
+        let db = try server.createDatabase()
+        func config(_ user: String, _ password: String) -> Configuration {
+            var loader = ConfigLoader()
+            loader.load(text: """
+                bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
+                bayes_sql_username \(user)
+                bayes_sql_password \(password)
+                """, file: "/test/local.cf")
+            return loader.configuration
+        }
+        // The administrator makes the tables.
+        _ = try BayesSetup.open(config(server.user, server.password), readOnly: false)
+        let role = "learner_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        try server.psql(database: db, """
+            CREATE ROLE \(role) LOGIN PASSWORD 'secret';
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            GRANT USAGE ON SCHEMA public TO \(role);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+            """)
+        // The role cannot create (so IF NOT EXISTS would fail)...
+        #expect(throws: (any Error).self) {
+            try server.psql(database: db, "SET ROLE \(role); CREATE TABLE IF NOT EXISTS swamp_bayes_seen (x INT)")
+        }
+        // ... but opens the store for learning and learns.
+        let learner = try BayesSetup.open(config(role, "secret"), readOnly: false)
+        #expect(try learner.learn(StoreContract.message(1, spammy: true), as: .spam) == .learned)
+        #expect(try learner.store.messageCounts() == (1, 0))
+    }
+
     /// The configuration picks PostgreSQL, and `swamp check` and `serve`
     /// score with it; before any learning, without it and without a
     /// complaint (as with no SQLite file yet).
