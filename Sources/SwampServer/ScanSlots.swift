@@ -54,10 +54,11 @@ final class ScanSlots: Sendable {
     /// Scans running now.
     var inUse: Int { limit - state.withLockedValue { $0.available } }
 
-    /// Whether fewer scans run than the machine has cores, so that one
-    /// may take a second thread (for its Bayes step) without slowing the
-    /// others.
-    var coreToSpare: Bool { inUse < ScanSlots.cores }
+    /// Whether fewer scans run than the machine has cores (and than
+    /// `--max-children` allows: an administrator who set 1 meant one core),
+    /// so that one may take a second thread (for its Bayes step) without
+    /// slowing the others.
+    var coreToSpare: Bool { inUse < min(ScanSlots.cores, limit) }
     static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Requests waiting for a slot now.
     var waiting: Int { state.withLockedValue { $0.waiters.count } }

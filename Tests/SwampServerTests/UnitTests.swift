@@ -65,6 +65,21 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ScanSlotsTests {
+    /// A scan may take a second thread only while fewer scans run than
+    /// there are cores, and never with --max-children 1.
+    @Test func aCoreToSpareOnlyBelowCoresAndTheLimit() {
+        let one = ScanSlots(limit: 1, queueLimit: 1)
+        #expect(one.tryAcquire())
+        #expect(!one.coreToSpare)
+        let many = ScanSlots(limit: 64, queueLimit: 1)
+        #expect(many.tryAcquire())
+        #expect(many.coreToSpare == (ScanSlots.cores > 1))
+        for _ in 1..<ScanSlots.cores { #expect(many.tryAcquire()) }
+        #expect(!many.coreToSpare)
+        many.release()
+        #expect(many.coreToSpare)
+    }
+
     @Test func capsConcurrencyAndQueue() async throws {
         let slots = ScanSlots(limit: 2, queueLimit: 1)
         try await slots.acquire()
