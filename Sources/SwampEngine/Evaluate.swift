@@ -190,7 +190,6 @@ struct RuleRun {
         var scanned = [Bool](repeating: false, count: values.count)
         var marks = [UInt32](repeating: 0, count: ruleSet.headerLiterals.matcher.count)
         let filter = ruleSet.headerLiterals
-        let refs = filter.refs
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
                 if results.count & 63 == 0, pastDeadline() { return }
@@ -209,7 +208,7 @@ struct RuleRun {
                             value.withUnsafeBufferPointer { filter.matcher.mark($0, with: mark, in: &marks) }
                             scanned[q] = true
                         }
-                        if !e.literals.contains(where: { marks[Int(refs[Int($0)])] == mark }) {
+                        if !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, mark) }) {
                             // Cannot match: no hit, or a hit for `!~`.
                             results.append((e.rule, negated ? 1 : 0))
                             continue
@@ -255,7 +254,6 @@ struct RuleRun {
         // Which rules' required strings occur: one pass for all of them.
         var marks = [UInt32](repeating: 0, count: filter.matcher.count)
         if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) } }
-        let refs = filter.refs
         // The one pass over the joined pieces (RuleSet.prefilterPattern)
         // finds what each piece alone matches, except in an empty last
         // piece: it starts after the final "\n", where PCRE2's /m `^` does
@@ -290,7 +288,7 @@ struct RuleRun {
                             startPiece = first - 1
                             viaMulti = true
                         }
-                        if !e.literals.isEmpty, !e.literals.contains(where: { marks[Int(refs[Int($0)])] == 1 }) {
+                        if !e.literals.isEmpty, !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, 1) }) {
                             results.append((e.rule, 0))
                             continue
                         }

@@ -81,10 +81,30 @@ struct SubjectEntry: Sendable {
 
 /// The required strings of one view's rules (SwampRegex.RequiredLiterals),
 /// looked for all at once. Entries' `literals` ranges index `refs`, which
-/// holds the matcher's string numbers.
+/// holds the matcher's string numbers: one or more sets, each ended by -1
+/// (`allOf`: the rule can match only where a string of every set occurs).
 struct LiteralFilter: Sendable {
     let matcher: LiteralMatcher
     let refs: [Int32]
+
+    /// Whether the strings of `range` allow a match: some string of each
+    /// set has `mark` in `marks`. `range` must not be empty.
+    @inline(__always)
+    func allows(_ range: Range<Int32>, _ marks: UnsafeBufferPointer<UInt32>, _ mark: UInt32) -> Bool {
+        refs.withUnsafeBufferPointer { refs in
+            var found = false
+            for k in range {
+                let ref = refs[Int(k)]
+                if ref < 0 {
+                    if !found { return false }
+                    found = false
+                } else if !found, marks[Int(ref)] == mark {
+                    found = true
+                }
+            }
+            return true
+        }
+    }
 
     struct Builder {
         let enabled: Bool
@@ -97,12 +117,15 @@ struct LiteralFilter: Sendable {
         /// Records the pattern's required strings; the range to store in
         /// its entry (empty: always run the rule).
         mutating func add(pattern: String, options: RegexOptions) -> Range<Int32> {
-            guard enabled, let required = RequiredLiterals.of(pattern, options: options) else { return 0..<0 }
+            guard enabled, let sets = RequiredLiterals.allOf(pattern, options: options) else { return 0..<0 }
             let start = Int32(refs.count)
-            for s in required {
-                let id = index[s] ?? Int32(strings.count)
-                if id == Int32(strings.count) { strings.append(s); index[s] = id }
-                refs.append(id)
+            for set in sets {
+                for s in set {
+                    let id = index[s] ?? Int32(strings.count)
+                    if id == Int32(strings.count) { strings.append(s); index[s] = id }
+                    refs.append(id)
+                }
+                refs.append(-1)
             }
             return start..<Int32(refs.count)
         }

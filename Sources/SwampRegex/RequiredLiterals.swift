@@ -20,10 +20,36 @@ public enum RequiredLiterals {
     /// The set for `pattern`, or nil when no useful set exists (the rule
     /// must then always run).
     public static func of(_ pattern: String, options: RegexOptions) -> [[UInt8]]? {
+        guard let info = analyse(pattern, options: options), let set = info.requirement() else { return nil }
+        return usable(set)
+    }
+
+    /// Every useful set found for `pattern`, most selective first (at most
+    /// `maximumConjuncts`): a text the pattern matches holds a string of
+    /// each. `/\bfree\s+money\b/` gives ["free"] and ["money"], so a rule
+    /// runs only where both occur. nil when there is none.
+    public static func allOf(_ pattern: String, options: RegexOptions) -> [[[UInt8]]]? {
+        guard let info = analyse(pattern, options: options) else { return nil }
+        let sets = info.requirements().compactMap(usable)
+        return sets.isEmpty ? nil : sets
+    }
+
+    /// Sets kept for one pattern: each is a pass over a string table the
+    /// rule's check reads, and a third one rarely excludes what two did not.
+    static let maximumConjuncts = 3
+
+    static func analyse(_ pattern: String, options: RegexOptions) -> Info? {
         if options.contains(.extended) { return nil }
         var parser = Parser(bytes: Array(pattern.utf8))
-        guard let info = parser.parseAlternation(), parser.atEnd,
-              let set = info.requirement(), !set.isEmpty else { return nil }
+        guard let info = parser.parseAlternation(), parser.atEnd else { return nil }
+        return info
+    }
+
+    /// A set as the filter uses it: strings cut to `maximumLength`, sorted;
+    /// nil when one is shorter than `minimumLength` (it would pass nearly
+    /// every text) or the set is empty.
+    static func usable(_ set: Set<[UInt8]>) -> [[UInt8]]? {
+        guard !set.isEmpty else { return nil }
         let cut = Set(set.map { Array($0.prefix(maximumLength)) })
         guard cut.allSatisfy({ $0.count >= minimumLength }) else { return nil }
         return cut.sorted { $0.lexicographicallyPrecedes($1) }
@@ -33,29 +59,53 @@ public enum RequiredLiterals {
     struct Info {
         /// Every string the piece can match, when there are few (folded).
         var exact: Set<[UInt8]>?
-        /// Otherwise: strings of which one occurs in every match; nil when
-        /// nothing is known.
-        var match: Set<[UInt8]>?
+        /// Otherwise: sets of strings such that every match holds one
+        /// string of each set (most selective first); empty when nothing
+        /// is known.
+        var match: [Set<[UInt8]>]
 
-        static let anything = Info(exact: nil, match: nil)
-        static let empty = Info(exact: [[]], match: nil)
+        static let anything = Info(exact: nil, match: [])
+        static let empty = Info(exact: [[]], match: [])
         static func literal(_ bytes: Set<UInt8>) -> Info {
-            Info(exact: Set(bytes.map { [$0] }), match: nil)
+            Info(exact: Set(bytes.map { [$0] }), match: [])
         }
 
-        /// The set one of whose strings every match contains, if any.
-        func requirement() -> Set<[UInt8]>? {
-            if let exact { return exact.contains([]) ? nil : exact }
+        /// The sets one of whose strings every match contains.
+        func requirements() -> [Set<[UInt8]>] {
+            if let exact { return exact.contains([]) ? [] : [exact] }
             return match
+        }
+
+        /// The most selective of them, if any.
+        func requirement() -> Set<[UInt8]>? {
+            requirements().reduce(nil) { Info.better($0, $1) }
         }
 
         /// How selective a set is: its shortest string, then fewer strings.
         static func better(_ a: Set<[UInt8]>?, _ b: Set<[UInt8]>?) -> Set<[UInt8]>? {
             guard let a else { return b }
             guard let b else { return a }
+            return isBetter(b, than: a) ? b : a
+        }
+
+        static func isBetter(_ a: Set<[UInt8]>, than b: Set<[UInt8]>) -> Bool {
             let la = a.map(\.count).min() ?? 0, lb = b.map(\.count).min() ?? 0
-            if la != lb { return la > lb ? a : b }
-            return a.count <= b.count ? a : b
+            if la != lb { return la > lb }
+            return a.count < b.count
+        }
+
+        /// Both pieces' requirements hold for their concatenation (each
+        /// matches a part of the text); the most selective are kept.
+        static func conjunction(_ a: [Set<[UInt8]>], _ b: [Set<[UInt8]>]) -> [Set<[UInt8]>] {
+            var all: [Set<[UInt8]>] = []
+            for s in a + b where !s.isEmpty && !all.contains(s) { all.append(s) }
+            // Stable: among equals, the earlier stays first.
+            let ranked = all.enumerated().sorted { x, y in
+                if isBetter(x.element, than: y.element) { return true }
+                if isBetter(y.element, than: x.element) { return false }
+                return x.offset < y.offset
+            }.map(\.element)
+            return Array(ranked.prefix(RequiredLiterals.maximumConjuncts))
         }
 
         /// The piece followed by `next`.
@@ -63,29 +113,29 @@ public enum RequiredLiterals {
             if let a = exact, let b = next.exact, a.count * b.count <= RequiredLiterals.maximumSetSize {
                 var product = Set<[UInt8]>()
                 for x in a { for y in b { product.insert(Array((x + y).prefix(64))) } }
-                return Info(exact: product, match: nil)
+                return Info(exact: product, match: [])
             }
-            return Info(exact: nil, match: Info.better(requirement(), next.requirement()))
+            return Info(exact: nil, match: Info.conjunction(requirements(), next.requirements()))
         }
 
         /// The piece or `other`.
         func or(_ other: Info) -> Info {
             if let a = exact, let b = other.exact, a.count + b.count <= RequiredLiterals.maximumSetSize {
-                return Info(exact: a.union(b), match: nil)
+                return Info(exact: a.union(b), match: [])
             }
             guard let a = requirement(), let b = other.requirement() else { return .anything }
-            return Info(exact: nil, match: a.union(b))
+            return Info(exact: nil, match: [a.union(b)])
         }
 
         /// `x?`: the piece or nothing.
         var optional: Info {
-            if let exact, exact.count < RequiredLiterals.maximumSetSize { return Info(exact: exact.union([[]]), match: nil) }
+            if let exact, exact.count < RequiredLiterals.maximumSetSize { return Info(exact: exact.union([[]]), match: []) }
             return .anything
         }
 
         /// `x+` and `x{n,}` with n ≥ 1: one match of the piece at least.
         var repeated: Info {
-            Info(exact: nil, match: requirement())
+            Info(exact: nil, match: requirements())
         }
     }
 
@@ -123,7 +173,7 @@ public enum RequiredLiterals {
         /// pieces the most selective requirement is kept.
         mutating func parseSequence() -> Info? {
             var run = Info.empty
-            var best: Set<[UInt8]>? = nil
+            var found: [Set<[UInt8]>] = []
             var exact = true
             while true {
                 skipIgnored()
@@ -134,16 +184,16 @@ public enum RequiredLiterals {
                     continue
                 }
                 exact = false
-                best = Info.better(best, run.requirement())
+                found = Info.conjunction(found, run.requirements())
                 if piece.exact != nil {
                     run = piece
                 } else {
-                    best = Info.better(best, piece.requirement())
+                    found = Info.conjunction(found, piece.requirements())
                     run = .empty
                 }
             }
             if exact { return run }
-            return Info(exact: nil, match: Info.better(best, run.requirement()))
+            return Info(exact: nil, match: Info.conjunction(found, run.requirements()))
         }
 
         /// What PCRE2 drops before it reads the next item: a `\E` (ending
@@ -507,5 +557,5 @@ public enum RequiredLiterals {
 
 extension RequiredLiterals.Info {
     /// `x{1}` / `x{1,m}`: the piece once at least; exact when it is `x{1}`.
-    var repeatedOnce: RequiredLiterals.Info { RequiredLiterals.Info(exact: nil, match: requirement()) }
+    var repeatedOnce: RequiredLiterals.Info { RequiredLiterals.Info(exact: nil, match: requirements()) }
 }

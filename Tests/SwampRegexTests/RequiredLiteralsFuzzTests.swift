@@ -24,19 +24,22 @@ import SwampTestSupport
             let flags = generator.flags()
             let options = RegexOptions(perlFlags: flags)
             guard let re = try? Regex(pattern, options: options) else { continue }
-            guard let set = RequiredLiterals.of(pattern, options: options) else { continue }
+            // Every set (allOf) must have a string in every match.
+            guard let sets = RequiredLiterals.allOf(pattern, options: options) else { continue }
             patternsWithSet += 1
-            let matcher = LiteralMatcher(set, engine: .automaton)
-            for subject in generator.subjects(around: example) where re.firstMatch(in: subject) != nil {
+            let matchers = sets.map { LiteralMatcher($0, engine: .automaton) }
+            subjects: for subject in generator.subjects(around: example) where re.firstMatch(in: subject) != nil {
                 matchesChecked += 1
-                let found = matcher.occurring(in: subject)
-                let naive = set.contains { occurs($0, in: subject) }
-                if found.isEmpty || !naive {
-                    failures += 1
-                    if failures <= 20 {
-                        Issue.record("/\(pattern)/\(flags) matches \(show(subject)) without any of \(set.map(show))")
+                for (set, matcher) in zip(sets, matchers) {
+                    let found = matcher.occurring(in: subject)
+                    let naive = set.contains { occurs($0, in: subject) }
+                    if found.isEmpty || !naive {
+                        failures += 1
+                        if failures <= 20 {
+                            Issue.record("/\(pattern)/\(flags) matches \(show(subject)) without any of \(set.map(show))")
+                        }
+                        break subjects
                     }
-                    break
                 }
             }
         }

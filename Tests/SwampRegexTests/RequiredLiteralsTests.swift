@@ -82,6 +82,26 @@ import SwampTestSupport
         #expect(set.contains { text.contains(String(decoding: $0, as: UTF8.self)) }, "\(set)")
     }
 
+    /// Every set the pattern's matches must hit, most selective first: a
+    /// concatenation keeps each piece's requirement (up to three), an
+    /// alternation one set of both sides', a lookaround none.
+    @Test(arguments: [
+        (#"\bfree\s+money\b"#, "i", [["money"], ["free"]]),
+        ("(?:cheap|discount)\\s+meds", "i", [["cheap", "discount"], ["meds"]]),
+        (#"order\s+now\s+and\s+save\s+big"#, "", [["order"], ["save"], ["now"]]),   // ties: the earlier
+        (#"(?:free\s+money|cash\s+prize)"#, "", [["money", "prize"]]),
+        (#"(?=\w+foo)bar\s+bazz"#, "", [["bazz"], ["bar"]]),
+        (#"free(?:\s+money)?"#, "", [["free"]]),
+        (#"(?:free\s+money)+"#, "", [["money"], ["free"]]),
+        ("x.y", "", nil),
+    ] as [(String, String, [[String]]?)])
+    func allSetsOfAConcatenation(pattern: String, flags: String, expected: [[String]]?) {
+        let sets = RequiredLiterals.allOf(pattern, options: RegexOptions(perlFlags: flags))
+        #expect(sets?.map { $0.map { String(decoding: $0, as: UTF8.self) } } == expected)
+        // The single best set is the first of them.
+        #expect(RequiredLiterals.of(pattern, options: RegexOptions(perlFlags: flags)) == sets?.first)
+    }
+
     @Test func extendedFlagGivesUp() {
         #expect(strings("f r e e money", "x") == nil)
     }
