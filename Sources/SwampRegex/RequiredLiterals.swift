@@ -118,13 +118,18 @@ public enum RequiredLiterals {
             return Info(exact: nil, match: Info.conjunction(requirements(), next.requirements()))
         }
 
-        /// The piece or `other`.
+        /// The piece or `other`: a match of either holds a string of one
+        /// of this piece's sets or of one of the other's, so each union of
+        /// a set from each side is required (the most selective are kept).
         func or(_ other: Info) -> Info {
             if let a = exact, let b = other.exact, a.count + b.count <= RequiredLiterals.maximumSetSize {
                 return Info(exact: a.union(b), match: [])
             }
-            guard let a = requirement(), let b = other.requirement() else { return .anything }
-            return Info(exact: nil, match: [a.union(b)])
+            let left = requirements(), right = other.requirements()
+            guard !left.isEmpty, !right.isEmpty else { return .anything }
+            var unions: [Set<[UInt8]>] = []
+            for a in left { for b in right { unions.append(a.union(b)) } }
+            return Info(exact: nil, match: Info.conjunction(unions, []))
         }
 
         /// `x?`: the piece or nothing.

@@ -89,7 +89,7 @@ import SwampTestSupport
         (#"\bfree\s+money\b"#, "i", [["money"], ["free"]]),
         ("(?:cheap|discount)\\s+meds", "i", [["cheap", "discount"], ["meds"]]),
         (#"order\s+now\s+and\s+save\s+big"#, "", [["order"], ["save"], ["now"]]),   // ties: the earlier
-        (#"(?:free\s+money|cash\s+prize)"#, "", [["money", "prize"]]),
+        (#"(?:free\s+money|cash\s+prize)"#, "", [["money", "prize"], ["cash", "money"], ["free", "prize"]]),
         (#"(?=\w+foo)bar\s+bazz"#, "", [["bazz"], ["bar"]]),
         (#"free(?:\s+money)?"#, "", [["free"]]),
         (#"(?:free\s+money)+"#, "", [["money"], ["free"]]),
