@@ -112,12 +112,21 @@ struct LiteralFilter: Sendable {
         var index: [[UInt8]: Int32] = [:]
         var refs: [Int32] = []
 
-        init(enabled: Bool) { self.enabled = enabled }
+        /// Whether rules get every set (`RequiredLiterals.allOf`) or the
+        /// most selective one only (fewer strings to look for).
+        let allSets: Bool
+
+        init(enabled: Bool, allSets: Bool = true) {
+            self.enabled = enabled
+            self.allSets = allSets
+        }
 
         /// Records the pattern's required strings; the range to store in
         /// its entry (empty: always run the rule).
         mutating func add(pattern: String, options: RegexOptions) -> Range<Int32> {
-            guard enabled, let sets = RequiredLiterals.allOf(pattern, options: options) else { return 0..<0 }
+            let found = allSets ? RequiredLiterals.allOf(pattern, options: options)
+                : RequiredLiterals.of(pattern, options: options).map { [$0] }
+            guard enabled, let sets = found else { return 0..<0 }
             let start = Int32(refs.count)
             for set in sets {
                 for s in set {
@@ -348,7 +357,12 @@ public final class RuleSet: Sendable {
         // Header, body, rawbody, uri, full. `full` rules are a handful over
         // the whole message: a pass to look for their strings would cost
         // about what running them does.
-        var literalBuilders = (0..<5).map { LiteralFilter.Builder(enabled: literalPrefilter && $0 != 4) }
+        // Header views keep one set a rule: their Aho–Corasick table grows
+        // with every string (about 2 MiB of daemon memory for the other
+        // sets, measured), and header rules are cheap to run anyway.
+        var literalBuilders = (0..<5).map {
+            LiteralFilter.Builder(enabled: literalPrefilter && $0 != 4, allSets: $0 != 0)
+        }
         func literals(of rule: CompiledRule, view: Int) -> Range<Int32> {
             guard let re = rule.regex else { return 0..<0 }
             return literalBuilders[view].add(pattern: re.pattern, options: re.options)
