@@ -26,14 +26,19 @@ static inline void swamp_malloc_trim(void) {
 #endif
 }
 
-// Unmaps, from this process only, the resident pages of read-only file
-// mappings (code, constants) that hold no private copies: the kernel keeps
-// them in its page cache, and the next access maps them again. Code run
-// only while loading (the configuration parser, the rule compiler) then
-// stops counting against the daemon. Mappings that are writable, or hold
-// any private page (relocated data made read-only after loading), are
-// left alone: their contents differ from the file's. Returns the bytes
-// of the mappings given back, or -1 when /proc/self/smaps cannot be read.
+// Asks the kernel to take back the resident pages of read-only file
+// mappings (code, constants) that hold no private copies, with
+// MADV_PAGEOUT: code run only while loading (the configuration parser, the
+// rule compiler) then stops counting against the daemon, and what scans
+// use is read in again on first use. MADV_PAGEOUT never discards data
+// (a private page it cannot write out stays), so a mapping that changed
+// since /proc/self/smaps was read (a library loaded meanwhile) or holds
+// private pages swapped out is safe; mappings that are writable or hold
+// private pages in memory are not even asked. Returns the bytes of the
+// mappings given, or -1 when /proc/self/smaps cannot be read.
+#if defined(__linux__) && !defined(MADV_PAGEOUT)
+#define MADV_PAGEOUT 21
+#endif
 static inline long swamp_release_clean_file_pages(void) {
 #if defined(__linux__)
     FILE *f = fopen("/proc/self/smaps", "re");
@@ -55,8 +60,10 @@ static inline long swamp_release_clean_file_pages(void) {
         }
         if (candidate && strncmp(line, "Anonymous:", 10) == 0) {
             unsigned long kb = 0;
+            // A kernel without MADV_PAGEOUT refuses it (EINVAL): then
+            // nothing happens, as for any mapping it will not page out.
             if (sscanf(line + 10, "%lu", &kb) == 1 && kb == 0 && end > start &&
-                madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
+                madvise((void *)start, end - start, MADV_PAGEOUT) == 0) {
                 released += (long)(end - start);
             }
             candidate = 0;

@@ -16,12 +16,12 @@ public enum Heap {
 
     /// Hands the free pages of every arena back to the system: after the
     /// rules are compiled, the parser's temporaries leave holes that would
-    /// otherwise stay resident. Then unmaps the pages of code and constants
-    /// read from files (the binary, the Swift runtime, Foundation,
-    /// Hyperscan's compiler): loading the rules runs code a scan never
-    /// does, and the kernel maps 64 KiB around every page touched, so
-    /// megabytes stay mapped that no scan needs. They stay in the page
-    /// cache; what scans use is mapped again on first use.
+    /// otherwise stay resident. Then gives back the pages of code and
+    /// constants read from files (the binary, the Swift runtime,
+    /// Foundation, Hyperscan's compiler) with MADV_PAGEOUT: loading the
+    /// rules runs code a scan never does, and the kernel maps 64 KiB around
+    /// every page touched, so megabytes stay mapped that no scan needs;
+    /// what scans use is read in again on first use.
     public static func releaseFreeMemory() {
         swamp_malloc_trim()
         _ = swamp_release_clean_file_pages()
