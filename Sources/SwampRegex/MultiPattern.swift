@@ -84,7 +84,7 @@ public final class MultiPattern: @unchecked Sendable {
         var empty: UInt8 = 0
         return withUnsafeMutablePointer(to: &empty) { e in
             found.withUnsafeMutableBufferPointer { marks -> Bool in
-                var context = ScanContext(marks: marks.baseAddress!, mark: 0)
+                var context = ScanContext(marks: marks.baseAddress!, count: marks.count, mark: 0)
                 return withUnsafeMutablePointer(to: &context) { c in
                     for (n, r) in pieces.enumerated() {
                         guard let length = UInt32(exactly: r.count) else { return false }
@@ -94,6 +94,8 @@ public final class MultiPattern: @unchecked Sendable {
                             let rc = hs_scan(database, base.assumingMemoryBound(to: CChar.self), length, 0, scratch,
                                              { id, _, _, _, context in
                                                  let c = context!.assumingMemoryBound(to: ScanContext.self)
+                                                 // A database from the cache is trusted no further than this.
+                                                 guard Int(id) < c.pointee.count else { return 0 }
                                                  if c.pointee.marks[Int(id)] == 0 { c.pointee.marks[Int(id)] = c.pointee.mark }
                                                  return 0
                                              }, c)
@@ -108,6 +110,7 @@ public final class MultiPattern: @unchecked Sendable {
 
     private struct ScanContext {
         let marks: UnsafeMutablePointer<UInt32>
+        let count: Int
         var mark: UInt32
     }
 

@@ -14,8 +14,8 @@ public final class LateSiteBayes: Sendable {
     private let interval: Duration
     private let open: @Sendable () -> (classifier: BayesClassifier?, problem: String?)
     private let report: @Sendable (String) -> Void
-    private let state = NIOLockedValueBox<(found: SpamScanner?, lastTry: ContinuousClock.Instant, problem: String?)>(
-        (nil, .now, nil))
+    private let state = NIOLockedValueBox<(found: SpamScanner?, lastTry: ContinuousClock.Instant, problem: String?,
+                                           trying: Bool)>((nil, .now, nil, false))
 
     /// `open` is tried when a scan asks and `interval` has passed since the
     /// last try (the first try comes one `interval` after this is made:
@@ -31,21 +31,28 @@ public final class LateSiteBayes: Sendable {
     }
 
     /// The scanner for the next scan: with the site database once it has
-    /// opened, else `base`. Blocks other scans only while a try runs
-    /// (a file check, or the open of a new database).
+    /// opened, else `base`. One scan at a time tries to open it, outside
+    /// the lock: a slow database (PostgreSQL timing out) holds up that
+    /// scan only, the others go on with `base`.
     public func scanner() -> SpamScanner {
-        state.withLockedValue { s in
+        let claimed = state.withLockedValue { s -> SpamScanner? in
             if let found = s.found { return found }
             let now = ContinuousClock.now
-            if now - s.lastTry < interval { return base }
+            if s.trying || now - s.lastTry < interval { return base }
             s.lastTry = now
-            let (bayes, problem) = open()
-            if let problem, problem != s.problem { report(problem) }
-            s.problem = problem
-            guard let bayes else { return base }
-            let found = SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: bayes)
-            s.found = found
-            return found
+            s.trying = true
+            return nil
         }
+        if let claimed { return claimed }
+        let (bayes, problem) = open()
+        let found = bayes.map { SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: $0) }
+        let report = state.withLockedValue { s -> String? in
+            s.trying = false
+            if let found { s.found = found }
+            defer { s.problem = problem }
+            return problem != s.problem ? problem : nil
+        }
+        if let report { self.report(report) }
+        return found ?? base
     }
 }

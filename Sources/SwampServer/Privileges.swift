@@ -1,4 +1,5 @@
 import Foundation
+import SwampScan
 
 /// `--username`: after binding (spamd's port 783 needs root), the daemon
 /// becomes that user for good, as spamd's `--username` does.
@@ -19,10 +20,10 @@ enum Privileges {
 
     /// Switches group list, group and user to `name`'s. glibc applies
     /// setuid/setgid to every thread of the process, so the event loop and
-    /// scan threads started before this change with it. `HOME` becomes the
-    /// user's home, as for a login: `~` in paths read from now on (the
-    /// Hyperscan cache in ~/.cache/swamp, `bayes_path` after a reload) is
-    /// then theirs, not root's, which they could not write.
+    /// scan threads started before this change with it. The Hyperscan cache
+    /// moves to the user's home (~/.cache/swamp), which they can write;
+    /// the environment is left alone (setenv with threads running races
+    /// with getenv).
     static func drop(to name: String) throws {
         guard let entry = getpwnam(name) else { throw Failure.unknownUser(name) }
         let uid = entry.pointee.pw_uid
@@ -33,6 +34,6 @@ enum Privileges {
         if setuid(uid) != 0 { throw Failure.call("setuid", errno) }
         // setuid to a non-root user must be irreversible.
         if uid != 0 && setuid(0) == 0 { throw Failure.stillRoot }
-        if !home.isEmpty { setenv("HOME", home, 1) }
+        if home.hasPrefix("/") { MultiPatternCache.userHome.withLock { $0 = home } }
     }
 }

@@ -158,8 +158,13 @@ struct RequestProcessor: Sendable {
         }
         // b. SPF, DKIM, DNS blocklists, reverse DNS under the message's
         //    budget; a dead DNS server costs time, never the scan.
-        var facts = pending.facts
-        let findings = await pending.scanner.checkNetwork(network, views: pending.views, facts: &facts)
+        // Off the event loop: DKIM hashes the body, SPF and URIBL parse,
+        // and this task runs on the connection's loop otherwise.
+        let (findings, facts) = await withTaskExecutorPreference(globalConcurrentExecutor) {
+            var facts = pending.facts
+            let findings = await pending.scanner.checkNetwork(network, views: pending.views, facts: &facts)
+            return (findings, facts)
+        }
         // c. Rules, Bayes, score and reply, ahead of requests not yet begun.
         try await acquireSlot(resuming: true)
         let networkFacts = facts

@@ -111,8 +111,16 @@ final class ScanSlots: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = state.withLockedValue { s -> Bool in
-                    if Task.isCancelled { return true }
+                enum Outcome { case cancelled, granted, queued }
+                let outcome = state.withLockedValue { s -> Outcome in
+                    if Task.isCancelled { return .cancelled }
+                    // A slot released since the first look (it found none
+                    // and nobody to hand it to): take it, or this waiter
+                    // would wait while a slot stays free.
+                    if s.available > 0 {
+                        s.available -= 1
+                        return .granted
+                    }
                     let waiter = Waiter(id: id, priority: priority, continuation: continuation)
                     if priority {
                         s.waiters.insert(waiter, at: s.priorityWaiters)
@@ -120,9 +128,13 @@ final class ScanSlots: Sendable {
                     } else {
                         s.waiters.append(waiter)
                     }
-                    return false
+                    return .queued
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                switch outcome {
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .granted: continuation.resume()
+                case .queued: break
+                }
             }
         } onCancel: {
             let waiter = state.withLockedValue { s -> Waiter? in
