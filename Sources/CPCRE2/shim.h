@@ -48,6 +48,27 @@ static inline pcre2_code_8 *swamp_regex_code(swamp_regex *r, long threshold, con
     return r->base;
 }
 
+// The JIT version now, whatever the count: for a search the interpreter
+// gave up on at one of its limits (depth, heap, match count), which JIT
+// code, with its own stack, may well finish. Searches then get the same
+// answer however warm the daemon is. NULL when JIT is not allowed, failed,
+// or another thread is compiling it at this moment.
+static inline pcre2_code_8 *swamp_regex_jit_now(swamp_regex *r) {
+    pcre2_code_8 *j = __atomic_load_n(&r->jitted, __ATOMIC_ACQUIRE);
+    if (j) return j;
+    int expected = 1;
+    if (!__atomic_compare_exchange_n(&r->jit_state, &expected, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return NULL;
+    pcre2_code_8 *copy = pcre2_code_copy_8(r->base);
+    if (copy && pcre2_jit_compile_8(copy, PCRE2_JIT_COMPLETE) == 0) {
+        __atomic_store_n(&r->jitted, copy, __ATOMIC_RELEASE);
+        return copy;
+    }
+    if (copy) pcre2_code_free_8(copy);
+    __atomic_store_n(&r->jit_state, 0, __ATOMIC_RELAXED);
+    return NULL;
+}
+
 static inline long swamp_counter_load(const long *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
 static inline void swamp_counter_increment(long *c) { __atomic_add_fetch(c, 1, __ATOMIC_RELAXED); }
 

@@ -221,7 +221,13 @@ public struct RegexHandle: @unchecked Sendable {
         // non-null pointer with length 0.
         let base = subject.baseAddress ?? UnsafePointer(scratch.emptySubject)
         let code = swamp_regex_code(state, Regex.jitThreshold, Regex.scans)
-        let rc = pcre2_match_8(code, base, subject.count, start, options, scratch.matchData, scratch.context)
+        var rc = pcre2_match_8(code, base, subject.count, start, options, scratch.matchData, scratch.context)
+        // The interpreter stopped at a limit: JIT decides, as it would once
+        // the pattern is warm (see swamp_regex_jit_now).
+        if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT,
+           code == state.pointee.base, let jit = swamp_regex_jit_now(state) {
+            rc = pcre2_match_8(jit, base, subject.count, start, options, scratch.matchData, scratch.context)
+        }
         if rc >= 0 {
             let ovector = pcre2_get_ovector_pointer_8(scratch.matchData)!
             return .match(Int(ovector[0])..<Int(ovector[1]))

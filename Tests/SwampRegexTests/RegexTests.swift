@@ -108,4 +108,21 @@ import Testing
         #expect(wrong.withLock { $0 } == 0)
         #expect(re.isJIT)
     }
+
+    /// A cold pattern the interpreter gives up on at its depth limit gets
+    /// its machine code at once and the JIT's answer, as a warm one would.
+    @Test func interpreterLimitHandsOverToJIT() throws {
+        let re = try Regex("(?:a|b)*c")
+        #expect(!re.isJIT)
+        var limits = MatchLimits()
+        limits.depthLimit = 5
+        let scratch = MatchScratch(limits: limits)
+        let subject = Array((String(repeating: "ab", count: 200) + "c").utf8)
+        let outcome = subject.withUnsafeBufferPointer { re.search($0, scratch: scratch) }
+        #expect(outcome == .match(0..<subject.count))
+        #expect(re.isJIT)
+        // Without JIT allowed, the limit stands.
+        let interpreted = try Regex("(?:a|b)*c", jit: false)
+        #expect(subject.withUnsafeBufferPointer { interpreted.search($0, scratch: scratch) } == .limitExceeded)
+    }
 }
