@@ -29,30 +29,12 @@ typedef struct {
     int jit_state;          // atomic: 0 never (or JIT failed), 1 allowed, 2 compiling or done
 } swamp_regex;
 
-static inline pcre2_code_8 *swamp_regex_code(swamp_regex *r, long threshold, const long *scans) {
-    pcre2_code_8 *j = __atomic_load_n(&r->jitted, __ATOMIC_ACQUIRE);
-    if (j) return j;
-    if (__atomic_load_n(&r->jit_state, __ATOMIC_RELAXED) != 1) return r->base;
-    long n = __atomic_add_fetch(&r->searches, 1, __ATOMIC_RELAXED);
-    if (n < threshold || n * 100 < __atomic_load_n(scans, __ATOMIC_RELAXED) - r->born) return r->base;
-    int expected = 1;
-    if (!__atomic_compare_exchange_n(&r->jit_state, &expected, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-        return r->base;
-    pcre2_code_8 *copy = pcre2_code_copy_8(r->base);
-    if (copy && pcre2_jit_compile_8(copy, PCRE2_JIT_COMPLETE) == 0) {
-        __atomic_store_n(&r->jitted, copy, __ATOMIC_RELEASE);
-        return copy;
-    }
-    if (copy) pcre2_code_free_8(copy);
-    __atomic_store_n(&r->jit_state, 0, __ATOMIC_RELAXED);
-    return r->base;
-}
-
-// The JIT version now, whatever the count: for a search the interpreter
-// gave up on at one of its limits (depth, heap, match count), which JIT
-// code, with its own stack, may well finish. Searches then get the same
-// answer however warm the daemon is. NULL when JIT is not allowed, failed,
-// or another thread is compiling it at this moment.
+// The JIT version now, compiled by the one thread that claims it: for
+// `swamp_regex_code` once the count is reached, and whatever the count for
+// a search the interpreter gave up on at one of its limits (depth, heap,
+// match count), which JIT code, with its own stack, may well finish, so
+// that a cold and a warm daemon answer the same. NULL when JIT is not
+// allowed, failed, or another thread is compiling it at this moment.
 static inline pcre2_code_8 *swamp_regex_jit_now(swamp_regex *r) {
     pcre2_code_8 *j = __atomic_load_n(&r->jitted, __ATOMIC_ACQUIRE);
     if (j) return j;
@@ -67,6 +49,16 @@ static inline pcre2_code_8 *swamp_regex_jit_now(swamp_regex *r) {
     if (copy) pcre2_code_free_8(copy);
     __atomic_store_n(&r->jit_state, 0, __ATOMIC_RELAXED);
     return NULL;
+}
+
+static inline pcre2_code_8 *swamp_regex_code(swamp_regex *r, long threshold, const long *scans) {
+    pcre2_code_8 *j = __atomic_load_n(&r->jitted, __ATOMIC_ACQUIRE);
+    if (j) return j;
+    if (__atomic_load_n(&r->jit_state, __ATOMIC_RELAXED) != 1) return r->base;
+    long n = __atomic_add_fetch(&r->searches, 1, __ATOMIC_RELAXED);
+    if (n < threshold || n * 100 < __atomic_load_n(scans, __ATOMIC_RELAXED) - r->born) return r->base;
+    j = swamp_regex_jit_now(r);
+    return j ? j : r->base;
 }
 
 static inline long swamp_counter_load(const long *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
