@@ -170,7 +170,7 @@ struct RuleRun {
         (facts.useBayes, facts.useNetwork) = (useBayes, useNetwork)
         runEvals()
         runMetas()
-        if profiling { ruleSet.profile.add(spent, ran: runs) }
+        if profiling { ruleSet.profile.add(spent, ran: runs, values: values) }
         return summarize()
     }
 

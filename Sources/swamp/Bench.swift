@@ -151,19 +151,21 @@ struct Bench: AsyncParsableCommand {
 
     /// The rules that took the most time, slowest first: microseconds per
     /// message scanned, the share of all rule time, and the share of
-    /// messages where its regex ran (past the prefilters).
+    /// messages where its regex ran (past the prefilters) and where it hit.
     static func printRuleTimes(_ ruleSet: RuleSet, top: Int, scanned: Double) {
-        let (nanoseconds, runs) = ruleSet.profile.totals
+        let (nanoseconds, runs, hits) = ruleSet.profile.totals
         let names = ruleSet.ruleNames
         let total = nanoseconds.reduce(0, +)
         let searches = runs.reduce(0) { $0 + Double($1) }
-        print(String(format: "rule time: %.3f ms/message in %d rules; %.0f regexes or evals run per message",
-                     Double(total) / 1e6 / scanned, names.count, searches / scanned))
+        let hitting = runs.indices.reduce(0) { $0 + Double(runs[$1] > 0 ? hits[$1] : 0) }
+        print(String(format: "rule time: %.3f ms/message in %d rules; %.1f regexes or evals run per message, %.1f of them hit",
+                     Double(total) / 1e6 / scanned, names.count, searches / scanned, hitting / scanned))
         let order = nanoseconds.indices.sorted { nanoseconds[$0] > nanoseconds[$1] }
         for i in order.prefix(max(0, top)) where nanoseconds[i] > 0 {
             let perMessage = Double(nanoseconds[i]) / 1e3 / scanned
-            print(String(format: "%9.1f us/msg %5.1f%% of rule time, searched in %5.1f%% of messages  ", perMessage,
-                         100 * Double(nanoseconds[i]) / Double(max(1, total)), 100 * Double(runs[i]) / scanned) + names[i])
+            print(String(format: "%9.1f us/msg %5.1f%% of rule time, searched in %5.1f%%, hit in %5.1f%% of messages  ",
+                         perMessage, 100 * Double(nanoseconds[i]) / Double(max(1, total)), 100 * Double(runs[i]) / scanned,
+                         100 * Double(hits[i]) / scanned) + names[i])
         }
     }
 

@@ -123,5 +123,23 @@ import SwampTestSupport
         #expect(r.out.contains("GTUBE"))
         #expect(r.err.contains("cannot be used"), "\(r.err)")
     }
-}
 
+    /// `bench --rule-times` says per rule how often its regex ran and how
+    /// often it hit: GTUBE's required string is only in the spam message.
+    @Test func benchRuleTimesSayWhereRulesRanAndHit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (folder, file) in [("spam", "gtube.eml"), ("ham", "ham-plain.eml")] {
+            let d = dir.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Self.repoRoot.appendingPathComponent("Corpus/" + file),
+                                             to: d.appendingPathComponent(file))
+        }
+        let r = try Self.run(["bench", "--config", Self.rules, "--corpus", dir.path, "--rule-times", "100"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("TP 1  FP 0  TN 1  FN 0"))
+        let gtube = try #require(r.out.split(separator: "\n").first { $0.hasSuffix(" GTUBE") })
+        #expect(gtube.contains("searched in  50.0%, hit in  50.0% of messages"), "\(gtube)")
+        #expect(r.out.contains(" of them hit"))
+    }
+}
