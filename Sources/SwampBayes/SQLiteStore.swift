@@ -11,8 +11,17 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public let path: String
     public let readOnly: Bool
     private let connection: SQLiteConnection
-    /// Serialises use of the connection (SQLite opened NOMUTEX).
+    /// Serialises use of the connection (SQLite opened NOMUTEX) and of
+    /// `cache`.
     private let lock = NSLock()
+    /// Counts read before (see `TokenCountCache`), valid while the
+    /// database's `data_version` stays `cachedVersion`.
+    private var cache: TokenCountCache
+    private var cachedVersion: Int64 = -1
+
+    /// Tokens kept in memory: ~2.5 MiB at most; a trained database's
+    /// common tokens (a scan's usual hits) fit many times over.
+    public static let cachedTokens = 100_000
 
     /// Lookups go in chunks of this many tokens, padded, so one prepared
     /// statement serves every message.
@@ -22,9 +31,10 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     static let lookupSQL = "SELECT token, spam, ham, atime FROM bayes_tokens WHERE token IN ("
         + (1...chunk).map { "?\($0)" }.joined(separator: ",") + ")"
 
-    public init(path: String, readOnly: Bool = false) throws {
+    public init(path: String, readOnly: Bool = false, cachedTokens: Int = SQLiteBayesStore.cachedTokens) throws {
         self.path = path
         self.readOnly = readOnly
+        cache = TokenCountCache(capacity: cachedTokens)
         if !readOnly {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -104,25 +114,55 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public func tokenCounts(_ tokens: [TokenHash]) throws -> [TokenHash: TokenCounts] {
         guard !tokens.isEmpty else { return [:] }
         return try locked {
-            let s = try connection.statement(Self.lookupSQL)
+            // Another connection (`swamp learn`, a second daemon) committed:
+            // what the cache holds may be stale.
+            let version = try dataVersion()
+            if version != cachedVersion {
+                cache.removeAll()
+                cachedVersion = version
+            }
             var out: [TokenHash: TokenCounts] = [:]
             out.reserveCapacity(tokens.count)
+            var missing: [TokenHash] = []
+            for t in tokens {
+                if let e = cache.lookup(t) {
+                    if let c = e.counts { out[t] = c }
+                } else {
+                    missing.append(t)
+                }
+            }
+            guard !missing.isEmpty else { return out }
+            let s = try connection.statement(Self.lookupSQL)
+            var found: [TokenHash: TokenCounts] = [:]
             var start = 0
-            while start < tokens.count {
-                let end = min(tokens.count, start + Self.chunk)
+            while start < missing.count {
+                let end = min(missing.count, start + Self.chunk)
                 s.reset()
                 for i in 0..<Self.chunk {
-                    let t = tokens[min(start + i, end - 1)]
+                    let t = missing[min(start + i, end - 1)]
                     try s.bind(Int32(i + 1), Int64(t.value))
                 }
                 while try s.step() {
-                    out[TokenHash(value: UInt64(s.int(0)))] =
+                    found[TokenHash(value: UInt64(s.int(0)))] =
                         TokenCounts(spam: Int(s.int(1)), ham: Int(s.int(2)), atime: Int(s.int(3)))
                 }
                 start = end
             }
+            s.reset()
+            for t in missing {
+                let c = found[t]
+                cache.store(t, c)
+                if let c { out[t] = c }
+            }
             return out
         }
+    }
+
+    /// SQLite's count of commits by other connections.
+    private func dataVersion() throws -> Int64 {
+        let s = try connection.statement("PRAGMA data_version")
+        defer { s.reset() }
+        return try s.step() ? s.int(0) : -1
     }
 
     public func seen(_ id: String) throws -> MessageClass? {
@@ -142,6 +182,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             try transaction {
                 let previous = try seenLocked(item.id)
                 if previous == cls { return .alreadyLearned }
+                item.tokens.forEach { cache.remove($0) }
                 if let previous { try apply(item.tokens, cls: previous, delta: -1, atime: item.atime) }
                 try apply(item.tokens, cls: cls, delta: 1, atime: item.atime)
                 let s = try connection.statement("INSERT OR REPLACE INTO bayes_seen (msgid, class) VALUES (?1, ?2)")
@@ -157,6 +198,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         try locked {
             try transaction {
                 guard let previous = try seenLocked(item.id) else { return .notLearned }
+                item.tokens.forEach { cache.remove($0) }
                 try apply(item.tokens, cls: previous, delta: -1, atime: item.atime)
                 let s = try connection.statement("DELETE FROM bayes_seen WHERE msgid = ?1")
                 try s.bind(1, item.id)
@@ -209,12 +251,15 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
                     try s.run()
                 }
             }
+            // Committed: cached counts get the same access time.
+            for t in tokens { cache.touch(t, atime: atime) }
         }
     }
 
     public func expire(maxTokens: Int, now: Int) throws -> ExpiryResult? {
         try locked {
-            try transaction {
+            cache.removeAll()
+            return try transaction {
                 let count = try scalar("SELECT COUNT(*) FROM bayes_tokens")
                 guard count > maxTokens else { return nil }
                 let keep = maxTokens * 3 / 4
@@ -290,6 +335,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
 
     public func restore(nspam: Int, nham: Int, tokens: [TokenRow], seen: [(id: String, cls: MessageClass)]) throws {
         try locked {
+            cache.removeAll()
             try transaction {
                 try connection.execute("DELETE FROM bayes_tokens; DELETE FROM bayes_seen;")
                 let s = try connection.statement(

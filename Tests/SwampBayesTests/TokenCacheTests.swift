@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import SwampTestSupport
+@testable import SwampBayes
+
+/// The SQLite store answers token lookups from memory when it can
+/// (`TokenCountCache`); its answers must always be the database's.
+@Suite struct TokenCacheTests {
+    /// What the database holds, read past any cache.
+    static func truth(_ store: SQLiteBayesStore) throws -> [TokenHash: TokenCounts] {
+        Dictionary(uniqueKeysWithValues: try store.allTokens().map { ($0.hash, $0.counts) })
+    }
+
+    /// Random learning, forgetting, touching and expiry, by the store that
+    /// caches and by a second connection to the same file; after each step
+    /// a lookup of random tokens (some never learned) must equal the
+    /// database. A capacity of 40 makes the generations turn over often.
+    @Test func lookupsFollowEveryWriteOfEitherConnection() throws {
+        let path = StoreTests.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let cached = try SQLiteBayesStore(path: path, cachedTokens: 40)
+        let other = try SQLiteBayesStore(path: path, cachedTokens: 40)
+        var random = SplitMix64(seed: 0x5eed_cafe)
+        func token() -> TokenHash { TokenHash(value: 1 + random.next() % 150) }
+        var learned: [LearnItem] = []
+        for step in 0..<600 {
+            let writer = random.next() % 3 == 0 ? other : cached
+            switch random.next() % 10 {
+            case 0...4:
+                let tokens = Array(Set((0..<(1 + random.next() % 12)).map { _ in token() }))
+                let item = LearnItem(id: "m\(step)", tokens: tokens, atime: 1_000_000 + step)
+                _ = try writer.learn(item, as: random.next() % 2 == 0 ? .spam : .ham)
+                learned.append(item)
+            case 5, 6:
+                if !learned.isEmpty {
+                    _ = try writer.forget(learned.remove(at: Int(random.next() % UInt64(learned.count))))
+                }
+            case 7, 8:
+                try writer.touch((0..<5).map { _ in token() }, atime: 1_000_000 + step + Int(random.next() % 50))
+            default:
+                if step % 4 == 0 { _ = try writer.expire(maxTokens: 60, now: 2_000_000) }
+            }
+            let asked = (0..<(1 + random.next() % 40)).map { _ in token() }
+            let truth = try Self.truth(other)
+            let got = try cached.tokenCounts(asked)
+            for t in asked {
+                #expect(got[t] == truth[t], "step \(step): token \(t.value) cached \(String(describing: got[t])) database \(String(describing: truth[t]))")
+            }
+            #expect(got.count == Set(asked).filter { truth[$0] != nil }.count)
+        }
+    }
+
+    @Test func cacheStaysWithinItsCapacity() {
+        var cache = TokenCountCache(capacity: 100)
+        for n in 0..<1000 {
+            cache.store(TokenHash(value: UInt64(n)), n % 3 == 0 ? nil : TokenCounts(spam: n, ham: 1, atime: 5))
+            #expect(cache.count <= 100)
+        }
+        // The newest are kept, exactly; absent stays absent.
+        #expect(cache.lookup(TokenHash(value: 998))?.counts == TokenCounts(spam: 998, ham: 1, atime: 5))
+        #expect(cache.lookup(TokenHash(value: 999)) == .absent)
+        // Counts too large for the cache are not kept (read again each time).
+        cache.store(TokenHash(value: 5000), TokenCounts(spam: Int(UInt32.max) + 1, ham: 0, atime: 0))
+        #expect(cache.lookup(TokenHash(value: 5000)) == nil)
+    }
+}
