@@ -19,9 +19,12 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     private var cache: TokenCountCache
     private var cachedVersion: Int64 = -1
 
-    /// Tokens kept in memory: ~2.5 MiB at most; a trained database's
-    /// common tokens (a scan's usual hits) fit many times over.
-    public static let cachedTokens = 100_000
+    /// Tokens kept in memory: two generations of 48,000, each fitting
+    /// Swift's 65,536-bucket dictionary (20 bytes a bucket), 2.6 MiB in
+    /// all. Over the spam corpus (3,107 messages, 286 lookups each, 248,000
+    /// distinct tokens) 60,000 tokens answered 65 % of lookups from
+    /// memory, 100,000 answered 69 % (20,000: 52 %; 200,000: 72 %).
+    public static let cachedTokens = 96_000
 
     /// Lookups go in chunks of this many tokens, padded, so one prepared
     /// statement serves every message.
