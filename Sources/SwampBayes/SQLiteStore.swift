@@ -25,6 +25,8 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     /// distinct tokens) 60,000 tokens answered 65 % of lookups from
     /// memory, 100,000 answered 69 % (20,000: 52 %; 200,000: 72 %).
     public static let cachedTokens = 96_000
+    /// For one user's own database (`--user-dbs`): 6,000 tokens, 160 KiB.
+    public static let cachedTokensPerUser = 6_000
 
     /// Lookups go in chunks of this many tokens, padded, so one prepared
     /// statement serves every message.

@@ -83,7 +83,10 @@ public enum BayesSetup {
             if readOnly && !FileManager.default.fileExists(atPath: file) {
                 throw BayesSetupError(message: "no Bayes database at \(file)")
             }
-            store = try SQLiteBayesStore(path: file, readOnly: readOnly)
+            // A daemon keeps up to --max-open-user-dbs users' databases
+            // open: each gets a smaller share of memory for its cache.
+            store = try SQLiteBayesStore(path: file, readOnly: readOnly,
+                                         cachedTokens: user == nil ? SQLiteBayesStore.cachedTokens : SQLiteBayesStore.cachedTokensPerUser)
         case .postgres(let settings, let user):
             store = try PostgresBayesStore(settings: settings, user: user, readOnly: readOnly)
         }
