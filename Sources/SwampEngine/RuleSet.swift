@@ -178,7 +178,8 @@ public final class RuleSet: Sendable {
     let fullLiterals: LiteralFilter
     /// Body, rawbody and uri rules' patterns, per view, for the
     /// multi-pattern stage; entries' `multi` numbers index these.
-    let multiCandidates: [[(pattern: String, options: RegexOptions)]]
+    let multiCandidates: [[Candidate]]
+    typealias Candidate = (pattern: String, options: RegexOptions, worthAlone: Bool)
     /// The stage once compiled (or loaded): one Hyperscan database per view.
     let multiStage = MultiStageSlot()
     /// Per-rule timing, off unless started (`swamp bench --rule-times`).
@@ -406,18 +407,18 @@ public final class RuleSet: Sendable {
         // it); the evaluation records results back in rule order.
         headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
         // The multi-pattern stage's candidates: body, rawbody and uri rules
-        // without required strings, numbered in their view (compiled later:
-        // prepareMultiPattern).
-        func candidates(_ entries: inout [SubjectEntry]) -> [(pattern: String, options: RegexOptions)] {
+        // without required strings that score in some set, numbered in
+        // their view (compiled later: prepareMultiPattern). Those PCRE2
+        // must try at most positions are worth a database however large;
+        // the others only a small one (MultiPattern.smallDatabase).
+        func candidates(_ entries: inout [SubjectEntry]) -> [Candidate] {
             guard literalPrefilter else { return [] }
-            var patterns: [(pattern: String, options: RegexOptions)] = []
+            var patterns: [Candidate] = []
             for n in entries.indices where entries[n].literals.isEmpty {
-                // Only patterns PCRE2 must try at most positions: each costs
-                // the stage ~70 KiB of database, worth it only where PCRE2
-                // is slow.
-                guard let re = compiled[Int(entries[n].rule)].regex, re.startBytes >= RuleSet.multiMinimumStartBytes else { continue }
+                let rule = compiled[Int(entries[n].rule)]
+                guard let re = rule.regex, rule.scores.contains(where: { $0 != 0 }) else { continue }
                 entries[n].multi = Int32(patterns.count)
-                patterns.append((re.pattern, re.options))
+                patterns.append((re.pattern, re.options, re.startBytes >= RuleSet.multiMinimumStartBytes))
             }
             return patterns
         }
@@ -577,7 +578,9 @@ public final class RuleSet: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let built = multiCandidates.map { patterns in
-            patterns.isEmpty ? nil : MultiPattern(patterns, cacheDirectory: cacheDirectory, compile: compile)
+            patterns.isEmpty ? nil : MultiPattern(patterns.map { ($0.pattern, $0.options) },
+                                                  worthAlone: patterns.map(\.worthAlone),
+                                                  cacheDirectory: cacheDirectory, compile: compile)
         }
         guard built.contains(where: { $0 != nil }) else { return nil }
         let stage = MultiStage(body: built[0], rawbody: built[1], uri: built[2])
@@ -591,7 +594,8 @@ public final class RuleSet: Sendable {
     }
 
     /// Rules whose matches can start with fewer distinct bytes than this
-    /// stay out of the multi-pattern stage (PCRE2 skips ahead to those).
+    /// get into the multi-pattern stage only with a small database (PCRE2
+    /// skips ahead to those).
     static let multiMinimumStartBytes = 20
 
     public func scoreSet(useBayes: Bool, useNetwork: Bool) -> Int {

@@ -279,7 +279,8 @@ public enum PatternSyntax {
         while j < b.count, b[j] != UInt8(ascii: "]") {
             if b[j] == UInt8(ascii: "\\") {
                 if j + 1 < b.count, b[j + 1] == UInt8(ascii: "Q") { return nil }
-                j += 2
+                // `\cX` is one control character, whatever X is (`]` too).
+                j += j + 1 < b.count && b[j + 1] == UInt8(ascii: "c") ? 3 : 2
                 continue
             }
             if b[j] == UInt8(ascii: "["), j + 1 < b.count, b[j + 1] == UInt8(ascii: ":") {
@@ -298,9 +299,11 @@ public enum PatternSyntax {
 
     /// The index after an escape starting at `start` ("\\" there): `\Q...\E`
     /// (to the end when `\E` is missing), `\x{..}` and the other braced
-    /// escapes whole, else the backslash and one byte.
+    /// escapes whole, `\cX` (a control character: X may be `\` or `[`),
+    /// else the backslash and one byte.
     public static func escapeEnd(_ b: [UInt8], _ start: Int) -> Int {
         guard start + 1 < b.count else { return b.count }
+        if b[start + 1] == UInt8(ascii: "c") { return min(b.count, start + 3) }
         if b[start + 1] == UInt8(ascii: "Q") {
             var j = start + 2
             while j + 1 < b.count, !(b[j] == UInt8(ascii: "\\") && b[j + 1] == UInt8(ascii: "E")) { j += 1 }

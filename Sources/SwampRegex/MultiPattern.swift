@@ -41,18 +41,26 @@ public final class MultiPattern: @unchecked Sendable {
     /// rule set; loading, milliseconds). With `compile: false` only the
     /// cache is tried. nil when nothing could be had or Hyperscan cannot
     /// run here.
-    public init?(_ patterns: [(pattern: String, options: RegexOptions)], cacheDirectory: String? = nil,
-                 compile: Bool = true) {
+    ///
+    /// `worthAlone[n]` says whether pattern n is worth a database of its
+    /// own however large (PCRE2 must try it at most positions of a text);
+    /// the others are taken only when their database is small
+    /// (`smallDatabase`), and those share one database. All are worth it
+    /// when not given.
+    public init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]? = nil,
+                 cacheDirectory: String? = nil, compile: Bool = true) {
         guard !patterns.isEmpty, MultiPattern.isAvailable else { return nil }
         let flags = patterns.map { MultiPattern.flags($0.options) }
         let texts: [[CChar]] = patterns.map { MultiPattern.text($0.pattern, options: $0.options) }
-        let cacheFile = cacheDirectory.map { "\($0)/multi-\(MultiPattern.key(texts, flags)).hs" }
+        let alone = worthAlone ?? [Bool](repeating: true, count: patterns.count)
+        precondition(alone.count == patterns.count)
+        let cacheFile = cacheDirectory.map { "\($0)/multi-\(MultiPattern.key(texts, flags, worthAlone: alone)).hs" }
         var loaded: ([OpaquePointer], [Bool])? = nil
         var fromCache = false
         if let cacheFile, let l = MultiPattern.load(cacheFile, count: patterns.count) {
             loaded = l
             fromCache = true
-        } else if compile, let compiled = MultiPattern.compile(texts, flags) {
+        } else if compile, let compiled = MultiPattern.compile(texts, flags, worthAlone: alone) {
             // Hyperscan's compiler works in tens of megabytes of heap; give
             // what it freed back, or a daemon keeps it for good.
             _ = malloc_trim(0)
@@ -70,37 +78,43 @@ public final class MultiPattern: @unchecked Sendable {
 
     deinit { databases.forEach { hs_free_database($0) } }
 
-    /// Scans each piece on its own and records, per pattern reported, the
-    /// number of the first piece it was reported in plus one (`found` holds
-    /// 0 for patterns not reported; it must have `count` entries). Returns
-    /// false when Hyperscan could not scan: then treat every pattern as
-    /// possibly matching everywhere.
+    /// Scans the pieces, laid out in `text` one after another with a
+    /// newline between them (the patterns are compiled multi-line, so `^`
+    /// and `$` hold at every piece's edges), and records, per pattern
+    /// reported, the number of the piece its first match ends in plus one
+    /// (`found` holds 0 for patterns not reported; it must have `count`
+    /// entries). A match across pieces only makes the report looser: the
+    /// first match ends no later than the first match within a piece, so
+    /// the piece recorded is never past the first piece where PCRE2 can
+    /// match. One call per database for the whole text: a call costs
+    /// about as much as scanning a paragraph. Returns false when Hyperscan
+    /// could not scan: then treat every pattern as possibly matching
+    /// everywhere.
     public func scan(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>,
                      into found: inout [UInt32]) -> Bool {
         precondition(found.count == count)
+        guard !pieces.isEmpty, let length = UInt32(exactly: text.count) else { return pieces.isEmpty }
         guard let taken = scratches.take() else { return false }
         defer { scratches.give(taken) }
         let scratch = taken.pointer
         var empty: UInt8 = 0
         return withUnsafeMutablePointer(to: &empty) { e in
             found.withUnsafeMutableBufferPointer { marks -> Bool in
-                var context = ScanContext(marks: marks.baseAddress!, count: marks.count, mark: 0)
+                var context = ScanContext(marks: marks.baseAddress!, count: marks.count, pieces: pieces)
                 return withUnsafeMutablePointer(to: &context) { c in
-                    for (n, r) in pieces.enumerated() {
-                        guard let length = UInt32(exactly: r.count) else { return false }
-                        c.pointee.mark = UInt32(n + 1)
-                        let base = text.baseAddress.map { UnsafeRawPointer($0 + r.lowerBound) } ?? UnsafeRawPointer(e)
-                        for database in databases {
-                            let rc = hs_scan(database, base.assumingMemoryBound(to: CChar.self), length, 0, scratch,
-                                             { id, _, _, _, context in
-                                                 let c = context!.assumingMemoryBound(to: ScanContext.self)
-                                                 // A database from the cache is trusted no further than this.
-                                                 guard Int(id) < c.pointee.count else { return 0 }
-                                                 if c.pointee.marks[Int(id)] == 0 { c.pointee.marks[Int(id)] = c.pointee.mark }
-                                                 return 0
-                                             }, c)
-                            if rc != HS_SUCCESS { return false }
-                        }
+                    let base = text.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(e)
+                    for database in databases {
+                        let rc = hs_scan(database, base.assumingMemoryBound(to: CChar.self), length, 0, scratch,
+                                         { id, _, to, _, context in
+                                             let c = context!.assumingMemoryBound(to: ScanContext.self)
+                                             // A database from the cache is trusted no further than this.
+                                             guard Int(id) < c.pointee.count else { return 0 }
+                                             if c.pointee.marks[Int(id)] == 0 {
+                                                 c.pointee.marks[Int(id)] = UInt32(c.pointee.piece(endingAt: Int(to)) + 1)
+                                             }
+                                             return 0
+                                         }, c)
+                        if rc != HS_SUCCESS { return false }
                     }
                     return true
                 }
@@ -111,15 +125,28 @@ public final class MultiPattern: @unchecked Sendable {
     private struct ScanContext {
         let marks: UnsafeMutablePointer<UInt32>
         let count: Int
-        var mark: UInt32
+        let pieces: UnsafeBufferPointer<Range<Int>>
+
+        /// The last piece starting at or before the match's last byte.
+        func piece(endingAt end: Int) -> Int {
+            let last = max(0, end - 1)
+            var low = 0, high = pieces.count - 1
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if pieces[mid].lowerBound <= last { low = mid } else { high = mid - 1 }
+            }
+            return low
+        }
     }
 
     // MARK: Compiling
 
     static func flags(_ options: RegexOptions) -> UInt32 {
-        var f = UInt32(HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
+        // Multi-line whatever the rule says: the pieces are scanned as one
+        // text, and `^`/`$` must hold at each piece's edges (looser for a
+        // rule without /m, which is all a prefilter needs).
+        var f = UInt32(HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_MULTILINE)
         if options.contains(.caseless) { f |= UInt32(HS_FLAG_CASELESS) }
-        if options.contains(.multiline) { f |= UInt32(HS_FLAG_MULTILINE) }
         if options.contains(.dotAll) { f |= UInt32(HS_FLAG_DOTALL) }
         return f
     }
@@ -129,7 +156,39 @@ public final class MultiPattern: @unchecked Sendable {
     static func text(_ pattern: String, options: RegexOptions) -> [CChar] {
         let extended = options.contains(.extended) || pattern.contains("(?x") || pattern.contains("(?ix")
         let widened = MultiPattern.widened(extended ? pattern : MultiPattern.loosened(pattern))
-        return Array((options.contains(.extended) ? "(?x)" + widened : widened).utf8CString)
+        let text = MultiPattern.lineAnchored(widened)
+        return Array((options.contains(.extended) ? "(?x)" + text : text).utf8CString)
+    }
+
+    /// `\A` and `\G` become `^`, `\z` and `\Z` become `$`: the pieces are
+    /// scanned as one multi-line text, where those hold only at its very
+    /// start or end, and `^`/`$` hold at every piece's edges (and at line
+    /// ends within a piece: looser, which a prefilter may be).
+    static func lineAnchored(_ pattern: String) -> String {
+        let b = Array(pattern.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                let end = PatternSyntax.escapeEnd(b, i)
+                if end == i + 2, [UInt8(ascii: "A"), UInt8(ascii: "G")].contains(b[i + 1]) {
+                    out.append(UInt8(ascii: "^"))
+                } else if end == i + 2, [UInt8(ascii: "z"), UInt8(ascii: "Z")].contains(b[i + 1]) {
+                    out.append(UInt8(ascii: "$"))
+                } else {
+                    out += b[i..<end]
+                }
+                i = end
+            } else if b[i] == UInt8(ascii: "["), let end = PatternSyntax.classEnd(b, i) {
+                out += b[i..<end]
+                i = end
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `x{m,n}` becomes `x*` (m = 0), `x+` (m = 1) or `x{m,}`, and `x{m}`,
@@ -170,13 +229,27 @@ public final class MultiPattern: @unchecked Sendable {
         }
     }
 
+    /// Databases of patterns not `worthAlone` up to this size are taken
+    /// (and share one database); larger ones are left out. SpamAssassin's
+    /// stock rules without required strings: 59 such databases of 2–32
+    /// KiB (drug-name look-alikes, money amounts) save ~0.25 ms a message
+    /// of PCRE2 searches; look-alike patterns of 45–350 KiB save 5–8 µs
+    /// apiece.
+    public static let smallDatabase = 32 * 1024
+
     /// Hyperscan reports only the first pattern of a set it rejects, so each
-    /// is checked alone first; then each group (`groups`) is compiled into
-    /// a database of its own once the bad ones are out (a group can still
-    /// fail as a whole: then drop the one blamed and retry).
-    static func compile(_ texts: [[CChar]], _ flags: [UInt32]) -> ([OpaquePointer], [Bool])? {
+    /// is checked alone first, then compiled alone: its database's size
+    /// decides where it goes. Small ones share a database (Hyperscan
+    /// merges their literal tables; a shared one larger than twice its
+    /// parts is split up again); larger ones get one each if `worthAlone`,
+    /// and are left out otherwise. Hyperscan builds one automaton per
+    /// database, and for SpamAssassin's large look-alike patterns the
+    /// combination grows far past its parts (38 stock patterns: 5.4 MiB in
+    /// one database, 1.1 MiB in one each).
+    static func compile(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool]) -> ([OpaquePointer], [Bool])? {
         var included = [Bool](repeating: false, count: texts.count)
-        for i in texts.indices where texts[i].count <= maximumLength + 1 && !texts[i].dropLast().contains(0) {
+        for i in texts.indices where texts[i].count <= maximumLength + 1 && !texts[i].dropLast().contains(0)
+            && !anchorsTheText(texts[i]) {
             var info: UnsafeMutablePointer<hs_expr_info_t>? = nil
             var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
             let rc = texts[i].withUnsafeBufferPointer { hs_expression_info($0.baseAddress, flags[i], &info, &error) }
@@ -187,36 +260,79 @@ public final class MultiPattern: @unchecked Sendable {
             if let error { hs_free_compile_error(error) }
         }
         var databases: [OpaquePointer] = []
-        for group in groups(included.indices.filter { included[$0] }) {
-            var ids = group
-            while !ids.isEmpty {
-                var db: OpaquePointer? = nil
-                var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-                let rc = withPointers(texts, ids) { pointers in
-                    hs_compile_multi(pointers, ids.map { flags[$0] }, ids.map { UInt32($0) }, UInt32(ids.count),
-                                     UInt32(HS_MODE_BLOCK), nil, &db, &error)
-                }
-                if rc == HS_SUCCESS, let db { databases.append(db); break }
-                let bad = error.map { Int($0.pointee.expression) } ?? -1
-                if let error { hs_free_compile_error(error) }
-                // A failure not blamed on one pattern: the group is out.
-                guard bad >= 0, bad < ids.count else { ids.forEach { included[$0] = false }; break }
-                included[ids[bad]] = false
-                ids.remove(at: bad)
+        var small: [Int] = []
+        var smallBytes = 0
+        for i in included.indices where included[i] {
+            guard let db = compileGroup(texts, flags, [i]).database else { included[i] = false; continue }
+            let bytes = size(of: db)
+            if bytes <= smallDatabase {
+                small.append(i)
+                smallBytes += bytes
+                hs_free_database(db)
+            } else if worthAlone[i] {
+                databases.append(db)
+            } else {
+                hs_free_database(db)
+                included[i] = false
             }
+        }
+        while !small.isEmpty {
+            let (db, blamed) = compileGroup(texts, flags, small)
+            if let db {
+                if size(of: db) <= 2 * smallBytes { databases.insert(db, at: 0); break }
+                hs_free_database(db)
+                for i in small {
+                    if let one = compileGroup(texts, flags, [i]).database { databases.append(one) } else { included[i] = false }
+                }
+                break
+            }
+            // Each compiled alone, so a failure together is unexpected:
+            // drop the one blamed, or all when none is.
+            guard let blamed else { small.forEach { included[$0] = false }; break }
+            included[small[blamed]] = false
+            small.remove(at: blamed)
         }
         return databases.isEmpty ? nil : (databases, included)
     }
 
-    /// How the patterns are split into databases: one each. Hyperscan
-    /// builds one automaton for a database, and for SpamAssassin's
-    /// look-alike patterns the combination grows far past its parts: the
-    /// 38 stock candidates took 5.4 MiB in one database and 1.1 MiB in
-    /// one each (compiled in a fraction of the time), at the same scan
-    /// cost on the corpus; the extra calls cost about what the single
-    /// larger automaton did.
-    static func groups(_ ids: [Int]) -> [[Int]] {
-        ids.map { [$0] }
+    /// One database of the patterns numbered `ids`, or the position in
+    /// `ids` of the pattern Hyperscan blamed for failing.
+    private static func compileGroup(_ texts: [[CChar]], _ flags: [UInt32], _ ids: [Int]) -> (database: OpaquePointer?, blamed: Int?) {
+        var db: OpaquePointer? = nil
+        var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+        let rc = withPointers(texts, ids) { pointers in
+            hs_compile_multi(pointers, ids.map { flags[$0] }, ids.map { UInt32($0) }, UInt32(ids.count),
+                             UInt32(HS_MODE_BLOCK), nil, &db, &error)
+        }
+        if rc == HS_SUCCESS, let db { return (db, nil) }
+        let bad = error.map { Int($0.pointee.expression) } ?? -1
+        if let error { hs_free_compile_error(error) }
+        return (nil, bad >= 0 && bad < ids.count ? bad : nil)
+    }
+
+    /// Whether the pattern turns multi-line off (`(?-m)`, `(?i-m:`):
+    /// scanned over pieces joined into one text, its `^` and `$` would
+    /// hold only at the text's start and end and miss matches in the other
+    /// pieces, so it stays out.
+    static func anchorsTheText(_ text: [CChar]) -> Bool {
+        let b = text.map { UInt8(bitPattern: $0) }
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                i = PatternSyntax.escapeEnd(b, i)
+                continue
+            }
+            if b[i] == UInt8(ascii: "("), i + 1 < b.count, b[i + 1] == UInt8(ascii: "?") {
+                var j = i + 2, negative = false
+                while j < b.count, b[j] == UInt8(ascii: "-") || (b[j] >= 0x61 && b[j] <= 0x7a) || (b[j] >= 0x41 && b[j] <= 0x5a) {
+                    if b[j] == UInt8(ascii: "-") { negative = true }
+                    if negative, b[j] == UInt8(ascii: "m") { return true }
+                    j += 1
+                }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Pointers to the texts numbered `ids`, valid inside `body`.
@@ -247,16 +363,17 @@ public final class MultiPattern: @unchecked Sendable {
 
     /// Names the pattern set: Hyperscan's version, every flag and text.
     /// Two FNV-1a hashes with different offsets: 128 bits.
-    static func key(_ texts: [[CChar]], _ flags: [UInt32]) -> String {
+    static func key(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool]) -> String {
         var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x6c62_272e_07bb_0142
         func mix(_ byte: UInt8) {
             h1 = (h1 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
         }
         var version = hs_version().map { String(cString: $0) } ?? ""
-        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|split-1"
+        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|joined-2|small-\(smallDatabase)"
         for byte in version.utf8 { mix(byte) }
-        for (t, f) in zip(texts, flags) {
+        for (n, (t, f)) in zip(texts, flags).enumerated() {
+            mix(worthAlone[n] ? 1 : 0)
             for s in 0..<4 { mix(UInt8(truncatingIfNeeded: f >> (8 * UInt32(s)))) }
             for c in t { mix(UInt8(bitPattern: c)) }
         }

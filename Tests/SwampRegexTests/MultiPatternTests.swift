@@ -36,6 +36,22 @@ struct MultiPatternTests {
         #expect(MultiPattern.widened("a{0,4}?b{1,}") == "a*?b{1,}")
     }
 
+    /// The pieces are scanned as one multi-line text: anchors of the whole
+    /// subject become line anchors, and a pattern turning multi-line off
+    /// stays out.
+    @Test func textAnchorsBecomeLineAnchors() throws {
+        #expect(MultiPattern.lineAnchored(#"\Afoo\z|\Gbar\Z"#) == "^foo$|^bar$")
+        // Escapes and classes are copied whole: \c\ is one control character.
+        #expect(MultiPattern.lineAnchored(#"\c\AAc[\A]\\A\Q\A\E"#) == #"\c\AAc[\A]\\A\Q\A\E"#)
+        #expect(MultiPattern.anchorsTheText(Array("(?i-m)^x".utf8CString)))
+        #expect(MultiPattern.anchorsTheText(Array("a(?s-im:^b)".utf8CString)))
+        #expect(!MultiPattern.anchorsTheText(Array("(?im)^x|\\(?-i:y)".utf8CString)))
+        let m = try #require(MultiPattern([(pattern: #"\Aspam"#, options: []), (pattern: #"ham\z"#, options: []),
+                                           (pattern: "(?-m)^eggs", options: [])]))
+        #expect(m.included == [true, true, false])
+        #expect(scan(m, ["x", "spam here", "the ham"]) == [2, 3, 0])
+    }
+
     @Test func loadsWhatItCompiledFromTheCache() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-hs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
