@@ -49,8 +49,11 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // NIOPosix for the Bayes steps' thread pool; SwampBayesPostgres
+        // links it already.
         .target(name: "SwampScan", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampBayes",
-                                                  "SwampBayesPostgres", "SwampDNS", "SwampAuth"]),
+                                                  "SwampBayesPostgres", "SwampDNS", "SwampAuth",
+                                                  .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "SwampServer", dependencies: [
             "SwampSpamd", "SwampScan", "SwampEngine", "SwampMIME", "SwampBayes", "SwampRules", "CZlib", "CMalloc",
             .product(name: "NIOCore", package: "swift-nio"),

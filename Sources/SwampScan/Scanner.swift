@@ -1,4 +1,5 @@
 import Foundation
+internal import NIOPosix
 import SwampBayes
 import SwampEngine
 import SwampMIME
@@ -129,15 +130,18 @@ public final class SpamScanner: Sendable {
     }
 }
 
-/// A value computed on a thread of Dispatch's pool, waited for on first
-/// read. The group's wait orders the write before every read.
+/// A value computed on one of `BayesThreads`, waited for on first read.
+/// The group's wait orders the write before every read.
 final class Pending<T>: @unchecked Sendable {
     private var result: T?
     private let group = DispatchGroup()
 
     init(_ work: @escaping @Sendable () -> T) {
         group.enter()
-        DispatchQueue.global(qos: .userInitiated).async {
+        // A pool that no longer runs (never shut down, but should it be)
+        // calls this at once on this thread, cancelled: the work is done
+        // either way, so a waiting scan always gets its value.
+        BayesThreads.pool.submit { _ in
             self.result = work()
             self.group.leave()
         }
@@ -147,4 +151,23 @@ final class Pending<T>: @unchecked Sendable {
         group.wait()
         return result!
     }
+}
+
+/// The threads that run Bayes beside the rules (`finish(...,
+/// bayesAlongside: true)`). A Bayes step can block for long: a SQLite
+/// database another process holds locked, a PostgreSQL store waiting up to
+/// its 30 s timeout. Dispatch's global pool, shared by everything in the
+/// process, is no place for that; these threads run Bayes steps and
+/// nothing else. A step waits on nothing the pool runs, so scans waiting
+/// for their steps cannot deadlock it: with more scans asking than there
+/// are threads, the extra steps queue and run as threads come free.
+enum BayesThreads {
+    /// One per core, as the daemon has scan threads; started on first use.
+    static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: count)
+        pool.start()
+        return pool
+    }()
 }

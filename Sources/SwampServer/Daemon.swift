@@ -29,7 +29,7 @@ public enum SwampDaemon {
 
         let server = SpamdServer(configuration: configuration, scanners: scanners, learner: learner,
                                  threadPool: threadPool, learningPool: learningPool, logger: logger)
-        let reloader = ReloadService(scanners: scanners, threadPool: threadPool, logger: logger)
+        let reloader = ReloadService(scanners: scanners, log: configuration.log, threadPool: threadPool, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: reloader),

@@ -88,6 +88,9 @@ public struct ServerConfiguration: Sendable {
     /// Shut down gracefully when standard input reaches end of file, so a
     /// daemon started by a test dies with the test.
     public var exitWhenStdinCloses = false
+    /// The log's writer; SIGHUP reopens its file (`--log-file`), as log
+    /// rotation expects.
+    public var log: LogWriter?
     /// Test hook: every scan sleeps this long first, so that tests can
     /// signal the daemon while a scan is in flight.
     public var scanDelayForTesting: Duration?

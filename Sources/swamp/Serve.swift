@@ -16,8 +16,8 @@ struct Serve: AsyncParsableCommand {
             With no --listen and no --socket, listens on 127.0.0.1:783 when started as root, \
             else on 127.0.0.1:7830. SIGTERM or SIGINT: stop accepting, finish the scans in \
             flight, exit. SIGHUP: reload the configuration and rules; a configuration that \
-            fails to load keeps the running one (the log says why). One log line per scan \
-            goes to standard error, as spamd's "result:" lines.
+            fails to load keeps the running one (the log says why); it also reopens --log-file. \
+            One log line per scan goes to standard error (or --log-file), as spamd's "result:" lines.
             """
     )
 
@@ -105,6 +105,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-file"), help: ArgumentHelp(
+        "Append the log to this file (created mode 0640) instead of standard error; SIGHUP reopens it, for log rotation.",
+        valueName: "path"))
+    var logFile: String?
+
     /// Test hook: every scan first sleeps this many milliseconds.
     @Option(name: .customLong("scan-delay-for-testing"), help: .hidden)
     var scanDelayForTesting: Int?
@@ -135,8 +140,19 @@ struct Serve: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level: unknown level \(logLevel)")
         }
+        // Lines go through one writer thread (DaemonLog.swift): a stalled
+        // reader of the log never blocks an event loop.
+        let log: LogWriter
+        do {
+            log = try LogWriter(logFile.map { .file($0) } ?? .standardError)
+        } catch {
+            printError("swamp serve: \(error)")
+            throw ExitCode(78)
+        }
+        // Whatever is queued is written before exit, unless the sink is stuck.
+        defer { log.shutdown(timeout: .seconds(3)) }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DaemonLogHandler(label: label, writer: log)
             handler.logLevel = level
             return handler
         }
@@ -194,6 +210,7 @@ struct Serve: AsyncParsableCommand {
         server.pidFile = pidfile
         server.username = username
         server.exitWhenStdinCloses = exitOnStdinEOF
+        server.log = log
         server.onServing = { stages.start() }
         server.scanDelayForTesting = scanDelayForTesting.map { .milliseconds($0) }
 
@@ -228,7 +245,10 @@ struct Serve: AsyncParsableCommand {
         }
         // Scans read the site Bayes database when one has been trained.
         let (bayes, problem) = BayesSetup.openForScanning(configuration)
-        if let problem { printError("swamp serve: \(problem)") }
+        // Through the daemon's log, in order with its other lines (and to
+        // --log-file), not straight to standard error.
+        let logger = Logger(label: "swamp")
+        if let problem { logger.warning("\(problem)") }
         let checks: NetworkChecks?
         do {
             checks = network ? try NetworkChecks.make(configuration: configuration) : nil
@@ -246,7 +266,7 @@ struct Serve: AsyncParsableCommand {
         // trained): scans look for it again as spamd would find it.
         let late = configuration.useBayes && bayes == nil && problem == nil
             ? LateSiteBayes(base: scanner, open: { BayesSetup.openForScanning(configuration) },
-                            report: { printError("swamp serve: \($0)") })
+                            report: { logger.warning("\($0)") })
             : nil
         return ScanSetup(scanner: scanner, network: checks,
                          userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) },
@@ -261,7 +281,7 @@ struct Serve: AsyncParsableCommand {
         guard let info = ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) else { return }
         // Building the stage leaves its temporaries free in the heap.
         Heap.releaseFreeMemory()
-        printError("swamp serve: multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
+        Logger(label: "swamp").notice("multi-pattern stage ready: \(info.patterns) of \(info.candidates) rules, \(info.bytes / 1024) KiB, \(info.fromCache ? "from the cache" : "compiled") in \(info.duration)")
     }
 }
 

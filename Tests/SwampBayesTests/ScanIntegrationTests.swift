@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import SwampEngine
 import SwampRules
-import SwampScan
+@testable import SwampScan
 @testable import SwampBayes
 
 /// Bayes inside a scan: BAYES_* hits through the rules, the Bayes score
@@ -70,6 +70,62 @@ import SwampScan
                 #expect(two.bayes?.probability == one.bayes?.probability)
                 #expect(two.autolearn == one.autolearn)
             }
+        }
+    }
+
+    /// More scans at once than the Bayes threads can take, each running
+    /// Bayes alongside the rules: the extra steps wait for a thread (the
+    /// pool's threads run Bayes steps only, so nothing they wait on waits
+    /// for them), every scan ends, and each decides as Bayes first, then
+    /// the rules.
+    @Test(.timeLimit(.minutes(2)))
+    func manyScansAtOnceWithBayesAlongsideAllFinishAndDecideTheSame() throws {
+        var config = Self.configuration()
+        config.bayesAutoLearn = false
+        let bayes = try BayesSetup.open(config, path: StoreTests.tempPath())
+        for i in 0..<10 {
+            _ = try bayes.learn(StoreTests.message(100 + i, spammy: true), as: .spam)
+            _ = try bayes.learn(StoreTests.message(200 + i, spammy: false), as: .ham)
+        }
+        let scanner = SpamScanner(configuration: config, bayes: bayes)
+        let callers = BayesThreads.count * 4 + 3
+        let inputs = (0..<callers).map { scanner.prepare(StoreTests.message(900 + $0, spammy: $0 % 2 == 0)) }
+        let inline = inputs.map {
+            scanner.evaluate(message: $0.message, views: $0.views, facts: Facts(), bayesAlongside: false).verdict
+        }
+        let alongside = Verdicts(count: callers)
+        let go = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for (n, input) in inputs.enumerated() {
+            done.enter()
+            // Threads of their own, as the daemon's scan threads: all of
+            // them ask for a Bayes step at about the same moment.
+            Thread {
+                go.wait()
+                alongside[n] = scanner.evaluate(message: input.message, views: input.views, facts: Facts(),
+                                                bayesAlongside: true).verdict
+                done.leave()
+            }.start()
+        }
+        for _ in 0..<callers { go.signal() }
+        #expect(done.wait(timeout: .now() + 90) == .success, "scans still waiting for their Bayes steps")
+        for n in 0..<callers {
+            let (one, two) = (inline[n], try #require(alongside[n]))
+            #expect(one.evaluation.scoreSet == 2)
+            #expect(two.evaluation.scoreSet == one.evaluation.scoreSet)
+            #expect(two.score == one.score)
+            #expect(two.tests == one.tests)
+            #expect(two.bayes?.probability == one.bayes?.probability)
+        }
+    }
+
+    final class Verdicts: @unchecked Sendable {  // guarded by lock
+        private let lock = NSLock()
+        private var verdicts: [Verdict?]
+        init(count: Int) { verdicts = Array(repeating: nil, count: count) }
+        subscript(n: Int) -> Verdict? {
+            get { lock.withLock { verdicts[n] } }
+            set { lock.withLock { verdicts[n] = newValue } }
         }
     }
 

@@ -96,6 +96,8 @@ final class Daemon: @unchecked Sendable {
     private var ended = false
     private(set) var tcpPorts: [Int] = []
     private(set) var listenerNames: [String] = []
+    /// `--log-file`, when the test passed one: `log` reads it too.
+    let logFile: String?
 
     var pid: Int32 { process.processIdentifier }
     var port: Int { tcpPorts.first ?? 0 }
@@ -104,13 +106,18 @@ final class Daemon: @unchecked Sendable {
     /// Without `network` it runs with `--local`: tests never ask the
     /// machine's resolver; network tests name the test DNS server in their
     /// configuration (`dns_server`). `environment` adds to or overrides
-    /// the test's own.
+    /// the test's own. `logFile`: the daemon logs there (`--log-file`).
+    /// `stopReadingLog`: once it is listening, its standard error is no
+    /// longer read, as a log reader that has stalled (the pipe fills up).
     init(_ arguments: [String], listen: [String] = ["127.0.0.1:0"], config: String = Paths.rules,
-         network: Bool = false, environment extra: [String: String] = [:], timeout: Double = 30) throws {
+         network: Bool = false, environment extra: [String: String] = [:], logFile: String? = nil,
+         stopReadingLog: Bool = false, timeout: Double = 30) throws {
+        self.logFile = logFile
         let binary = try #require(Paths.swamp, "swamp binary not built")
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", config, "--exit-on-stdin-eof"]
-            + listen.flatMap { ["--listen", $0] } + (network ? [] : ["--local"]) + arguments
+            + listen.flatMap { ["--listen", $0] } + (network ? [] : ["--local"])
+            + (logFile.map { ["--log-file", $0] } ?? []) + arguments
         // A private HOME: the site Bayes database (~/.swamp) of each daemon
         // lives in its own temporary directory.
         var environment = ProcessInfo.processInfo.environment
@@ -131,7 +138,11 @@ final class Daemon: @unchecked Sendable {
                     self.lock.withLock { self.ended = true }
                     return
                 }
-                self.lock.withLock { self.logText += String(decoding: chunk, as: UTF8.self) }
+                let listening = self.lock.withLock {
+                    self.logText += String(decoding: chunk, as: UTF8.self)
+                    return self.logText.contains("listening on ")
+                }
+                if stopReadingLog && listening { return }
             }
         }
         reader.start()
@@ -160,8 +171,19 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// Everything the daemon logged so far.
-    var log: String { lock.withLock { logText } }
+    /// Everything the daemon logged so far (to standard error, and to the
+    /// file now at `logFile`).
+    var log: String {
+        lock.withLock { logText } + (logFile.map { String(decoding: Paths.read($0), as: UTF8.self) } ?? "")
+    }
+
+    /// Bytes the daemon has written to its standard error that nobody has
+    /// read yet (`stopReadingLog`).
+    var unreadLog: (bytes: Int, errno: Int32) {
+        var bytes: CInt = 0
+        let status = ioctl(stderrPipe.fileHandleForReading.fileDescriptor, UInt(FIONREAD), &bytes)
+        return (Int(bytes), status == 0 ? 0 : errno)
+    }
 
     /// Waits until the log contains `text` (or `timeout` passes).
     @discardableResult
