@@ -37,7 +37,10 @@ let package = Package(
         .target(name: "SwampRegex", dependencies: ["CPCRE2", "CHyperscan"]),
         .target(name: "SwampEngine", dependencies: ["SwampMIME", "SwampRules", "SwampRegex"]),
         .target(name: "SwampSpamd"),
-        .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite"]),
+        // SHA-1's block function with the x86 SHA extensions (C: the
+        // intrinsics), for the Bayes tokens' hashes.
+        .target(name: "CSHA1"),
+        .target(name: "SwampBayes", dependencies: ["SwampMIME", "SwampRegex", "CSQLite", "CSHA1"]),
         // Bayes shared by several daemons in PostgreSQL (issue 4); its own
         // target so that SwampBayes and what needs only SQLite do not build
         // postgres-nio.
