@@ -40,7 +40,7 @@ struct Connection: Sendable {
         }
     }
 
-    private enum ReadEvent: Sendable {
+    enum ReadEvent: Sendable {
         case request(SpamdRequest)
         case failed(SpamdError)
         /// The client closed without sending anything: nothing to answer.
@@ -66,12 +66,13 @@ struct Connection: Sendable {
             group.addTask { await Self.read(inbound, limits: limits, progress: progress, sink: sink) }
             // The watchdog enforces the request and idle timeouts until the
             // request is complete.
-            group.addTask {
-                await Self.watch(progress, requestTimeout: requestTimeout, idleTimeout: idleTimeout, sink: sink)
-            }
+            let watchdog = Watchdog(progress: progress, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
+                                    sink: sink, eventLoop: channel.channel.eventLoop)
+            watchdog.start()
             var iterator = events.makeAsyncIterator()
             let first = await iterator.next() ?? .closedSilently
             progress.markDelivered()
+            watchdog.stop()
             defer { group.cancelAll() }
 
             let reply: [UInt8]
@@ -184,27 +185,61 @@ struct Connection: Sendable {
             sink.yield(discarding ? .inputEnded : delivered ? .inputEnded : .ioError("\(error)"))
         }
     }
+}
 
-    private static func watch(
-        _ progress: ReadProgress, requestTimeout: Duration, idleTimeout: Duration,
-        sink: AsyncStream<ReadEvent>.Continuation
-    ) async {
-        let start = ContinuousClock.now
-        while !Task.isCancelled {
-            guard let lastRead = progress.lastReadIfReading else { return }
-            let requestDeadline = start + requestTimeout
-            let idleDeadline = lastRead + idleTimeout
-            let now = ContinuousClock.now
-            if now >= requestDeadline {
-                sink.yield(.failed(.readTimeout(seconds: Int(requestTimeout.seconds.rounded(.up)))))
-                return
-            }
-            if now >= idleDeadline {
-                sink.yield(.failed(.readTimeout(seconds: Int(idleTimeout.seconds.rounded(.up)))))
-                return
-            }
-            try? await Task.sleep(until: min(requestDeadline, idleDeadline), clock: .continuous)
+/// The request and idle timeouts of one connection, on its event loop's
+/// timers: a task sleeping instead (`Task.sleep`) is woken through
+/// Dispatch's timer thread, two thread switches a connection for a timer
+/// that almost never fires. Checks when the nearer deadline comes and sets
+/// the next while the client is still sending.
+final class Watchdog: @unchecked Sendable {
+    private let progress: ReadProgress
+    private let requestTimeout: Duration
+    private let idleTimeout: Duration
+    private let sink: AsyncStream<Connection.ReadEvent>.Continuation
+    private let eventLoop: any EventLoop
+    private let started = ContinuousClock.now
+    /// The pending check; touched only on the event loop.
+    private var scheduled: Scheduled<Void>?
+    private var stopped = false
+
+    init(progress: ReadProgress, requestTimeout: Duration, idleTimeout: Duration,
+         sink: AsyncStream<Connection.ReadEvent>.Continuation, eventLoop: any EventLoop) {
+        self.progress = progress
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.sink = sink
+        self.eventLoop = eventLoop
+    }
+
+    func start() {
+        eventLoop.execute { self.check() }
+    }
+
+    /// No more checks (the request is in, or the connection is done).
+    func stop() {
+        eventLoop.execute {
+            self.stopped = true
+            self.scheduled?.cancel()
+            self.scheduled = nil
         }
+    }
+
+    private func check() {
+        guard !stopped, let lastRead = progress.lastReadIfReading else { return }
+        let requestDeadline = started + requestTimeout
+        let idleDeadline = lastRead + idleTimeout
+        let now = ContinuousClock.now
+        if now >= requestDeadline {
+            sink.yield(.failed(.readTimeout(seconds: Int(requestTimeout.seconds.rounded(.up)))))
+            return
+        }
+        if now >= idleDeadline {
+            sink.yield(.failed(.readTimeout(seconds: Int(idleTimeout.seconds.rounded(.up)))))
+            return
+        }
+        let wait = min(requestDeadline, idleDeadline) - now
+        scheduled = eventLoop.scheduleTask(in: .nanoseconds(max(1, wait.nanoseconds))) { self.check() }
     }
 }
 
