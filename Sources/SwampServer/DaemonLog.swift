@@ -31,6 +31,12 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
     private var replacement: Int32?
     private var stopping = false
     private var stopped = false
+    /// The writer wrote a batch a moment ago and waits `pace` before the
+    /// next: lines queued meanwhile wake nobody. Under load the writer
+    /// wakes a few times a second instead of once a line (each wake is a
+    /// thread switch); a line logged while it is idle is written at once.
+    private var pacing = false
+    static let pace: TimeInterval = 0.05
     // The writer thread's alone once it has started.
     private var descriptor: Int32
     private let ownsDescriptor: Bool
@@ -77,7 +83,7 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
         queue.append(contentsOf: line.utf8)
         queuedLines += 1
         // Broadcast: `shutdown` may be waiting on the condition as well.
-        condition.broadcast()
+        if !pacing || queue.count > capacity / 4 { condition.broadcast() }
         return true
     }
 
@@ -122,8 +128,15 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
         var batch: [UInt8] = []
         // Lines lost to drops or write errors and not yet reported.
         var unreported = 0
+        var wrote = false
         while true {
             condition.lock()
+            if wrote && !stopping && replacement == nil {
+                // A batch went out just now: let the next lines gather.
+                pacing = true
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.pace))
+                pacing = false
+            }
             while queue.isEmpty && dropped == 0 && replacement == nil && !stopping {
                 condition.wait()
             }
@@ -146,6 +159,7 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
                 if ownsDescriptor { close(descriptor) }
                 descriptor = switchTo
             }
+            wrote = !batch.isEmpty
             if !writeAll(batch) {
                 unreported += lines
             } else if unreported > 0 {
