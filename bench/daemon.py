@@ -282,7 +282,7 @@ def main():
             if bayes_dir:
                 train([args.swamp, "learn", "--config", config], args.corpus, "swamp")
             p = subprocess.Popen([args.swamp, "serve", "--local", "--config", config, "--listen", f"127.0.0.1:{port}",
-                                  "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "warning"],
+                                  "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "notice"],
                                  stdin=subprocess.PIPE, stderr=subprocess.PIPE)
             procs.append(p)
             # The daemon serves at once and compiles its Hyperscan stage on
