@@ -41,19 +41,21 @@ struct TokenCountCache {
     }
 
     let capacity: Int
-    private var young: [UInt64: Entry] = [:]
-    private var old: [UInt64: Entry] = [:]
+    private var young: TokenTable
+    private var old: TokenTable
 
     init(capacity: Int) {
         self.capacity = max(2, capacity)
+        young = TokenTable(holding: self.capacity / 2)
+        old = TokenTable(holding: 0)
     }
 
     var count: Int { young.count + old.count }
 
     /// The cached entry, if any (moving it to the young generation).
     mutating func lookup(_ token: TokenHash) -> Entry? {
-        if let e = young[token.value] { return e }
-        guard let e = old.removeValue(forKey: token.value) else { return nil }
+        if let e = young.value(token.value) { return e }
+        guard let e = old.remove(token.value) else { return nil }
         insert(token, e)
         return e
     }
@@ -64,32 +66,109 @@ struct TokenCountCache {
     }
 
     private mutating func insert(_ token: TokenHash, _ e: Entry) {
-        if young.count >= capacity / 2, young[token.value] == nil {
+        if young.count >= capacity / 2, young.value(token.value) == nil {
             old = young
-            young = [:]
-            young.reserveCapacity(capacity / 2)
+            young = TokenTable(holding: capacity / 2)
         }
-        young[token.value] = e
+        young.set(token.value, e)
     }
 
     mutating func remove(_ token: TokenHash) {
-        young.removeValue(forKey: token.value)
-        old.removeValue(forKey: token.value)
+        _ = young.remove(token.value)
+        _ = old.remove(token.value)
     }
 
     /// An access time written to the database (`atime = max(atime, new)`).
     mutating func touch(_ token: TokenHash, atime: Int) {
-        for generation in [0, 1] {
-            let value: Entry? = generation == 0 ? young[token.value] : old[token.value]
-            guard var e = value, e != .absent else { continue }
-            guard let a = UInt32(exactly: atime) else { remove(token); return }
-            if a > e.atime { e.atime = a }
-            if generation == 0 { young[token.value] = e } else { old[token.value] = e }
-        }
+        guard let a = UInt32(exactly: atime) else { remove(token); return }
+        young.raiseAtime(token.value, to: a)
+        old.raiseAtime(token.value, to: a)
     }
 
     mutating func removeAll() {
-        young = [:]
-        old = [:]
+        young = TokenTable(holding: capacity / 2)
+        old = TokenTable(holding: 0)
+    }
+}
+
+/// An open-addressing table from token to entry. Tokens are 40 bits of a
+/// SHA-1, as good as random, so their low bits pick the slot without
+/// hashing (Swift's Dictionary runs SipHash on every lookup: a few
+/// percent of a scan, counting the lookups of every token).
+struct TokenTable {
+    /// Token plus one (0: an empty slot), and its entry.
+    private var keys: [UInt64]
+    private var entries: [TokenCountCache.Entry]
+    private let mask: Int
+    private(set) var count = 0
+
+    /// Room for `n` tokens at most three quarters full.
+    init(holding n: Int) {
+        var slots = 4
+        while slots * 3 < n * 4 { slots *= 2 }
+        keys = [UInt64](repeating: 0, count: slots)
+        entries = [TokenCountCache.Entry](repeating: .absent, count: slots)
+        mask = slots - 1
+    }
+
+    /// The slot holding `token`, or the empty slot where it would go.
+    private func slot(_ token: UInt64) -> (index: Int, found: Bool) {
+        let key = token &+ 1
+        var i = Int(truncatingIfNeeded: token) & mask
+        while true {
+            let k = keys[i]
+            if k == key { return (i, true) }
+            if k == 0 { return (i, false) }
+            i = (i + 1) & mask
+        }
+    }
+
+    func value(_ token: UInt64) -> TokenCountCache.Entry? {
+        let (i, found) = slot(token)
+        return found ? entries[i] : nil
+    }
+
+    /// Adds or replaces; the caller keeps `count` under three quarters of
+    /// the slots (`TokenCountCache` turns a generation over before).
+    mutating func set(_ token: UInt64, _ e: TokenCountCache.Entry) {
+        let (i, found) = slot(token)
+        if !found {
+            precondition((count + 1) * 4 <= keys.count * 3, "token table over its load")
+            keys[i] = token &+ 1
+            count += 1
+        }
+        entries[i] = e
+    }
+
+    mutating func raiseAtime(_ token: UInt64, to atime: UInt32) {
+        let (i, found) = slot(token)
+        guard found, entries[i] != .absent, entries[i].atime < atime else { return }
+        entries[i].atime = atime
+    }
+
+    /// Removes `token`, moving later entries of its run back so that no
+    /// lookup stops early at the hole (no tombstones).
+    mutating func remove(_ token: UInt64) -> TokenCountCache.Entry? {
+        let (found, removed) = slot(token)
+        guard removed else { return nil }
+        let e = entries[found]
+        var hole = found
+        var i = (hole + 1) & mask
+        while keys[i] != 0 {
+            let home = Int(truncatingIfNeeded: keys[i] &- 1) & mask
+            // The entry at i may fill the hole if its home is not in
+            // (hole, i] going round.
+            let distanceToHome = (i - home) & mask
+            let distanceToHole = (i - hole) & mask
+            if distanceToHome >= distanceToHole {
+                keys[hole] = keys[i]
+                entries[hole] = entries[i]
+                hole = i
+            }
+            i = (i + 1) & mask
+        }
+        keys[hole] = 0
+        count -= 1
+        return e
     }
 }

@@ -63,4 +63,28 @@ import SwampTestSupport
         cache.store(TokenHash(value: 5000), TokenCounts(spam: Int(UInt32.max) + 1, ham: 0, atime: 0))
         #expect(cache.lookup(TokenHash(value: 5000)) == nil)
     }
+
+    /// The open-addressing table against a Dictionary, with tokens chosen
+    /// to collide (few distinct low bits: long probe runs, removals in the
+    /// middle of runs and across the wrap-around).
+    @Test func tableAgreesWithADictionary() {
+        var random = SplitMix64(seed: 77)
+        var table = TokenTable(holding: 48)
+        var reference: [UInt64: TokenCountCache.Entry] = [:]
+        for _ in 0..<20_000 {
+            let token = (random.next() % 6) << 20 | (random.next() % 64) | (random.next() % 2 == 0 ? 0 : 63)
+            switch random.next() % 3 {
+            case 0 where reference.count < 48 || reference[token] != nil:
+                let e = TokenCountCache.Entry(spam: UInt32(random.next() % 100), ham: 1, atime: 2)
+                table.set(token, e)
+                reference[token] = e
+            case 1:
+                #expect(table.remove(token) == reference.removeValue(forKey: token))
+            default:
+                #expect(table.value(token) == reference[token])
+            }
+            #expect(table.count == reference.count)
+        }
+        for (token, e) in reference { #expect(table.value(token) == e) }
+    }
 }
