@@ -86,7 +86,9 @@ struct LoosenParser {
     /// `pattern` with what `rewrite` replaces: it is asked at every byte
     /// outside escapes and classes (which are copied whole) and gives the
     /// index after what it replaced and the replacement, or nil.
-    static func rewriting(_ b: [UInt8], _ rewrite: (Int) -> (end: Int, replacement: [UInt8])?) -> String {
+    /// `escape`, given an escape's start and end, may replace it whole.
+    static func rewriting(_ b: [UInt8], escape: (Int, Int) -> [UInt8]? = { _, _ in nil },
+                          _ rewrite: (Int) -> (end: Int, replacement: [UInt8])?) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
         var i = 0
@@ -94,7 +96,7 @@ struct LoosenParser {
             if b[i] == UInt8(ascii: "\\") {
                 // Escapes whole: \Q...\E text, \x{..} and the like.
                 let end = PatternSyntax.escapeEnd(b, i)
-                out += b[i..<end]
+                out += escape(i, end) ?? Array(b[i..<end])
                 i = end
             } else if b[i] == UInt8(ascii: "[") {
                 // A class, to its closing bracket; unclosed, the rest as is.

@@ -166,29 +166,14 @@ public final class MultiPattern: @unchecked Sendable {
     /// ends within a piece: looser, which a prefilter may be).
     static func lineAnchored(_ pattern: String) -> String {
         let b = Array(pattern.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\") {
-                let end = PatternSyntax.escapeEnd(b, i)
-                if end == i + 2, [UInt8(ascii: "A"), UInt8(ascii: "G")].contains(b[i + 1]) {
-                    out.append(UInt8(ascii: "^"))
-                } else if end == i + 2, [UInt8(ascii: "z"), UInt8(ascii: "Z")].contains(b[i + 1]) {
-                    out.append(UInt8(ascii: "$"))
-                } else {
-                    out += b[i..<end]
-                }
-                i = end
-            } else if b[i] == UInt8(ascii: "["), let end = PatternSyntax.classEnd(b, i) {
-                out += b[i..<end]
-                i = end
-            } else {
-                out.append(b[i])
-                i += 1
+        return LoosenParser.rewriting(b, escape: { i, end in
+            guard end == i + 2 else { return nil }
+            switch b[i + 1] {
+            case UInt8(ascii: "A"), UInt8(ascii: "G"): return [UInt8(ascii: "^")]
+            case UInt8(ascii: "z"), UInt8(ascii: "Z"): return [UInt8(ascii: "$")]
+            default: return nil
             }
-        }
-        return String(decoding: out, as: UTF8.self)
+        }) { _ in nil }
     }
 
     /// `x{m,n}` becomes `x*` (m = 0), `x+` (m = 1) or `x{m,}`, and `x{m}`,
