@@ -296,25 +296,49 @@ public final class MultiPattern: @unchecked Sendable {
         return (nil, bad >= 0 && bad < ids.count ? bad : nil)
     }
 
-    /// Whether the pattern turns multi-line off (`(?-m)`, `(?i-m:`):
-    /// scanned over pieces joined into one text, its `^` and `$` would
-    /// hold only at the text's start and end and miss matches in the other
-    /// pieces, so it stays out.
+    /// Whether the pattern is unsafe to scan over pieces joined into one
+    /// text: it turns multi-line off (`(?-m)`, `(?i-m:`), so its `^` and
+    /// `$` would hold only at the text's start and end; or the walk that
+    /// turned its `\A` and `\z` into line anchors (`lineAnchored`) may have
+    /// misread it: a comment `(?#…)` (PCRE2 ends it at the first `)`,
+    /// backslashes and all), a `#` comment in extended mode, or a class
+    /// that does not close where the walk can tell. Such a pattern stays
+    /// out of the stage and always runs.
     static func anchorsTheText(_ text: [CChar]) -> Bool {
         let b = text.map { UInt8(bitPattern: $0) }
+        // A misread walk matters only where there is something it should
+        // have seen: a text-anchor escape or a `-m` anywhere at all.
+        var couldHide = false
+        for k in b.indices.dropLast() where (b[k] == UInt8(ascii: "\\") && "AGzZ".utf8.contains(b[k + 1]))
+            || (b[k] == UInt8(ascii: "-") && b[k + 1] == UInt8(ascii: "m")) {
+            couldHide = true
+            break
+        }
         var i = 0
+        var extended = false
+        func letter(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) }
         while i < b.count {
-            if b[i] == UInt8(ascii: "\\") {
+            switch b[i] {
+            case UInt8(ascii: "\\"):
                 i = PatternSyntax.escapeEnd(b, i)
                 continue
-            }
-            if b[i] == UInt8(ascii: "("), i + 1 < b.count, b[i + 1] == UInt8(ascii: "?") {
+            case UInt8(ascii: "["):
+                guard let end = PatternSyntax.classEnd(b, i) else { return couldHide }
+                i = end
+                continue
+            case UInt8(ascii: "#") where extended:
+                if couldHide { return true }
+            case UInt8(ascii: "(") where i + 1 < b.count && b[i + 1] == UInt8(ascii: "?"):
+                if i + 2 < b.count, b[i + 2] == UInt8(ascii: "#"), couldHide { return true }
                 var j = i + 2, negative = false
-                while j < b.count, b[j] == UInt8(ascii: "-") || (b[j] >= 0x61 && b[j] <= 0x7a) || (b[j] >= 0x41 && b[j] <= 0x5a) {
+                while j < b.count, b[j] == UInt8(ascii: "-") || letter(b[j]) {
                     if b[j] == UInt8(ascii: "-") { negative = true }
                     if negative, b[j] == UInt8(ascii: "m") { return true }
+                    if !negative, b[j] == UInt8(ascii: "x") { extended = true }
                     j += 1
                 }
+            default:
+                break
             }
             i += 1
         }

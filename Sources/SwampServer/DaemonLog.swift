@@ -78,6 +78,10 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
         // writer has taken the queue: its note then stands where the gap is.
         guard !stopping, dropped == 0, queue.count + size <= capacity else {
             dropped += 1
+            // The first drop wakes the writer, which writes the note (and
+            // takes the queue, which ends the drops) even when the queue
+            // is empty: a single line larger than the queue.
+            if dropped == 1 { condition.broadcast() }
             return false
         }
         queue.append(contentsOf: line.utf8)
@@ -131,7 +135,7 @@ public final class LogWriter: @unchecked Sendable {  // mutable state guarded by
         var wrote = false
         while true {
             condition.lock()
-            if wrote && !stopping && replacement == nil {
+            if wrote && !stopping && replacement == nil && queue.count <= capacity / 4 && dropped == 0 {
                 // A batch went out just now: let the next lines gather.
                 pacing = true
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Self.pace))

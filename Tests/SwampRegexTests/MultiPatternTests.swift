@@ -46,6 +46,19 @@ struct MultiPatternTests {
         #expect(MultiPattern.anchorsTheText(Array("(?i-m)^x".utf8CString)))
         #expect(MultiPattern.anchorsTheText(Array("a(?s-im:^b)".utf8CString)))
         #expect(!MultiPattern.anchorsTheText(Array("(?im)^x|\\(?-i:y)".utf8CString)))
+        // Where the anchor walk could misread the pattern (review findings):
+        // a comment holding \Q, a class it cannot close, # in /x.
+        #expect(MultiPattern.anchorsTheText(Array(#"(?#\Q)spam\z"#.utf8CString)))
+        #expect(MultiPattern.anchorsTheText(Array(#"[\Q]\E]x\z"#.utf8CString)))
+        #expect(MultiPattern.anchorsTheText(Array("(?x) a # \\Q\n b\\z".utf8CString)))
+        #expect(!MultiPattern.anchorsTheText(Array("(?x) a \\# b\\z".utf8CString)))
+        // Nothing for a misread walk to hide: no anchor escape, no -m.
+        #expect(!MultiPattern.anchorsTheText(Array("(?x) a # \\Q\n b".utf8CString)))
+        #expect(!MultiPattern.anchorsTheText(Array(#"[\Q]\E]x"#.utf8CString)))
+        let commented = try #require(MultiPattern([(pattern: #"(?#\Q)spam\z"#, options: []),
+                                                   (pattern: #"(?#\Q)(?-m)^spam"#, options: []),
+                                                   (pattern: "spam", options: [])]))
+        #expect(commented.included == [false, false, true])
         let m = try #require(MultiPattern([(pattern: #"\Aspam"#, options: []), (pattern: #"ham\z"#, options: []),
                                            (pattern: "(?-m)^eggs", options: [])]))
         #expect(m.included == [true, true, false])

@@ -176,6 +176,29 @@ struct LogWriterTests {
         #expect(text.hasSuffix("1 log line dropped: the log did not keep up\nshort\n"), "\(text)")
     }
 
+    /// An oversized line while the writer sleeps on an empty queue wakes
+    /// it: the note goes out and later lines are taken again (review
+    /// finding: the log fell silent until a SIGHUP).
+    @Test func droppedLineWakesAnIdleWriter() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let writer = LogWriter(descriptor: fds[1], capacity: 64)
+        #expect(writer.enqueue("first\n"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        #expect(read(fds[0], &buffer, buffer.count) == 6)   // written: the writer is idle now
+        usleep(100_000)                                     // and past its pause
+        #expect(!writer.enqueue(String(repeating: "x", count: 100) + "\n"))
+        let deadline = Date().addingTimeInterval(2)
+        while writer.droppedSoFar > 0 && Date() < deadline { usleep(1000) }
+        #expect(writer.droppedSoFar == 0, "the writer never woke for the drop")
+        #expect(writer.enqueue("later\n"))
+        #expect(writer.shutdown(timeout: .seconds(5)))
+        close(fds[1])
+        let text = String(decoding: FileHandle(fileDescriptor: fds[0]).readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.hasSuffix("1 log line dropped: the log did not keep up\nlater\n"), "\(text)")
+    }
+
     @Test func lineLooksLikeStreamLogHandlers() {
         let line = LogLine.format(level: .info, label: "swamp", metadata: ["connection.id": "7", "a.b": "x"],
                                   source: "SwampServer", message: "result: Y 1000 - GTUBE")
