@@ -58,10 +58,12 @@ private func withServer<T>(_ body: (TestDNSServer, LDNSResolver) async throws ->
         try await withServer { _, r in
             await #expect(throws: DNSError.serverFailure(rcode: 2)) { try await r.query("broken.test", .txt) }
             // Unanswered, the query would wait forever; the bound is loose
-            // because the whole test suite shares two cores.
+            // because the whole test suite shares two cores, and tests that
+            // scan in their tasks can keep this one from running for long
+            // (40 s seen in a CI run beside two builds).
             let start = ContinuousClock.now
             await #expect(throws: DNSError.timeout) { try await r.query("hang.test", .a) }
-            #expect(ContinuousClock.now - start < .seconds(30))
+            #expect(ContinuousClock.now - start < .seconds(120))
         }
     }
 
