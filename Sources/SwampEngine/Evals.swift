@@ -36,8 +36,8 @@ struct EvalFunction: Sendable {
             // (MAX is "undef" or p <= MAX).
             guard ctx.configuration.useBayes, ctx.configuration.useBayesRules,
                   let p = ctx.facts.bayesProbability, args.count >= 2,
-                  let low = Double(args[0].trimmingCharacters(in: .whitespaces)) else { return 0 }
-            let highText = args[1].trimmingCharacters(in: .whitespaces)
+                  let low = Double(args[0].trimmingASCII(.spaces)) else { return 0 }
+            let highText = args[1].trimmingASCII(.spaces)
             let aboveLow = low == 0 || p > low
             if highText == "undef" { return aboveLow ? 1 : 0 }
             guard let high = Double(highText) else { return 0 }

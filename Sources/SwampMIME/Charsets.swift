@@ -94,7 +94,7 @@ enum Charset {
     /// would find one.
     static func kind(of name: String) -> Kind {
         var n = name.lowercased()
-        n = n.trimmingCharacters(in: .whitespaces)
+        n = n.trimmingASCII(.spaces)
         n = n.replacingOccurrences(of: "_", with: "-")
         if n.hasPrefix("x-") { n.removeFirst(2) }
         switch n {

@@ -59,7 +59,7 @@ enum CSSColors {
     /// HTML.pm `name_to_rgb`: "#rrggbb" or "invalid". A bare hex value
     /// without `#` is invalid there, and we keep that.
     static func rgb(_ input: String) -> String {
-        let color = input.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
+        let color = input.lowercased().trimmingASCII(.spacesAndNewlines)
         if let v = table[color] {
             let s = String(v, radix: 16)
             return "#" + String(repeating: "0", count: 6 - s.count) + s
@@ -70,7 +70,7 @@ enum CSSColors {
         var c = color
         if let r = c.range(of: "rgb(") {
             let inner = c[r.upperBound...].prefix(while: { $0 != ")" })
-            let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let parts = inner.split(separator: ",").map { $0.trimmingASCII(.spacesAndNewlines) }
             if parts.count == 3 {
                 if parts.allSatisfy({ $0.hasSuffix("%") }), let a = Int(parts[0].dropLast()), let b = Int(parts[1].dropLast()), let d = Int(parts[2].dropLast()) {
                     c = "#" + hex2(a * 255 / 100) + hex2(b * 255 / 100) + hex2(d * 255 / 100)
@@ -136,7 +136,7 @@ struct StyleStack {
                 else if let n = leadingInt(String(t), signed: false) { new.size = n }
             case "style":
                 for decl in v.split(separator: ";", omittingEmptySubsequences: false) {
-                    let d = decl.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let d = decl.trimmingASCII(.spacesAndNewlines)
                     guard let colon = d.firstIndex(of: ":") else { continue }
                     // HTML.pm matches `color:` and `background-color:` in any
                     // case, `background:` in lower case, both with the colon
@@ -144,9 +144,9 @@ struct StyleStack {
                     // its name as written, so only lower-case `display` and
                     // `visibility` count.
                     let written = d[..<colon]
-                    let name = written.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let name = written.trimmingASCII(.spacesAndNewlines)
                     let prop = name.count == written.count ? name.lowercased() : ""
-                    var value = d[d.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                    var value = d[d.index(after: colon)...].trimmingASCII(.spacesAndNewlines)
                     // A value is one line: HTML.pm's patterns stop at a line
                     // break (an unclosed quote can run the attribute on).
                     if value.utf8.contains(lf) { continue }

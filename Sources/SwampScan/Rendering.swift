@@ -105,7 +105,7 @@ enum Rendering {
         if data.contains("\n") {
             // Already multi-line: make each break a proper fold.
             let lines = data.split(separator: "\n", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.trimmingASCII(.spaces) }
             return lines.joined(separator: "\n\t")
         }
         let whole = wrap("X-Spam-\(name)!!\(data)", prefix: "\t", first: "", width: 79,

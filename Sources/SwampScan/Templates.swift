@@ -133,7 +133,7 @@ struct TemplateContext {
             guard let a = result.views.header(HeaderQuery(name: header, modifier: .addr)) else { return "" }
             let text = String(decoding: a, as: UTF8.self)
             guard let at = text.lastIndex(of: "@") else { return "" }
-            return text[text.index(after: at)...].lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
+            return text[text.index(after: at)...].lowercased().trimmingASCII(.spacesAndNewlines)
         case "HEADER":
             guard let name = argument, !name.isEmpty else { return "" }
             let parts = name.split(separator: ":").map(String.init)
@@ -172,7 +172,7 @@ struct TemplateContext {
 
     func relayText(_ name: String) -> String {
         result.views.header(HeaderQuery(name: name)).map {
-            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .newlines)
+            String(decoding: $0, as: UTF8.self).trimmingASCII(.newlines)
         } ?? ""
     }
 

@@ -301,3 +301,19 @@ import Testing
         #expect(unicode.body.last?.s == "A B C ")
     }
 }
+
+@Suite struct ASCIITrimTests {
+    /// The same as Foundation's trimmingCharacters(in:) for ASCII text.
+    @Test func trimsLikeFoundationForASCII() {
+        let samples = ["", " ", "\t a b \t", "\r\n x \n", "x", " \u{0B}y\u{0C} ", "a \n", "\n\n", "  color : red  "]
+        for s in samples {
+            #expect(s.trimmingASCII(.spaces) == s.trimmingCharacters(in: .whitespaces), "\(s.debugDescription)")
+            #expect(s.trimmingASCII(.newlines) == s.trimmingCharacters(in: .newlines), "\(s.debugDescription)")
+            #expect(s.trimmingASCII(.spacesAndNewlines) == s.trimmingCharacters(in: .whitespacesAndNewlines),
+                    "\(s.debugDescription)")
+        }
+        // Other Unicode spaces stay, as Perl's \s on bytes leaves them.
+        #expect("\u{A0}x\u{A0}".trimmingASCII(.spaces) == "\u{A0}x\u{A0}")
+        #expect(Substring(" é ").trimmingASCII(.spaces) == "é")
+    }
+}
