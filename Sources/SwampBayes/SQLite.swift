@@ -10,6 +10,9 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public var description: String { "SQLite error \(code): \(message)" }
     /// SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock.
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+
+    /// An answer SQLite should have given and did not (SQLITE_ERROR).
+    static func unexpected(_ message: String) -> SQLiteError { SQLiteError(code: SQLITE_ERROR, message: message) }
 }
 
 /// One connection. Not thread-safe: its owner serialises calls.

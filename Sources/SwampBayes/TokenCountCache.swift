@@ -91,11 +91,15 @@ struct TokenCountCache {
     }
 }
 
-/// An open-addressing table from token to entry. Tokens are 40 bits of a
-/// SHA-1, as good as random, so their low bits pick the slot without
-/// hashing (Swift's Dictionary runs SipHash on every lookup: a few
-/// percent of a scan, counting the lookups of every token).
+/// An open-addressing table from token to entry, with a cheap hash in
+/// place of the SipHash Swift's Dictionary runs on every lookup (a few
+/// percent of a scan, counting the lookups of every token). Tokens are 40
+/// bits of a SHA-1 of text a sender chooses, and tokens sharing their low
+/// bits are found in a moment's search: the slot comes from the token
+/// mixed with a seed drawn per process, so no message can be built to
+/// pile its tokens into one run of slots.
 struct TokenTable {
+    private static let seed = UInt64.random(in: .min ... .max)
     /// Token plus one (0: an empty slot), and its entry.
     private var keys: [UInt64]
     private var entries: [TokenCountCache.Entry]
@@ -111,10 +115,16 @@ struct TokenTable {
         mask = slots - 1
     }
 
+    /// Where `token` goes when nothing is in the way: Fibonacci hashing
+    /// of the seeded token, its high bits.
+    private func home(_ token: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((token ^ Self.seed) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
     /// The slot holding `token`, or the empty slot where it would go.
     private func slot(_ token: UInt64) -> (index: Int, found: Bool) {
         let key = token &+ 1
-        var i = Int(truncatingIfNeeded: token) & mask
+        var i = home(token)
         while true {
             let k = keys[i]
             if k == key { return (i, true) }
@@ -155,7 +165,7 @@ struct TokenTable {
         var hole = found
         var i = (hole + 1) & mask
         while keys[i] != 0 {
-            let home = Int(truncatingIfNeeded: keys[i] &- 1) & mask
+            let home = home(keys[i] &- 1)
             // The entry at i may fill the hole if its home is not in
             // (hole, i] going round.
             let distanceToHome = (i - home) & mask

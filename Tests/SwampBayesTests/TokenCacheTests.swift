@@ -64,9 +64,10 @@ import SwampTestSupport
         #expect(cache.lookup(TokenHash(value: 5000)) == nil)
     }
 
-    /// The open-addressing table against a Dictionary, with tokens chosen
-    /// to collide (few distinct low bits: long probe runs, removals in the
-    /// middle of runs and across the wrap-around).
+    /// The open-addressing table against a Dictionary, filled to its limit
+    /// (three quarters of 64 slots: long probe runs, removals in the middle
+    /// of runs and across the wrap-around), with tokens alike in their low
+    /// bits, which the seeded hash must spread as any others.
     @Test func tableAgreesWithADictionary() {
         var random = SplitMix64(seed: 77)
         var table = TokenTable(holding: 48)
