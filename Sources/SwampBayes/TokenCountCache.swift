@@ -86,6 +86,9 @@ struct TokenCountCache {
     }
 
     mutating func removeAll() {
+        // While `swamp learn` commits message after message every lookup
+        // clears the cache: an empty one is not allocated anew (640 KiB).
+        guard count > 0 else { return }
         young = TokenTable(holding: capacity / 2)
         old = TokenTable(holding: 0)
     }
