@@ -87,9 +87,10 @@ struct TokenCountCache {
 
     mutating func removeAll() {
         // While `swamp learn` commits message after message every lookup
-        // clears the cache: an empty one is not allocated anew (640 KiB).
+        // clears the cache: the young table is emptied where it is rather
+        // than made anew (640 KiB), and an empty cache is left alone.
         guard count > 0 else { return }
-        young = TokenTable(holding: capacity / 2)
+        young.removeAll()
         old = TokenTable(holding: 0)
     }
 }
@@ -134,6 +135,13 @@ struct TokenTable {
             if k == 0 { return (i, false) }
             i = (i + 1) & mask
         }
+    }
+
+    /// Empties the table, keeping its slots.
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        keys.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        count = 0
     }
 
     func value(_ token: UInt64) -> TokenCountCache.Entry? {

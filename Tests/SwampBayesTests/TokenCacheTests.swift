@@ -87,5 +87,10 @@ import SwampTestSupport
             #expect(table.count == reference.count)
         }
         for (token, e) in reference { #expect(table.value(token) == e) }
+        table.removeAll()
+        #expect(table.count == 0)
+        for token in reference.keys { #expect(table.value(token) == nil) }
+        table.set(7, .absent)
+        #expect(table.value(7) == .absent && table.count == 1)
     }
 }
