@@ -212,11 +212,17 @@ struct URIBLChecks {
         return await withTaskGroup(of: (DNSQuestion, Result<[DNSRecord], DNSError>).self) { group in
             for q in questions {
                 group.addTask {
+                    // The answer is bound before the tuple is built: with
+                    // `(q, .success(try await ...))` in an async closure,
+                    // Swift 6.3's code released `q` once too often when the
+                    // query threw (a crash under load; DNSFailureTests).
+                    let answer: Result<[DNSRecord], DNSError>
                     do throws(DNSError) {
-                        return (q, .success(try await resolver.query(q.name, q.type).records))
+                        answer = .success(try await resolver.query(q.name, q.type).records)
                     } catch {
-                        return (q, .failure(error))
+                        answer = .failure(error)
                     }
+                    return (q, answer)
                 }
             }
             var out: [DNSQuestion: Result<[DNSRecord], DNSError>] = [:]

@@ -249,3 +249,51 @@ struct URIBLTests {
         #expect(findings?.notes.contains { $0.contains("budget exhausted") } == true)
     }
 }
+
+/// Answers some names, fails others (a budget run out, a network error),
+/// after a suspension, as a real resolver does.
+struct HalfFailingResolver: DNSResolver {
+    func query(_ name: String, _ type: DNSRecordType, deadline: ContinuousClock.Instant?) async throws(DNSError) -> DNSResponse {
+        await Task.yield()
+        if name.hasPrefix("7") { throw .budgetExhausted }
+        if name.hasPrefix("3") { throw .network("unreachable \(name)") }
+        return DNSResponse(status: .nxDomain, records: [], ttl: 60)
+    }
+}
+
+@Suite struct URIBLConcurrencyTests {
+    /// Many questions at once, a third of them failing, from several scans
+    /// in parallel. The daemon crashed on freed memory here (within a few
+    /// hundred messages with a resolver that refused every name) when a
+    /// failing query's question was put into its result tuple around the
+    /// `try await`; every question must come back with its own outcome.
+    @Test func failingQueriesKeepTheirQuestions() async {
+        let rounds = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var checked = 0
+                    for round in 0..<150 {
+                        let questions = Set((0..<(round % 40 + 1)).map {
+                            DNSQuestion(name: "\($0 % 10)-\(worker)-\(round).multi.example", type: .a)
+                        })
+                        let answers = await URIBLChecks.ask(questions, resolver: HalfFailingResolver())
+                        guard answers.count == questions.count else { return -1 }
+                        for (q, r) in answers {
+                            switch (q.name.first, r) {
+                            case ("7", .failure(.budgetExhausted)), ("3", .failure(.network)): break
+                            case (let c, .success([])) where c != "7" && c != "3": break
+                            default: return -1
+                            }
+                        }
+                        checked += 1
+                    }
+                    return checked
+                }
+            }
+            var all: [Int] = []
+            for await n in group { all.append(n) }
+            return all
+        }
+        #expect(rounds == Array(repeating: 150, count: 8))
+    }
+}
