@@ -195,7 +195,8 @@ struct SPFEvaluation {
     mutating func matchesHost(_ name: String, v4: Int, v6: Int, countVoid: Bool) async throws(SPFAbort) -> Bool {
         let type: DNSRecordType = ip.isIPv4 ? .a : .aaaa
         let prefix = ip.isIPv4 ? v4 : v6
-        for addr in addresses(in: try await lookup(name, type, countVoid: countVoid)) where ip.isIn(addr, prefix: prefix) {
+        let records = try await lookup(name, type, countVoid: countVoid)
+        for addr in addresses(in: records) where ip.isIn(addr, prefix: prefix) {
             return true
         }
         return false
