@@ -15,8 +15,13 @@ peak memory (PSS, summed over the tree).
 
 rspamd (Debian's package, its own rules, the same network modules off) is
 measured through its HTTP API (/checkv2) when `rspamd` is on PATH.
+
+`--only swamp --swamp-network` load-tests swamp's default mode instead:
+network checks on, against a stub DNS server on loopback that answers at
+once (NXDOMAIN, a third SERVFAIL). That path crashed under load once (a
+Swift optimiser bug around a failing lookup) while `--local` ran clean.
 """
-import argparse, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, threading, time, urllib.request, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -95,6 +100,33 @@ class PeakMemory(threading.Thread):
         while not self.stop.is_set():
             self.peak = max(self.peak, pss_kib(self.pid))
             self.stop.wait(0.25)
+
+
+class StubDNS(threading.Thread):
+    """A DNS server on loopback for `--swamp-network`: every question gets
+    an answer at once, NXDOMAIN, or SERVFAIL for one name in three (chosen
+    by the name), so lookups both succeed and fail as they do in real mail
+    flow, and none waits for a timeout."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def run(self):
+        while True:
+            query, peer = self.sock.recvfrom(4096)
+            if len(query) < 17:
+                continue
+            end = 12
+            while end < len(query) and query[end] != 0:
+                end += 1 + query[end]
+            if end + 5 > len(query):
+                continue
+            failed = zlib.crc32(query[12:end].lower()) % 3 == 0
+            flags = 0x8182 if failed else 0x8183  # response, RD+RA, SERVFAIL or NXDOMAIN
+            self.sock.sendto(query[:2] + struct.pack(">HHHHH", flags, 1, 0, 0, 0) + query[12:end + 5], peer)
 
 
 def spamd_request(port, message):
@@ -246,6 +278,10 @@ def main():
                     help="messages sent to each daemon before measuring (not counted; default 50)")
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--swamp-network", action="store_true",
+                    help="swamp with its network checks on (SPF, DKIM, DNS lists, rDNS), asking a stub DNS "
+                         "server on loopback that answers every question at once, a third of them SERVFAIL "
+                         "(a load test of that path; spamd and rspamd keep theirs off)")
     ap.add_argument("--no-bayes", action="store_true",
                     help="Bayes off (default: each daemon learns the whole corpus first; rspamd's "
                          "Bayes keeps its tokens in a private redis-server, off when Redis is not installed)")
@@ -281,7 +317,15 @@ def main():
             config = stock_config(work, bayes_dir)
             if bayes_dir:
                 train([args.swamp, "learn", "--config", config], args.corpus, "swamp")
-            p = subprocess.Popen([args.swamp, "serve", "--local", "--config", config, "--listen", f"127.0.0.1:{port}",
+            network = []
+            if args.swamp_network:
+                dns = StubDNS()
+                dns.start()
+                with open(config, "a") as f:
+                    f.write(f"dns_server 127.0.0.1:{dns.port}\n")
+            else:
+                network = ["--local"]
+            p = subprocess.Popen([args.swamp, "serve"] + network + ["--config", config, "--listen", f"127.0.0.1:{port}",
                                   "--max-children", str(max(levels)), "--exit-on-stdin-eof", "--log-level", "notice"],
                                  stdin=subprocess.PIPE, stderr=subprocess.PIPE)
             procs.append(p)
@@ -298,7 +342,8 @@ def main():
             wait_port(port, p, 120)
             if not ready.wait(300):
                 print("swamp: no multi-pattern stage after 300 s; measuring without it", file=sys.stderr)
-            rows += measure("swamp", p, lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
+            rows += measure("swamp+dns" if args.swamp_network else "swamp", p,
+                            lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
         if "spamd" in only:
             port = free_port()
             site = os.path.join(work, "site")
@@ -355,7 +400,7 @@ def main():
     spamd = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}
     rspamd = {r["concurrency"]: r for r in rows if r["daemon"] == "rspamd"}
     for r in rows:
-        if r["daemon"] != "swamp":
+        if not r["daemon"].startswith("swamp"):
             continue
         c, parts = r["concurrency"], []
         if c in spamd:
