@@ -214,11 +214,14 @@ struct RuleRun {
                             continue
                         }
                     }
-                    countSearch(Int(e.rule))
-                    let text = value ?? (e.ifUnset >= 0 ? ruleSet.ifUnsetValues[Int(e.ifUnset)] : [])
-                    let (count, hitLimit) = text.withUnsafeBufferPointer {
-                        re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
-                    }
+                    // An absent header: the answer on its `if-unset:` text
+                    // (or none) was worked out at load.
+                    let (count, hitLimit) = value.map { text in
+                        countSearch(Int(e.rule))
+                        return text.withUnsafeBufferPointer {
+                            re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
+                        }
+                    } ?? (Int(e.unsetCount), e.unsetLimited)
                     if hitLimit { limited.append(e.rule) }
                     if negated { results.append((e.rule, count == 0 && !hitLimit ? 1 : 0)) }
                     else { results.append((e.rule, Double(count))) }

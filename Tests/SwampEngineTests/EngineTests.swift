@@ -39,12 +39,16 @@ Second paragraph mentions money money money.
         header NO_CC        Cc =~ /./
         header NEG_ABSENT   Cc !~ /x/
         header UNSET        Cc =~ /^fallback$/ [if-unset: fallback]
+        header __UNSET_EACH Cc =~ /a/ [if-unset: a, b, a, a]
+        tflags __UNSET_EACH multiple
+        meta   UNSET_THRICE __UNSET_EACH == 3
+        header NEG_UNSET    Cc !~ /b/ [if-unset: abc]
         header HAS_DATE     exists:Date
         header HAS_CC       exists:Cc
         header FROM_ADDR    From:addr =~ /^alice\\@example\\.com$/
         """
         let h = hits(config, plain)
-        #expect(h == ["SUBJ_HELLO", "SUBJ_NOT_BYE", "NEG_ABSENT", "UNSET", "HAS_DATE", "FROM_ADDR"])
+        #expect(h == ["SUBJ_HELLO", "SUBJ_NOT_BYE", "NEG_ABSENT", "UNSET", "__UNSET_EACH", "UNSET_THRICE", "HAS_DATE", "FROM_ADDR"])
     }
 
     @Test func bodyRulesRunPerParagraph() {
