@@ -212,10 +212,12 @@ struct URIBLChecks {
         return await withTaskGroup(of: (DNSQuestion, Result<[DNSRecord], DNSError>).self) { group in
             for q in questions {
                 group.addTask {
-                    // The answer is bound before the tuple is built: with
+                    // The answer is bound before the pair is built: for
                     // `(q, .success(try await ...))` in an async closure,
-                    // Swift 6.3's code released `q` once too often when the
-                    // query threw (a crash under load; DNSFailureTests).
+                    // Swift 6.3's optimised code mishandled `q` when the
+                    // query threw, and the daemon crashed on freed memory
+                    // under load (URIBLConcurrencyTests; the load of
+                    // bench/daemon.py --swamp-network).
                     let answer: Result<[DNSRecord], DNSError>
                     do throws(DNSError) {
                         answer = .success(try await resolver.query(q.name, q.type).records)
