@@ -112,7 +112,8 @@ let package = Package(
         ]),
         .testTarget(name: "SwampCLITests", dependencies: ["SwampScan", "SwampTestSupport"]),
         .testTarget(name: "SwampDifferentialTests",
-                    dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampRegex"],
+                    dependencies: ["SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampRegex",
+                                   "SwampTestSupport"],
                     exclude: ["sa-hits.pl"]),
     ],
     swiftLanguageModes: [.v6]
