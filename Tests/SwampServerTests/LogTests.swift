@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampTestSupport
 @testable import SwampServer
 
 /// The daemon's log never holds up scanning: lines reach the file or pipe
@@ -20,35 +21,45 @@ struct DaemonLogTests {
     /// listens. With each line a blocking write on the event loop, scans
     /// stopped as soon as the pipe (64 KiB) was full; now they go on, and
     /// SIGTERM still ends the daemon though the pipe stays full.
-    @Test func scansGoOnWhenNobodyReadsStandardError() throws {
-        let dir = try Paths.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let message = try Self.longLineMessage(in: dir)
-        let daemon = try Daemon(["--log-level", "debug"], stopReadingLog: true)
-        defer { daemon.stop() }
-        let user = String(repeating: "u", count: 100)
-        let at = ["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c", "-u", user]
-        let start = Date()
-        // The pipe is full when what it holds stops growing though every
-        // scan logs a line (its 16 pages fill before 64 KiB of short lines
-        // do). Scan until it has been full for 150 scans (another 70 KiB
-        // of log or so); 3000 at most.
-        var scans = 0, afterFull = 0, unread = 0
-        while afterFull < 150 && scans < 3000 {
-            let r = try spamc(at, message: message, timeout: 20)
-            guard r.out == "1000.0/5.0\n" else {
-                Issue.record("scan \(scans + 1) got \(r.status) \(r.out.debugDescription) \(r.err) after \(Int(Date().timeIntervalSince(start))) s; unread log \(daemon.unreadLog)")
-                return
+    @Test func scansGoOnWhenNobodyReadsStandardError() async throws {
+        // Up to 3000 spamc runs, waited for on a thread of its own rather
+        // than on one of Swift concurrency's (see onOwnThread).
+        let outcome = try await onOwnThread { () throws -> (failure: String?, scans: Int, afterFull: Int, seconds: Double,
+                                                            log: String, exit: Int32?) in
+            let dir = try Paths.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let message = try Self.longLineMessage(in: dir)
+            let daemon = try Daemon(["--log-level", "debug"], stopReadingLog: true)
+            defer { daemon.stop() }
+            let user = String(repeating: "u", count: 100)
+            let at = ["-d", "127.0.0.1", "-p", "\(daemon.port)", "-c", "-u", user]
+            let start = Date()
+            // The pipe is full when what it holds stops growing though every
+            // scan logs a line (its 16 pages fill before 64 KiB of short lines
+            // do). Scan until it has been full for 150 scans (another 70 KiB
+            // of log or so); 3000 at most.
+            var scans = 0, afterFull = 0, unread = 0
+            while afterFull < 150 && scans < 3000 {
+                let r = try spamc(at, message: message, timeout: 20)
+                guard r.out == "1000.0/5.0\n" else {
+                    let failure = "scan \(scans + 1) got \(r.status) \(r.out.debugDescription) \(r.err) after "
+                        + "\(Int(Date().timeIntervalSince(start))) s; unread log \(daemon.unreadLog)"
+                    return (failure, scans, afterFull, 0, "", nil)
+                }
+                scans += 1
+                let now = daemon.unreadLog.bytes
+                if now == unread && now > 32 * 1024 { afterFull += 1 }
+                unread = now
             }
-            scans += 1
-            let now = daemon.unreadLog.bytes
-            if now == unread && now > 32 * 1024 { afterFull += 1 }
-            unread = now
+            let seconds = Date().timeIntervalSince(start)
+            let log = "\(daemon.unreadLog)"
+            daemon.signal(SIGTERM)
+            return (nil, scans, afterFull, seconds, log, daemon.waitForExit(timeout: 15))
         }
-        #expect(afterFull == 150, "pipe never filled: \(daemon.unreadLog) after \(scans) scans")
-        #expect(Date().timeIntervalSince(start) < 150)
-        daemon.signal(SIGTERM)
-        #expect(daemon.waitForExit(timeout: 15) == 0)
+        if let failure = outcome.failure { Issue.record(Comment(rawValue: failure)); return }
+        #expect(outcome.afterFull == 150, "pipe never filled: \(outcome.log) after \(outcome.scans) scans")
+        #expect(outcome.seconds < 150)
+        #expect(outcome.exit == 0)
     }
 
     /// `--log-file`: the lines go to the file; after log rotation renamed
