@@ -20,7 +20,8 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     private var cachedVersion: Int64 = -1
 
     /// Tokens kept in memory: two generations of 24,000, each in a
-    /// 32,768-slot `TokenTable` (20 bytes a slot), 1.3 MiB in all. Over the spam corpus (3,107 messages, 286 lookups each, 248,000
+    /// 32,768-slot `TokenTable` (20 bytes a slot), 1.3 MiB in all. Over
+    /// the spam corpus (3,107 messages, 286 lookups each, 248,000
     /// distinct tokens) 40,000 tokens answered 60 % of lookups from
     /// memory, 60,000 answered 65 % (20,000: 52 %; 200,000: 72 %); `swamp
     /// bench --bayes` took 4.1 ms of CPU a message with it, 4.8 without.

@@ -4,6 +4,8 @@
 // directives the rule engine does not use, so this module needs no
 // configuration parser of its own.
 
+import SwampMIME
+
 /// What the tokenizer, classifier and store are told by the configuration.
 public struct BayesSettings: Sendable {
     /// `bayes_min_spam_num`, `bayes_min_ham_num`: no verdict before this
@@ -36,7 +38,7 @@ public struct BayesSettings: Sendable {
     /// Reads the Bayes directives from a configuration's table of
     /// otherwise-unhandled settings (`Configuration.otherSettings`).
     public init(otherSettings: [String: [String]]) {
-        func last(_ key: String) -> String? { otherSettings[key]?.last?.trimmingSpaces }
+        func last(_ key: String) -> String? { otherSettings[key]?.last?.trimmingASCII(.spaces) }
         func int(_ key: String) -> Int? { last(key).flatMap { Int($0) } }
         if let v = int("bayes_min_spam_num") { minSpam = max(0, v) }
         if let v = int("bayes_min_ham_num") { minHam = max(0, v) }
@@ -70,11 +72,3 @@ public struct BayesSettings: Sendable {
     }
 }
 
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-}

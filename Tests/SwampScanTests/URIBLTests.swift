@@ -263,10 +263,12 @@ struct HalfFailingResolver: DNSResolver {
 
 @Suite struct URIBLConcurrencyTests {
     /// Many questions at once, a third of them failing, from several scans
-    /// in parallel. The daemon crashed on freed memory here (within a few
-    /// hundred messages with a resolver that refused every name) when a
-    /// failing query's question was put into its result tuple around the
-    /// `try await`; every question must come back with its own outcome.
+    /// in parallel; every question must come back with its own outcome.
+    /// The daemon crashed on freed memory here (within a few hundred
+    /// messages, against a resolver that dropped some questions) when a
+    /// failing query's question was put into its result pair around the
+    /// `try await`. That was the optimiser's code: this debug build cannot
+    /// show it, `bench/release-smoke.sh` (the README's test command) can.
     @Test func failingQueriesKeepTheirQuestions() async {
         let rounds = await withTaskGroup(of: Int.self) { group in
             for worker in 0..<8 {
