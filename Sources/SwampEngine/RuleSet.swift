@@ -207,8 +207,12 @@ public final class RuleSet: Sendable {
 
     /// `literalPrefilter: false` runs every subject rule's regex whatever
     /// the text holds: the reference the prefilter is tested against.
+    /// `trimPatterns: false` compiles every regex as written; otherwise a
+    /// rule that only asks whether its pattern matches (not `tflags
+    /// multiple`) runs it without what may match empty at its edges
+    /// (`ExistencePattern`), which hits exactly when the original does.
     public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits(),
-                literalPrefilter: Bool = true) {
+                literalPrefilter: Bool = true, trimPatterns: Bool = true) {
         var config = configuration
         Builtins.addMissing(to: &config)
         self.configuration = config
@@ -234,9 +238,14 @@ public final class RuleSet: Sendable {
 
             func regex(_ perl: PerlRegex) -> Regex? {
                 let expanded = config.expandedRegex(for: name) ?? perl
+                let pattern = RuleSet.pcrePattern(expanded.pattern)
+                let options = RegexOptions(perlFlags: expanded.flags)
+                if trimPatterns && maxHits == 1, let trimmed = ExistencePattern.trimmed(pattern, options: options),
+                   let re = try? Regex(trimmed, options: options, jit: runs) {
+                    return re
+                }
                 do {
-                    return try Regex(RuleSet.pcrePattern(expanded.pattern),
-                                     options: RegexOptions(perlFlags: expanded.flags), jit: runs)
+                    return try Regex(pattern, options: options, jit: runs)
                 } catch where error.isTooLarge {
                     // Debian builds PCRE2 with link size 2, so a few of
                     // SpamAssassin's ReplaceTags-expanded patterns exceed its
