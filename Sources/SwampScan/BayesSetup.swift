@@ -105,12 +105,13 @@ public enum BayesSetup {
 }
 
 extension BayesSetup {
-    /// The site database for scanning: nil and no problem when none has
-    /// been trained yet; nil and the reason when one exists but cannot be
-    /// used (SECURITY.md, "Fail visible": scoring goes on without Bayes, and
+    /// The site database for scanning: nil and no problem when none exists
+    /// yet; nil and the reason when one exists but cannot be used
+    /// (SECURITY.md, "Fail visible": scoring goes on without Bayes, and
     /// says so). Writable when `bayes_auto_learn` is on, so scans can
-    /// autolearn into it; scanning never creates a database (training
-    /// starts with `swamp learn` or TELL).
+    /// autolearn into it. Opening never creates a database: with none yet,
+    /// `creator` makes what creates it on the first message autolearn
+    /// learns (or `swamp learn`, or TELL, creates it).
     public static func openForScanning(_ configuration: Configuration,
                                        user: String? = nil) -> (classifier: BayesClassifier?, problem: String?) {
         guard configuration.useBayes else { return (nil, nil) }
@@ -133,6 +134,19 @@ extension BayesSetup {
         } catch {
             return (nil, "Bayes database \(location) cannot be used, scoring without Bayes: \(error)")
         }
+    }
+
+    /// What creates the database `openForScanning` found missing (nil
+    /// classifier, no problem) on the first message autolearn learns, as
+    /// SpamAssassin creates its database then; nil when autolearn is off
+    /// or the location is not valid. `log` hears of the creation, and of a
+    /// failure once until its reason changes.
+    public static func creator(_ configuration: Configuration, user: String? = nil,
+                               log: @escaping @Sendable (BayesCreator.Event) -> Void = { _ in }) -> BayesCreator? {
+        guard configuration.useBayes, configuration.bayesAutoLearn,
+              let location = try? self.location(configuration, user: user) else { return nil }
+        return BayesCreator(location: location, open: { try open(configuration, user: user, readOnly: false) },
+                            log: log)
     }
 
     /// The database opened for writing (autolearn), or, when it may be read

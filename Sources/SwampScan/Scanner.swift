@@ -45,21 +45,28 @@ public final class SpamScanner: Sendable {
     public let limits: MessageLimits
     /// The Bayes classifier, when `use_bayes` is on and a store is open.
     public let bayes: BayesClassifier?
+    /// With no store yet (`bayes` nil) and autolearn on: what creates the
+    /// database on the first message autolearn learns.
+    public let bayesCreator: BayesCreator?
 
     public var configuration: Configuration { ruleSet.configuration }
 
-    public init(ruleSet: RuleSet, hostname: String = SpamScanner.defaultHostname(), bayes: BayesClassifier? = nil) {
+    public init(ruleSet: RuleSet, hostname: String = SpamScanner.defaultHostname(), bayes: BayesClassifier? = nil,
+                creator: BayesCreator? = nil) {
         self.ruleSet = ruleSet
         self.hostname = hostname
-        self.bayes = ruleSet.configuration.useBayes ? bayes : nil
+        let config = ruleSet.configuration
+        self.bayes = config.useBayes ? bayes : nil
+        self.bayesCreator = config.useBayes && config.bayesAutoLearn && self.bayes == nil ? creator : nil
         var limits = MessageLimits()
         limits.bodyPartScanSize = ruleSet.configuration.bodyPartScanSize
         limits.rawbodyPartScanSize = ruleSet.configuration.rawbodyPartScanSize
         self.limits = limits
     }
 
-    public convenience init(configuration: Configuration, bayes: BayesClassifier? = nil) {
-        self.init(ruleSet: RuleSet(configuration: configuration), bayes: bayes)
+    public convenience init(configuration: Configuration, bayes: BayesClassifier? = nil,
+                            creator: BayesCreator? = nil) {
+        self.init(ruleSet: RuleSet(configuration: configuration), bayes: bayes, creator: creator)
     }
 
     /// Scores one message. Bayes and network tests are not in use until
@@ -106,13 +113,19 @@ public final class SpamScanner: Sendable {
         }
         let score = (evaluation.score * 1000).rounded() / 1000
         let required = configuration.requiredScore
-        // 4. Autolearn (SpamAssassin's bayes_auto_learn), after the verdict.
+        // 4. Autolearn (SpamAssassin's bayes_auto_learn), after the verdict;
+        //    with no database yet, into one it creates.
         let autolearn: String
         if !(configuration.bayesAutoLearn && configuration.useBayes) {
             autolearn = "disabled"
         } else if let bayesRun {
             autolearn = bayesRun.autolearn(points: ruleSet.autolearnPoints(evaluation), evaluation: evaluation,
                                            configuration: configuration, isSpam: score >= required)
+        } else if let bayesCreator {
+            autolearn = BayesStep.autolearn(creating: bayesCreator, bytes: message.bytes, views: views,
+                                            trust: ruleSet.trust, points: ruleSet.autolearnPoints(evaluation),
+                                            evaluation: evaluation, configuration: configuration,
+                                            isSpam: score >= required)
         } else {
             autolearn = "unavailable"
         }

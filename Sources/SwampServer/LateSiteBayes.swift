@@ -3,11 +3,14 @@ import SwampBayes
 import SwampScan
 
 /// The site Bayes database, when it did not exist yet as the configuration
-/// was loaded (a fresh install, trained with `swamp learn` afterwards).
-/// spamd opens its database for every scan, so training took effect
-/// without a restart; swamp keeps its database open, so scans look for it
-/// again, at most once every `interval`, and use it from the moment it
-/// opens. Until then they score without Bayes, as before.
+/// was loaded (a fresh install, trained with `swamp learn` or TELL
+/// afterwards, or created by autolearn). spamd opens its database for
+/// every scan, so training took effect without a restart; swamp keeps its
+/// database open, so scans look for it again, at most once every
+/// `interval`, and use it from the moment it opens. One that the base
+/// scanner's autolearn created (`SpamScanner.bayesCreator`) is taken over
+/// at once, by the next scan. Until then they score without Bayes, as
+/// before.
 public final class LateSiteBayes: Sendable {
     /// The scanner without Bayes that the setup was built with.
     public let base: SpamScanner
@@ -37,6 +40,11 @@ public final class LateSiteBayes: Sendable {
     public func scanner() -> SpamScanner {
         let claimed = state.withLockedValue { s -> SpamScanner? in
             if let found = s.found { return found }
+            // (`created` never waits for a creation under way.)
+            if let created = base.bayesCreator?.created {
+                s.found = SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: created)
+                return s.found
+            }
             let now = ContinuousClock.now
             if s.trying || now - s.lastTry < interval { return base }
             s.lastTry = now
@@ -46,13 +54,14 @@ public final class LateSiteBayes: Sendable {
         if let claimed { return claimed }
         let (bayes, problem) = open()
         let found = bayes.map { SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: $0) }
-        let report = state.withLockedValue { s -> String? in
+        let (kept, report) = state.withLockedValue { s -> (SpamScanner?, String?) in
             s.trying = false
-            if let found { s.found = found }
+            // Autolearn may have created it meanwhile: one stays.
+            if s.found == nil { s.found = found }
             defer { s.problem = problem }
-            return problem != s.problem ? problem : nil
+            return (s.found, problem != s.problem ? problem : nil)
         }
         if let report { self.report(report) }
-        return found ?? base
+        return kept ?? base
     }
 }

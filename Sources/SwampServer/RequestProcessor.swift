@@ -182,13 +182,14 @@ struct RequestProcessor: Sendable {
 
     /// The scanner for this request: with `--user-dbs` and a `User:`, one
     /// that reads that user's Bayes database (or none, for a user who has
-    /// not trained one); else the site's (once it exists: `LateSiteBayes`).
+    /// not trained one: then autolearn may create it); else the site's
+    /// (once it exists: `LateSiteBayes`).
     static func scanner(for user: SpamdUserName?, setup: ScanSetup, logger: Logger) -> SpamScanner {
         guard let databases = setup.userBayes, let user else { return setup.siteScanner }
         let base = setup.scanner
         do {
-            let bayes = try databases.classifier(for: user)
-            return SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: bayes)
+            let (bayes, creator) = try databases.bayes(for: user)
+            return SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: bayes, creator: creator)
         } catch {
             logger.warning("Bayes database of user \(user) cannot be used, scoring without Bayes: \(error)")
             return SpamScanner(ruleSet: base.ruleSet, hostname: base.hostname, bayes: nil)

@@ -81,6 +81,8 @@ struct Bench: AsyncParsableCommand {
             }
             classifier = opened
         }
+        // No `BayesCreator`: a bench run never creates a database, with
+        // autolearn on or off (its scans report autolearn "unavailable").
         let scanner = SpamScanner(configuration: config, bayes: classifier)
         // The daemon compiles this stage after it starts; here it is part
         // of loading.

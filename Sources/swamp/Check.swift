@@ -29,11 +29,19 @@ struct Check: AsyncParsableCommand {
         do {
             let config = try options.load()
             let bytes = try readMessage()
-            // Bayes joins the scan when a trained database exists (`swamp
-            // learn` makes one); checking never creates one.
+            // Bayes joins the scan when a database exists (`swamp learn`
+            // makes one); with none yet and autolearn on, a message
+            // autolearn learns creates it, as in SpamAssassin.
             let (bayes, problem) = BayesSetup.openForScanning(config)
             if let problem { printError("swamp check: \(problem)") }
-            let scanner = SpamScanner(configuration: config, bayes: bayes)
+            let creator = bayes == nil && problem == nil
+                ? BayesSetup.creator(config, log: { event in
+                    if case .failed(let location, let reason) = event {
+                        printError("swamp check: Bayes database \(location) cannot be created, not autolearning: \(reason)")
+                    }
+                })
+                : nil
+            let scanner = SpamScanner(configuration: config, bayes: bayes, creator: creator)
             // One message does not pay for compiling the multi-pattern
             // stage; a copy the daemon or bench left in the cache is used.
             scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory(), compile: false)

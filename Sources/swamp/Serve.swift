@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("allow-tell"), help: "Accept TELL (spamc -L/-C): learn into the Bayes database.")
     var allowTell = false
 
-    @Flag(name: .customLong("user-dbs"), help: "Each User: gets an own Bayes database: TELL learns into it and scans read it.")
+    @Flag(name: .customLong("user-dbs"), help: "Each User: gets an own Bayes database: TELL and autolearn learn into it (autolearn creating it), scans read it.")
     var userDBs = false
 
     @Option(name: .customLong("max-open-user-dbs"), help: "Per-user Bayes databases kept open for scanning; the least recently used is closed beyond this.")
@@ -243,19 +243,31 @@ struct Serve: AsyncParsableCommand {
         guard errors.isEmpty else {
             throw ConfigurationRefused(path: path, problems: errors.prefix(5).map(\.description))
         }
-        // Scans read the site Bayes database when one has been trained.
+        // Scans read the site Bayes database when one exists; with none
+        // yet, autolearn creates it (once, for all scans) on the first
+        // message it learns.
         let (bayes, problem) = BayesSetup.openForScanning(configuration)
         // Through the daemon's log, in order with its other lines (and to
         // --log-file), not straight to standard error.
         let logger = Logger(label: "swamp")
         if let problem { logger.warning("\(problem)") }
+        let creator = bayes == nil && problem == nil
+            ? BayesSetup.creator(configuration, log: { event in
+                switch event {
+                case .created(let location):
+                    logger.notice("Bayes database \(location) created by autolearn")
+                case .failed(let location, let reason):
+                    logger.warning("Bayes database \(location) cannot be created, scoring without autolearn: \(reason)")
+                }
+            })
+            : nil
         let checks: NetworkChecks?
         do {
             checks = network ? try NetworkChecks.make(configuration: configuration) : nil
         } catch {
             throw ConfigurationRefused(path: path, problems: ["dns_server: \(error)"])
         }
-        let scanner = SpamScanner(configuration: configuration, bayes: bayes)
+        let scanner = SpamScanner(configuration: configuration, bayes: bayes, creator: creator)
         // The multi-pattern stage takes seconds to compile for the stock
         // rules (milliseconds from the cache): scans start without it and
         // pick it up once it is in place. Nothing fails past this point, so
@@ -263,13 +275,18 @@ struct Serve: AsyncParsableCommand {
         let ruleSet = scanner.ruleSet
         stages.submit { buildMultiPatternStage(ruleSet) }
         // No site database yet (use_bayes on, nothing wrong, nothing
-        // trained): scans look for it again as spamd would find it.
+        // trained): scans look for it again as spamd would find it, and
+        // take over the one their autolearn created at once.
         let late = configuration.useBayes && bayes == nil && problem == nil
             ? LateSiteBayes(base: scanner, open: { BayesSetup.openForScanning(configuration) },
                             report: { logger.warning("\($0)") })
             : nil
         return ScanSetup(scanner: scanner, network: checks,
-                         userBayes: userDatabases.map { UserBayesDatabases(configuration: configuration, capacity: $0) },
+                         userBayes: userDatabases.map {
+                             UserBayesDatabases(configuration: configuration, capacity: $0, report: { line, isProblem in
+                                 if isProblem { logger.warning("\(line)") } else { logger.notice("\(line)") }
+                             })
+                         },
                          lateSiteBayes: late)
     }
 

@@ -192,8 +192,8 @@ import SwampRules
     }
 
     /// `swamp check` and `swamp serve` open the site database for scanning:
-    /// writable with autolearn on, so their scans learn; never created by a
-    /// scan.
+    /// writable with autolearn on, so their scans learn; opening never
+    /// creates it (autolearn does: AutolearnCreatesDatabaseTests).
     @Test func scanningDatabaseAutolearnsWhenItExists() throws {
         var config = Self.configuration()
         config.bayesPath = StoreTests.tempPath()

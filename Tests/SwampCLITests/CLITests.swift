@@ -142,4 +142,88 @@ import SwampTestSupport
         #expect(gtube.contains("searched in  50.0%, hit in  50.0% of messages"), "\(gtube)")
         #expect(r.out.contains(" of them hit"))
     }
+
+    /// A configuration whose spam (3 header, 4.5 body points) autolearn
+    /// learns at a threshold of 6, its Bayes database at `bayesPath`; and
+    /// the messages, in `dir`.
+    static func autolearnSetup(in dir: URL, bayesPath: String) throws -> (cf: String, spam: String, meh: String) {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let cf = dir.appendingPathComponent("al.cf").path
+        try """
+            rules_dir \(Self.rules)
+            bayes_path \(bayesPath)
+            bayes_auto_learn_threshold_spam 6
+            header AL_HEAD Subject =~ /pills/
+            score  AL_HEAD 3
+            body   AL_BODY /viagra/
+            score  AL_BODY 4.5
+            body   AL_MEH  /perhaps/
+            score  AL_MEH  1
+
+            """.write(toFile: cf, atomically: true, encoding: .utf8)
+        func message(_ name: String, _ subject: String, _ body: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try "From: a@example.com\nTo: b@example.org\nMessage-ID: <\(name)@example.com>\nSubject: \(subject)\nDate: Sat, 28 Nov 2026 16:42:05 +0000\n\n\(body)\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        return (cf, try message("spam.eml", "cheap pills", "viagra winner prize"),
+                try message("meh.eml", "lunch", "meeting agenda perhaps"))
+    }
+
+    /// `swamp check` with autolearn on (the default) and no Bayes database
+    /// yet: a message autolearn learns creates it, as SpamAssassin's
+    /// `spamassassin` does; one it does not learn creates nothing; where
+    /// it cannot be created, the scan answers all the same and says why.
+    @Test func checkCreatesTheBayesDatabaseByAutolearn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-al-check-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("bayes/site.sqlite").path
+        let (cf, spam, meh) = try Self.autolearnSetup(in: dir, bayesPath: db)
+        let no = try Self.run(["check", "--config", cf, meh])
+        #expect(no.out.contains("autolearn=no"), "\(no.out)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        let learned = try Self.run(["check", "--config", cf, spam])
+        #expect(learned.status == 1)
+        #expect(learned.out.contains("autolearn=spam"), "\(learned.out)\(learned.err)")
+        #expect(FileManager.default.fileExists(atPath: db))
+        #expect(try Self.run(["check", "--config", cf, spam]).out.contains("autolearn=no"))   // learned before
+
+        // The folder for the database is a file: not creatable.
+        let blocked = dir.appendingPathComponent("blocked")
+        try Data("x".utf8).write(to: blocked)
+        let (cf2, _, _) = try Self.autolearnSetup(in: dir, bayesPath: blocked.appendingPathComponent("b.sqlite").path)
+        let failed = try Self.run(["check", "--config", cf2, spam])
+        #expect(failed.status == 1)
+        func score(_ out: String) -> Substring? {
+            out.range(of: "X-Spam-Status: Yes, score=").map { out[$0.upperBound...].prefix { $0 != " " } }
+        }
+        #expect(score(failed.out) != nil && score(failed.out) == score(learned.out))
+        #expect(failed.out.contains("autolearn=failed"), "\(failed.out)")
+        #expect(failed.err.contains("cannot be created"), "\(failed.err)")
+    }
+
+    /// `swamp bench` measures; it never creates a Bayes database, with
+    /// autolearn on in the configuration.
+    @Test func benchNeverCreatesABayesDatabase() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-al-bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("bayes/site.sqlite").path
+        let (cf, spam, _) = try Self.autolearnSetup(in: dir, bayesPath: db)
+        for folder in ["spam", "ham"] {
+            let d = dir.appendingPathComponent("corpus/\(folder)")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            if folder == "spam" { try FileManager.default.copyItem(atPath: spam, toPath: d.appendingPathComponent("1.eml").path) }
+        }
+        try FileManager.default.copyItem(at: Self.repoRoot.appendingPathComponent("Corpus/ham-plain.eml"),
+                                         to: dir.appendingPathComponent("corpus/ham/1.eml"))
+        let r = try Self.run(["bench", "--config", cf, "--corpus", dir.appendingPathComponent("corpus").path])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("TP 1  FP 0  TN 1  FN 0"), "\(r.out)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        // With --bayes it still wants a trained database and creates none.
+        let withBayes = try Self.run(["bench", "--config", cf, "--bayes", "--corpus", dir.appendingPathComponent("corpus").path])
+        #expect(withBayes.status == 78)
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
 }

@@ -35,4 +35,30 @@ struct UserBayesTests {
         #expect(try bob.store.messageCounts() == (0, 0))
         #expect(databases.openCount == 2)
     }
+
+    /// A database without swamp's tables: a user's first message that
+    /// autolearn learns creates them, and that user's scans then read the
+    /// rows it learned.
+    @Test func autolearnCreatesTheTablesForAUser() async throws {
+        let server = try await PostgresTestServer.shared()
+        let dsn = server.url(database: try server.createDatabase())
+        let config = AutolearnCreationTests.configuration(bayesPath: "/nonexistent/unused")
+        var withSQL = config
+        withSQL.bayesSQLDSN = dsn
+        let databases = UserBayesDatabases(configuration: withSQL, capacity: 4)
+        let alice = try SpamdUserName(validating: Array("alice".utf8))
+        let (none, creator) = try databases.bayes(for: alice)
+        #expect(none == nil)
+        let made = try #require(creator)
+        let scanner = SpamScanner(configuration: withSQL, bayes: nil, creator: made)
+        #expect(scanner.scan(Array(AutolearnCreationTests.message(50, spam: true).utf8)).verdict.autolearn == "spam")
+        let after = try databases.bayes(for: alice)
+        #expect(after.creator == nil)
+        let classifier = try #require(after.classifier)
+        #expect(classifier === made.created)
+        #expect(try classifier.store.messageCounts() == (1, 0))
+        // Bob's rows are his own, empty; the tables are there for him now.
+        let bob = try #require(try databases.classifier(for: SpamdUserName(validating: Array("bob".utf8))))
+        #expect(try bob.store.messageCounts() == (0, 0))
+    }
 }
