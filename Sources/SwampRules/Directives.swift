@@ -97,6 +97,9 @@ extension ConfigLoader {
         case "bayes_sql_username":
             guard !value.isEmpty else { return missing(key, at: loc) }
             configuration.bayesSQLUsername = value
+        case "bayes_sql_override_username":
+            guard !value.isEmpty else { return missing(key, at: loc) }
+            configuration.bayesSQLOverrideUsername = value
         case "bayes_sql_password":
             // Conf.pm allows an empty password; the value is never echoed.
             configuration.bayesSQLPassword = value

@@ -189,6 +189,10 @@ public struct Configuration: Sendable {
     /// password written in the DSN).
     public var bayesSQLUsername: String? = nil
     public var bayesSQLPassword: String? = nil
+    /// `bayes_sql_override_username`: with the SQL store, every scan and
+    /// every learn uses this user's rows, whoever the user is (and the
+    /// site's too): one database for a group or for all.
+    public var bayesSQLOverrideUsername: String? = nil
     /// `bayes_store_module`, when set: which of swamp's stores it names.
     /// Nil means the SQL store when `bayes_sql_dsn` is set, else SQLite.
     public var bayesStoreModule: BayesStoreModule? = nil

@@ -66,6 +66,15 @@ public enum BayesSetup {
         if let user, BayesPaths.sanitisedUserName(user) == nil {
             throw BayesSetupError(message: "invalid user name: \(user)")
         }
+        // SpamAssassin's BayesStore/SQL.pm: the override replaces whichever
+        // user scans or learns, the site included.
+        var user = user
+        if let shared = configuration.bayesSQLOverrideUsername {
+            guard BayesPaths.sanitisedUserName(shared) == shared else {
+                throw BayesSetupError(message: "bayes_sql_override_username \(shared): not a usable user name")
+            }
+            user = shared
+        }
         do {
             let settings = try PostgresConnectionSettings(dsn: dsn, username: configuration.bayesSQLUsername,
                                                           password: configuration.bayesSQLPassword)

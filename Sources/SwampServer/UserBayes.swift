@@ -70,8 +70,10 @@ public final class UserBayesDatabases: Sendable {
                 return (nil, creator(for: user, path: file))
             }
             path = file
-        case .postgres:
-            path = "postgres:" + user.string
+        case .postgres(_, let rows):
+            // The rows the store reads: with bayes_sql_override_username,
+            // the same for every user, so one store serves them all.
+            path = "postgres:" + (rows ?? "")
         }
         if let cached = touch(path) { return (cached, nil) }
         // A database autolearn created is taken over as it is.

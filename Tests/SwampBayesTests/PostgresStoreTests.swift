@@ -219,6 +219,38 @@ struct PostgresStoreTests {
         #expect(try alice.store.messageCounts() == (0, 0))
         #expect((alice.store as? PostgresBayesStore)?.user == "alice")
     }
+
+    /// bayes_sql_override_username: every user, and the site, learn into
+    /// and read the same rows.
+    @Test func overrideUsernameSharesOneUsersRows() async throws {
+        let server = try await PostgresTestServer.shared()
+        let db = try server.createDatabase()
+        var loader = ConfigLoader()
+        loader.load(text: """
+            bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
+            bayes_sql_username \(server.user)
+            bayes_sql_password \(server.password)
+            bayes_sql_override_username team
+            """, file: "/test/local.cf")
+        let config = loader.configuration
+        #expect(config.diagnostics.isEmpty, "\(config.diagnostics)")
+        let alice = try BayesSetup.open(config, user: "alice")
+        #expect((alice.store as? PostgresBayesStore)?.user == "team")
+        _ = try alice.learn(StoreContract.message(1, spammy: true), as: .spam)
+        let bob = try BayesSetup.open(config, user: "bob")
+        _ = try bob.learn(StoreContract.message(2, spammy: false), as: .ham)
+        #expect(try bob.store.messageCounts() == (1, 1))
+        let site = try #require(BayesSetup.openForScanning(config).classifier)
+        #expect(try site.store.messageCounts() == (1, 1))
+        // Without the override each keeps its own rows.
+        var plain = ConfigLoader()
+        plain.load(text: """
+            bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
+            bayes_sql_username \(server.user)
+            bayes_sql_password \(server.password)
+            """, file: "/test/local.cf")
+        #expect(try BayesSetup.open(plain.configuration, user: "alice").store.messageCounts() == (0, 0))
+    }
 }
 
 /// What needs no server: DSN parsing, and a server that is not there.
@@ -287,6 +319,27 @@ struct PostgresDSNTests {
         let (classifier, problem) = BayesSetup.openForScanning(loader.configuration)
         #expect(classifier == nil)
         #expect(problem?.contains("scoring without Bayes: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(problem ?? "")")
+    }
+
+    @Test func overrideUsernameReplacesEveryUser() throws {
+        var loader = ConfigLoader()
+        loader.load(text: "bayes_sql_dsn postgres://swamp@127.0.0.1:1/bayes\nbayes_sql_override_username shared\n",
+                    file: "/test/local.cf")
+        for user in [nil, "alice", "bob@example.com"] as [String?] {
+            guard case .postgres(_, let rows) = try BayesSetup.location(loader.configuration, user: user) else {
+                Issue.record("not PostgreSQL"); continue
+            }
+            #expect(rows == "shared")
+        }
+        // A name no user could have is refused, not rewritten.
+        loader = ConfigLoader()
+        loader.load(text: "bayes_sql_dsn postgres://swamp@127.0.0.1:1/bayes\nbayes_sql_override_username ../x\n",
+                    file: "/test/local.cf")
+        #expect(throws: BayesSetupError.self) { try BayesSetup.location(loader.configuration, user: "alice") }
+        // The SQLite store has no user rows: the setting does not apply.
+        loader = ConfigLoader()
+        loader.load(text: "bayes_path /x/b\nbayes_sql_override_username shared\n", file: "/test/local.cf")
+        #expect(try BayesSetup.location(loader.configuration, user: nil) == .sqlite(path: "/x/b.sqlite"))
     }
 
     @Test func storeModuleWithoutDSNIsAConfigurationError() throws {

@@ -58,6 +58,7 @@ struct DirectiveTests {
         DirectiveCase("bayes_sql_username swamp\nbayes_sql_password s3cret word") {
             $0.bayesSQLUsername == "swamp" && $0.bayesSQLPassword == "s3cret word"
         },
+        DirectiveCase("bayes_sql_override_username shared") { $0.bayesSQLOverrideUsername == "shared" },
         DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::PgSQL") { $0.bayesStoreModule == .sql },
         DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::SQL") { $0.bayesStoreModule == .sql },
         DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::DBM") { $0.bayesStoreModule == .file },
@@ -143,6 +144,7 @@ struct DirectiveTests {
         DirectiveCase("bayes_auto_learn_threshold_spam high") { $0.bayesAutoLearnThresholdSpam == 12 },
         DirectiveCase("bayes_path") { $0.bayesPath == nil },
         DirectiveCase("bayes_sql_username") { $0.bayesSQLUsername == nil },
+        DirectiveCase("bayes_sql_override_username") { $0.bayesSQLOverrideUsername == nil },
         DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::MySQL") { $0.bayesStoreModule == nil },
         DirectiveCase("bayes_store_module Mail::SpamAssassin::BayesStore::Redis") { $0.bayesStoreModule == nil },
         DirectiveCase("dns_server localhost") { $0.dnsServers.isEmpty },
