@@ -162,6 +162,9 @@ public struct Relays: Sendable {
     public var untrusted: [Relay]
     public var `internal`: [Relay]
     public var external: [Relay]
+    /// Received headers that looked like hops but could not be read
+    /// (SpamAssassin's `num_relays_unparseable`).
+    public var unparseable = 0
     public init(trusted: [Relay] = [], untrusted: [Relay] = [], internal: [Relay] = [], external: [Relay] = []) {
         self.trusted = trusted; self.untrusted = untrusted
         self.internal = `internal`; self.external = external

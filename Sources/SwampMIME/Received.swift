@@ -156,7 +156,10 @@ enum ReceivedParser {
     static let p88: [Pat] = [C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")]
     static let p89: [Pat] = [L("X-Originating-IP: "), C(1, IP), .end]
 
-    enum Outcome { case relay(RelayParse), skip, fetchMarker }
+    /// `skip`: not a hop (SpamAssassin's `return 0`); `unparseable`: a hop
+    /// it could not read (its `return undef`, counted as
+    /// `num_relays_unparseable`).
+    enum Outcome { case relay(RelayParse), skip, unparseable, fetchMarker }
 
     /// Parses one unfolded Received value. nil: not a relay.
     static func parse(_ value: [UInt8]) -> RelayParse? {
@@ -416,7 +419,7 @@ enum ReceivedParser {
                 var x = LineMatcher(s)
                 if x.search(Self.p28) { ip = x.cap(1)! }
             }
-            guard !ip.isEmpty && !by.isEmpty else { return .skip }
+            guard !ip.isEmpty && !by.isEmpty else { return .unparseable }
         }
         // `lookedUp` is SpamAssassin's mta_looked_up_dns (no_reverse_dns vs
         // rdns_not_in_headers); the pseudo-header does not show it.
@@ -717,6 +720,7 @@ enum ReceivedParser {
         for value in receivedValues.prefix(maxReceived) {
             let outcome = parseLine(value)
             guard case .relay(let p) = outcome else {
+                if case .unparseable = outcome { res.relays.unparseable += 1 }
                 if case .fetchMarker = outcome, allowFetchMarkers {
                     // A mail fetcher's hand-over: what came before was local.
                     res.relays.trusted = []; res.relays.internal = []; res.relays.external = []

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import SwampEngine
+import SwampMIME
+import SwampRules
+
+/// A message with the given header lines and a one-line body.
+func message(_ headers: [String]) -> String {
+    headers.joined(separator: "\n") + "\n\nbody text\n"
+}
+
+@Suite struct HeaderEvalTests {
+    let dates = """
+    header PAST_03_06   eval:check_for_shifted_date('-6', '-3')
+    header FUTURE_03_06 eval:check_for_shifted_date('3', '6')
+    header PAST_96_XX   eval:check_for_shifted_date('undef', '-96')
+    header NO_SHIFT     eval:check_for_shifted_date('-3', '3')
+    """
+
+    @Test func dateAgainstTheNearestReceivedTime() {
+        let received = "Received: from a.example (a.example [192.0.2.1]) by mx.example.org with ESMTP id 1; Sat, 28 Nov 2026 12:00:00 +0000"
+        // Four hours before the hop: in the past by 3 to 6 hours.
+        #expect(hits(dates, message([received, "Date: Sat, 28 Nov 2026 08:00:00 +0000", "From: a@example.com"])) == ["PAST_03_06"])
+        // Four hours ahead.
+        #expect(hits(dates, message([received, "Date: Sat, 28 Nov 2026 16:00:00 +0000", "From: a@example.com"])) == ["FUTURE_03_06"])
+        // Zones count: 08:00 -0400 is 12:00 UTC.
+        #expect(hits(dates, message([received, "Date: Sat, 28 Nov 2026 08:00:00 EDT", "From: a@example.com"])) == ["NO_SHIFT"])
+        // Five days back.
+        #expect(hits(dates, message([received, "Date: Mon, 23 Nov 2026 12:00:00 +0000", "From: a@example.com"])) == ["PAST_96_XX"])
+        // No Date, or no Received: no difference at all.
+        #expect(hits(dates, message([received, "From: a@example.com"])) == ["NO_SHIFT"])
+        #expect(hits(dates, message(["Date: Mon, 23 Nov 2026 12:00:00 +0000"])) == ["NO_SHIFT"])
+        // The nearest of several hops decides.
+        let older = "Received: from b.example (b.example [192.0.2.2]) by a.example with SMTP id 2; Sat, 28 Nov 2026 07:59:00 +0000"
+        #expect(hits(dates, message([received, older, "Date: Sat, 28 Nov 2026 08:00:00 +0000"])) == ["NO_SHIFT"])
+    }
+
+    @Test func subjectInCapitals() {
+        let config = "header CAPS eval:subject_is_all_caps()"
+        #expect(hits(config, message(["Subject: BUY CHEAP WATCHES NOW"])) == ["CAPS"])
+        #expect(hits(config, message(["Subject: Re: FW: BUY CHEAP WATCHES"])) == ["CAPS"])
+        #expect(hits(config, message(["Subject: Buy cheap watches now"])).isEmpty)
+        // One word, or short: not shouting.
+        #expect(hits(config, message(["Subject: WATCHESWATCHES"])).isEmpty)
+        #expect(hits(config, message(["Subject: BUY NOW"])).isEmpty)
+        // Encoded in a charset that reads as capitals.
+        #expect(hits(config, message(["Subject: =?koi8-r?Q?ABC_DEF_GHI_JKL?="])).isEmpty)
+    }
+
+    @Test func localPartInSubject() {
+        let config = "header LOCALPART eval:check_for_to_in_subject('user')\nheader ADDRESS eval:check_for_to_in_subject('address')"
+        #expect(hits(config, message(["To: bob@example.org", "Subject: bob, your invoice"])) == ["LOCALPART"])
+        #expect(hits(config, message(["To: bob@example.org", "Subject: Re: bob"])) == ["LOCALPART"])
+        #expect(hits(config, message(["To: bob@example.org", "Subject: for bob@example.org only"])) == ["ADDRESS"])
+        #expect(hits(config, message(["To: bob@example.org", "Subject: Bobby wins"])).isEmpty)
+        // Characters of the address are not read as a pattern.
+        #expect(hits(config, message(["To: a.b+c@example.org", "Subject: axb+c, hello"])).isEmpty)
+        #expect(hits(config, message(["To: a.b+c@example.org", "Subject: a.b+c, hello"])) == ["LOCALPART"])
+    }
+
+    @Test func envelopeAndFromDomains() {
+        let config = "header DIFFERENT eval:check_equal_from_domains()\nheader SAME_ADDR eval:check_for_matching_env_and_hdr_from()"
+        let sameSLD = message(["Return-Path: <bounce@mail.example.com>", "From: a@example.com"])
+        #expect(hits(config, sameSLD) == [])
+        let other = message(["Return-Path: <bounce@sender.example.net>", "From: a@example.com"])
+        #expect(hits(config, other) == ["DIFFERENT"])
+        #expect(hits(config, message(["Return-Path: <A@Example.com>", "From: a@example.com"])) == ["SAME_ADDR"])
+    }
+
+    @Test func recipients() {
+        let config = "header SORTED eval:sorted_recipients()\nheader SIMILAR eval:similar_recipients('0.65', 'undef')"
+        let sorted = (1...8).map { "user\($0)@host\($0).example" }.joined(separator: ", ")
+        #expect(hits(config, message(["To: " + sorted])).contains("SORTED"))
+        let unsorted = (1...8).reversed().map { "user\($0)@host\($0).example" }.joined(separator: ", ")
+        #expect(!hits(config, message(["To: " + unsorted])).contains("SORTED"))
+        // Alike: same two first letters of user and of (different) hosts.
+        #expect(hits(config, message(["To: " + unsorted])).contains("SIMILAR"))
+        let varied = ["ann@alpha.example", "bob@beta.example", "cy@gamma.example", "dee@delta.example", "eve@eps.example"]
+        #expect(hits(config, message(["To: " + varied.joined(separator: ", ")])).isEmpty)
+    }
+
+    @Test func illegalCharacters() {
+        let config = "header FROM_ILLEGAL eval:check_illegal_chars('From','0.20','2')\nheader SUBJ_ILLEGAL eval:check_illegal_chars('Subject','0.00','2')"
+        var bytes = Array("From: ".utf8) + [0xe9, 0xe9, 0xe9, 0xe9, 0xe9, 0xe9] + Array(" <a@b.ex>\nSubject: price ".utf8) + [0xa3, 0x35]
+        bytes += Array("\n\nbody\n".utf8)
+        var loader = ConfigLoader()
+        loader.load(text: config, file: "test.cf")
+        let e = RuleSet(configuration: loader.configuration).evaluate(Views(message: Message(bytes: bytes)), facts: Facts())
+        // Six 8-bit bytes in a short From; one pound sign alone in a
+        // Subject is let go.
+        #expect(Set(e.hitNames) == ["FROM_ILLEGAL"])
+        // Valid UTF-8 is not illegal.
+        #expect(hits(config, message(["From: Élodie Éclair <a@b.example>"])).isEmpty)
+    }
+
+    @Test func headerCounts() {
+        let config = "header TWO_SUBJECTS eval:check_header_count_range('Subject','2','999')"
+        #expect(hits(config, message(["Subject: one", "Subject: two"])) == ["TWO_SUBJECTS"])
+        // The same value twice counts once.
+        #expect(hits(config, message(["Subject: one", "Subject: one"])).isEmpty)
+    }
+
+    @Test func messageIDShapes() {
+        let config = "header RATWARE eval:check_ratware_name_id()\nheader TEMPLATE eval:check_unresolved_template()"
+        let id = "<" + String(repeating: "A", count: 28) + ".bob@example.com>"
+        #expect(hits(config, message(["Message-ID: " + id, "From: \"Bob\" <bob@example.com>"])) == ["RATWARE"])
+        #expect(hits(config, message(["Message-ID: " + id, "From: bob@example.com"])).isEmpty)
+        #expect(hits(config, message(["X-Mailer: %MAILER_NAME", "From: a@b.example"])) == ["TEMPLATE"])
+        #expect(hits(config, message(["Subject: 100%OFF", "From: a@b.example"])).isEmpty)
+    }
+
+    @Test func relaysAndTrust() {
+        let config = """
+        header ALL_TRUSTED eval:check_all_trusted()
+        header NO_RELAYS eval:check_no_relays()
+        header UNPARSEABLE eval:check_relays_unparseable()
+        header HELO_MISMATCH eval:helo_ip_mismatch()
+        """
+        #expect(hits(config, message(["From: a@b.example"])) == ["NO_RELAYS"])
+        let outside = "Received: from [198.51.100.7] (helo=203.0.113.9) by mx.example.org with esmtp id 1; Sat, 28 Nov 2026 12:00:00 +0000"
+        #expect(hits(config, message([outside])).contains("HELO_MISMATCH"))
+        let local = "Received: from localhost (localhost [127.0.0.1]) by mx.example.org (Postfix) with ESMTP id 1; Sat, 28 Nov 2026 12:00:00 +0000"
+        #expect(hits(config, message([local])) == ["ALL_TRUSTED"])
+        // Hops SpamAssassin 4.0.1 counts as unparseable (checked with its
+        // num_relays_unparseable); a hop that is no hop is not one.
+        for garbled in ["from foo.example (bar) id 7", "from foo.example by bar.example id 7 with weird",
+                        "from foo (HELO bar) (1.2.3.4) by x", "from unknown (HELO x) by mx.example.org"] {
+            let line = "Received: \(garbled); Sat, 28 Nov 2026 12:00:00 +0000"
+            #expect(hits(config, message([line])) == ["UNPARSEABLE"], "\(garbled)")
+        }
+        let notAHop = "Received: by mx.example.org (Postfix, from userid 1000) id 1; Sat, 28 Nov 2026 12:00:00 +0000"
+        #expect(hits(config, message([notAHop])) == ["NO_RELAYS"])
+    }
+}
+
+/// MailDate against SpamAssassin's own parse_rfc822_date, date by date.
+@Suite struct MailDateTests {
+    static let samples = [
+        "Sat, 28 Nov 2026 16:42:05 +0000", "28 Nov 2026 16:42 -0500", "Mon, 2 Jan 2006 03:04:05 PST",
+        "Tue, 31 Feb 2004 10:00:00 +0100", "Wed Jan  4 10:11:12 2006", "4 Jan 06 10:11:12 GMT",
+        "4 Jan 99 10:11:12 GMT", "4 Jan 102 10:11:12", "Thu, 1 Jan 1965 00:00:00 +0000",
+        "Fri, 1 Jan 2050 00:00:00 +0000", "Sat, 28 Nov 2026 25:61:61 +0000", "28 Nov 2026 16:42:05 (CEST)",
+        "28 Nov 2026 16:42:05 XYZ", "28 Nov 2026 16:42:05 EST-DST", "28,Nov,2026 16:42:05 +0230",
+        "1 Jan 1970 00:30:00 +0100", "no date here", "Sat, 28 Nov 2026", "28 nov 2026 1:02:03 +1300",
+        "Sun, 29 Nov 2026 01:02:03 +0000 (UTC)", "31 Dec 2026 23:59:59 -1200",
+    ]
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/perl5/Mail/SpamAssassin/Util.pm"),
+                   "needs SpamAssassin's Perl modules"))
+    func sameSecondsAsSpamAssassin() throws {
+        let script = "use Mail::SpamAssassin::Util; while (<STDIN>) { chomp; my $t = Mail::SpamAssassin::Util::parse_rfc822_date($_); print defined $t ? $t : 'undef', \"\\n\"; }"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        p.arguments = ["-e", script]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data(Self.samples.joined(separator: "\n").appending("\n").utf8))
+        try input.fileHandleForWriting.close()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let expected = out.split(separator: "\n").map(String.init)
+        try #require(expected.count == Self.samples.count)
+        for (text, want) in zip(Self.samples, expected) {
+            let got = MailDate.parse(Array(text.utf8)).map(String.init) ?? "undef"
+            #expect(got == want, "\(text)")
+        }
+    }
+}
