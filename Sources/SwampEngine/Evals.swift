@@ -9,6 +9,8 @@ struct EvalContext {
     let configuration: Configuration
     let facts: Facts
     let headerText: (HeaderQuery) -> [UInt8]?
+    /// The FreeMail plugin's lists, when the configuration has any.
+    var freemail: FreemailList? = nil
     /// What several rules of one message share, worked out once.
     let memo = EvalMemo()
 }
@@ -22,7 +24,7 @@ struct EvalFunction: Sendable {
     /// The functions swamp implements. Rules calling any other are skipped at
     /// load and listed by `swamp lint`.
     static func lookup(_ name: String, type: RuleType) -> EvalFunction? {
-        (registry[name] ?? headerRegistry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
+        (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [

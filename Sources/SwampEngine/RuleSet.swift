@@ -167,6 +167,8 @@ public final class RuleSet: Sendable {
     /// The distinct header views rules read, so each is fetched once a scan.
     let queries: [HeaderQuery]
     let evalRules: [Int]
+    /// The FreeMail plugin's domain lists, read once.
+    let freemail: FreemailList?
     /// The metas in `metaOrder` as the loop reads them: rule index, program,
     /// and the metas it reads.
     let metaSteps: [(rule: Int, program: MetaProgram, metaDeps: [Int])]
@@ -461,6 +463,7 @@ public final class RuleSet: Sendable {
         regexes = compiled.compactMap(\.regex) + compiled.compactMap(\.prefilter)
         self.indexByName = indexByName
         self.skippedEvals = skipped
+        self.freemail = FreemailList(config)
         self.tooLarge = tooLarge
 
         var trust = TrustPolicy()

@@ -383,8 +383,11 @@ enum ReceivedParser {
             } else if has(" (Lotus Domino ") {
                 if x.match(Self.p25) { set(1, nil, 2, 3) }
             }
-            if !enough { enough = genericFrom(&x, f, &helo, &rdns, &ip, &by, &ident, &lookedUp, &fetch) }
+            // `skip`: a shape SpamAssassin ignores (no hop, not unparseable).
+            var skip = false
+            if !enough { enough = genericFrom(&x, f, &helo, &rdns, &ip, &by, &ident, &lookedUp, &fetch, &skip) }
             if fetch { return .fetchMarker }
+            if skip { return .skip }
             if !enough {
                 if localSkip(f) { return .skip }
                 if helo.isEmpty {
@@ -412,7 +415,11 @@ enum ReceivedParser {
             var x = LineMatcher(Array(s[6...]))
             if x.match(Self.p27) {
                 helo = x.cap(1)!; ip = x.cap(2)!; by = x.cap(3)!; enough = true
-            } else { return .skip }
+            } else if localParenFrom(Array(s[6...])) {
+                return .skip
+            }
+            // Else, as any other line: a hop if an address and `by` are
+            // found below, else unparseable.
         }
         if !enough {
             if ip.isEmpty {
@@ -492,7 +499,8 @@ enum ReceivedParser {
 
     /// The generic shapes, tried in order; true when one matched.
     static func genericFrom(_ x: inout LineMatcher, _ f: [UInt8], _ helo: inout String, _ rdns: inout String, _ ip: inout String,
-                            _ by: inout String, _ ident: inout String, _ lookedUp: inout Bool, _ fetch: inout Bool) -> Bool {
+                            _ by: inout String, _ ident: inout String, _ lookedUp: inout Bool, _ fetch: inout Bool,
+                            _ skip: inout Bool) -> Bool {
         func c(_ i: Int) -> String { x.cap(i) ?? "" }
         let has = { (t: String) in find(f, t) != nil }
         if has("with HTTP"), x.match(Self.p29) { ip = c(1); by = c(2); return true }
@@ -593,7 +601,7 @@ enum ReceivedParser {
         if has(" (Post"), x.match(Self.p64) { ip = c(1); by = c(2); return true }
         if has(" (ArGoSoft"), x.match(Self.p65) { ip = c(1); by = c(2); return true }
         if x.match(Self.p66) { ip = c(1); by = c(2); return true }
-        if has(" with BSMTP"), x.match(Self.p67) { return false }
+        if has(" with BSMTP"), x.match(Self.p67) { skip = true; return false }
         if x.match(Self.p68) {
             helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
         }
@@ -612,7 +620,7 @@ enum ReceivedParser {
         if let f0 = f.first, !f0.isDigit, x.match(Self.p73) {
             helo = c(1); ip = c(2); by = c(3); return true
         }
-        if x.match(Self.p74) { return false }
+        if x.match(Self.p74) { skip = true; return false }
         if x.match(Self.p75) { helo = c(1); ip = c(2); by = c(4); return true }
         if x.match(Self.p76) { ip = c(1); by = c(2); return true }
         if x.match(Self.p77) {
@@ -655,6 +663,67 @@ enum ReceivedParser {
     }
 
     /// Hand-overs SpamAssassin ignores (local delivery, localhost, ...).
+    /// More hand-overs that are no hops, each a mailer's own shape: local
+    /// submission, filters and gateways on the same host, web mail APIs.
+    static func otherLocalShapes(_ s: String, _ w: [Substring]) -> Bool {
+        func at(_ i: Int) -> Substring { i < w.count ? w[i] : "" }
+        func wordStart(_ t: Substring) -> Bool { t.first.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+        let n = w.count
+        // NAME NAME by HOST with local-smtp|local-esmtp ...
+        if n >= 7, at(2) == "by", at(4) == "with", at(5) == "local-smtp" || at(5) == "local-esmtp" { return true }
+        // 127.0.0.1 (AVG SMTP VERSION [BUILD])
+        if at(0) == "127.0.0.1", at(1) == "(AVG", at(2) == "SMTP", at(4).hasPrefix("["), at(4).hasSuffix("])") { return true }
+        // (AUTH: NAME) by HOST with ...
+        if n >= 6, at(0) == "(AUTH:", at(1).hasSuffix(")"), at(2) == "by", at(4) == "with" { return true }
+        if s.hasPrefix("localhost (localhost [[UNIX: localhost]]) by ") { return true }
+        // Amazon's internal hops.
+        if at(0).hasSuffix(".amazon.com"), at(1) == "by", at(2).hasSuffix(".amazon.com"), at(3) == "with",
+           at(4) == "ESMTP", at(5) == "(peer", at(6) == "crosscheck:" { return true }
+        // A dotless name (words allowed) by HOST with Novell_GroupWise.
+        if let k = w.firstIndex(of: "by"), k >= 1, !w[..<k].contains(where: { $0.contains(".") }),
+           at(k + 2) == "with", at(k + 3).hasPrefix("Novell_GroupWise") { return true }
+        if at(0) == "no.name.available", at(1) == "by", at(3) == "via", at(4) == "smtpd", at(5) == "(for" { return true }
+        // NAME by HOST (... up to 100 ...) with qmail-scanner
+        if n >= 4, at(1) == "by", at(3).hasPrefix("(") {
+            let rest = w[3...].joined(separator: " ")
+            if let r = rest.range(of: ") with qmail-scanner"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 101 {
+                return true
+            }
+        }
+        // Cyrus delivering over its own socket.
+        if at(1) == "([unix", at(2) == "socket])", at(3) == "by", at(5).hasPrefix("(Cyrus"), at(7) == "with",
+           at(8).hasPrefix("LMTPA") { return true }
+        if at(1) == "(unknown)", at(2) == "by", at(4) == "(SG)", at(5) == "with", wordStart(at(6)) { return true }
+        if at(1).hasPrefix("("), at(2) == "[local])", at(3) == "by", at(5) == "(OpenSMTPD)", at(6) == "with",
+           wordStart(at(7)) { return true }
+        if ["([localhost])", "([localhost.localdomain])", "([127.0.0.1])", "([::1])"].contains(at(0)), at(1) == "with",
+           at(2) == "MailEnable", n >= 4 { return true }
+        if s.hasPrefix("facebook.com ("), let r = s.range(of: ") by facebook.com with Thrift id ") {
+            let tail = s[r.upperBound...]
+            if !tail.isEmpty, !tail.contains(" ") { return true }
+        }
+        if n == 7, at(1) == "named", at(3) == "by", at(4) == "gmailapi.google.com", at(5) == "with", at(6) == "HTTPREST" {
+            return true
+        }
+        return false
+    }
+
+    /// A `(from ...)` clause that is a local hand-over, not a hop.
+    static func localParenFrom(_ f: [UInt8]) -> Bool {
+        let s = String(decoding: f, as: UTF8.self)
+        let w = s.split(separator: " ", omittingEmptySubsequences: false)
+        guard w.count >= 3 else { return false }
+        if w[0].hasSuffix("@localhost)"), w[1] == "by", w.count >= 4 { return true }
+        // USER@HOST) by HOST(jqueuemail) id ID
+        if let r = s.range(of: ") by "), let atSign = s[..<r.lowerBound].firstIndex(of: "@"),
+           !s[..<atSign].contains(" "), s.distance(from: s.startIndex, to: atSign) > 0 {
+            let after = s[r.upperBound...].split(separator: " ", omittingEmptySubsequences: false)
+            if after.count >= 3, after[0].hasSuffix("(jqueuemail)"), after[0].count > "(jqueuemail)".count,
+               after[1] == "id", !after[2].isEmpty, !after[2].contains(";") { return true }
+        }
+        return false
+    }
+
     static func localSkip(_ f: [UInt8]) -> Bool {
         let s = String(decoding: f, as: UTF8.self)
         let words = s.split(separator: " ", omittingEmptySubsequences: false)
@@ -688,6 +757,7 @@ enum ReceivedParser {
         }
         if first.contains("@") && words.count >= 3 && words[1] == "by" { return true }
         if first == "Unknown/Local" { return true }
+        if otherLocalShapes(s, words) { return true }
         if s.contains("(LSMTP for") { return true }
         if words.count == 3 && words[1] == "id" { return true }
         if s.hasPrefix("[<") && s.contains(" (Jetsend") { return true }

@@ -5,8 +5,8 @@ import SwampRules
 import SwampScan
 import SwampTestSupport
 
-/// The header and relay evals swamp implements (SwampEngine's
-/// HeaderEvals.swift) against SpamAssassin itself: the stock rules that
+/// The header, relay and FreeMail evals swamp implements (SwampEngine's
+/// HeaderEvals.swift, FreemailEvals.swift) against SpamAssassin itself: the stock rules that
 /// call them hit on the same messages of the corpus sample.
 @Suite("Header evals against SpamAssassin", .serialized)
 struct HeaderEvalDifferentialTests {
@@ -15,7 +15,7 @@ struct HeaderEvalDifferentialTests {
         "check_for_matching_env_and_hdr_from", "check_illegal_chars", "check_header_count_range",
         "sorted_recipients", "similar_recipients", "check_ratware_name_id", "check_outlook_message_id",
         "check_unresolved_template", "helo_ip_mismatch", "check_all_trusted", "check_no_relays",
-        "check_relays_unparseable",
+        "check_relays_unparseable", "check_freemail_from", "check_freemail_header",
     ]
 
     @Test("stock header eval rules hit as in SpamAssassin",

@@ -169,3 +169,35 @@ func message(_ headers: [String]) -> String {
         }
     }
 }
+
+@Suite struct FreemailEvalTests {
+    let config = """
+    freemail_domains mail.example free.example *.webmail.example
+    freemail_welcomelist friend@free.example
+    header FROM_FREE eval:check_freemail_from()
+    header FROM_DIGIT eval:check_freemail_from('\\d@')
+    header REPLYTO_FREE eval:check_freemail_header('Reply-To')
+    header ENVFROM_DIGIT eval:check_freemail_header('EnvelopeFrom', '\\d@')
+    """
+
+    @Test func addressesAtListedProviders() {
+        #expect(hits(config, message(["From: Ann <ann@mail.example>"])) == ["FROM_FREE"])
+        #expect(hits(config, message(["From: ann7@Free.Example"])) == ["FROM_FREE", "FROM_DIGIT"])
+        // Wildcards: one label for *.
+        #expect(hits(config, message(["From: x@eu.webmail.example"])) == ["FROM_FREE"])
+        #expect(hits(config, message(["From: x@a.b.webmail.example"])).isEmpty)
+        // Not listed, welcomelisted, or a role account.
+        #expect(hits(config, message(["From: ann@corp.example"])).isEmpty)
+        #expect(hits(config, message(["From: friend@free.example"])).isEmpty)
+        #expect(hits(config, message(["From: support@free.example"])).isEmpty)
+        #expect(hits(config, message(["From: a@corp.example", "Reply-To: b@mail.example"])) == ["REPLYTO_FREE"])
+        #expect(hits(config, message(["Return-Path: <b12@mail.example>", "From: a@corp.example"]))
+                    == ["FROM_FREE", "FROM_DIGIT", "ENVFROM_DIGIT"])
+    }
+
+    @Test func noDomainsNoHits() {
+        let bare = "header FROM_FREE eval:check_freemail_from()"
+        #expect(hits(bare, message(["From: ann@mail.example"])).isEmpty)
+    }
+}
+
