@@ -194,17 +194,23 @@ struct PostgresStoreTests {
     /// The configuration picks PostgreSQL, and `swamp check` and `serve`
     /// score with it; before any learning, without it and without a
     /// complaint (as with no SQLite file yet).
-    @Test func configurationSelectsPostgres() async throws {
-        let server = try await PostgresTestServer.shared()
-        let db = try server.createDatabase()
+    /// A configuration with the test server's database `db` as its
+    /// Bayes store, and `extra` lines.
+    static func configuration(_ server: PostgresTestServer, _ db: String, _ extra: String = "") -> Configuration {
         var loader = ConfigLoader()
         loader.load(text: """
             bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
             bayes_sql_username \(server.user)
             bayes_sql_password \(server.password)
-            bayes_store_module Mail::SpamAssassin::BayesStore::PgSQL
+            \(extra)
             """, file: "/test/local.cf")
-        let config = loader.configuration
+        return loader.configuration
+    }
+
+    @Test func configurationSelectsPostgres() async throws {
+        let server = try await PostgresTestServer.shared()
+        let db = try server.createDatabase()
+        let config = Self.configuration(server, db, "bayes_store_module Mail::SpamAssassin::BayesStore::PgSQL")
         #expect(config.diagnostics.isEmpty, "\(config.diagnostics)")
         let before = BayesSetup.openForScanning(config)
         #expect(before.classifier == nil && before.problem == nil)
@@ -225,14 +231,7 @@ struct PostgresStoreTests {
     @Test func overrideUsernameSharesOneUsersRows() async throws {
         let server = try await PostgresTestServer.shared()
         let db = try server.createDatabase()
-        var loader = ConfigLoader()
-        loader.load(text: """
-            bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
-            bayes_sql_username \(server.user)
-            bayes_sql_password \(server.password)
-            bayes_sql_override_username team
-            """, file: "/test/local.cf")
-        let config = loader.configuration
+        let config = Self.configuration(server, db, "bayes_sql_override_username team")
         #expect(config.diagnostics.isEmpty, "\(config.diagnostics)")
         let alice = try BayesSetup.open(config, user: "alice")
         #expect((alice.store as? PostgresBayesStore)?.user == "team")
@@ -243,13 +242,7 @@ struct PostgresStoreTests {
         let site = try #require(BayesSetup.openForScanning(config).classifier)
         #expect(try site.store.messageCounts() == (1, 1))
         // Without the override each keeps its own rows.
-        var plain = ConfigLoader()
-        plain.load(text: """
-            bayes_sql_dsn DBI:Pg:dbname=\(db);host=127.0.0.1;port=\(server.port)
-            bayes_sql_username \(server.user)
-            bayes_sql_password \(server.password)
-            """, file: "/test/local.cf")
-        #expect(try BayesSetup.open(plain.configuration, user: "alice").store.messageCounts() == (0, 0))
+        #expect(try BayesSetup.open(Self.configuration(server, db), user: "alice").store.messageCounts() == (0, 0))
     }
 }
 

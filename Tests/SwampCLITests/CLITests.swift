@@ -149,18 +149,8 @@ import SwampTestSupport
     static func autolearnSetup(in dir: URL, bayesPath: String) throws -> (cf: String, spam: String, meh: String) {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let cf = dir.appendingPathComponent("al.cf").path
-        try """
-            rules_dir \(Self.rules)
-            bayes_path \(bayesPath)
-            bayes_auto_learn_threshold_spam 6
-            header AL_HEAD Subject =~ /pills/
-            score  AL_HEAD 3
-            body   AL_BODY /viagra/
-            score  AL_BODY 4.5
-            body   AL_MEH  /perhaps/
-            score  AL_MEH  1
-
-            """.write(toFile: cf, atomically: true, encoding: .utf8)
+        try ("rules_dir \(Self.rules)\nbayes_path \(bayesPath)\n" + AutolearnFixture.rules)
+            .write(toFile: cf, atomically: true, encoding: .utf8)
         func message(_ name: String, _ subject: String, _ body: String) throws -> String {
             let path = dir.appendingPathComponent(name).path
             try "From: a@example.com\nTo: b@example.org\nMessage-ID: <\(name)@example.com>\nSubject: \(subject)\nDate: Sat, 28 Nov 2026 16:42:05 +0000\n\n\(body)\n"

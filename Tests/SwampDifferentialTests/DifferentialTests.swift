@@ -70,6 +70,25 @@ struct DifferentialTests {
         return Set(config.rules.keys.filter { regexOnly($0, 0) })
     }
 
+    struct PerlFailed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// SpamAssassin's hits (scored rules and sub-rules) on each of
+    /// `files`, by path, from one run of sa-hits.pl.
+    static func spamAssassinHits(_ files: [String]) -> Result<[String: Set<String>], PerlFailed> {
+        let script = repoRoot.appendingPathComponent("Tests/SwampDifferentialTests/sa-hits.pl").path
+        let sa = shell("/usr/bin/perl", [script], input: files.joined(separator: "\n") + "\n")
+        guard sa.status == 0 else { return .failure(PerlFailed(description: "sa-hits.pl failed: \(sa.error)")) }
+        var hits: [String: Set<String>] = [:]
+        for line in sa.output.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            hits[String(parts[0])] = Set(parts[1].split(separator: ",").map(String.init))
+        }
+        return .success(hits)
+    }
+
     static func sample() -> [String] {
         let fm = FileManager.default
         var all: [String] = []
@@ -92,14 +111,10 @@ struct DifferentialTests {
         let outcome = try await onOwnThread { () -> (failure: String?, files: Int, messages: Int,
                                                      identical: Double, jaccard: Double) in
             let files = DifferentialTests.sample()
-            let script = DifferentialTests.repoRoot.appendingPathComponent("Tests/SwampDifferentialTests/sa-hits.pl").path
-            let sa = DifferentialTests.shell("/usr/bin/perl", [script], input: files.joined(separator: "\n") + "\n")
-            guard sa.status == 0 else { return ("sa-hits.pl failed: \(sa.error)", files.count, 0, 0, 0) }
-            var saHits: [String: Set<String>] = [:]
-            for line in sa.output.split(separator: "\n") {
-                let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { continue }
-                saHits[String(parts[0])] = Set(parts[1].split(separator: ",").map(String.init))
+            let saHits: [String: Set<String>]
+            switch DifferentialTests.spamAssassinHits(files) {
+            case .success(let hits): saHits = hits
+            case .failure(let error): return ("\(error)", files.count, 0, 0, 0)
             }
 
             let config = DifferentialTests.stockConfiguration()

@@ -24,14 +24,10 @@ struct HeaderEvalDifferentialTests {
     func sameHits() async throws {
         let outcome = try await onOwnThread { () -> (failure: String?, rules: [String: (both: Int, onlySA: Int, onlySwamp: Int)], report: String) in
             let files = DifferentialTests.sample()
-            let script = DifferentialTests.repoRoot.appendingPathComponent("Tests/SwampDifferentialTests/sa-hits.pl").path
-            let sa = DifferentialTests.shell("/usr/bin/perl", [script], input: files.joined(separator: "\n") + "\n")
-            guard sa.status == 0 else { return ("sa-hits.pl failed: \(sa.error)", [:], "") }
-            var saHits: [String: Set<String>] = [:]
-            for line in sa.output.split(separator: "\n") {
-                let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { continue }
-                saHits[String(parts[0])] = Set(parts[1].split(separator: ",").map(String.init))
+            let saHits: [String: Set<String>]
+            switch DifferentialTests.spamAssassinHits(files) {
+            case .success(let hits): saHits = hits
+            case .failure(let error): return ("\(error)", [:], "")
             }
             let config = DifferentialTests.stockConfiguration()
             var compared: Set<String> = []

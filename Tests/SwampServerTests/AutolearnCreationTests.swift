@@ -6,6 +6,7 @@ import SwampBayes
 import SwampRules
 import SwampScan
 import SwampSpamd
+import SwampTestSupport
 
 /// The daemon's databases created by autolearn: the site's, taken over by
 /// `LateSiteBayes` for the next scan, and with `--user-dbs` each user's.
@@ -20,15 +21,8 @@ import SwampSpamd
         bayes_path \(bayesPath)
         bayes_min_spam_num 1
         bayes_min_ham_num 1
-        bayes_auto_learn_threshold_spam 6
-        header AL_HEAD Subject =~ /pills/
-        score  AL_HEAD 3
-        body   AL_BODY /viagra/
-        score  AL_BODY 4.5
-        body   AL_MEH  /perhaps/
-        score  AL_MEH  1
 
-        """
+        """ + AutolearnFixture.rules
     }
 
     static func configuration(bayesPath: String) -> Configuration {
