@@ -12,7 +12,7 @@ struct EvalContext {
     /// The FreeMail plugin's lists, when the configuration has any.
     var freemail: FreemailList? = nil
     /// What several rules of one message share, worked out once.
-    let memo = EvalMemo()
+    let memo: EvalMemo
 }
 
 /// A native implementation of one of SpamAssassin's `eval:` functions.

@@ -333,7 +333,7 @@ struct RuleRun {
                                       let v = views.header(q)
                                       cache[q] = v
                                       return v
-                                  }, freemail: ruleSet.freemail)
+                                  }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
         var parts: [MIMEPart]? = nil
         var partValues: [String: [[UInt8]?]] = [:]
         for i in ruleSet.evalRules where enabled[i] && !ran[i] {

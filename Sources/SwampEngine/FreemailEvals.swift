@@ -3,6 +3,7 @@
 // (`freemail_domains`, which SpamAssassin's stock rules list by the
 // hundred), for FREEMAIL_FROM and its kin.
 
+import Synchronization
 import SwampMIME
 import SwampRegex
 import SwampRules
@@ -65,14 +66,14 @@ struct FreemailList: Sendable {
         options: .caseless)
 
     /// FreeMail.pm `_is_freemail`, for a lower-cased address.
-    func isFreemail(_ email: String) -> Bool {
+    func isFreemail(_ email: String, _ memo: EvalMemo) -> Bool {
         guard !email.isEmpty else { return false }
         if welcomelist.contains(email) { return false }
         let domain = email.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? email
         if welcomelist.contains(domain) { return false }
         let bytes = Array(email.utf8)
-        if Self.defaultWelcomelist.firstMatch(in: bytes) != nil { return false }
-        return domains.contains(domain) || (wildcards?.firstMatch(in: bytes) != nil)
+        if memo.matches(Self.defaultWelcomelist, bytes) { return false }
+        return domains.contains(domain) || (wildcards.map { memo.matches($0, bytes) } ?? false)
     }
 }
 
@@ -82,8 +83,9 @@ extension EvalFunction {
             guard let list = ctx.freemail else { return 0 }
             let re = FreemailEvals.pattern(args.first)
             if args.first != nil && re == nil { return 0 }
-            for email in FreemailEvals.allFromAddresses(ctx) where list.isFreemail(email) {
-                if let re, re.firstMatch(in: Array(email.utf8)) == nil { continue }
+            let from = ctx.memo.strings("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
+            for email in from where list.isFreemail(email, ctx.memo) {
+                if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
                 return 1
             }
             return 0
@@ -92,8 +94,8 @@ extension EvalFunction {
             guard let list = ctx.freemail, let header = args.first?.trimmingASCII(.spaces), !header.isEmpty else { return 0 }
             let re = FreemailEvals.pattern(args.count > 1 ? args[1] : nil)
             if args.count > 1 && re == nil { return 0 }
-            for email in FreemailEvals.addresses(ctx, header) where list.isFreemail(email) {
-                if let re, re.firstMatch(in: Array(email.utf8)) == nil { continue }
+            for email in FreemailEvals.addresses(ctx, header) where list.isFreemail(email, ctx.memo) {
+                if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
                 return 1
             }
             return 0
@@ -106,6 +108,18 @@ enum FreemailEvals {
     /// `/re/flags`, or the bare pattern.
     static func pattern(_ argument: String?) -> Regex? {
         guard let text = argument?.trimmingASCII(.spaces), !text.isEmpty else { return nil }
+        // Compiled once for all messages: the rules' arguments are few.
+        if let cached = patterns.withLock({ $0[text] }) { return cached }
+        let compiled = compile(text)
+        patterns.withLock { cache in
+            if cache.count < 256 { cache[text] = compiled }
+        }
+        return compiled
+    }
+
+    static let patterns = Mutex<[String: Regex?]>([:])
+
+    static func compile(_ text: String) -> Regex? {
         if text.hasPrefix("/"), let close = text.lastIndex(of: "/"), close > text.startIndex {
             let body = String(text[text.index(after: text.startIndex)..<close])
             let flags = String(text[text.index(after: close)...])

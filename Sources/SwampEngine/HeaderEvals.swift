@@ -8,15 +8,43 @@ import SwampMIME
 import SwampRegex
 import SwampRules
 
-/// Per-message results that several eval rules read.
+/// Per-message results that several eval rules read, and the scan's
+/// match scratch (a fresh one costs a JIT stack each time).
 final class EvalMemo {
     private var numbers: [String: Double] = [:]
+    private var strings: [String: [String]] = [:]
+    let scratch: MatchScratch
+
+    init(scratch: MatchScratch) { self.scratch = scratch }
 
     func number(_ key: String, _ make: () -> Double) -> Double {
         if let v = numbers[key] { return v }
         let v = make()
         numbers[key] = v
         return v
+    }
+
+    func strings(_ key: String, _ make: () -> [String]) -> [String] {
+        if let v = strings[key] { return v }
+        let v = make()
+        strings[key] = v
+        return v
+    }
+
+    /// Whether `re` matches somewhere in `bytes`.
+    func matches(_ re: Regex, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buf in
+            if case .match = re.search(buf, scratch: scratch) { return true }
+            return false
+        }
+    }
+
+    /// The range `re` matches first in `bytes`.
+    func firstMatch(_ re: Regex, _ bytes: [UInt8]) -> Range<Int>? {
+        bytes.withUnsafeBufferPointer { buf in
+            if case .match(let r) = re.search(buf, scratch: scratch) { return r }
+            return nil
+        }
     }
 }
 
@@ -102,7 +130,40 @@ enum HeaderEvals {
     static let localFrom = try! Regex(#"\bfrom (?:localhost\s|(?:\S+ ){1,2}\S*\b127\.0\.0\.1\b)"#)
     static let qmailInvoked = try! Regex(#"qmail \d+ invoked by uid \d+"#)
     static let fetchmail = try! Regex(#"\bby localhost with \w+ \(fetchmail-[\d.]+"#)
-    static let receivedDate = try! Regex(#"(\s.?\d+ \S\S\S \d+ \d+:\d+:\d+ \S+)"#)
+
+    /// The first `\s.?\d+ \S\S\S \d+ \d+:\d+:\d+ \S+` in a line (the
+    /// date a Received header ends with), read by hand.
+    static func receivedDate(_ b: [UInt8]) -> Range<Int>? {
+        func digit(_ i: Int) -> Bool { i < b.count && b[i] >= 48 && b[i] <= 57 }
+        func nonSpace(_ i: Int) -> Bool { i < b.count && !isSpace(b[i]) }
+        func digits(_ i: Int) -> Int? {
+            var j = i
+            while digit(j) { j += 1 }
+            return j > i ? j : nil
+        }
+        func space(_ i: Int) -> Bool { i < b.count && b[i] == 32 }
+        /// The rest after `.?`: its end, if it matches from `k`.
+        func rest(_ k: Int) -> Int? {
+            guard var j = digits(k), space(j) else { return nil }
+            j += 1
+            guard nonSpace(j), nonSpace(j + 1), nonSpace(j + 2), space(j + 3) else { return nil }
+            j += 4
+            guard let y = digits(j), space(y) else { return nil }
+            j = y + 1
+            guard let h = digits(j), h < b.count, b[h] == 58, let m = digits(h + 1), m < b.count, b[m] == 58,
+                  let sEnd = digits(m + 1), space(sEnd) else { return nil }
+            j = sEnd + 1
+            guard nonSpace(j) else { return nil }
+            while nonSpace(j) { j += 1 }
+            return j
+        }
+        for i in b.indices where isSpace(b[i]) {
+            // `.?` is greedy: one character first (not a line break), then none.
+            if i + 1 < b.count, b[i + 1] != 10, let e = rest(i + 2) { return i..<e }
+            if let e = rest(i + 1) { return i..<e }
+        }
+        return nil
+    }
 
     /// HeaderEval.pm `_check_date_diff`: the Date (or Resent-Date) header's
     /// time less the nearest of the Received headers' times, in seconds; 0
@@ -119,17 +180,17 @@ enum HeaderEvals {
         var received = lines(ctx.headerText(HeaderQuery(name: "Received"))).filter { $0.contains { !HeaderEvals.isSpace($0) } }
         guard !received.isEmpty else { return 0 }
         var local: [[UInt8]] = []
-        if localFrom.firstMatch(in: received[0]) != nil || qmailInvoked.firstMatch(in: received[0]) != nil {
+        if ctx.memo.matches(localFrom, received[0]) || ctx.memo.matches(qmailInvoked, received[0]) {
             local.append(received.removeFirst())
         }
-        if let first = received.first, fetchmail.firstMatch(in: first) != nil {
+        if let first = received.first, ctx.memo.matches(fetchmail, first) {
             local.append(received.removeFirst())
         } else if !local.isEmpty {
             received.insert(local.removeFirst(), at: 0)
         }
         var times: [Int] = []
         for line in received {
-            if let r = receivedDate.capture(1, in: line), let t = MailDate.parse(Array(line[r])) { times.append(t) }
+            if let r = receivedDate(line), let t = MailDate.parse(Array(line[r])) { times.append(t) }
         }
         guard !times.isEmpty else { return 0 }
         var diffs = times.map { dateTime - $0 }
@@ -152,11 +213,11 @@ enum HeaderEvals {
         guard let raw = ctx.headerText(HeaderQuery(name: "Subject")) else { return false }
         var s = Array(raw.drop(while: isSpace))
         while let last = s.last, isSpace(last) { s.removeLast() }
-        if let r = replyPrefixes.firstMatch(in: s) { s.removeSubrange(r) }
+        if let r = ctx.memo.firstMatch(replyPrefixes, s) { s.removeSubrange(r) }
         guard s.contains(where: isSpace), s.count >= 10 else { return false }
         let letters = s.filter { b -> Bool in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
         if let encoded = ctx.headerText(HeaderQuery(name: "Subject", modifier: .raw)),
-           capsCharset.firstMatch(in: encoded) != nil { return false }
+           ctx.memo.matches(capsCharset, encoded) { return false }
         return !letters.isEmpty && letters.allSatisfy { $0 >= 65 && $0 <= 90 }
     }
 
@@ -167,28 +228,19 @@ enum HeaderEvals {
         let to = firstLine(ctx.headerText(HeaderQuery(name: "To", modifier: .addr)))
         guard !to.isEmpty else { return false }
         let subject = ctx.headerText(HeaderQuery(name: "Subject")) ?? []
-        let test = test.trimmingASCII(.spaces)
-        let quoted = quote(to)
-        let pattern: String
-        if test == "address" {
-            pattern = #"\b"# + quoted + #"\b"#
-        } else if test == "user" {
-            let user = quote(Array(to.prefix { $0 != 64 }))
-            pattern = #"^(?:(?:re|fw):\s*(?:\w+\s+)?"# + user + #"$|(?-i:"# + user + #")\s*[,:;!?-](?:$|\s)|"#
-                + user + #"$|,\s*"# + user + #"[,:;!?-]$)"#
-        } else {
-            return false
+        switch test.trimmingASCII(.spaces) {
+        case "address": return addressInSubject(lower(to), lower(subject))
+        case "user": return userInSubject(Array(to.prefix { $0 != 64 }), subject)
+        default: return false
         }
-        guard let re = try? Regex(pattern, options: .caseless, jit: false) else { return false }
-        return re.firstMatch(in: subject) != nil
     }
 
-    /// `\Q...\E` spelt out: every byte but letters and digits escaped, so
-    /// that nothing in an address is read as syntax.
+    /// `\Q...\E` spelt out: every byte but letters, digits and `_`
+    /// escaped, so that nothing in an address is read as syntax.
     static func quote(_ bytes: [UInt8]) -> String {
         var out = ""
         for b in bytes {
-            if (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 {
+            if isWord(b) {
                 out.unicodeScalars.append(Unicode.Scalar(b))
             } else if b < 128 {
                 out += "\\" + String(Unicode.Scalar(b))
@@ -197,6 +249,74 @@ enum HeaderEvals {
             }
         }
         return out
+    }
+
+    static func isWord(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
+    }
+
+    /// `/\b\Q$to\E\b/i`, both sides lower-cased.
+    static func addressInSubject(_ to: [UInt8], _ subject: [UInt8]) -> Bool {
+        guard to.count <= subject.count else { return false }
+        for i in 0...(subject.count - to.count) where subject[i..<(i + to.count)].elementsEqual(to) {
+            // \b before and after: a word boundary at each end of the match.
+            let beforeWord = i > 0 && isWord(subject[i - 1]), firstWord = isWord(to[0])
+            let e = i + to.count
+            let afterWord = e < subject.count && isWord(subject[e]), lastWord = isWord(to[to.count - 1])
+            if beforeWord != firstWord && afterWord != lastWord { return true }
+        }
+        return false
+    }
+
+    /// The subject, from its start, as one of: `(re|fw):\s*(\w+\s+)?USER$`,
+    /// `USER\s*[,:;!?-](?:$|\s)` (USER in its own case), `USER$`, or
+    /// `,\s*USER[,:;!?-]$`, case-insensitively elsewhere; `$` at the end
+    /// or before a final line break.
+    static func userInSubject(_ user: [UInt8], _ subject: [UInt8]) -> Bool {
+        let s = subject, n = s.count
+        func atEnd(_ i: Int) -> Bool { i == n || (i == n - 1 && s[n - 1] == 10) }
+        func userAt(_ i: Int, exactCase: Bool) -> Int? {
+            guard i + user.count <= n else { return nil }
+            let piece = Array(s[i..<(i + user.count)])
+            return (exactCase ? piece == user : lower(piece) == lower(user)) ? i + user.count : nil
+        }
+        func spaces(_ i: Int) -> Int { var j = i; while j < n && isSpace(s[j]) { j += 1 }; return j }
+        let punctuation: Set<UInt8> = [44, 58, 59, 33, 63, 45]
+        // (re|fw):\s*(\w+\s+)?USER$
+        let head = lower(Array(s.prefix(3)))
+        if head == Array("re:".utf8) || head == Array("fw:".utf8) {
+            let j = spaces(3)
+            if let e = userAt(j, exactCase: false), atEnd(e) { return true }
+            var w = j
+            while w < n && isWord(s[w]) { w += 1 }
+            if w > j, w < n, isSpace(s[w]), let e = userAt(spaces(w), exactCase: false), atEnd(e) { return true }
+            // \w+\s+ may also end earlier inside the spaces run.
+            if w > j, w < n, isSpace(s[w]) {
+                var k = w + 1
+                while k <= spaces(w) {
+                    if let e = userAt(k, exactCase: false), atEnd(e) { return true }
+                    k += 1
+                }
+            }
+        }
+        // USER\s*[,:;!?-](?:$|\s), USER in its own case.
+        if let e = userAt(0, exactCase: true) {
+            let p = spaces(e)
+            if p < n, punctuation.contains(s[p]), atEnd(p + 1) || (p + 1 < n && isSpace(s[p + 1])) { return true }
+            // \s* may give back spaces, but a punctuation mark must follow it.
+        }
+        // USER$
+        if let e = userAt(0, exactCase: false), atEnd(e) { return true }
+        // ,\s*USER[,:;!?-]$
+        if n > 0, s[0] == 44 {
+            var k = 1
+            while true {
+                if let e = userAt(k, exactCase: false), e < n, punctuation.contains(s[e]), atEnd(e + 1) { return true }
+                guard k < n, isSpace(s[k]) else { break }
+                k += 1
+            }
+        }
+        return false
     }
 
     // MARK: Addresses
@@ -274,7 +394,7 @@ enum HeaderEvals {
     /// a dot and the From address, which appears quoted-name style.
     static func ratwareNameID(_ ctx: EvalContext) -> Bool {
         guard let mid = ctx.headerText(HeaderQuery(name: "MESSAGEID")),
-              let r = ratwareID.capture(1, in: mid),
+              ctx.memo.matches(ratwareID, mid), let r = ratwareID.capture(1, in: mid),
               let from = ctx.headerText(HeaderQuery(name: "From")) else { return false }
         let pattern = #"\"[^\"]+\"\s*<"# + quote(Array(mid[r])) + ">"
         guard let re = try? Regex(pattern, jit: false) else { return false }
@@ -288,7 +408,7 @@ enum HeaderEvals {
     /// header and the Received headers' date.
     static func outlookMessageIDInvalid(_ ctx: EvalContext) -> Bool {
         guard let id = ctx.headerText(HeaderQuery(name: "MESSAGEID")),
-              let r = outlookID.capture(1, in: id),
+              ctx.memo.matches(outlookID, id), let r = outlookID.capture(1, in: id),
               let token = Int(String(decoding: id[r], as: UTF8.self), radix: 16) else { return false }
         let x = 0.0023283064365387, y = 27111902.8329849
         func expected(_ time: Int) -> Int { Int(Double(time) * x + y) }
@@ -344,15 +464,30 @@ enum HeaderEvals {
         return Double(seen.count) >= low && Double(seen.count) <= high
     }
 
-    static let templateHeaders = try! Regex(#"^(?:X-VMS-To|X-UIDL|X-Face|To|Cc|From|Subject|References|In-Reply-To|(?:X-|Resent-|X-Original-)?Message-Id):"#,
-                                            options: .caseless)
-    static let templateTag = try! Regex(#"%[A-Z][A-Z_-]"#)
+    /// Headers where a `%TAG` is no template left over.
+    static let templateExempt: Set<String> = [
+        "x-vms-to", "x-uidl", "x-face", "to", "cc", "from", "subject", "references", "in-reply-to",
+        "message-id", "x-message-id", "resent-message-id", "x-original-message-id",
+    ]
 
-    /// HeaderEval.pm `check_unresolved_template`: a `%TAG` left in a
-    /// header other than the addressing and ID ones.
+    /// HeaderEval.pm `check_unresolved_template`: a `%TAG` (`%[A-Z][A-Z_-]`)
+    /// left in a header other than the addressing and ID ones.
     static func unresolvedTemplate(_ ctx: EvalContext) -> Bool {
+        func upper(_ c: UInt8) -> Bool { c >= 65 && c <= 90 }
         for line in lines(ctx.headerText(HeaderQuery(name: "ALL"))) {
-            if templateTag.firstMatch(in: line) != nil && templateHeaders.firstMatch(in: line) == nil { return true }
+            var tag = false
+            var i = 0
+            while i + 2 < line.count {
+                if line[i] == 37, upper(line[i + 1]), upper(line[i + 2]) || line[i + 2] == 95 || line[i + 2] == 45 {
+                    tag = true
+                    break
+                }
+                i += 1
+            }
+            guard tag else { continue }
+            guard let colon = line.firstIndex(of: 58) else { return true }
+            let name = String(decoding: lower(Array(line[..<colon])), as: UTF8.self)
+            if !templateExempt.contains(name) { return true }
         }
         return false
     }
@@ -363,7 +498,8 @@ enum HeaderEvals {
     /// with a public IPv4 address outside its own address's /24.
     static func heloIPMismatch(_ relays: Relays) -> Bool {
         func publicIPv4(_ s: String) -> Bool {
-            guard !s.contains(":"), let a = IPAddress(Substring(s)), a.bytes.count == 4 else { return false }
+            guard !s.isEmpty, s.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 }),
+                  let a = IPAddress(Substring(s)), a.bytes.count == 4 else { return false }
             return !a.isPrivate
         }
         for relay in relays.untrusted {
