@@ -20,7 +20,7 @@ struct EvalFunction: Sendable {
     /// The functions swamp implements. Rules calling any other are skipped at
     /// load and listed by `swamp lint`.
     static func lookup(_ name: String, type: RuleType) -> EvalFunction? {
-        (registry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
+        (registry[name] ?? bodyRegistry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [

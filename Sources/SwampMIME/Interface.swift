@@ -1,6 +1,8 @@
 // The public surface of SwampMIME that SwampEngine and SwampScan build on.
 // Signatures are the contract; the work happens in the files named below.
 
+import Synchronization
+
 /// One header field as it stands in the message.
 public struct HeaderField: Sendable, Hashable {
     /// The name as written (case kept).
@@ -255,6 +257,17 @@ public final class Views: Sendable {
     /// back into fields would not give them: when some decoded value holds
     /// a line break, or an X-Spam-Relays-* field was dropped.
     public func decodedHeaderFields() -> [(name: String, value: [UInt8])]? { index.decodedFieldsIfSplittable() }
+
+    /// The MIME facts the MIMEEval rules read, gathered on first use.
+    public var mime: MIMEFacts {
+        mimeFacts.withLock { cached in
+            if let facts = cached { return facts }
+            let facts = MIMEFacts(message: message)
+            cached = facts
+            return facts
+        }
+    }
+    let mimeFacts = Mutex<MIMEFacts?>(nil)
 
     /// The pristine message (`full` rules).
     public var full: [UInt8] { message.bytes }

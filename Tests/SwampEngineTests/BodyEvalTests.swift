@@ -1,0 +1,126 @@
+import Testing
+@testable import SwampEngine
+@testable import SwampMIME
+import SwampRules
+
+/// The MIME, body and HTML eval functions (SpamAssassin's Plugin/MIMEEval.pm,
+/// Plugin/BodyEval.pm, Plugin/HTMLEval.pm), on small hand-made messages.
+@Suite struct BodyEvalTests {
+    static let mimeRules = """
+    rawbody MIME_QP_LONG_LINE eval:check_for_mime('mime_qp_long_line')
+    rawbody MIME_BASE64_TEXT  eval:check_for_mime('mime_base64_encoded_text')
+    rawbody __MIME_BASE64     eval:check_for_mime('mime_base64_count')
+    rawbody __MIME_QP         eval:check_for_mime('mime_qp_count')
+    body    MIME_BAD_ISO_CHARSET eval:check_for_mime('mime_bad_iso_charset')
+    body    __MIME_ATTACHMENT eval:check_for_mime('mime_attachment')
+    rawbody __MIME_CHARSET_FARAWAY eval:check_for_mime('mime_faraway_charset')
+    body    MIME_HTML_ONLY    eval:check_for_mime_html_only()
+    body    __MIME_HTML       eval:check_for_mime_html()
+    body    MIME_HTML_MOSTLY  eval:check_mime_multipart_ratio('0.00','0.01')
+    body    MULTIPART_ALT_NON_TEXT eval:check_ma_non_text()
+    body    BASE64_LENGTH_79_INF eval:check_base64_length('79')
+    body    BASE64_LENGTH_78_79 eval:check_base64_length('78','79')
+    body    PP_MIME_FAKE_ASCII_TEXT eval:check_for_ascii_text_illegal()
+    body    PP_TOO_MUCH_UNICODE02 eval:check_abundant_unicode_ratio(0.02)
+    body    CHARSET_FARAWAY   eval:check_for_faraway_charset()
+    """
+
+    static func multipart(_ type: String, _ parts: [String], headers: String = "") -> String {
+        var m = "From: a@example.com\nSubject: test\n\(headers)Content-Type: \(type); boundary=\"BB\"\n\n"
+        for p in parts { m += "--BB\n\(p)\n" }
+        return m + "--BB--\n"
+    }
+
+    @Test func plainTextHitsNone() {
+        let m = "From: a@example.com\nSubject: hi\n\nJust some text.\n"
+        #expect(hits(Self.mimeRules, m).isEmpty)
+    }
+
+    @Test func quotedPrintable() {
+        let long = String(repeating: "x", count: 90)
+        let m = "Subject: q\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n"
+            + "caf=E9 \(long)\nplain =41=42 end=20=20\n"
+        let h = hits(Self.mimeRules, m)
+        #expect(h.contains("MIME_QP_LONG_LINE"))
+        #expect(h.contains("__MIME_QP"))
+        #expect(!h.contains("__MIME_BASE64"))
+        // Short lines only: still QP, no long line.
+        let short = "Subject: q\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nshort=20line\n"
+        #expect(hits(Self.mimeRules, short).intersection(["MIME_QP_LONG_LINE", "__MIME_QP"]) == ["__MIME_QP"])
+    }
+
+    @Test func needlessQPCounting() {
+        // =41 and =42 are printable (needless), =E9 is not, the trailing =20
+        // run is needed.
+        let line = Array("a=41=42=E9 b=20=20\n".utf8)
+        #expect(MIMEFacts.needlessQP(line, 0, line.count) == 2)
+        let none = Array("=E9=0A\n".utf8)
+        #expect(MIMEFacts.needlessQP(none, 0, none.count) == 0)
+    }
+
+    @Test func base64TextAndLength() {
+        let line = String(repeating: "QUJD", count: 20)  // 80 characters + newline
+        let m = "Subject: b\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: base64\n\n\(line)\n"
+        let h = hits(Self.mimeRules, m)
+        #expect(h.isSuperset(of: ["MIME_BASE64_TEXT", "__MIME_BASE64", "BASE64_LENGTH_79_INF"]))
+        #expect(!h.contains("BASE64_LENGTH_78_79"))
+        // A UTF-8 text part in base64 is not "base64 for ASCII text".
+        let utf8 = m.replacingOccurrences(of: "us-ascii", with: "utf-8")
+        #expect(!hits(Self.mimeRules, utf8).contains("MIME_BASE64_TEXT"))
+        // 77 characters and a newline: 78.
+        let m78 = "Subject: b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+            + String(repeating: "A", count: 77) + "\n"
+        #expect(hits(Self.mimeRules, m78).intersection(["BASE64_LENGTH_78_79", "BASE64_LENGTH_79_INF"]) == ["BASE64_LENGTH_78_79"])
+    }
+
+    @Test(arguments: [("iso-2022-cn", true), ("iso-8859-1", false), ("iso-8859-15", false), ("iso-2022-jp", false),
+                      ("iso-10646-ucs-2", true), ("utf-8", false), ("iso-8859-1x", true)])
+    func badISOCharset(charset: String, bad: Bool) {
+        #expect(MIMEFacts.isBadISOCharset(charset) == bad)
+        let m = "Subject: c\nContent-Type: text/plain; charset=\(charset)\n\nhello\n"
+        #expect(hits(Self.mimeRules, m).contains("MIME_BAD_ISO_CHARSET") == bad)
+    }
+
+    @Test func htmlOnlyAndRatio() {
+        let htmlOnly = "Subject: h\nContent-Type: text/html\n\n<html><body>Hi</body></html>\n"
+        #expect(hits(Self.mimeRules, htmlOnly).isSuperset(of: ["MIME_HTML_ONLY", "__MIME_HTML"]))
+        let alt = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\nx",
+            "Content-Type: text/html\n\n<html><body>" + String(repeating: "word ", count: 60) + "</body></html>",
+        ])
+        let h = hits(Self.mimeRules, alt)
+        #expect(h.contains("__MIME_HTML"))
+        #expect(!h.contains("MIME_HTML_ONLY"))
+        #expect(h.contains("MIME_HTML_MOSTLY"))  // 2 bytes of text against 300 of HTML
+        let balanced = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\n" + String(repeating: "word ", count: 60),
+            "Content-Type: text/html\n\n<p>" + String(repeating: "word ", count: 60),
+        ])
+        #expect(!hits(Self.mimeRules, balanced).contains("MIME_HTML_MOSTLY"))
+    }
+
+    @Test func attachmentsAndNonText() {
+        let m = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\nhello",
+            "Content-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n\nJVBERi0=",
+        ])
+        let h = hits(Self.mimeRules, m)
+        #expect(h.isSuperset(of: ["__MIME_ATTACHMENT", "MULTIPART_ALT_NON_TEXT"]))
+        let mixed = Self.multipart("multipart/mixed", [
+            "Content-Type: text/plain\n\nhello",
+            "Content-Type: application/pdf\n\nJVBERi0=",
+        ])
+        #expect(hits(Self.mimeRules, mixed).intersection(["__MIME_ATTACHMENT", "MULTIPART_ALT_NON_TEXT"]).isEmpty)
+    }
+
+    @Test func asciiIllegalAndUnicodeEntities() {
+        let fake = "Subject: a\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 8bit\n\ncaf\u{e9}\n"
+        #expect(hits(Self.mimeRules, fake).contains("PP_MIME_FAKE_ASCII_TEXT"))
+        let declared = fake.replacingOccurrences(of: "us-ascii", with: "utf-8")
+        #expect(!hits(Self.mimeRules, declared).contains("PP_MIME_FAKE_ASCII_TEXT"))
+        let entities = "Subject: u\nContent-Type: text/plain\n\n&#x0412;&#x0410;&#x041D; text\n"
+        #expect(hits(Self.mimeRules, entities).contains("PP_TOO_MUCH_UNICODE02"))
+        let lower = "Subject: u\nContent-Type: text/plain\n\n&#x04af; just text here\n"
+        #expect(!hits(Self.mimeRules, lower).contains("PP_TOO_MUCH_UNICODE02"))
+    }
+}
