@@ -10,6 +10,8 @@ struct RenderedBody {
     var hasInvisibleText = false
     /// The rendered parts, kept only when some text was invisible.
     var parts: RenderedParts? = nil
+    /// What HTML.pm recorded for each non-empty text/html part.
+    var html: [HTMLStats] = []
 }
 
 /// Each leaf part rendered once, in document order.
@@ -25,6 +27,7 @@ struct RenderedParts: Sendable {
     var leaves: [Leaf] = []
     var htmlURIs: [[UInt8]] = []
     var hasInvisibleText = false
+    var html: [HTMLStats] = []
 }
 
 /// Which text of each part goes in: Message.pm's `get_body_text_array_common`
@@ -73,6 +76,7 @@ enum BodyRenderer {
         var body = RenderedBody(lines: texts[0].lines(subject: subject), htmlURIs: parts.htmlURIs,
                                 hasInvisibleText: parts.hasInvisibleText)
         if parts.hasInvisibleText { body.parts = parts }
+        body.html = parts.html
         return body
     }
 
@@ -138,7 +142,12 @@ enum BodyRenderer {
                 parts.leaves.append(.plain(t, unicode: flagged))
                 continue
             }
-            let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
+            var r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
+            // Node.pm counts characters when the text was decoded, else bytes.
+            func length(_ b: [UInt8]) -> Int { flagged ? b.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } : b.count }
+            r.stats.length = length(t)
+            r.stats.nonSpaceLength = length(r.text) - r.text.reduce(0) { $0 + ($1 == 32 || ($1 >= 9 && $1 <= 13) ? 1 : 0) }
+            parts.html.append(r.stats)
             parts.htmlURIs += r.uris
             if r.chunks.contains(where: \.invisible) { parts.hasInvisibleText = true }
             parts.leaves.append(.html(r, flagged: flagged))

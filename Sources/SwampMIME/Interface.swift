@@ -214,6 +214,9 @@ public final class Views: Sendable {
     public let rawBody: [[UInt8]]
     /// URIs found in text and HTML parts, as `uri` rules see them.
     public let uris: [[UInt8]]
+    /// What rendering recorded of each non-empty text/html part, in order
+    /// (SpamAssassin's `html_all`, which the HTMLEval rules read).
+    public let html: [HTMLStats]
 
     /// Top-level header lookup tables, relay strings and trust indexes.
     let index: HeaderIndex
@@ -233,6 +236,7 @@ public final class Views: Sendable {
         self.body = rendered.lines
         self.hasInvisibleText = rendered.hasInvisibleText
         self.renderedParts = rendered.parts
+        self.html = rendered.html
         self.rawBody = BodyRenderer.decodedBody(message: message)
         self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
     }

@@ -123,4 +123,74 @@ import SwampRules
         let lower = "Subject: u\nContent-Type: text/plain\n\n&#x04af; just text here\n"
         #expect(!hits(Self.mimeRules, lower).contains("PP_TOO_MUCH_UNICODE02"))
     }
+
+    // MARK: HTMLEval
+
+    static let htmlRules = """
+    body HTML_MESSAGE        eval:html_test('html')
+    body __TAG_EXISTS_CENTER eval:html_tag_exists('center')
+    body __TAG_EXISTS_HEAD   eval:html_tag_exists('head')
+    body HTML_TAG_BALANCE_BODY eval:html_tag_balance('body', '!= 0')
+    body HTML_EXTRA_CLOSE    eval:html_range('closed_extra_ratio', '0.09', 'inf')
+    body HTML_BADTAG_40_50   eval:html_range('bad_tag_ratio','0.40','0.50')
+    body __HTML_LENGTH_512   eval:html_eval('length', '< 512')
+    body HTML_COMMENT_SHORT  eval:html_text_match('comment', '<!(?!-).{0,6}>')
+    body __COMMENT_EXISTS    eval:html_text_match('comment', '<!.*?>')
+    body __HTML_LINK_IMAGE   eval:html_text_match('anchor', '<img>')
+    body __HTML_TITLE_SUBJ_DIFF eval:html_title_subject_ratio('3.5')
+    body HTML_IMAGE_ONLY_04  eval:html_image_only('0000','0400')
+    body HTML_IMAGE_RATIO_02 eval:html_image_ratio('0.000','0.002')
+    body HTML_EMBEDS         eval:html_test('embeds')
+    body HTML_IFRAME_SRC     eval:check_iframe_src()
+    """
+
+    static func html(_ body: String, subject: String = "hi") -> String {
+        "Subject: \(subject)\nContent-Type: text/html\n\n\(body)\n"
+    }
+
+    @Test func htmlMessage() {
+        #expect(hits(Self.htmlRules, "Subject: p\n\nplain <b>text</b>\n").isEmpty)
+        let h = hits(Self.htmlRules, Self.html("<html><head></head><body><center>Hi</center></body></html>"))
+        #expect(h.isSuperset(of: ["HTML_MESSAGE", "__TAG_EXISTS_CENTER", "__TAG_EXISTS_HEAD", "__HTML_LENGTH_512"]))
+        #expect(!h.contains("HTML_TAG_BALANCE_BODY"))
+        #expect(!h.contains("HTML_EXTRA_CLOSE"))
+        let unbalanced = hits(Self.htmlRules, Self.html("<html><body>Hi</html></p></p>"))
+        #expect(unbalanced.isSuperset(of: ["HTML_TAG_BALANCE_BODY", "HTML_EXTRA_CLOSE"]))
+        #expect(!unbalanced.contains("__TAG_EXISTS_CENTER"))
+    }
+
+    @Test func htmlStatistics() {
+        let views = Views(message: Message(bytes: Array(Self.html("<!DOCTYPE html><html><foo>a</foo><o:p>b</o:p><!-- c --></html>").utf8)))
+        let s = try! #require(views.html.first)
+        // html, foo, o:p, /o:p, /foo, /html and the doctype: 7 tags; foo twice is
+        // not an element.
+        #expect(s.tags == 7)
+        #expect(s.elements == 5)
+        #expect(s.tagsSeen == 3)
+        #expect(s.elementsSeen == 2)
+        #expect(s.comments == [Array("<!-- c -->".utf8)])
+        #expect(hits(Self.htmlRules, Self.html("<html><x1>a</x1><x2>b</x2><p>c</p></html><p>")).contains("HTML_BADTAG_40_50"))
+    }
+
+    @Test func htmlTextMatches() {
+        let h = hits(Self.htmlRules, Self.html("<html><!foo><a href=\"http://x.example/\"><img src=\"a.gif\"></a></html>"))
+        #expect(h.isSuperset(of: ["HTML_COMMENT_SHORT", "__COMMENT_EXISTS", "__HTML_LINK_IMAGE"]))
+        let none = hits(Self.htmlRules, Self.html("<html><!-- a long comment --><a href=\"http://x.example/\">text</a></html>"))
+        #expect(none.contains("__COMMENT_EXISTS"))
+        #expect(!none.contains("HTML_COMMENT_SHORT"))
+        #expect(!none.contains("__HTML_LINK_IMAGE"))
+        let title = hits(Self.htmlRules, Self.html("<title>a title much longer than the subject line</title>x", subject: "hi"))
+        #expect(title.contains("__HTML_TITLE_SUBJ_DIFF"))
+        let shortTitle = hits(Self.htmlRules, Self.html("<title>hi</title>x", subject: "hi"))
+        #expect(!shortTitle.contains("__HTML_TITLE_SUBJ_DIFF"))
+    }
+
+    @Test func htmlImages() {
+        let only = hits(Self.htmlRules, Self.html("<html><img src=\"http://x.example/a.gif\" width=\"600\" height=\"400\">Hi</html>"))
+        #expect(only.isSuperset(of: ["HTML_IMAGE_ONLY_04", "HTML_IMAGE_RATIO_02"]))
+        let texty = hits(Self.htmlRules, Self.html("<html><img src=\"a.gif\" width=10 height=10>" + String(repeating: "words ", count: 100) + "</html>"))
+        #expect(texty.intersection(["HTML_IMAGE_ONLY_04", "HTML_IMAGE_RATIO_02"]).isEmpty)
+        let embeds = hits(Self.htmlRules, Self.html("<embed src=\"x.swf\"><iframe src=\"http://x.example/\"></iframe>"))
+        #expect(embeds.isSuperset(of: ["HTML_EMBEDS", "HTML_IFRAME_SRC"]))
+    }
 }
