@@ -8,10 +8,13 @@ struct RenderedBody {
     /// Whether some HTML part had text HTML.pm judges invisible; without
     /// any, the visible text is the whole text and the invisible text empty.
     var hasInvisibleText = false
-    /// The rendered parts, kept only when some text was invisible.
+    /// The rendered parts (for the split by visibility and for evals that
+    /// read one part's text).
     var parts: RenderedParts? = nil
     /// What HTML.pm recorded for each non-empty text/html part.
     var html: [HTMLStats] = []
+    /// Nil when the message has no multipart/alternative part.
+    var alternative: AlternativeDifference? = nil
 }
 
 /// Each leaf part rendered once, in document order.
@@ -75,8 +78,9 @@ enum BodyRenderer {
         let texts = assemble(parts, variants: [.all], scansize: message.limits.bodyPartScanSize)
         var body = RenderedBody(lines: texts[0].lines(subject: subject), htmlURIs: parts.htmlURIs,
                                 hasInvisibleText: parts.hasInvisibleText)
-        if parts.hasInvisibleText { body.parts = parts }
+        body.parts = parts
         body.html = parts.html
+        body.alternative = alternativeDifference(message, parts)
         return body
     }
 

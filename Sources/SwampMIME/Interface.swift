@@ -217,14 +217,17 @@ public final class Views: Sendable {
     /// What rendering recorded of each non-empty text/html part, in order
     /// (SpamAssassin's `html_all`, which the HTMLEval rules read).
     public let html: [HTMLStats]
+    /// The words of HTML alternatives missing from their text alternative;
+    /// nil when the message has no multipart/alternative part.
+    public let alternativeDifference: AlternativeDifference?
 
     /// Top-level header lookup tables, relay strings and trust indexes.
     let index: HeaderIndex
     /// Whether some HTML part hides text; only then do the visible and
     /// invisible texts differ from `body` and from nothing.
     let hasInvisibleText: Bool
-    /// The rendered parts, kept when some HTML part hides text: the split
-    /// by visibility assembles them again instead of rendering again.
+    /// The rendered parts: the split by visibility assembles them again
+    /// instead of rendering again, and `renderedParagraphs(of:)` reads them.
     let renderedParts: RenderedParts?
 
     public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
@@ -237,6 +240,7 @@ public final class Views: Sendable {
         self.hasInvisibleText = rendered.hasInvisibleText
         self.renderedParts = rendered.parts
         self.html = rendered.html
+        self.alternativeDifference = rendered.alternative
         self.rawBody = BodyRenderer.decodedBody(message: message)
         self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
     }

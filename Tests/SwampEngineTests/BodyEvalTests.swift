@@ -124,6 +124,86 @@ import SwampRules
         #expect(!hits(Self.mimeRules, lower).contains("PP_TOO_MUCH_UNICODE02"))
     }
 
+    // MARK: BodyEval
+
+    static let bodyRules = """
+    body __KAM_BODY_LENGTH_LT_128 eval:check_body_length('128')
+    body MPART_ALT_DIFF       eval:multipart_alternative_difference('99', '100')
+    body MPART_ALT_DIFF_COUNT eval:multipart_alternative_difference_count('3', '1')
+    body BLANK_LINES_80_90    eval:check_blank_line_ratio('80','90','4')
+    body __TVD_SPACE_RATIO    eval:tvd_vertical_words('0','10')
+    body TVD_STOCK1           eval:check_stock_info('2')
+    body __UPPERCASE_75_100   eval:check_for_uppercase('75', '100')
+    body __UPPERCASE_25_50    eval:check_for_uppercase('25', '50')
+    """
+
+    @Test func bodyLength() {
+        let short = "Subject: s\n\nshort body\n"
+        #expect(hits(Self.bodyRules, short).contains("__KAM_BODY_LENGTH_LT_128"))
+        let long = "Subject: s\n\n" + String(repeating: "long body text ", count: 20) + "\n"
+        #expect(!hits(Self.bodyRules, long).contains("__KAM_BODY_LENGTH_LT_128"))
+        #expect(Message(bytes: Array(short.utf8)).pristineBodyLength == 11)
+    }
+
+    @Test func alternativeDifference() {
+        let differ = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\nhello there",
+            "Content-Type: text/html\n\n<p>buy cheap pills now</p>",
+        ])
+        #expect(hits(Self.bodyRules, differ).isSuperset(of: ["MPART_ALT_DIFF"]))
+        let same = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\nbuy cheap pills now",
+            "Content-Type: text/html\n\n<p>buy cheap pills now</p>",
+        ])
+        #expect(!hits(Self.bodyRules, same).contains("MPART_ALT_DIFF"))
+        let views = Views(message: Message(bytes: Array(same.utf8)))
+        #expect(views.alternativeDifference == {
+            var d = AlternativeDifference(); d.htmlWords = 4; d.textWords = 4; return d
+        }())
+        // Much more text than HTML: text words / HTML words > 3.
+        let wordy = Self.multipart("multipart/alternative", [
+            "Content-Type: text/plain\n\none two three four five six seven eight nine ten",
+            "Content-Type: text/html\n\n<p>one two</p>",
+        ])
+        #expect(hits(Self.bodyRules, wordy).contains("MPART_ALT_DIFF_COUNT"))
+        #expect(!hits(Self.bodyRules, same).contains("MPART_ALT_DIFF_COUNT"))
+    }
+
+    @Test func blankLinesAndVerticalWords() {
+        // "x", nine blank lines, "y": 9 of 11 lines blank, 81.8 %.
+        let blank = "Subject: b\n\nx\n" + String(repeating: " \n", count: 9) + "y\n"
+        #expect(hits(Self.bodyRules, blank).contains("BLANK_LINES_80_90"))
+        let fewer = "Subject: b\n\nx\n" + String(repeating: " \n", count: 3) + "y\n"
+        #expect(!hits(Self.bodyRules, fewer).contains("BLANK_LINES_80_90"))
+        let normal = "Subject: b\n\nThis is a normal sentence with words.\n"
+        #expect(hits(Self.bodyRules, normal).contains("__TVD_SPACE_RATIO") == false)
+        let vertical = "Subject: b\n\nabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\n"
+        #expect(hits(Self.bodyRules, vertical).contains("__TVD_SPACE_RATIO"))
+    }
+
+    @Test func stockInfo() {
+        let tip = "Subject: hot pick\n\nCompany: Acme Corp\nSymbol: ACME\nCurrent Price: $0.10\nTarget: $2.00\n"
+        #expect(hits(Self.bodyRules, tip).contains("TVD_STOCK1"))
+        let one = "Subject: hi\n\nCompany: Acme Corp\nHello there\n"
+        #expect(!hits(Self.bodyRules, one).contains("TVD_STOCK1"))
+        var pos = 0
+        let text = Array("  Ticker symbol : X\n".utf8)
+        #expect(EvalFunction.stockField(text, from: &pos).map { String(decoding: $0, as: UTF8.self) } == "Ticker symbol ")
+    }
+
+    @Test func uppercase() {
+        let shouting = "Subject: s\n\n" + String(repeating: "BUY NOW AND SAVE BIG ", count: 12) + "\n"
+        let h = hits(Self.bodyRules, shouting)
+        #expect(h.contains("__UPPERCASE_75_100"))
+        let quiet = "Subject: s\n\n" + String(repeating: "just a quiet line of text ", count: 12) + "\n"
+        #expect(!hits(Self.bodyRules, quiet).contains("__UPPERCASE_75_100"))
+        // Short bodies never count.
+        #expect(!hits(Self.bodyRules, "Subject: s\n\nBUY NOW\n").contains("__UPPERCASE_75_100"))
+        // Nor a charset whose text reads as capitals.
+        let jp = "Subject: s\nContent-Type: text/plain; charset=iso-2022-jp\n\n" + String(repeating: "BUY NOW AND SAVE BIG ", count: 12) + "\n"
+        #expect(!hits(Self.bodyRules, jp).contains("__UPPERCASE_75_100"))
+    }
+
     // MARK: HTMLEval
 
     static let htmlRules = """
