@@ -59,7 +59,12 @@ enum HTMLRenderer {
         func displayText(_ t: [UInt8]) {
             // Invisibility is only judged for text with something visible in it.
             let hasInk = t.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11) })
-            let invisible = hasInk && style.invisible
+            var invisible = false
+            if hasInk, let why = style.invisibility {
+                invisible = true
+                if why == .lowContrast { stats.fontLowContrast = true }
+                if why == .invalidColor { stats.fontInvalidColor = true }
+            }
             // [ \t\n\r\f\x0b]+ -> ' '
             var out: [UInt8] = []
             out.reserveCapacity(t.count)
@@ -120,6 +125,8 @@ enum HTMLRenderer {
                     stats.formActionMailto = true
                 }
             case "object", "embed": stats.embeds = true
+            case "font":
+                if let face = attr("face"), HTMLStats.fontFacePattern?.firstMatch(in: face) == nil { stats.fontFaceBad = true }
             case "iframe": if attr("src") != nil { stats.iframeSource = true }
             default: break
             }
@@ -264,6 +271,7 @@ enum HTMLRenderer {
         text.reserveCapacity(src.count)
         for c in chunks { text += c.text }
         stats.inside = inside
+        stats.maxSize = style.maxSize
         return HTMLResult(text: text, uris: uris, chunks: chunks, stats: stats)
     }
 

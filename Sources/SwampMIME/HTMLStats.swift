@@ -3,6 +3,8 @@
 // seen and left open, how many were not HTML elements, comments, titles,
 // anchor texts, image areas. HTMLRenderer fills it in its single pass.
 
+import SwampRegex
+
 public struct HTMLStats: Sendable, Equatable {
     /// Tag name → times opened less times closed, never below 0
     /// (`inside`); a name is present once the tag was seen at all.
@@ -28,6 +30,13 @@ public struct HTMLStats: Sendable, Equatable {
     public var imageArea = 0
     public var embeds = false
     public var formActionMailto = false
+    /// Text coloured (nearly) like its background, text in a colour HTML.pm
+    /// cannot read, a `<font face>` that is no list of font names.
+    public var fontLowContrast = false
+    public var fontInvalidColor = false
+    public var fontFaceBad = false
+    /// The largest font size set (3 is the default).
+    public var maxSize = 3
     /// Whether an `<iframe>` names a source.
     public var iframeSource = false
     /// Characters of the HTML source (`length`).
@@ -54,9 +63,17 @@ public struct HTMLStats: Sendable, Equatable {
         case "html": return 1
         case "embeds": return embeds ? 1 : nil
         case "form_action_mailto": return formActionMailto ? 1 : nil
+        case "font_low_contrast": return fontLowContrast ? 1 : nil
+        case "font_invalid_color": return fontInvalidColor ? 1 : nil
+        case "font_face_bad": return fontFaceBad ? 1 : nil
+        case "max_size": return Double(maxSize)
         default: return nil
         }
     }
+
+    /// What HTML.pm takes for a list of font names (`html_tests`).
+    static let fontFacePattern: Regex? = try? Regex(
+        #"^\s*["'.]?[a-z ][a-z -]*[a-z]\d?["']?(?:,\s*["']?[a-z][a-z -]*[a-z]\d?["']?)*;?$"#, options: [.caseless])
 
     /// HTML::Parser's Microsoft Office namespace tags (`o:p`, `st1:place`),
     /// which HTML.pm counts as elements.

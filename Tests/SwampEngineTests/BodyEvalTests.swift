@@ -265,6 +265,23 @@ import SwampRules
         #expect(!shortTitle.contains("__HTML_TITLE_SUBJ_DIFF"))
     }
 
+    @Test func htmlFonts() {
+        let rules = """
+        body HTML_FONT_LOW_CONTRAST eval:html_test('font_low_contrast')
+        body __KAM_HTML_FONT_INVALID eval:html_test('font_invalid_color')
+        body HTML_FONT_FACE_BAD eval:html_test('font_face_bad')
+        body HTML_FONT_SIZE_LARGE eval:html_range('max_size', '5', '6')
+        body HTML_FONT_SIZE_HUGE eval:html_range('max_size', '6', 'inf')
+        """
+        #expect(hits(rules, Self.html("<font color=\"#fefefe\">hidden</font> shown")) == ["HTML_FONT_LOW_CONTRAST"])
+        #expect(hits(rules, Self.html("<font color=\"#000000\">plain</font>")).isEmpty)
+        #expect(hits(rules, Self.html("<font color=\"nonsense\">odd</font>")) == ["__KAM_HTML_FONT_INVALID"])
+        #expect(hits(rules, Self.html("<font face=\"Arial, Helvetica\">ok</font>")).isEmpty)
+        #expect(hits(rules, Self.html("<font face=\"x!@#$\">bad</font>")) == ["HTML_FONT_FACE_BAD"])
+        #expect(hits(rules, Self.html("<font size=\"6\">big</font>")) == ["HTML_FONT_SIZE_LARGE"])
+        #expect(hits(rules, Self.html("<font size=\"+5\">bigger</font>")) == ["HTML_FONT_SIZE_HUGE"])
+    }
+
     @Test func htmlImages() {
         let only = hits(Self.htmlRules, Self.html("<html><img src=\"http://x.example/a.gif\" width=\"600\" height=\"400\">Hi</html>"))
         #expect(only.isSuperset(of: ["HTML_IMAGE_ONLY_04", "HTML_IMAGE_RATIO_02"]))
