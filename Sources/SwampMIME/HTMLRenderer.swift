@@ -59,6 +59,12 @@ enum HTMLRenderer {
         func displayText(_ t: [UInt8]) {
             // Invisibility is only judged for text with something visible in it.
             let hasInk = t.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11) })
+            // A word cut in two by markup ("V<b></b>iagra"): HTML.pm's
+            // obfuscation count, on the text as it arrives.
+            if let prev = chunks.last?.text.last, let first = t.first,
+               HTMLStats.isWordByte(first), HTMLStats.isWordByte(prev) {
+                stats.obfuscation += 1
+            }
             var invisible = false
             if hasInk, let why = style.invisibility {
                 invisible = true

@@ -37,6 +37,8 @@ public struct HTMLStats: Sendable, Equatable {
     public var fontFaceBad = false
     /// The largest font size set (3 is the default).
     public var maxSize = 3
+    /// Text pieces that go on with the word the previous piece ended.
+    public var obfuscation = 0
     /// Whether an `<iframe>` names a source.
     public var iframeSource = false
     /// Characters of the HTML source (`length`).
@@ -67,6 +69,7 @@ public struct HTMLStats: Sendable, Equatable {
         case "font_invalid_color": return fontInvalidColor ? 1 : nil
         case "font_face_bad": return fontFaceBad ? 1 : nil
         case "max_size": return Double(maxSize)
+        case "obfuscation_ratio": return obfuscation > 0 && tags > 0 ? Double(obfuscation) / Double(tags) : nil
         default: return nil
         }
     }
@@ -74,6 +77,13 @@ public struct HTMLStats: Sendable, Equatable {
     /// What HTML.pm takes for a list of font names (`html_tests`).
     static let fontFacePattern: Regex? = try? Regex(
         #"^\s*["'.]?[a-z ][a-z -]*[a-z]\d?["']?(?:,\s*["']?[a-z][a-z -]*[a-z]\d?["']?)*;?$"#, options: [.caseless])
+
+    /// Neither a blank nor ASCII punctuation (HTML.pm's
+    /// `[^\s\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]`).
+    static func isWordByte(_ c: UInt8) -> Bool {
+        !(c == 32 || (c >= 9 && c <= 13) || (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40)
+          || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E))
+    }
 
     /// HTML::Parser's Microsoft Office namespace tags (`o:p`, `st1:place`),
     /// which HTML.pm counts as elements.

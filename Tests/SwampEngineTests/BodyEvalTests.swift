@@ -282,6 +282,15 @@ import SwampRules
         #expect(hits(rules, Self.html("<font size=\"+5\">bigger</font>")) == ["HTML_FONT_SIZE_HUGE"])
     }
 
+    @Test func htmlObfuscation() {
+        let rule = "body HTML_OBFUSCATE_20_30 eval:html_range('obfuscation_ratio','.2','.3')\n"
+        // One word cut by markup among 4 tags: 0.25.
+        #expect(hits(rule, Self.html("<p>V<b></b>iagra</p>now")) == ["HTML_OBFUSCATE_20_30"])
+        #expect(hits(rule, Self.html("<p>Viagra</p><p>now</p>")).isEmpty)
+        let views = Views(message: Message(bytes: Array(Self.html("C<b>i</b>alis and <i>more</i>").utf8)))
+        #expect(views.html.first?.obfuscation == 2)
+    }
+
     @Test func htmlImages() {
         let only = hits(Self.htmlRules, Self.html("<html><img src=\"http://x.example/a.gif\" width=\"600\" height=\"400\">Hi</html>"))
         #expect(only.isSuperset(of: ["HTML_IMAGE_ONLY_04", "HTML_IMAGE_RATIO_02"]))
