@@ -24,7 +24,8 @@ struct EvalFunction: Sendable {
     /// The functions swamp implements. Rules calling any other are skipped at
     /// load and listed by `swamp lint`.
     static func lookup(_ name: String, type: RuleType) -> EvalFunction? {
-        (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
+        (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? bodyRegistry[name]
+            ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [

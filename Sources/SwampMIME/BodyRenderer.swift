@@ -8,8 +8,13 @@ struct RenderedBody {
     /// Whether some HTML part had text HTML.pm judges invisible; without
     /// any, the visible text is the whole text and the invisible text empty.
     var hasInvisibleText = false
-    /// The rendered parts, kept only when some text was invisible.
+    /// The rendered parts (for the split by visibility and for evals that
+    /// read one part's text).
     var parts: RenderedParts? = nil
+    /// What HTML.pm recorded for each non-empty text/html part.
+    var html: [HTMLStats] = []
+    /// Nil when the message has no multipart/alternative part.
+    var alternative: AlternativeDifference? = nil
 }
 
 /// Each leaf part rendered once, in document order.
@@ -25,6 +30,7 @@ struct RenderedParts: Sendable {
     var leaves: [Leaf] = []
     var htmlURIs: [[UInt8]] = []
     var hasInvisibleText = false
+    var html: [HTMLStats] = []
 }
 
 /// Which text of each part goes in: Message.pm's `get_body_text_array_common`
@@ -72,7 +78,9 @@ enum BodyRenderer {
         let texts = assemble(parts, variants: [.all], scansize: message.limits.bodyPartScanSize)
         var body = RenderedBody(lines: texts[0].lines(subject: subject), htmlURIs: parts.htmlURIs,
                                 hasInvisibleText: parts.hasInvisibleText)
-        if parts.hasInvisibleText { body.parts = parts }
+        body.parts = parts
+        body.html = parts.html
+        body.alternative = alternativeDifference(message, parts)
         return body
     }
 
@@ -138,7 +146,12 @@ enum BodyRenderer {
                 parts.leaves.append(.plain(t, unicode: flagged))
                 continue
             }
-            let r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
+            var r = HTMLRenderer.render(t, maxURIs: message.limits.maxURIs)
+            // Node.pm counts characters when the text was decoded, else bytes.
+            func length(_ b: [UInt8]) -> Int { flagged ? b.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } : b.count }
+            r.stats.length = length(t)
+            r.stats.nonSpaceLength = length(r.text) - r.text.reduce(0) { $0 + ($1 == 32 || ($1 >= 9 && $1 <= 13) ? 1 : 0) }
+            parts.html.append(r.stats)
             parts.htmlURIs += r.uris
             if r.chunks.contains(where: \.invisible) { parts.hasInvisibleText = true }
             parts.leaves.append(.html(r, flagged: flagged))

@@ -13,6 +13,8 @@ struct HTMLResult: Sendable {
     var uris: [[UInt8]]
     /// The rendered pieces, each marked visible or not.
     var chunks: [HTMLRenderer.Chunk] = []
+    /// What HTML.pm records for the HTMLEval rules.
+    var stats = HTMLStats()
 
     /// Only the visible or only the invisible pieces, joined (HTML.pm
     /// `get_rendered_text(invisible => 0|1)`). Blanks between pieces are
@@ -52,11 +54,23 @@ enum HTMLRenderer {
         var inside: [String: Int] = [:]
         var baseHref: [UInt8]? = nil
         var style = StyleStack()
+        var stats = HTMLStats()
 
         func displayText(_ t: [UInt8]) {
             // Invisibility is only judged for text with something visible in it.
             let hasInk = t.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 12 || $0 == 11) })
-            let invisible = hasInk && style.invisible
+            // A word cut in two by markup ("V<b></b>iagra"): HTML.pm's
+            // obfuscation count, on the text as it arrives.
+            if let prev = chunks.last?.text.last, let first = t.first,
+               HTMLStats.isWordByte(first), HTMLStats.isWordByte(prev) {
+                stats.obfuscation += 1
+            }
+            var invisible = false
+            if hasInk, let why = style.invisibility {
+                invisible = true
+                if why == .lowContrast { stats.fontLowContrast = true }
+                if why == .invalidColor { stats.fontInvalidColor = true }
+            }
             // [ \t\n\r\f\x0b]+ -> ' '
             var out: [UInt8] = []
             out.reserveCapacity(t.count)
@@ -89,8 +103,9 @@ enum HTMLRenderer {
         }
         func handleTag(_ name: String, _ attrs: [(String, [UInt8])], start: Bool) {
             let known = elements.contains(name)
+            stats.tag(seen: inside[name] != nil, element: known || HTMLStats.isNamespaceTag(name))
             inside[name, default: 0] += start ? 1 : -1
-            if inside[name]! < 0 { inside[name] = 0 }
+            if inside[name]! < 0 { inside[name] = 0; stats.closedExtra += 1 }
             guard known else { return }
             if StyleStack.styleTags.contains(name) {
                 if start { style.start(name, attrs) } else { style.end(name) }
@@ -103,6 +118,24 @@ enum HTMLRenderer {
             }
             guard start else { return }
             func attr(_ n: String) -> [UInt8]? { attrs.first(where: { $0.0 == n })?.1 }
+            switch name {
+            case "img":
+                if (inside["a"] ?? 0) > 0, let last = stats.anchors?.indices.last {
+                    stats.anchors![last] += Array("<img>\n".utf8)
+                }
+                stats.image(width: attr("width"), height: attr("height"))
+            case "a": stats.anchors = (stats.anchors ?? []) + [[]]
+            case "title": stats.titles.append([])
+            case "form":
+                if let a = attr("action"), firstIndexOfCI(Array("mailto:".utf8), in: a, from: 0) != nil {
+                    stats.formActionMailto = true
+                }
+            case "object", "embed": stats.embeds = true
+            case "font":
+                if let face = attr("face"), HTMLStats.fontFacePattern?.firstMatch(in: face) == nil { stats.fontFaceBad = true }
+            case "iframe": if attr("src") != nil { stats.iframeSource = true }
+            default: break
+            }
             switch name {
             case "body", "table", "tr", "td":
                 if let v = attr("background") { pushURI(v) }
@@ -152,7 +185,10 @@ enum HTMLRenderer {
                 if (inside["script"] ?? 0) > 0 || (inside["style"] ?? 0) > 0 {
                     // script text is kept aside by SpamAssassin; style dropped
                 } else {
-                    displayText(Entities.decode(t))
+                    let decoded = Entities.decode(t)
+                    if (inside["a"] ?? 0) > 0, let last = stats.anchors?.indices.last { stats.anchors![last] += decoded }
+                    if (inside["title"] ?? 0) > 0, let last = stats.titles.indices.last { stats.titles[last] += decoded }
+                    displayText(decoded)
                 }
             }
         }
@@ -201,12 +237,22 @@ enum HTMLRenderer {
                 i = gt + 1; textStart = i
             } else if c1 == 33 {  // '!'
                 flushText(i)
+                let open = i
                 if i + 3 < n && src[i + 2] == 45 && src[i + 3] == 45 {
                     // A comment ends at "-->"; without one, at the next '>'.
                     if let e = firstIndexOf([45, 45, 62], in: src, from: i + 4) { i = e + 3 }
                     else if let gt = src[(i + 4)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
                 } else {
                     if let gt = src[(i + 2)...].firstIndex(of: 62) { i = gt + 1 } else { i = n }
+                }
+                // A doctype is a declaration (an element of its own to
+                // HTML.pm); marked sections are neither; the rest comments.
+                if open + 9 <= n, src[(open + 2)..<(open + 9)].lowercasedASCII().elementsEqual("doctype".utf8) {
+                    stats.elements += 1
+                    stats.tags += 1
+                    inside["!doctype"] = 0
+                } else if !(open + 2 < n && src[open + 2] == 91) {
+                    stats.comments.append(Array(src[open..<i]))
                 }
                 textStart = i
             } else if c1 == 63 {  // '?'
@@ -230,7 +276,9 @@ enum HTMLRenderer {
         var text: [UInt8] = []
         text.reserveCapacity(src.count)
         for c in chunks { text += c.text }
-        return HTMLResult(text: text, uris: uris, chunks: chunks)
+        stats.inside = inside
+        stats.maxSize = style.maxSize
+        return HTMLResult(text: text, uris: uris, chunks: chunks, stats: stats)
     }
 
     /// HTML::Parser's blanks: space, tab, CR, LF, FF, VT.

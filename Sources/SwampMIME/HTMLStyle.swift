@@ -192,6 +192,9 @@ struct StyleStack {
                 if new.fg == "transparent" { new.fg = new.bg }
             default: break  // bgcolor does not change the colour in HTML.pm
             }
+            // HTML.pm's max_size: the largest size a styled tag's
+            // attribute left in force.
+            maxSize = max(maxSize, new.size)
         }
         push(new)
     }
@@ -223,11 +226,21 @@ struct StyleStack {
         return sign * v
     }
 
+    /// The largest font size set (`max_size`); 3 is the default size.
+    private(set) var maxSize = 3
+
+    /// Why HTML.pm `html_font_invisible` finds text invisible: the first
+    /// two reasons are also results of their own (`font_low_contrast`,
+    /// `font_invalid_color`).
+    enum Invisibility { case lowContrast, invalidColor, hidden }
+
+    var invisible: Bool { invisibility != nil }
+
     /// HTML.pm `html_font_invisible`.
-    var invisible: Bool {
+    var invisibility: Invisibility? {
         let top = stack[stack.count - 1]
         let fg = top.fg, bg = top.bg
-        if fg.suffix(6) == bg.suffix(6) { return true }
+        if fg.suffix(6) == bg.suffix(6) { return .lowContrast }
         func comps(_ c: String) -> (Double, Double, Double)? {
             var h = Substring(c)
             if h.first == "#" { h = h.dropFirst() }
@@ -237,12 +250,12 @@ struct StyleStack {
         }
         if let a = comps(fg), let b = comps(bg) {
             let r = 0.2126 * (a.0 - b.0), g = 0.7152 * (a.1 - b.1), bl = 0.0722 * (a.2 - b.2)
-            if (r * r + g * g + bl * bl).squareRoot() < 12 { return true }
+            if (r * r + g * g + bl * bl).squareRoot() < 12 { return .lowContrast }
         }
-        if fg == "invalid" || bg == "invalid" { return true }
-        if top.size <= 1 { return true }
-        if let d = top.display, d.lowercased() == "none" { return true }
-        if let v = top.visibility, v.lowercased() == "hidden" { return true }
-        return false
+        if fg == "invalid" || bg == "invalid" { return .invalidColor }
+        if top.size <= 1 { return .hidden }
+        if let d = top.display, d.lowercased() == "none" { return .hidden }
+        if let v = top.visibility, v.lowercased() == "hidden" { return .hidden }
+        return nil
     }
 }

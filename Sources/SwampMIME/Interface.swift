@@ -1,6 +1,8 @@
 // The public surface of SwampMIME that SwampEngine and SwampScan build on.
 // Signatures are the contract; the work happens in the files named below.
 
+import Synchronization
+
 /// One header field as it stands in the message.
 public struct HeaderField: Sendable, Hashable {
     /// The name as written (case kept).
@@ -215,14 +217,20 @@ public final class Views: Sendable {
     public let rawBody: [[UInt8]]
     /// URIs found in text and HTML parts, as `uri` rules see them.
     public let uris: [[UInt8]]
+    /// What rendering recorded of each non-empty text/html part, in order
+    /// (SpamAssassin's `html_all`, which the HTMLEval rules read).
+    public let html: [HTMLStats]
+    /// The words of HTML alternatives missing from their text alternative;
+    /// nil when the message has no multipart/alternative part.
+    public let alternativeDifference: AlternativeDifference?
 
     /// Top-level header lookup tables, relay strings and trust indexes.
     let index: HeaderIndex
     /// Whether some HTML part hides text; only then do the visible and
     /// invisible texts differ from `body` and from nothing.
     let hasInvisibleText: Bool
-    /// The rendered parts, kept when some HTML part hides text: the split
-    /// by visibility assembles them again instead of rendering again.
+    /// The rendered parts: the split by visibility assembles them again
+    /// instead of rendering again, and `renderedParagraphs(of:)` reads them.
     let renderedParts: RenderedParts?
 
     public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
@@ -234,6 +242,8 @@ public final class Views: Sendable {
         self.body = rendered.lines
         self.hasInvisibleText = rendered.hasInvisibleText
         self.renderedParts = rendered.parts
+        self.html = rendered.html
+        self.alternativeDifference = rendered.alternative
         self.rawBody = BodyRenderer.decodedBody(message: message)
         self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
     }
@@ -258,6 +268,17 @@ public final class Views: Sendable {
     /// back into fields would not give them: when some decoded value holds
     /// a line break, or an X-Spam-Relays-* field was dropped.
     public func decodedHeaderFields() -> [(name: String, value: [UInt8])]? { index.decodedFieldsIfSplittable() }
+
+    /// The MIME facts the MIMEEval rules read, gathered on first use.
+    public var mime: MIMEFacts {
+        mimeFacts.withLock { cached in
+            if let facts = cached { return facts }
+            let facts = MIMEFacts(message: message)
+            cached = facts
+            return facts
+        }
+    }
+    let mimeFacts = Mutex<MIMEFacts?>(nil)
 
     /// The pristine message (`full` rules).
     public var full: [UInt8] { message.bytes }

@@ -69,6 +69,7 @@ final class PNode {
 struct MessageInfo: Sendable {
     /// The header block as received (`get_pristine_header`).
     var pristineHeaders: [UInt8] = []
+    var pristineBodyLength = 0
     var mboxSeparator: [UInt8]? = nil
     var missingHeadBodySeparator = false
     var crlf = false
@@ -212,6 +213,9 @@ enum MIMEParser {
                 headerEnd = r.upperBound; idx += 1
             }
             info.pristineHeaders = Array(b[headerStart..<headerEnd])
+            // Message.pm `pristine_body_length`: the bytes after the header
+            // block (and its blank line), as received.
+            info.pristineBodyLength = max(0, (raw.last?.upperBound ?? headerEnd) - headerEnd)
             if squash {
                 // In a CRLF message SpamAssassin makes every header line end in CRLF.
                 var fixed: [UInt8] = []

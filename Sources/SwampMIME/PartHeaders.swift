@@ -15,6 +15,12 @@ extension Message {
     }
 }
 
+extension Message {
+    /// The size of the body as received, after the header block
+    /// (SpamAssassin's `pristine_body_length`).
+    public var pristineBodyLength: Int { root.messageInfo?.pristineBodyLength ?? 0 }
+}
+
 extension MIMEPart {
     /// The last field named `name` (case-insensitive): decoded with a final
     /// newline (Node `get_header`), or raw as written (`raw_header`). nil when

@@ -456,3 +456,19 @@ enum HostFinder {
         return nibbles.reversed().joined(separator: ".")
     }
 }
+
+extension Views {
+    /// One leaf part's rendered text (Node.pm `rendered`) cut into short
+    /// paragraphs (`split_into_array_of_short_paragraphs`); nil when the
+    /// part is not a text/plain or text/html leaf of this message.
+    public func renderedParagraphs(of part: MIMEPart) -> [[UInt8]]? {
+        guard let parts = renderedParts,
+              let i = BodyRenderer.leaves(message.root).firstIndex(where: { $0 === part }),
+              i < parts.leaves.count else { return nil }
+        switch parts.leaves[i] {
+        case .other: return nil
+        case .plain(let t, _): return BodyRenderer.shortParagraphs(t)
+        case .html(let r, _): return BodyRenderer.shortParagraphs(r.text)
+        }
+    }
+}

@@ -23,8 +23,9 @@ while (my $path = <STDIN>) {
     next if $path eq '';
     open(my $fh, '<', $path) or do { print "$path\t!unreadable\n"; next };
     binmode $fh;
-    local $/;
-    my $text = <$fh>;
+    # Slurp with $/ undefined for the read only: SpamAssassin's own code
+    # chomps header values and would keep their newlines under it.
+    my $text = do { local $/; <$fh> };
     close $fh;
     my $msg = $sa->parse($text);
     my $status = $sa->check($msg);

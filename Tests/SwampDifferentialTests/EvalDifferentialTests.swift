@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import SwampEngine
+import SwampRules
+import SwampScan
+import SwampTestSupport
+
+/// The eval functions swamp implements (the header and relay evals of
+/// HeaderEvals.swift, FreemailEvals.swift, the MIME, body and HTML evals of
+/// BodyEvals.swift, and the rest of the registry; not the network ones)
+/// against SpamAssassin's own plugins: the stock rules whose test is one of
+/// those evals must hit on the same messages of the sample as in
+/// SpamAssassin, rule by rule (|both| / |either| ≥ 95 %). One Perl run
+/// serves the whole comparison. The figures go to
+/// .build/eval-differential-report.txt.
+extension DifferentialTests {
+    /// Stock rules left out of the comparison, and why.
+    static let evalExclusions: [String: String] = [:]
+
+    /// The functions compared: every native eval but the network ones.
+    static var comparedEvalFunctions: Set<String> {
+        Set(EvalFunction.registry.keys).union(EvalFunction.headerRegistry.keys)
+            .union(EvalFunction.freemailRegistry.keys).union(EvalFunction.bodyRegistry.keys)
+    }
+
+    @Test("stock eval rules hit as in SpamAssassin",
+          .enabled(if: DifferentialTests.available, "needs SpamAssassin and ../shared/corpora"),
+          .timeLimit(.minutes(30)))
+    func sameEvalHits() async throws {
+        let outcome = try await onOwnThread { () -> (failure: String?, messages: Int, rules: [String: (both: Int, either: Int)], report: String) in
+            let files = DifferentialTests.sample()
+            let saHits: [String: Set<String>]
+            switch DifferentialTests.spamAssassinHits(files) {
+            case .success(let hits): saHits = hits
+            case .failure(let error): return ("\(error)", 0, [:], "")
+            }
+            let functions = DifferentialTests.comparedEvalFunctions
+
+            let config = DifferentialTests.stockConfiguration()
+            let ruleSet = RuleSet(configuration: config)
+            let enabled = Set(ruleSet.rules.map(\.name))
+            var compared = Set<String>()
+            for (name, rule) in config.rules where enabled.contains(name) && DifferentialTests.evalExclusions[name] == nil {
+                if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
+            }
+            let scanner = SpamScanner(ruleSet: ruleSet)
+            var rules: [String: (both: Int, either: Int)] = [:]
+            for r in compared { rules[r] = (0, 0) }
+            var onlySA: [String: [String]] = [:], onlySwamp: [String: [String]] = [:]
+            var messages = 0
+            for file in files {
+                guard let expected = saHits[file], let data = FileManager.default.contents(atPath: file) else { continue }
+                messages += 1
+                let result = scanner.scan(Array(data))
+                let got = Set(result.verdict.evaluation.hits.map(\.name) + result.verdict.evaluation.subrules)
+                let a = expected.intersection(compared), b = got.intersection(compared)
+                for r in a.union(b) {
+                    rules[r, default: (0, 0)].either += 1
+                    if a.contains(r) && b.contains(r) { rules[r, default: (0, 0)].both += 1 }
+                }
+                for r in a.subtracting(b) { onlySA[r, default: []].append(file) }
+                for r in b.subtracting(a) { onlySwamp[r, default: []].append(file) }
+            }
+            var report = "messages \(messages), compared eval rules \(compared.count)\n"
+            for (r, c) in rules.sorted(by: { $0.key < $1.key }) where c.either > 0 {
+                report += String(format: "  %@ %d/%d (%.1f%%)", r, c.both, c.either, 100 * Double(c.both) / Double(c.either))
+                if let f = onlySA[r] { report += " only SpamAssassin: \(f.count), e.g. \(f[0])" }
+                if let f = onlySwamp[r] { report += " only swamp: \(f.count), e.g. \(f[0])" }
+                report += "\n"
+            }
+            report += "never hit on either side: \(rules.filter { $0.value.either == 0 }.keys.sorted().joined(separator: " "))\n"
+            let out = DifferentialTests.repoRoot.appendingPathComponent(".build/eval-differential-report.txt")
+            try? report.write(to: out, atomically: true, encoding: .utf8)
+            print(report)
+            return (nil, messages, rules, report)
+        }
+        if let failure = outcome.failure { Issue.record(Comment(rawValue: failure)); return }
+        #expect(outcome.messages >= 100)
+        // Rules that fire on most mail must be among those compared.
+        #expect((outcome.rules["HTML_MESSAGE"]?.either ?? 0) > 0)
+        #expect((outcome.rules["__MIME_QP"]?.either ?? 0) > 0)
+        #expect((outcome.rules["HEADER_FROM_DIFFERENT_DOMAINS"]?.either ?? 0) > 0)
+        #expect((outcome.rules["FREEMAIL_FROM"]?.either ?? 0) > 0)
+        let disagreeing = outcome.rules.filter { $0.value.either > 0 && Double($0.value.both) < 0.95 * Double($0.value.either) }
+        #expect(disagreeing.isEmpty, "rules agreeing on less than 95 %:\n\(outcome.report)")
+    }
+}
