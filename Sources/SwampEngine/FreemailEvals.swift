@@ -16,7 +16,6 @@ struct FreemailList: Sendable {
     /// over a whole address: `\@(?:...)$`.
     let wildcards: Regex?
     let welcomelist: Set<String>
-    let skipBulkEnvelopeFrom: Bool
 
     /// nil when no domain is listed: the plugin is then off.
     init?(_ configuration: Configuration) {
@@ -46,7 +45,6 @@ struct FreemailList: Sendable {
             }
         }
         welcomelist = welcome
-        skipBulkEnvelopeFrom = (configuration.otherSettings["freemail_skip_bulk_envfrom"]?.last ?? "1") != "0"
     }
 
     /// `/\w[.@]\w/`
@@ -59,10 +57,6 @@ struct FreemailList: Sendable {
     /// Role accounts and provider-generated addresses are never counted.
     static let defaultWelcomelist = try! Regex(
         #"^(?:abuse|support|sales|info|helpdesk|contact|kontakt|(?:post|host|domain)master|undisclosed.*|request-[a-f0-9]{16}|bounced?-|[a-f0-9]{8}(?:\.[a-f0-9]{8}|-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})|.+=.+=.+)\@"#,
-        options: .caseless)
-    /// Envelope senders of lists and bounces (the reply check skips them).
-    static let bulkEnvelopeFrom = try! Regex(
-        #"(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)\@"#,
         options: .caseless)
 
     /// FreeMail.pm `_is_freemail`, for a lower-cased address.
