@@ -85,6 +85,11 @@ extension EvalFunction {
             return r.trusted.isEmpty && r.untrusted.isEmpty && r.unparseable == 0 ? 1 : 0
         },
         "check_relays_unparseable": { ctx, _ in ctx.views.relays.unparseable > 0 ? 1 : 0 },
+        // MIMEEval.pm: a flag the parser set on the message.
+        "check_msg_parse_flags": { ctx, args in
+            guard let name = args.last?.trimmingASCII(.spaces) else { return 0 }
+            return ctx.views.message.parseFlags.contains(name) ? 1 : 0
+        },
     ]
 }
 

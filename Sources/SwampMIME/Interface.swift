@@ -85,6 +85,11 @@ public final class Message: Sendable {
     public let root: MIMEPart
     /// Human-readable notes on malformations met ("missing boundary", ...).
     public let defects: [String]
+    /// SpamAssassin's parse flags that rules test (`check_msg_parse_flags`):
+    /// `missing_head_body_separator`, `truncated_header`,
+    /// `missing_mime_head_body_separator`, `missing_mime_headers`,
+    /// `mime_epilogue_exists`.
+    public let parseFlags: Set<String>
     public let limits: MessageLimits
 
     public init(bytes: [UInt8], limits: MessageLimits = MessageLimits()) {
@@ -93,6 +98,7 @@ public final class Message: Sendable {
         self.bytes = bytes
         self.root = MIMEParser.freeze(tree, ctx: ctx)
         self.defects = ctx.defects
+        self.parseFlags = ctx.flags
         self.limits = limits
     }
 

@@ -22,8 +22,19 @@ final class ParseContext {
     let limits: MessageLimits
     var defects: [String] = []
     var partCount = 0
+    /// SpamAssassin's parse flags (Message.pm: `missing_head_body_separator`,
+    /// `truncated_header`, `missing_mime_head_body_separator`,
+    /// `missing_mime_headers`, `mime_epilogue_exists`). The header ones
+    /// come from the top-level message's own header only (`flag`): an
+    /// embedded message/rfc822 is a message object of its own there; the
+    /// MIME ones from every multipart, embedded ones too, whose parts
+    /// SpamAssassin queues on the top-level message.
+    var flags: Set<String> = []
+    /// 1 while the top-level message is parsed, more inside embedded ones.
+    var messageDepth = 0
     init(limits: MessageLimits) { self.limits = limits }
     func defect(_ s: String) { if defects.count < 100 { defects.append(s) } }
+    func flag(_ s: String) { if messageDepth == 1 { flags.insert(s) } }
 }
 
 /// A node under construction.
@@ -111,6 +122,8 @@ enum MIMEParser {
 
     /// Parses a whole message (or an embedded message/rfc822 body).
     static func parseMessage(_ buffer: [UInt8], subparse: Int, ctx: ParseContext) -> PNode {
+        ctx.messageDepth += 1
+        defer { ctx.messageDepth -= 1 }
         let node = PNode()
         node.buffer = buffer
         var info = MessageInfo()
@@ -156,9 +169,15 @@ enum MIMEParser {
                 guard let colon = text.firstIndex(of: 0x3A) else { return }
                 var key = text[..<colon]
                 while let l = key.last, l == sp || l == tab { key = key.dropLast() }
-                if key.count > maxHeaderKeyLength { key = key.prefix(maxHeaderKeyLength) }
+                if key.count > maxHeaderKeyLength {
+                    key = key.prefix(maxHeaderKeyLength)
+                    ctx.flag("truncated_header")
+                }
                 var value = Array(text[(colon + 1)...])
-                if value.count > maxHeaderValueLength { value = Array(value.prefix(maxHeaderValueLength)) }
+                if value.count > maxHeaderValueLength {
+                    value = Array(value.prefix(maxHeaderValueLength))
+                    ctx.flag("truncated_header")
+                }
                 if value.last == lf { value.removeLast() }
                 if fieldCount >= limits.maxHeaderFields {
                     if !truncated { ctx.defect("too many header fields"); truncated = true }
@@ -172,6 +191,7 @@ enum MIMEParser {
                 if idx >= raw.count {
                     finishField()
                     info.missingHeadBodySeparator = true
+                    ctx.flag("missing_head_body_separator")
                     break
                 }
                 let r = raw[idx]
@@ -199,6 +219,7 @@ enum MIMEParser {
                 }
                 if r.count >= 2 && c0 == 45 && b[r.lowerBound + 1] == 45 {
                     info.missingHeadBodySeparator = true
+                    ctx.flag("missing_head_body_separator")
                     break
                 }
                 let l = Line(start: r.lowerBound, end: r.upperBound, addLF: false)
@@ -206,6 +227,7 @@ enum MIMEParser {
                     hdrErrors += 1
                     if hdrErrors > 3 {
                         info.missingHeadBodySeparator = true
+                        ctx.flag("missing_head_body_separator")
                         break
                     }
                 }
@@ -359,6 +381,10 @@ enum MIMEParser {
             // Skip the preamble up to the first boundary line.
             for (k, l) in body.enumerated() where boundaryMatch(b, l, boundary) == false {
                 start = k + 1
+                // The line after the opening boundary ought to be a header.
+                if k + 1 < body.count, !isHeaderNameLine(b, body[k + 1], allowWSP: false) {
+                    ctx.flags.insert("missing_mime_headers")
+                }
                 break
             }
             var part = PNode()
@@ -369,6 +395,7 @@ enum MIMEParser {
             var nested = false
             var partCount = 0
             var lineCount = body.count - start
+            var closed = false
             func storeHeader() -> (String, [UInt8])? {
                 guard !header.isEmpty else { return nil }
                 var text: [UInt8] = []
@@ -423,7 +450,12 @@ enum MIMEParser {
                     }
                     ctx.partCount += 1
                     queue.append((part, pb))
-                    if foundLast { break }
+                    if foundLast { closed = true; break }
+                    // Lines left after a boundary: a part's header ought to
+                    // come next.
+                    if lineCount > 0, k < body.count, !isHeaderNameLine(b, body[k], allowWSP: false) {
+                        ctx.flags.insert("missing_mime_headers")
+                    }
                     partCount += 1
                     if partCount == 1000 { ctx.defect("more than 1000 parts in one multipart"); break }
                     inBody = false
@@ -455,9 +487,21 @@ enum MIMEParser {
                             (len == 1 && b[l.start] == cr && !l.addLF) {
                             continue
                         }
+                        ctx.flags.insert("missing_mime_head_body_separator")
                     }
                 }
                 splitLong(l, into: &partLines)
+            }
+            // An epilogue after the closing boundary that says something
+            // (more than blanks and dots).
+            if closed {
+                epilogue: for j in k..<body.count {
+                    let l = body[j]
+                    for i in l.start..<l.end where !b[i].isSpace && b[i] != 46 {
+                        ctx.flags.insert("mime_epilogue_exists")
+                        break epilogue
+                    }
+                }
             }
         }
         for (p, pb) in queue {

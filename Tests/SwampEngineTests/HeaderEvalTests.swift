@@ -201,3 +201,34 @@ func message(_ headers: [String]) -> String {
     }
 }
 
+
+@Suite struct ParseFlagEvalTests {
+    let config = """
+    header HEAD_LONG eval:check_msg_parse_flags('truncated_header')
+    header MISSING_HB_SEP eval:check_msg_parse_flags('missing_head_body_separator')
+    body MIME_EPI eval:check_msg_parse_flags('mime_epilogue_exists')
+    body MIME_NO_HEADERS eval:check_msg_parse_flags('missing_mime_headers')
+    body MIME_HB_SEP eval:check_msg_parse_flags('missing_mime_head_body_separator')
+    """
+
+    @Test func headerFlags() {
+        #expect(hits(config, "Subject: x\nX-Long: " + String(repeating: "a", count: 9000) + "\n\nbody\n") == ["HEAD_LONG"])
+        // Headers to the end, no blank line.
+        #expect(hits(config, "Subject: x\nFrom: a@b.example\n") == ["MISSING_HB_SEP"])
+        #expect(hits(config, message(["Subject: x"])).isEmpty)
+    }
+
+    @Test func mimeFlags() {
+        func multipart(_ parts: String, epilogue: String = "") -> String {
+            "Subject: x\nContent-Type: multipart/mixed; boundary=\"b\"\n\n" + parts + "--b--\n" + epilogue
+        }
+        let good = "--b\nContent-Type: text/plain\n\none\n"
+        #expect(hits(config, multipart(good)).isEmpty)
+        #expect(hits(config, multipart(good, epilogue: "trailing words\n")) == ["MIME_EPI"])
+        #expect(hits(config, multipart(good, epilogue: " . \n\n")).isEmpty)
+        // A part with no header after its boundary.
+        #expect(hits(config, multipart("--b\n\nno headers\n")) == ["MIME_NO_HEADERS"])
+        // A header, then body text with no blank line between.
+        #expect(hits(config, multipart("--b\nContent-Type: text/plain\nbody at once\n")) == ["MIME_HB_SEP"])
+    }
+}
