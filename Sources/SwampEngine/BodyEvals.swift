@@ -306,20 +306,6 @@ extension EvalFunction {
     }
 }
 
-extension UInt8 {
-    var isASCIIWhitespaceByte: Bool { self == 32 || (self >= 9 && self <= 13) }
-    var isASCIIDigitByte: Bool { self >= 48 && self <= 57 }
-    var isASCIIAlnumByte: Bool { isASCIIDigitByte || ((self | 0x20) >= 97 && (self | 0x20) <= 122) }
-}
-
-extension Array where Element == UInt8 {
-    func lowercasedASCIIBytes() -> [UInt8] { map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
-}
-
-extension ArraySlice where Element == UInt8 {
-    func lowercasedASCIIBytes() -> [UInt8] { map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
-}
-
 // MARK: HTMLEval
 
 extension EvalFunction {

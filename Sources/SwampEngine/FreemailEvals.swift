@@ -126,7 +126,7 @@ enum FreemailEvals {
     static func addresses(_ ctx: EvalContext, _ header: String) -> [String] {
         let name = header.hasSuffix(":addr") ? header : header + ":addr"
         return HeaderEvals.lines(ctx.headerText(HeaderQuery(name: name)))
-            .map { String(decoding: HeaderEvals.lower($0), as: UTF8.self) }
+            .map { String(decoding: $0.lowercasedASCIIBytes(), as: UTF8.self) }
     }
 
     /// PerMsgStatus.pm `all_from_addrs`: Resent-From's first address when
@@ -149,7 +149,7 @@ enum FreemailEvals {
         }
         var seen = Set<String>(), out: [String] = []
         for a in found {
-            let l = String(decoding: HeaderEvals.lower(Array(a.utf8)), as: UTF8.self)
+            let l = String(decoding: Array(a.utf8).lowercasedASCIIBytes(), as: UTF8.self)
             if !l.isEmpty, seen.insert(l).inserted { out.append(l) }
         }
         return out

@@ -61,7 +61,7 @@ extension EvalFunction {
             // Two absent addresses match too, as in SpamAssassin.
             let env = HeaderEvals.firstLine(ctx.headerText(HeaderQuery(name: "EnvelopeFrom", modifier: .addr)))
             let from = HeaderEvals.firstLine(ctx.headerText(HeaderQuery(name: "From", modifier: .addr)))
-            return HeaderEvals.lower(env) == HeaderEvals.lower(from) ? 1 : 0
+            return env.lowercasedASCIIBytes() == from.lowercasedASCIIBytes() ? 1 : 0
         },
         "check_illegal_chars": { ctx, args in HeaderEvals.illegalChars(ctx, args) ? 1 : 0 },
         "check_header_count_range": { ctx, args in HeaderEvals.headerCountInRange(ctx, args) ? 1 : 0 },
@@ -116,10 +116,6 @@ enum HeaderEvals {
         return Array(text.prefix { $0 != 10 })
     }
 
-    static func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
-
-    static func lower(_ b: [UInt8]) -> [UInt8] { b.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
-
     static func lines(_ text: [UInt8]?) -> [[UInt8]] {
         guard let text else { return [] }
         return text.split(separator: 10).map(Array.init)
@@ -140,7 +136,7 @@ enum HeaderEvals {
     /// date a Received header ends with), read by hand.
     static func receivedDate(_ b: [UInt8]) -> Range<Int>? {
         func digit(_ i: Int) -> Bool { i < b.count && b[i] >= 48 && b[i] <= 57 }
-        func nonSpace(_ i: Int) -> Bool { i < b.count && !isSpace(b[i]) }
+        func nonSpace(_ i: Int) -> Bool { i < b.count && !b[i].isASCIIWhitespaceByte }
         func digits(_ i: Int) -> Int? {
             var j = i
             while digit(j) { j += 1 }
@@ -162,7 +158,7 @@ enum HeaderEvals {
             while nonSpace(j) { j += 1 }
             return j
         }
-        for i in b.indices where isSpace(b[i]) {
+        for i in b.indices where b[i].isASCIIWhitespaceByte {
             // `.?` is greedy: one character first (not a line break), then none.
             if i + 1 < b.count, b[i + 1] != 10, let e = rest(i + 2) { return i..<e }
             if let e = rest(i + 1) { return i..<e }
@@ -182,7 +178,7 @@ enum HeaderEvals {
             }
         }
         guard let dateTime else { return 0 }
-        var received = lines(ctx.headerText(HeaderQuery(name: "Received"))).filter { $0.contains { !HeaderEvals.isSpace($0) } }
+        var received = lines(ctx.headerText(HeaderQuery(name: "Received"))).filter { $0.contains { !$0.isASCIIWhitespaceByte } }
         guard !received.isEmpty else { return 0 }
         var local: [[UInt8]] = []
         if ctx.memo.matches(localFrom, received[0]) || ctx.memo.matches(qmailInvoked, received[0]) {
@@ -216,10 +212,10 @@ enum HeaderEvals {
     /// capitals.
     static func subjectIsAllCaps(_ ctx: EvalContext) -> Bool {
         guard let raw = ctx.headerText(HeaderQuery(name: "Subject")) else { return false }
-        var s = Array(raw.drop(while: isSpace))
-        while let last = s.last, isSpace(last) { s.removeLast() }
+        var s = Array(raw.drop { $0.isASCIIWhitespaceByte })
+        while let last = s.last, last.isASCIIWhitespaceByte { s.removeLast() }
         if let r = ctx.memo.firstMatch(replyPrefixes, s) { s.removeSubrange(r) }
-        guard s.contains(where: isSpace), s.count >= 10 else { return false }
+        guard s.contains(where: { $0.isASCIIWhitespaceByte }), s.count >= 10 else { return false }
         let letters = s.filter { b -> Bool in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
         if let encoded = ctx.headerText(HeaderQuery(name: "Subject", modifier: .raw)),
            ctx.memo.matches(capsCharset, encoded) { return false }
@@ -234,7 +230,7 @@ enum HeaderEvals {
         guard !to.isEmpty else { return false }
         let subject = ctx.headerText(HeaderQuery(name: "Subject")) ?? []
         switch test.trimmingASCII(.spaces) {
-        case "address": return addressInSubject(lower(to), lower(subject))
+        case "address": return addressInSubject(to.lowercasedASCIIBytes(), subject.lowercasedASCIIBytes())
         case "user": return userInSubject(Array(to.prefix { $0 != 64 }), subject)
         default: return false
         }
@@ -245,7 +241,7 @@ enum HeaderEvals {
     static func quote(_ bytes: [UInt8]) -> String {
         var out = ""
         for b in bytes {
-            if isWord(b) {
+            if b.isASCIIWordByte {
                 out.unicodeScalars.append(Unicode.Scalar(b))
             } else if b < 128 {
                 out += "\\" + String(Unicode.Scalar(b))
@@ -256,18 +252,14 @@ enum HeaderEvals {
         return out
     }
 
-    static func isWord(_ c: UInt8) -> Bool {
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
-    }
-
     /// `/\b\Q$to\E\b/i`, both sides lower-cased.
     static func addressInSubject(_ to: [UInt8], _ subject: [UInt8]) -> Bool {
         guard to.count <= subject.count else { return false }
         for i in 0...(subject.count - to.count) where subject[i..<(i + to.count)].elementsEqual(to) {
             // \b before and after: a word boundary at each end of the match.
-            let beforeWord = i > 0 && isWord(subject[i - 1]), firstWord = isWord(to[0])
+            let beforeWord = i > 0 && subject[i - 1].isASCIIWordByte, firstWord = to[0].isASCIIWordByte
             let e = i + to.count
-            let afterWord = e < subject.count && isWord(subject[e]), lastWord = isWord(to[to.count - 1])
+            let afterWord = e < subject.count && subject[e].isASCIIWordByte, lastWord = to[to.count - 1].isASCIIWordByte
             if beforeWord != firstWord && afterWord != lastWord { return true }
         }
         return false
@@ -283,20 +275,20 @@ enum HeaderEvals {
         func userAt(_ i: Int, exactCase: Bool) -> Int? {
             guard i + user.count <= n else { return nil }
             let piece = Array(s[i..<(i + user.count)])
-            return (exactCase ? piece == user : lower(piece) == lower(user)) ? i + user.count : nil
+            return (exactCase ? piece == user : piece.lowercasedASCIIBytes() == user.lowercasedASCIIBytes()) ? i + user.count : nil
         }
-        func spaces(_ i: Int) -> Int { var j = i; while j < n && isSpace(s[j]) { j += 1 }; return j }
+        func spaces(_ i: Int) -> Int { var j = i; while j < n && s[j].isASCIIWhitespaceByte { j += 1 }; return j }
         let punctuation: Set<UInt8> = [44, 58, 59, 33, 63, 45]
         // (re|fw):\s*(\w+\s+)?USER$
-        let head = lower(Array(s.prefix(3)))
+        let head = s.prefix(3).lowercasedASCIIBytes()
         if head == Array("re:".utf8) || head == Array("fw:".utf8) {
             let j = spaces(3)
             if let e = userAt(j, exactCase: false), atEnd(e) { return true }
             var w = j
-            while w < n && isWord(s[w]) { w += 1 }
-            if w > j, w < n, isSpace(s[w]), let e = userAt(spaces(w), exactCase: false), atEnd(e) { return true }
+            while w < n && s[w].isASCIIWordByte { w += 1 }
+            if w > j, w < n, s[w].isASCIIWhitespaceByte, let e = userAt(spaces(w), exactCase: false), atEnd(e) { return true }
             // \w+\s+ may also end earlier inside the spaces run.
-            if w > j, w < n, isSpace(s[w]) {
+            if w > j, w < n, s[w].isASCIIWhitespaceByte {
                 var k = w + 1
                 while k <= spaces(w) {
                     if let e = userAt(k, exactCase: false), atEnd(e) { return true }
@@ -307,7 +299,7 @@ enum HeaderEvals {
         // USER\s*[,:;!?-](?:$|\s), USER in its own case.
         if let e = userAt(0, exactCase: true) {
             let p = spaces(e)
-            if p < n, punctuation.contains(s[p]), atEnd(p + 1) || (p + 1 < n && isSpace(s[p + 1])) { return true }
+            if p < n, punctuation.contains(s[p]), atEnd(p + 1) || (p + 1 < n && s[p + 1].isASCIIWhitespaceByte) { return true }
             // \s* may give back spaces, but a punctuation mark must follow it.
         }
         // USER$
@@ -317,7 +309,7 @@ enum HeaderEvals {
             var k = 1
             while true {
                 if let e = userAt(k, exactCase: false), e < n, punctuation.contains(s[e]), atEnd(e + 1) { return true }
-                guard k < n, isSpace(s[k]) else { break }
+                guard k < n, s[k].isASCIIWhitespaceByte else { break }
                 k += 1
             }
         }
@@ -344,7 +336,7 @@ enum HeaderEvals {
         let from = domain(firstLine(ctx.headerText(HeaderQuery(name: "From", modifier: .addr))))
         let env = domain(firstLine(ctx.headerText(HeaderQuery(name: "EnvelopeFrom", modifier: .addr))))
         guard !from.isEmpty, !env.isEmpty else { return false }
-        return lower(from) != lower(env)
+        return from.lowercasedASCIIBytes() != env.lowercasedASCIIBytes()
     }
 
     /// HeaderEval.pm `_check_recipients`: whether the To/Cc addresses (7 or
@@ -362,7 +354,7 @@ enum HeaderEvals {
         for current in inputs {
             // Perl's `while (my $current = shift @inputs)` stops at "0".
             if current.isEmpty || current == [48] { break }
-            if lower(current) != lower(previous) {
+            if current.lowercasedASCIIBytes() != previous.lowercasedASCIIBytes() {
                 addresses.append(current)
                 previous = current
             }
@@ -437,7 +429,7 @@ enum HeaderEvals {
         var name = args[0].trimmingASCII(.spaces)
         if name.hasSuffix(":raw") { name.removeLast(4) }
         guard let s = ctx.headerText(HeaderQuery(name: name, modifier: .raw)),
-              s.contains(where: { !isSpace($0) }) else { return false }
+              s.contains(where: { !$0.isASCIIWhitespaceByte }) else { return false }
         func isControl(_ c: UInt8) -> Bool { c <= 8 || c == 11 || c == 12 || (c >= 14 && c <= 31) }
         if s.contains(where: { $0 >= 128 }), String(validating: s, as: UTF8.self) != nil, !s.contains(where: isControl) {
             return false
@@ -491,7 +483,7 @@ enum HeaderEvals {
             }
             guard tag else { continue }
             guard let colon = line.firstIndex(of: 58) else { return true }
-            let name = String(decoding: lower(Array(line[..<colon])), as: UTF8.self)
+            let name = String(decoding: Array(line[..<colon]).lowercasedASCIIBytes(), as: UTF8.self)
             if !templateExempt.contains(name) { return true }
         }
         return false
