@@ -1,7 +1,6 @@
 import Foundation
 import SwampMIME
 import SwampRegex
-import Synchronization
 
 // SpamAssassin's MIME, body and HTML eval functions (Plugin/MIMEEval.pm,
 // Plugin/BodyEval.pm, Plugin/HTMLEval.pm, and check_for_uppercase). They
@@ -338,7 +337,7 @@ extension EvalFunction {
             return hit(ctx.views.html.contains { $0.number(named: args[0]).map(test.holds) ?? false })
         },
         "html_text_match": { ctx, args in
-            guard args.count == 2, let re = cachedRegex(args[1]) else { return 0 }
+            guard args.count == 2, let re = argumentRegex(args[1]) else { return 0 }
             return hit(ctx.views.html.contains { stats in
                 let texts: [[UInt8]]?
                 switch args[0] {
@@ -347,7 +346,7 @@ extension EvalFunction {
                 case "anchor": texts = stats.anchors
                 default: texts = nil
                 }
-                return texts?.contains { re.firstMatch(in: $0) != nil } ?? false
+                return texts?.contains { ctx.memo.matches(re, $0) } ?? false
             })
         },
         "html_title_subject_ratio": { ctx, args in
@@ -381,17 +380,6 @@ extension EvalFunction {
 
     /// UTF-8 characters (HTML.pm measures decoded text in characters).
     static func characterCount(_ b: [UInt8]) -> Int { b.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
-
-    /// `html_text_match` patterns, compiled once per process.
-    static let regexCache = Mutex<[String: Regex]>([:])
-    static func cachedRegex(_ pattern: String) -> Regex? {
-        regexCache.withLock { cache in
-            if let re = cache[pattern] { return re }
-            guard cache.count < 256, let re = try? Regex(pattern) else { return nil }
-            cache[pattern] = re
-            return re
-        }
-    }
 
     /// The `OP NUMBER` expressions html_eval and html_tag_balance apply to
     /// a value (the plugin evaluates `$value EXPR` in Perl; the stock rules

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import SwampRegex
 import SwampMIME
 import SwampRules
 
@@ -54,6 +56,29 @@ struct EvalFunction: Sendable {
             return Int(ctx.facts.externalHits[name] ?? 0)
         },
     ]
+
+    /// An eval's regex argument as SpamAssassin's `compile_regexp` takes
+    /// it: `/re/flags` or `m{re}flags` (read as rules' patterns are), else
+    /// the bare pattern; nil when it does not compile (the rule then never
+    /// hits, as SpamAssassin warns and returns 0). Compiled once for all
+    /// messages; the cache holds the few patterns the rules name, and past
+    /// its bound a pattern is compiled each time rather than refused.
+    static func argumentRegex(_ argument: String?) -> Regex? {
+        guard let text = argument?.trimmingASCII(.spaces), !text.isEmpty else { return nil }
+        if let cached = argumentRegexes.withLock({ $0[text] }) { return cached }
+        let compiled: Regex?
+        if let perl = PerlRegex(perl: Substring(text)), text.hasPrefix("/") || text.hasPrefix("m") {
+            compiled = try? Regex(perl.pattern, options: RegexOptions(perlFlags: perl.flags), jit: false)
+        } else {
+            compiled = try? Regex(text, jit: false)
+        }
+        argumentRegexes.withLock { cache in
+            if cache.count < 256 { cache[text] = compiled }
+        }
+        return compiled
+    }
+
+    static let argumentRegexes = Mutex<[String: Regex?]>([:])
 
     /// SpamAssassin's welcomelist/blocklist: the author and envelope
     /// addresses against `*`/`?` globs, case-insensitively, minus the

@@ -3,7 +3,6 @@
 // (`freemail_domains`, which SpamAssassin's stock rules list by the
 // hundred), for FREEMAIL_FROM and its kin.
 
-import Synchronization
 import SwampMIME
 import SwampRegex
 import SwampRules
@@ -75,7 +74,7 @@ extension EvalFunction {
     static let freemailRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = [
         "check_freemail_from": { ctx, args in
             guard let list = ctx.freemail else { return 0 }
-            let re = FreemailEvals.pattern(args.first)
+            let re = EvalFunction.argumentRegex(args.first)
             if args.first != nil && re == nil { return 0 }
             let from = ctx.memo.strings("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
             for email in from where list.isFreemail(email, ctx.memo) {
@@ -86,7 +85,7 @@ extension EvalFunction {
         },
         "check_freemail_header": { ctx, args in
             guard let list = ctx.freemail, let header = args.first?.trimmingASCII(.spaces), !header.isEmpty else { return 0 }
-            let re = FreemailEvals.pattern(args.count > 1 ? args[1] : nil)
+            let re = EvalFunction.argumentRegex(args.count > 1 ? args[1] : nil)
             if args.count > 1 && re == nil { return 0 }
             for email in FreemailEvals.addresses(ctx, header) where list.isFreemail(email, ctx.memo) {
                 if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
@@ -98,30 +97,6 @@ extension EvalFunction {
 }
 
 enum FreemailEvals {
-    /// An eval's regex argument as SpamAssassin's compile_regexp takes it:
-    /// `/re/flags`, or the bare pattern.
-    static func pattern(_ argument: String?) -> Regex? {
-        guard let text = argument?.trimmingASCII(.spaces), !text.isEmpty else { return nil }
-        // Compiled once for all messages: the rules' arguments are few.
-        if let cached = patterns.withLock({ $0[text] }) { return cached }
-        let compiled = compile(text)
-        patterns.withLock { cache in
-            if cache.count < 256 { cache[text] = compiled }
-        }
-        return compiled
-    }
-
-    static let patterns = Mutex<[String: Regex?]>([:])
-
-    static func compile(_ text: String) -> Regex? {
-        if text.hasPrefix("/"), let close = text.lastIndex(of: "/"), close > text.startIndex {
-            let body = String(text[text.index(after: text.startIndex)..<close])
-            let flags = String(text[text.index(after: close)...])
-            return try? Regex(body, options: RegexOptions(perlFlags: flags), jit: false)
-        }
-        return try? Regex(text, jit: false)
-    }
-
     /// The addresses of a header (`HEADER:addr`), lower-cased.
     static func addresses(_ ctx: EvalContext, _ header: String) -> [String] {
         let name = header.hasSuffix(":addr") ? header : header + ":addr"

@@ -195,6 +195,12 @@ func message(_ headers: [String]) -> String {
                     == ["FROM_FREE", "FROM_DIGIT", "ENVFROM_DIGIT"])
     }
 
+    @Test func regexArgumentsAsRulesWriteThem() {
+        let delimited = "freemail_domains mail.example\nheader ANN eval:check_freemail_from('/^ANN@/i')\nheader BAD eval:check_freemail_from('/(/')"
+        #expect(hits(delimited, message(["From: ann@mail.example"])) == ["ANN"])
+        #expect(hits(delimited, message(["From: bob@mail.example"])).isEmpty)
+    }
+
     @Test func noDomainsNoHits() {
         let bare = "header FROM_FREE eval:check_freemail_from()"
         #expect(hits(bare, message(["From: ann@mail.example"])).isEmpty)
