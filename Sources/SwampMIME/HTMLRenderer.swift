@@ -120,12 +120,19 @@ enum HTMLRenderer {
             func attr(_ n: String) -> [UInt8]? { attrs.first(where: { $0.0 == n })?.1 }
             switch name {
             case "img":
-                if (inside["a"] ?? 0) > 0, let last = stats.anchors?.indices.last {
+                if (inside["a"] ?? 0) > 0, stats.recordingAnchor, let last = stats.anchors?.indices.last {
                     stats.anchors![last] += Array("<img>\n".utf8)
                 }
                 stats.image(width: attr("width"), height: attr("height"))
-            case "a": stats.anchors = (stats.anchors ?? []) + [[]]
-            case "title": stats.titles.append([])
+            case "a":
+                // Appended in place (a copy per anchor was quadratic), and
+                // at most maximumTexts of them kept.
+                if stats.anchors == nil { stats.anchors = [] }
+                stats.recordingAnchor = stats.anchors!.count < HTMLStats.maximumTexts
+                if stats.recordingAnchor { stats.anchors!.append([]) }
+            case "title":
+                stats.recordingTitle = stats.titles.count < HTMLStats.maximumTexts
+                if stats.recordingTitle { stats.titles.append([]) }
             case "form":
                 if let a = attr("action"), firstIndexOfCI(Array("mailto:".utf8), in: a, from: 0) != nil {
                     stats.formActionMailto = true
@@ -186,8 +193,12 @@ enum HTMLRenderer {
                     // script text is kept aside by SpamAssassin; style dropped
                 } else {
                     let decoded = Entities.decode(t)
-                    if (inside["a"] ?? 0) > 0, let last = stats.anchors?.indices.last { stats.anchors![last] += decoded }
-                    if (inside["title"] ?? 0) > 0, let last = stats.titles.indices.last { stats.titles[last] += decoded }
+                    if (inside["a"] ?? 0) > 0, stats.recordingAnchor, let last = stats.anchors?.indices.last {
+                        stats.anchors![last] += decoded
+                    }
+                    if (inside["title"] ?? 0) > 0, stats.recordingTitle, let last = stats.titles.indices.last {
+                        stats.titles[last] += decoded
+                    }
                     displayText(decoded)
                 }
             }
@@ -251,7 +262,7 @@ enum HTMLRenderer {
                     stats.elements += 1
                     stats.tags += 1
                     inside["!doctype"] = 0
-                } else if !(open + 2 < n && src[open + 2] == 91) {
+                } else if !(open + 2 < n && src[open + 2] == 91), stats.comments.count < HTMLStats.maximumTexts {
                     stats.comments.append(Array(src[open..<i]))
                 }
                 textStart = i

@@ -25,6 +25,13 @@ public struct HTMLStats: Sendable, Equatable {
     /// The text of each `<a>`, with `<img>\n` for each image inside it;
     /// nil when the part has no anchor.
     public var anchors: [[UInt8]]? = nil
+    /// Comments, titles and anchor texts kept per part: each is a copy of
+    /// its text, and a hostile part of `<!>` or `<a>` repeated would
+    /// otherwise cost many times its size in arrays.
+    public static let maximumTexts = 1000
+    /// Whether the open anchor / title is one of those kept.
+    var recordingAnchor = false
+    var recordingTitle = false
     /// Width × height of the images that give both (200 for a size that is
     /// not a number; percentages of an 800×600 screen).
     public var imageArea = 0

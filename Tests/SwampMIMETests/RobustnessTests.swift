@@ -188,3 +188,20 @@ extension RobustnessTests {
         #expect(Date().timeIntervalSince(t0) < 120)
     }
 }
+
+/// The HTML facts kept for the eval rules stay bounded whatever the part
+/// repeats: anchors, titles and comments past HTMLStats.maximumTexts are
+/// not kept (and anchors are appended in place, not copied each time).
+@Suite struct HTMLStatsBoundsTests {
+    @Test func repeatedAnchorsTitlesAndCommentsAreCapped() {
+        let n = 20_000
+        let html = String(repeating: "<a href=\"x\">t</a><title>s</title><!-- c -->", count: n)
+        let r = HTMLRenderer.render(Array(html.utf8), maxURIs: 100)
+        #expect(r.stats.anchors?.count == HTMLStats.maximumTexts)
+        #expect(r.stats.titles.count == HTMLStats.maximumTexts)
+        #expect(r.stats.comments.count == HTMLStats.maximumTexts)
+        // The kept ones hold their own text only.
+        #expect(r.stats.anchors?.last == Array("t".utf8))
+        #expect(r.stats.titles.last == Array("s".utf8))
+    }
+}
