@@ -37,7 +37,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .long, help: "Also render each reply as the daemon's PROCESS does (the message with headers, or the report_safe wrapper), inside the timing.")
     var process = false
 
-    @Option(name: .long, help: "Write one line per message to FILE: its name, score, rules hit, Bayes probability and a digest of its added headers and report (to compare two builds).")
+    @Option(name: .long, help: "Write one line per message to FILE: its name, score, rules hit, Bayes probability and a digest of its added headers and report (to compare two builds). With --folds, each message as scored by the fold that held it out.")
     var scores: String?
 
     @Option(name: .customLong("rule-times"), help: "After the figures, list the N rules that took the most time (their prefilters, regexes and evals), with microseconds per message.")
@@ -59,8 +59,8 @@ struct Bench: AsyncParsableCommand {
         }
         if let folds {
             guard folds >= 2 else { throw ValidationError("--folds needs at least 2") }
-            guard !bayes, !process, scores == nil else {
-                throw ValidationError("--folds trains its own Bayes per fold: --bayes, --process and --scores do not apply")
+            guard !bayes, !process else {
+                throw ValidationError("--folds trains its own Bayes per fold: --bayes and --process do not apply")
             }
             // Folds must not leak into each other through autolearning.
             config.bayesAutoLearn = false

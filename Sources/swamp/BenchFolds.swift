@@ -60,6 +60,7 @@ extension Bench {
         var scanSeconds = 0.0, scanned = 0
         var rulesSeconds = 0.0
         var noVerdict = 0
+        var lines: [(index: Int, line: String)] = []
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swamp-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -84,8 +85,10 @@ extension Bench {
             let scanner = SpamScanner(ruleSet: ruleSet, bayes: bayes)
             for i in messages.indices where fold[i] == f {
                 let t0 = ContinuousClock.now
-                let verdict = scanner.scan(messages[i].bytes).verdict
+                let result = scanner.scan(messages[i].bytes)
+                let verdict = result.verdict
                 scanSeconds += seconds(ContinuousClock.now - t0)
+                if scores != nil { lines.append((i, Self.scoreLine(messages[i].name, result: result, scanner: scanner))) }
                 scanned += 1
                 combined.add(spam: messages[i].spam, predicted: verdict.isSpam)
                 if verdict.bayes?.probability == nil { noVerdict += 1 }
@@ -100,6 +103,11 @@ extension Bench {
             }
         }
 
+        if let scores {
+            // In corpus order, each message scored by the fold that held it out.
+            let text = lines.sorted { $0.index < $1.index }.map { $0.line + "\n" }.joined()
+            try Data(text.utf8).write(to: URL(fileURLWithPath: scores))
+        }
         let learnRate = Double(learned) / max(learnSeconds, 1e-9)
         let scanRate = Double(scanned) / max(scanSeconds, 1e-9)
         let rulesRate = Double(scanned) / max(rulesSeconds, 1e-9)
