@@ -93,6 +93,12 @@ extension EvalFunction {
             }
             return 0
         },
+        "check_freemail_replyto": { ctx, args in
+            guard let list = ctx.freemail else { return 0 }
+            let what = args.first?.trimmingASCII(.spaces) ?? "replyto"
+            guard what == "replyto" || what == "reply" else { return 0 }
+            return FreemailEvals.replyTo(ctx, list, replyToOnly: what == "replyto") ? 1 : 0
+        },
     ]
 }
 
@@ -129,4 +135,156 @@ enum FreemailEvals {
         }
         return out
     }
+}
+
+// MARK: check_freemail_replyto
+
+extension FreemailEvals {
+    /// FreeMail.pm `check_freemail_replyto`: From and Reply-To are
+    /// different free mail addresses, or the reply address (Reply-To; with
+    /// `reply`, From when there is no Reply-To) is a free mail address and
+    /// the body names a different one. Messages from bulk-looking envelope
+    /// senders are skipped (`freemail_skip_bulk_envfrom`).
+    static func replyTo(_ ctx: EvalContext, _ list: FreemailList, replyToOnly: Bool) -> Bool {
+        if setting(ctx, "freemail_skip_bulk_envfrom", default: 1) != 0,
+           let envelope = HeaderEvals.lines(ctx.headerText(HeaderQuery(name: "EnvelopeFrom"))).first,
+           ctx.memo.matches(bulkEnvelopeSender, envelope) {
+            return false
+        }
+        let from = addresses(ctx, "From"), replyTo = addresses(ctx, "Reply-To")
+        let fromIsFree = from.contains { list.isFreemail($0, ctx.memo) }
+        let replyToIsFree = replyTo.contains { list.isFreemail($0, ctx.memo) }
+        if fromIsFree && replyToIsFree && !from.contains(where: replyTo.contains) { return true }
+        if replyToOnly {
+            guard replyToIsFree else { return false }
+        } else if !replyTo.isEmpty && !replyToIsFree {
+            return false
+        } else if !fromIsFree {
+            return false
+        }
+        guard let body = ctx.memo.optionalStrings("freemail_body", { bodyFreemails(ctx, list) }) else { return false }
+        let reply = replyToOnly || replyToIsFree ? replyTo : from
+        return body.contains { b in reply.contains { $0 != b } }
+    }
+
+    /// FreeMail.pm `_parse_body`: the free mail addresses of the `mailto:`
+    /// links and the body text; nil when the body names too many addresses
+    /// (`freemail_max_body_emails`, 5) or free mail addresses
+    /// (`freemail_max_body_freemails`, 3) and `freemail_skip_when_over_max`
+    /// says to skip it then.
+    static func bodyFreemails(_ ctx: EvalContext, _ list: FreemailList) -> [String]? {
+        guard let email = emailPattern else { return [] }
+        let scratch = ctx.memo.scratch
+        var found: [String] = [], seen = Set<String>()
+        func add(_ bytes: ArraySlice<UInt8>) -> Bool {
+            let e = String(decoding: Array(bytes).lowercasedASCIIBytes(), as: UTF8.self)
+            if seen.insert(e).inserted { found.append(e) }
+            return true
+        }
+        // Every address in the body text, before anything is stripped:
+        // SpamAssassin lists those as `mailto:` links parsed from the text,
+        // and leaves links of the HTML that are the same out of the first
+        // step.
+        var inText = Set<[UInt8]>()
+        for piece in ctx.views.body where piece.contains(64) {
+            for r in allMatches(email, in: piece, scratch: scratch) where inText.count < 1000 {
+                inText.insert(Array("mailto:".utf8) + piece[r])
+            }
+        }
+        anchors: for stats in ctx.views.html {
+            for href in stats.mailtoAnchors where !inText.contains(href) {
+                let rest = Array(href.dropFirst(7))
+                let match: Range<Int>? = rest.withUnsafeBufferPointer { buf in
+                    if case .match(let r) = email.search(buf, scratch: scratch), r.lowerBound == 0 { return r }
+                    return nil
+                }
+                if let match { _ = add(rest[match]) }
+                if found.count >= 20 { break anchors }
+            }
+        }
+        var inBody = 0
+        body: for piece in ctx.views.body where piece.contains(64) {
+            let stripped = replacing(quotedAddress, in: replacing(addressInLink, in: piece, scratch: scratch), scratch: scratch)
+            for r in allMatches(email, in: stripped, scratch: scratch) {
+                _ = add(stripped[r])
+                inBody += 1
+                if inBody >= 40 { break body }
+            }
+        }
+        let skipOver = setting(ctx, "freemail_skip_when_over_max", default: 1) != 0
+        let maxEmails = setting(ctx, "freemail_max_body_emails", default: 5)
+        let maxFree = setting(ctx, "freemail_max_body_freemails", default: 3)
+        var free: [String] = [], all = 0
+        for e in found {
+            all += 1
+            if all == maxEmails && skipOver { return nil }
+            guard list.isFreemail(e, ctx.memo) else { continue }
+            if free.count + 1 == maxFree && skipOver { return nil }
+            free.append(e)
+        }
+        return free
+    }
+
+    /// A numeric FreeMail setting (the last one given), else its default.
+    static func setting(_ ctx: EvalContext, _ name: String, default value: Int) -> Int {
+        guard let text = ctx.configuration.otherSettings[name]?.last?.trimmingASCII(.spaces),
+              let d = Double(text), d.isFinite else { return value }
+        return Int(max(-1e9, min(1e9, d)))
+    }
+
+    /// The non-overlapping matches of `re` in `text`, as Perl's `//g`.
+    static func allMatches(_ re: Regex, in text: [UInt8], scratch: MatchScratch) -> [Range<Int>] {
+        text.withUnsafeBufferPointer { buf in
+            var out: [Range<Int>] = [], at = 0
+            while at <= buf.count, case .match(let r) = re.search(buf, from: at, notEmptyAtStart: true, scratch: scratch) {
+                out.append(r)
+                at = max(r.upperBound, r.lowerBound + 1)
+            }
+            return out
+        }
+    }
+
+    /// `s/re/ /g`.
+    static func replacing(_ re: Regex?, in text: [UInt8], scratch: MatchScratch) -> [UInt8] {
+        guard let re else { return text }
+        let ranges = allMatches(re, in: text, scratch: scratch)
+        guard !ranges.isEmpty else { return text }
+        var out: [UInt8] = [], last = 0
+        out.reserveCapacity(text.count)
+        for r in ranges {
+            out += text[last..<r.lowerBound]
+            out.append(32)
+            last = r.upperBound
+        }
+        out += text[last...]
+        return out
+    }
+
+    /// The plugin's address pattern: a local part of at most 64 characters,
+    /// one to four domain labels, then a valid top-level domain.
+    static let emailText: String? = {
+        let tlds = TopLevelDomains.all.filter { $0.utf8.allSatisfy { $0.isASCIIAlnumByte || $0 == 45 } }
+        guard !tlds.isEmpty else { return nil }
+        let local = "[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+        return "(?=.{0,64}\\@)(?<!\(local))(\(local)+(?:\\.\(local)+)*\\@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\\.){1,4}"
+            + "(?<![a-zA-Z0-9-])(?:" + tlds.sorted().joined(separator: "|") + ")(?!(?:[a-zA-Z0-9-]|\\.[a-zA-Z0-9])))"
+    }()
+
+    static let emailPattern: Regex? = emailText.flatMap { try? Regex($0, options: .caseless) }
+
+    /// A link with an address in it (`<?https?://...@...`): its address is
+    /// not one to write to.
+    static let addressInLink = try? Regex(#"<?https?://\S{0,255}(?:\@|%40)\S{0,255}"#, options: .caseless)
+
+    /// An address in angle brackets (not after `mailto:`), or followed by a
+    /// word and a colon the way quoted replies begin ("... wrote:"), but
+    /// not "fax:", "tel:", "phone:" or "e-mail:".
+    static let quotedAddress: Regex? = emailText.flatMap {
+        try? Regex("<?(?<!mailto:)" + $0 + #"(?:>|\s{1,10}(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))[a-z]{2,11}:)"#, options: .caseless)
+    }
+
+    /// Envelope senders of mailing lists, bounces and no-reply robots.
+    static let bulkEnvelopeSender = try! Regex(
+        #"(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)\@"#,
+        options: .caseless)
 }

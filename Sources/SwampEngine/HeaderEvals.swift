@@ -13,6 +13,7 @@ import SwampRules
 final class EvalMemo {
     private var numbers: [String: Double] = [:]
     private var strings: [String: [String]] = [:]
+    private var optionals: [String: [String]?] = [:]
     let scratch: MatchScratch
 
     init(scratch: MatchScratch) { self.scratch = scratch }
@@ -28,6 +29,14 @@ final class EvalMemo {
         if let v = strings[key] { return v }
         let v = make()
         strings[key] = v
+        return v
+    }
+
+    /// As `strings`, for a result that may be "none".
+    func optionalStrings(_ key: String, _ make: () -> [String]?) -> [String]? {
+        if let v = optionals[key] { return v }
+        let v = make()
+        optionals[key] = .some(v)
         return v
     }
 

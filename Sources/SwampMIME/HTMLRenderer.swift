@@ -160,6 +160,10 @@ enum HTMLRenderer {
                     // anchor text by it).
                     let raw = canon(attr("href") ?? [])
                     if uris.count < maxURIs { uris.append(raw) }
+                    if raw.prefix(7).lowercasedASCII() == Array("mailto:".utf8),
+                       stats.mailtoAnchors.count < HTMLStats.maximumMailtoAnchors {
+                        stats.mailtoAnchors.append(raw)
+                    }
                 }
             case "img", "frame", "iframe", "embed", "script", "bgsound":
                 var src = attr("src")

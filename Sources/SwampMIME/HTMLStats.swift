@@ -37,6 +37,11 @@ public struct HTMLStats: Sendable, Equatable {
     public var imageArea = 0
     public var embeds = false
     public var formActionMailto = false
+    /// The href of each `<a>` that is a `mailto:` link, as written (the
+    /// FreeMail plugin reads the addresses of these, which the rendered
+    /// text does not show); at most `maximumMailtoAnchors`.
+    public var mailtoAnchors: [[UInt8]] = []
+    public static let maximumMailtoAnchors = 100
     /// Text coloured (nearly) like its background, text in a colour HTML.pm
     /// cannot read, a `<font face>` that is no list of font names.
     public var fontLowContrast = false

@@ -201,6 +201,62 @@ func message(_ headers: [String]) -> String {
         #expect(hits(delimited, message(["From: bob@mail.example"])).isEmpty)
     }
 
+    // Body addresses must end in a real top-level domain, so these use
+    // the reserved example.com/.net/.org.
+    let reply = """
+    freemail_domains example.com example.net
+    header REPLYTO eval:check_freemail_replyto('replyto')
+    header REPLY   eval:check_freemail_replyto('reply')
+    """
+
+    func mail(_ headers: [String], _ body: String, html: Bool = false) -> String {
+        headers.joined(separator: "\n") + (html ? "\nContent-Type: text/html" : "") + "\n\n" + body + "\n"
+    }
+
+    @Test func replyToAgainstFromAndBody() {
+        // From and Reply-To at free mail providers, different addresses.
+        #expect(hits(reply, mail(["From: a@example.com", "Reply-To: b@example.net"], "hello")) == ["REPLYTO", "REPLY"])
+        #expect(hits(reply, mail(["From: a@example.com", "Reply-To: A@Example.com"], "hello")).isEmpty)
+        // Reply-To free, the body names another free address.
+        #expect(hits(reply, mail(["From: a@example.org", "Reply-To: b@example.net"], "write to c@example.com now"))
+                    == ["REPLYTO"])
+        // `reply` wants a free From whenever Reply-To is free or missing.
+        #expect(hits(reply, mail(["From: a@example.com", "Reply-To: b@example.net"], "write to b@example.net")) == ["REPLYTO", "REPLY"])
+        #expect(hits(reply, mail(["From: a@example.org", "Reply-To: b@example.net"], "write to b@example.net now")).isEmpty)
+        // No Reply-To: only `reply` compares From with the body.
+        #expect(hits(reply, mail(["From: a@example.com"], "write to c@example.net now")) == ["REPLY"])
+        #expect(hits(reply, mail(["From: a@example.org"], "write to c@example.net now")).isEmpty)
+        // A Reply-To that is not free mail stops `reply` too.
+        #expect(hits(reply, mail(["From: a@example.com", "Reply-To: b@example.org"], "write to c@example.net")).isEmpty)
+    }
+
+    @Test func bodyAddressesAsThePluginReadsThem() {
+        let from = ["From: a@example.com"]
+        // A mailto: link's address counts though the text does not show it.
+        #expect(hits(reply, mail(from, "<p><a href=\"mailto:c@example.net\">write</a></p>", html: true)) == ["REPLY"])
+        // Quoted: in angle brackets, or before "wrote:"; but "fax:" is not.
+        #expect(hits(reply, mail(from, "From <c@example.net> today")).isEmpty)
+        #expect(hits(reply, mail(from, "c@example.net wrote: hi")).isEmpty)
+        #expect(hits(reply, mail(from, "c@example.net fax: 123")) == ["REPLY"])
+        // In a link: not an address to write to.
+        #expect(hits(reply, mail(from, "see http://x.example.org/?u=c@example.net")).isEmpty)
+        // Five different addresses (freemail_max_body_emails): skipped.
+        let five = (1...5).map { "u\($0)@example.org" }.joined(separator: " ") + " c@example.net"
+        #expect(hits(reply, mail(from, five)).isEmpty)
+        #expect(hits(reply + "\nfreemail_skip_when_over_max 0", mail(from, five)) == ["REPLY"])
+        // Three free addresses (freemail_max_body_freemails): skipped.
+        #expect(hits(reply, mail(from, "c@example.net d@example.net e@example.net")).isEmpty)
+    }
+
+    @Test func bulkEnvelopeSendersAreSkipped() {
+        let headers = ["From: a@example.com", "Reply-To: b@example.net"]
+        #expect(hits(reply, mail(["Return-Path: <list-request@example.org>"] + headers, "hi")).isEmpty)
+        #expect(hits(reply, mail(["Return-Path: <noreply@example.org>"] + headers, "hi")).isEmpty)
+        #expect(hits(reply + "\nfreemail_skip_bulk_envfrom 0", mail(["Return-Path: <noreply@example.org>"] + headers, "hi"))
+                    == ["REPLYTO", "REPLY"])
+        #expect(hits(reply, mail(["Return-Path: <ann@example.org>"] + headers, "hi")) == ["REPLYTO", "REPLY"])
+    }
+
     @Test func noDomainsNoHits() {
         let bare = "header FROM_FREE eval:check_freemail_from()"
         #expect(hits(bare, message(["From: ann@mail.example"])).isEmpty)
