@@ -263,7 +263,7 @@ extension FreemailEvals {
     /// The plugin's address pattern: a local part of at most 64 characters,
     /// one to four domain labels, then a valid top-level domain.
     static let emailText: String? = {
-        let tlds = TopLevelDomains.all.filter { $0.utf8.allSatisfy { $0.isASCIIAlnumByte || $0 == 45 } }
+        let tlds = DomainRegistry.topLevelDomains.filter { $0.utf8.allSatisfy { $0.isASCIIAlnumByte || $0 == 45 } }
         guard !tlds.isEmpty else { return nil }
         let local = "[a-z0-9!#$%&'*+/=?^_`{|}~-]"
         return "(?=.{0,64}\\@)(?<!\(local))(\(local)+(?:\\.\(local)+)*\\@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\\.){1,4}"

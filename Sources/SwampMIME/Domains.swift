@@ -126,9 +126,3 @@ func isFQDNValid(_ input: String) -> Bool {
     return true
 }
 
-/// The top-level domains SpamAssassin counts as valid (its registry
-/// boundaries' `valid_tlds`, from `util_rb_tld`): what ends an address
-/// the FreeMail plugin picks out of a body.
-public enum TopLevelDomains {
-    public static var all: Set<String> { RegistryBoundaries.shared.tlds }
-}

@@ -47,4 +47,13 @@ public enum DomainRegistry {
     public static func isValidHostName(_ host: String) -> Bool {
         isFQDNValid(host) && RegistryBoundaries.shared.isDomainValid(host)
     }
+
+    /// `is_domain_valid`: the last label is a known top-level domain.
+    public static func isDomainValid(_ domain: String) -> Bool {
+        RegistryBoundaries.shared.isDomainValid(domain)
+    }
+
+    /// The top-level domains counted as valid (`valid_tlds`, from
+    /// `util_rb_tld`).
+    public static var topLevelDomains: Set<String> { RegistryBoundaries.shared.tlds }
 }

@@ -21,6 +21,7 @@ extension DifferentialTests {
     static var comparedEvalFunctions: Set<String> {
         Set(EvalFunction.registry.keys).union(EvalFunction.headerRegistry.keys)
             .union(EvalFunction.freemailRegistry.keys).union(EvalFunction.bodyRegistry.keys)
+            .union(EvalFunction.forgeryRegistry.keys)
     }
 
     @Test("stock eval rules hit as in SpamAssassin",
