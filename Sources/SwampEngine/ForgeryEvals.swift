@@ -20,6 +20,7 @@ extension EvalFunction {
         "check_for_forged_gmail_received_headers": { ctx, _ in ForgeryEvals.gmail(ctx) ? 1 : 0 },
         "check_for_forged_received_trail": { ctx, _ in ForgeryEvals.forgedTrail(ctx.views.relays).fromMismatches > 1 ? 1 : 0 },
         "check_for_forged_received_ip_helo": { ctx, _ in ForgeryEvals.forgedTrail(ctx.views.relays).ipHeloMismatches > 0 ? 1 : 0 },
+        "check_for_no_rdns_dotcom_helo": { ctx, _ in ForgeryEvals.noReverseDNSDotcomHelo(ctx.views.relays) ? 1 : 0 },
         "check_ratware_envelope_from": { ctx, _ in ForgeryEvals.ratwareEnvelopeFrom(ctx) ? 1 : 0 },
     ]
 }
@@ -316,6 +317,24 @@ enum ForgeryEvals {
             }
         }
         return (fromMismatches, ipHeloMismatches)
+    }
+
+    static let dotcomHelo = re(#"(?:\.|^)(?:lycos\.com|lycos\.co\.uk|hotmail\.com|localhost\.com|excite\.com|caramail\.com|cs\.com|aol\.com|msn\.com|yahoo\.com|drizzle\.com)$"#,
+                               .caseless)
+
+    /// RelayEval.pm `_check_received_helos`: the last untrusted hop from a
+    /// public address said HELO as one of the big dot-coms and its mailer
+    /// found no reverse DNS for it (each such hop decides anew).
+    static func noReverseDNSDotcomHelo(_ relays: Relays) -> Bool {
+        let scratch = MatchScratch()
+        var found = false
+        for relay in relays.untrusted where !(IPAddress(Substring(relay.ip))?.isPrivate ?? false) {
+            found = relay.noReverseDNS && Array(relay.helo.utf8).withUnsafeBufferPointer {
+                if case .match = dotcomHelo.search($0, scratch: scratch) { return true }
+                return false
+            }
+        }
+        return found
     }
 
     /// `^\d+\.\d+\.\d+\.\d+$`

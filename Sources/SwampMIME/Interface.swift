@@ -156,6 +156,9 @@ public struct Relay: Sendable, Hashable {
     public var auth: String
     public var msa: Bool
     public var isInternal: Bool
+    /// The hop's mailer looks up reverse DNS and found no name
+    /// (SpamAssassin's `no_reverse_dns`); false when its header does not say.
+    public var noReverseDNS = false
     public init(ip: String = "", rdns: String = "", helo: String = "", by: String = "",
                 ident: String = "", envfrom: String = "", id: String = "", auth: String = "",
                 msa: Bool = false, isInternal: Bool = false) {

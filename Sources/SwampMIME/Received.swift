@@ -409,7 +409,7 @@ enum ReceivedParser {
                 if id.hasSuffix(">") { id.removeLast() }
                 if id.hasPrefix("<") { id.removeFirst() }
                 if rdns == "unverified" { rdns = "" }
-                enough = true
+                enough = true; lookedUp = true
             }
         } else if s.starts(with: Array("(from ".utf8)) {
             var x = LineMatcher(Array(s[6...]))
@@ -428,9 +428,6 @@ enum ReceivedParser {
             }
             guard !ip.isEmpty && !by.isEmpty else { return .unparseable }
         }
-        // `lookedUp` is SpamAssassin's mta_looked_up_dns (no_reverse_dns vs
-        // rdns_not_in_headers); the pseudo-header does not show it.
-        _ = lookedUp
         // Clean-ups.
         while rdns.hasSuffix(".") { rdns.removeLast() }
         if rdns.lowercased() == "unknown" || rdns.hasPrefix("[") { rdns = "" }
@@ -454,8 +451,12 @@ enum ReceivedParser {
             while let l = t.last, l == ">" || l.isWhitespace { t = t.dropLast() }
             return strip(String(t))
         }
-        let relay = Relay(ip: strip(ip), rdns: strip(rdns), helo: strip(helo), by: strip(by), ident: strip(ident),
+        var relay = Relay(ip: strip(ip), rdns: strip(rdns), helo: strip(helo), by: strip(by), ident: strip(ident),
                           envfrom: env ?? "", id: id, auth: auth, msa: false, isInternal: false)
+        // SpamAssassin's no_reverse_dns: the hop's mailer looks names up
+        // (mta_looked_up_dns: its header shape always shows one) and shows
+        // none; other shapes without a name only do not say.
+        relay.noReverseDNS = rdns.isEmpty && lookedUp
         let priv = IPAddress(Substring(ip))?.isPrivate ?? false
         return .relay(RelayParse(relay: relay, isPrivate: priv, authenticated: !auth.isEmpty))
     }
@@ -515,7 +516,7 @@ enum ReceivedParser {
             }
         }
         if x.match(Self.p32) {
-            rdns = c(2); ip = c(3); helo = c(1); by = c(4); return true
+            rdns = c(2); ip = c(3); helo = c(1); by = c(4); lookedUp = true; return true
         }
         if x.match(Self.p33) {
             rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
@@ -524,10 +525,10 @@ enum ReceivedParser {
             helo = c(1); ip = c(2); by = c(3); return true
         }
         if x.match(Self.p35) {
-            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true; return true
         }
         if x.match(Self.p36) {
-            helo = c(1); ip = c(3); by = c(4); ident = c(2); return true
+            helo = c(1); ip = c(3); by = c(4); ident = c(2); lookedUp = true; return true
         }
         if x.search(Self.p37) {
             by = c(1)
@@ -559,7 +560,7 @@ enum ReceivedParser {
             } else if x.match(Self.p47) {
                 helo = c(1); rdns = c(1); ip = c(2); by = c(4)
             }
-            if rdns == "unknown" { rdns = "" }
+            if rdns == "unknown" { rdns = "" } else { lookedUp = true }
             return true
         }
         if f.hasSuffixBytes(" via HTTP"), x.match(Self.p48) { ip = c(1); by = c(2); return true }
@@ -567,46 +568,46 @@ enum ReceivedParser {
         if x.match(Self.p50) { helo = c(1); ip = c(2); by = c(3); return true }
         if x.match(Self.p51) { ip = c(1); by = c(2); return true }
         if x.match(Self.p52) { ip = c(1); by = c(2); return true }
-        if x.match(Self.p53) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p53) { helo = c(1); ip = c(2); by = c(3); lookedUp = true; return true }
         if x.match(Self.p54) { helo = c(1); ip = c(2); by = c(3); return true }
-        if x.match(Self.p55) { helo = c(1); ip = c(2); by = c(3); return true }
+        if x.match(Self.p55) { helo = c(1); ip = c(2); by = c(3); lookedUp = true; return true }
         if x.match(Self.p56) {
-            if c(2) != "softdnserr" { rdns = c(2) }
+            if c(2) != "softdnserr" { rdns = c(2); lookedUp = true }
             helo = c(1); ip = c(3); by = c(4); return true
         }
         if x.match(Self.p57) {
-            helo = c(1); ip = c(2); by = c(3); return true
+            helo = c(1); ip = c(2); by = c(3); lookedUp = true; return true
         }
         if x.match(Self.p58) {
-            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true; return true
         }
         if has("with POP3") || has("with IMAP") { fetch = true; return false }
         if x.match(Self.p59) {
-            rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(5)
+            rdns = c(1); helo = c(2); ident = c(3); ip = c(4); by = c(5); lookedUp = true
             if ident.hasSuffix("@") { ident.removeLast() }
             return true
         }
         if x.match(Self.p60) {
-            rdns = c(1); helo = rdns; ident = c(2); ip = c(3); by = c(4)
+            rdns = c(1); helo = rdns; ident = c(2); ip = c(3); by = c(4); lookedUp = true
             if ident.hasSuffix("@") { ident.removeLast() }
             return true
         }
         if has(" with http for "), x.match(Self.p61) { ip = c(1); by = c(2); return true }
         if has(" via smap ") {
-            if x.match(Self.p62) { rdns = c(1); ip = c(2); by = c(3); return true }
+            if x.match(Self.p62) { rdns = c(1); ip = c(2); by = c(3); lookedUp = true; return true }
         }
         if x.match(Self.p63) {
-            rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
+            rdns = c(1); ip = c(2); helo = c(3); by = c(4); lookedUp = true; return true
         }
         if has(" (Post"), x.match(Self.p64) { ip = c(1); by = c(2); return true }
         if has(" (ArGoSoft"), x.match(Self.p65) { ip = c(1); by = c(2); return true }
         if x.match(Self.p66) { ip = c(1); by = c(2); return true }
         if has(" with BSMTP"), x.match(Self.p67) { skip = true; return false }
         if x.match(Self.p68) {
-            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true; return true
         }
         if x.match(Self.p69) {
-            rdns = c(1); helo = c(2); ip = c(4); by = c(5)
+            rdns = c(1); helo = c(2); ip = c(4); by = c(5); lookedUp = true
             if x.caps[3] != nil { ident = c(3) }
             return true
         }
@@ -614,7 +615,7 @@ enum ReceivedParser {
             ip = c(1); helo = c(2); by = c(3); return true
         }
         if has(" (CommuniGate Pro"), x.match(Self.p71) {
-            rdns = c(1); helo = c(1); ip = c(2); by = c(3); return true
+            rdns = c(1); helo = c(1); ip = c(2); by = c(3); lookedUp = true; return true
         }
         if x.match(Self.p72) { ip = c(1); by = c(2); return true }
         if let f0 = f.first, !f0.isDigit, x.match(Self.p73) {
@@ -624,7 +625,7 @@ enum ReceivedParser {
         if x.match(Self.p75) { helo = c(1); ip = c(2); by = c(4); return true }
         if x.match(Self.p76) { ip = c(1); by = c(2); return true }
         if x.match(Self.p77) {
-            helo = c(1); rdns = c(2); ip = c(3); by = c(4); return true
+            helo = c(1); rdns = c(2); ip = c(3); by = c(4); lookedUp = true; return true
         }
         if x.match(Self.p78) { ip = c(1); helo = c(2); by = c(3); return true }
         if x.match(Self.p79) { ip = c(1); helo = c(2); by = c(3); return true }
@@ -644,7 +645,7 @@ enum ReceivedParser {
         }
         if x.match(Self.p86) { rdns = c(1); ip = c(2); by = c(3); return true }
         if x.match(Self.p87) {
-            rdns = c(1); ip = c(2); helo = c(3); by = c(4); return true
+            rdns = c(1); ip = c(2); helo = c(3); by = c(4); lookedUp = c(1) != "UNKNOWN"; return true
         }
         if x.match(Self.p88) {
             helo = c(1); ip = c(3); by = c(4); return true

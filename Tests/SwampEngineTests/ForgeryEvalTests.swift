@@ -16,6 +16,7 @@ import Testing
     header TRAIL     eval:check_for_forged_received_trail()
     header IPHELO    eval:check_for_forged_received_ip_helo()
     header RATWARE   eval:check_ratware_envelope_from()
+    header DOTCOM    eval:check_for_no_rdns_dotcom_helo()
     """
 
     /// A hop from `rdns` at `ip` that said HELO `helo`, received by `by`.
@@ -70,6 +71,19 @@ import Testing
         // HELO with an address of another /16 than the connection's.
         let ipHelo = hop("203.0.113.5", "a.example.org", "198.51.100.1", by: "mx.example.net")
         #expect(hits(config, message([ipHelo, "From: a@example.org"])) == ["IPHELO"])
+    }
+
+    @Test func dotcomHeloWithoutReverseDNS() {
+        // Postfix always looks names up: "unknown" means there was none.
+        let postfix = "Received: from mx1.aol.com (unknown [198.51.100.7])\n\tby mx.example.net (Postfix) with ESMTP id 4A1B2C3D4E;\n\tMon, 2 Nov 2026 10:00:00 +0000"
+        #expect(hits(config, message([postfix, "From: a@example.org"])) == ["DOTCOM"])
+        let named = "Received: from mx1.aol.com (host.example.org [198.51.100.7])\n\tby mx.example.net (Postfix) with ESMTP id 4A1B2C3D4E;\n\tMon, 2 Nov 2026 10:00:00 +0000"
+        #expect(hits(config, message([named, "From: a@example.org"])).isEmpty)
+        let plain = "Received: from mx1.example.org (unknown [198.51.100.7])\n\tby mx.example.net (Postfix) with ESMTP id 4A1B2C3D4E;\n\tMon, 2 Nov 2026 10:00:00 +0000"
+        #expect(hits(config, message([plain, "From: a@example.org"])).isEmpty)
+        // A shape that does not say whether names were looked up.
+        let bare = "Received: from mx1.aol.com ([198.51.100.7]) by mx.example.net with SMTP; Mon, 2 Nov 2026 10:00:00 +0000"
+        #expect(!hits(config, message([bare, "From: a@example.org"])).contains("DOTCOM"))
     }
 
     @Test func envelopeSenderBuiltFromTheRecipient() {
