@@ -47,4 +47,12 @@ public enum DomainRegistry {
     public static func isValidHostName(_ host: String) -> Bool {
         isFQDNValid(host) && RegistryBoundaries.shared.isDomainValid(host)
     }
+
+    /// `is_fqdn_valid(idn_to_ascii($host), 1)`: a syntactically valid
+    /// fully qualified name, whatever its top-level domain (an invalid
+    /// UTF-8 name is taken as it is, lower-cased).
+    public static func isValidFQDN(_ host: [UInt8]) -> Bool {
+        let ascii = IDNA.toASCII(host) ?? host.lowercasedASCII()
+        return isFQDNValid(String(decoding: ascii, as: UTF8.self))
+    }
 }
