@@ -37,6 +37,7 @@ extension DifferentialTests {
     welcomelist_uri_host lists.debian.org
     enlist_uri_host (NEWS) cnet.com !home.cnet.com zdnet.com
     delist_uri_host (NEWS) zdnet.com
+    enlist_uri_host (DOTCOM) com !cnet.com !online.com !xent.com
     welcomelist_bounce_relays *.debian.org
     header T_FORGED_IN_WL eval:check_forged_in_welcomelist()
     header T_FORGED_IN_DEF_WL eval:check_forged_in_default_welcomelist()
@@ -44,6 +45,7 @@ extension DifferentialTests {
     header T_FROM_DEBIAN eval:check_from_in_list('DEBIAN')
     header T_REPLYTO_DEBIAN eval:check_replyto_in_list('DEBIAN')
     header T_URI_NEWS eval:check_uri_host_listed('NEWS')
+    header T_URI_DOTCOM eval:check_uri_host_listed('DOTCOM')
     """
 
     /// Rules that must hit at least once on SpamAssassin's side, so the
@@ -51,7 +53,7 @@ extension DifferentialTests {
     static let listRulesExpectedToHit = [
         "USER_IN_WELCOMELIST_TO", "USER_IN_MORE_SPAM_TO", "USER_IN_ALL_SPAM_TO", "USER_IN_BLOCKLIST_TO",
         "USER_IN_WELCOMELIST", "USER_IN_BLOCKLIST", "SUBJECT_IN_WELCOMELIST", "SUBJECT_IN_BLOCKLIST",
-        "URI_HOST_IN_BLOCKLIST", "URI_HOST_IN_WELCOMELIST", "T_TO_DEBIAN", "T_URI_NEWS",
+        "URI_HOST_IN_BLOCKLIST", "URI_HOST_IN_WELCOMELIST", "T_TO_DEBIAN", "T_URI_NEWS", "T_URI_DOTCOM",
     ]
 
     @Test("list evals hit as in SpamAssassin",
