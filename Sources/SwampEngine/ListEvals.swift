@@ -71,7 +71,7 @@ enum ListEvals {
     static func listed(_ address: [UInt8], in list: AddressList) -> Bool {
         let lower = address.lowercasedASCIIBytes()
         if list.contains(String(decoding: lower, as: UTF8.self)) { return true }
-        return list.entries.contains { Glob.matchesAddress($0, lower) }
+        return list.patterns.contains { Glob.matchesAddress($0, lower) }
     }
 
     /// Whether one of `all_from_addrs` is in the named list (0 when there is
@@ -100,6 +100,8 @@ enum ListEvals {
     static func allToAddresses(_ ctx: EvalContext) -> [String] {
         ctx.memo.strings("all_to_addrs") {
             var found: [[UInt8]] = []
+            // Header values come one a line (a decoded value holding a line
+            // break of its own would shift which Received lines are first).
             for name in ["Resent-To:first:addr", "Resent-Cc:first:addr"] {
                 found += HeaderEvals.lines(ctx.headerText(HeaderQuery(name: name)))
             }
@@ -223,10 +225,19 @@ enum ListEvals {
             }
         }
         if forged != 0, let allowed = ctx.configuration.addressLists["welcomelist_allows_relays"],
-           allowed.entries.contains(where: { Glob.matchesAddress($0, lower) }) {
+           allowed.patterns.contains(where: { Glob.matchesAddress($0, lower) })
+            || allowedVerbatim(allowed, lower) {
             return 0
         }
         return forged
+    }
+
+    /// `welcomelist_allows_relays` is read through its patterns only (no
+    /// lookup of the address as a key), so a plain entry matches an equal
+    /// address but one with a NUL, `\` or `(` does not.
+    private static func allowedVerbatim(_ list: AddressList, _ address: [UInt8]) -> Bool {
+        let text = String(decoding: address, as: UTF8.self)
+        return list.contains(text) && !AddressList.isPattern(text)
     }
 
     /// One relay against one `welcomelist_from_rcvd` relay entry.
@@ -289,15 +300,19 @@ enum ListEvals {
     // MARK: URI host lists
 
     /// WLBLEval `_check_uri_host_listed`: the lists some URI host is listed
-    /// in. For each host (mailto: links left out) the most specific of the
-    /// host and its parent domains — at most the last eleven — that a list
-    /// names decides; `!host` entries say "not listed".
+    /// in. For each host (mailto: links left out; DKIM signing domains in,
+    /// as `get_uri_detail_list` has them unless `parse_dkim_uris 0`) the
+    /// most specific of the host and its parent domains — at most the last
+    /// eleven — that a list names decides; `!host` entries say "not
+    /// listed".
     static func uriHostListsHit(_ ctx: EvalContext) -> [String] {
         let lists = ctx.configuration.uriHostLists
         guard !lists.isEmpty else { return [] }
         return ctx.memo.strings("uri_host_enlisted") {
             var hit = Set<String>()
-            for uriHost in ctx.views.uriHosts(skipMailto: true) {
+            var hosts = ctx.views.uriHosts(skipMailto: true)
+            if parseDKIMURIs(ctx.configuration) { hosts += ctx.views.dkimURIHosts() }
+            for uriHost in hosts {
                 let keys = queryKeys(uriHost.host)
                 for (name, hosts) in lists where !hit.contains(name) {
                     if let verdict = keys.lazy.compactMap({ hosts[$0] }).first, verdict { hit.insert(name) }
@@ -305,6 +320,12 @@ enum ListEvals {
             }
             return hit.sorted()
         }
+    }
+
+    /// `parse_dkim_uris` (a boolean, 1 by default).
+    static func parseDKIMURIs(_ configuration: Configuration) -> Bool {
+        guard let last = configuration.otherSettings["parse_dkim_uris"]?.last else { return true }
+        return !["0", "no"].contains(last.lowercased())
     }
 
     /// The names a host is looked up under: an address literal's address,
@@ -353,7 +374,7 @@ enum ListEvals {
         func listedRelay(_ word: ArraySlice<UInt8>) -> Bool {
             let lower = word.lowercasedASCIIBytes()
             if list.contains(String(decoding: lower, as: UTF8.self)) { return true }
-            return list.entries.contains { Glob.matchesAddress($0, lower) }
+            return list.patterns.contains { Glob.matchesAddress($0, lower) }
         }
         for paragraph in ctx.views.body where startsWithReceived(paragraph[...]) {
             if dottedWords(paragraph[...], spaceOnly: true, listedRelay) { return true }

@@ -8,6 +8,11 @@
 /// first added, which only reports show; matching does not depend on it.
 public struct AddressList: Sendable, Hashable {
     public private(set) var entries: [String] = []
+    /// The entries a text can match other than by being equal to them:
+    /// those with `*` or `?`, or with a byte SpamAssassin's pattern reads as
+    /// `_` (NUL, `\`, `(`). Matching tries only these after a set lookup,
+    /// so a long list of plain addresses costs one lookup per address.
+    public private(set) var patterns: [String] = []
     private var members: Set<String> = []
 
     public init(_ entries: [String] = []) {
@@ -18,11 +23,19 @@ public struct AddressList: Sendable, Hashable {
     public func contains(_ entry: String) -> Bool { members.contains(entry) }
 
     public mutating func add(_ entry: String) {
-        if members.insert(entry).inserted { entries.append(entry) }
+        guard members.insert(entry).inserted else { return }
+        entries.append(entry)
+        if Self.isPattern(entry) { patterns.append(entry) }
     }
 
     public mutating func remove(_ entry: String) {
-        if members.remove(entry) != nil { entries.removeAll { $0 == entry } }
+        guard members.remove(entry) != nil else { return }
+        entries.removeAll { $0 == entry }
+        if Self.isPattern(entry) { patterns.removeAll { $0 == entry } }
+    }
+
+    public static func isPattern(_ entry: String) -> Bool {
+        entry.utf8.contains { $0 == 0x2A || $0 == 0x3F || $0 == 0 || $0 == 0x5C || $0 == 0x28 }
     }
 }
 

@@ -63,6 +63,7 @@ import SwampRules
         #expect(hits(byName, message([other, "From: joe@a.example"])) == ["FORGED_IN_WELCOMELIST"])
         // Unless welcomelist_allows_relays lets the address through anywhere.
         #expect(hits(byName + "\nwelcomelist_allows_relays joe@*", message([other, "From: joe@a.example"])).isEmpty)
+        #expect(hits(byName + "\nwelcomelist_allows_relays joe@a.example", message([other, "From: joe@a.example"])).isEmpty)
         // A name ending in the domain without a dot before it is no match.
         let glued = hop.replacingOccurrences(of: "mail.a.example", with: "mailxa.example")
         #expect(hits(byName, message([glued, "From: joe@a.example"])) == ["FORGED_IN_WELCOMELIST"])
@@ -126,6 +127,21 @@ import SwampRules
         #expect(hits("header T eval:check_to_in_list('NOPE')", message(["To: a@b.example"])).isEmpty)
     }
 
+    /// Plain entries are looked up, not matched one by one: a long list
+    /// against a long recipient list stays quick.
+    @Test func longListsAgainstManyRecipients() {
+        var config = toRules + "\n"
+        for i in 0..<5_000 { config += "welcomelist_to user\(i)@example.org\n" }
+        config += "welcomelist_to *@wild.example.org\n"
+        let to = "To: " + (0..<2_000).map { "r\($0)@example.net" }.joined(separator: ", ")
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(hits(config, message([to, "Cc: user4999@example.org"])) == ["USER_IN_WELCOMELIST_TO"])
+        #expect(hits(config, message([to, "Cc: x@wild.example.org"])) == ["USER_IN_WELCOMELIST_TO"])
+        #expect(hits(config, message([to])).isEmpty)
+        #expect(clock.now - start < .seconds(10))
+    }
+
     @Test func receivedForAddress() {
         func address(_ s: String) -> String? { ListEvals.receivedForAddress(Array(s.utf8)).map { String(decoding: $0, as: UTF8.self) } }
         #expect(address("from x by y for <a@b.example>; Sat") == "a@b.example")
@@ -187,6 +203,18 @@ import SwampRules
         #expect(hits(config, body("write to mailto:x@badsite.com")).isEmpty)
         let html = "From: a@b.example\nContent-Type: text/html\n\n<a href=\"https://badsite.com/\">x</a>\n"
         #expect(hits(config, html) == ["URI_HOST_IN_BLOCKLIST"])
+    }
+
+    /// DKIM signing domains count as URI hosts (`parse_dkim_uris`, on by
+    /// default).
+    @Test func dkimSigningDomains() {
+        let config = uriRules + "\nblocklist_uri_host signer.com"
+        let signed = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=mail.Signer.com; s=s1;\n bh=abc=; b=xyz\nFrom: a@b.example"
+        #expect(hits(config, signed + "\n\nhi\n") == ["URI_HOST_IN_BLOCKLIST"])
+        #expect(hits(config + "\nparse_dkim_uris 0", signed + "\n\nhi\n").isEmpty)
+        // The tag must start a word: `add=` is not `d=`.
+        let other = "DKIM-Signature: v=1; add=signer.com; s=s1\nFrom: a@b.example"
+        #expect(hits(config, other + "\n\nhi\n").isEmpty)
     }
 
     @Test func queryKeysKeepTheLastEleven() {
