@@ -27,14 +27,10 @@ struct EvalFunction: Sendable {
     /// load and listed by `swamp lint`.
     static func lookup(_ name: String, type: RuleType) -> EvalFunction? {
         (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? bodyRegistry[name]
-            ?? forgeryRegistry[name] ?? networkRegistry[name]).map { EvalFunction(name: name, run: $0) }
+            ?? forgeryRegistry[name] ?? networkRegistry[name] ?? listRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [
-        "check_from_in_welcomelist": { ctx, _ in fromMatches(ctx, ctx.configuration.welcomelistFrom, except: ctx.configuration.unwelcomelistFrom) },
-        "check_from_in_whitelist": { ctx, _ in fromMatches(ctx, ctx.configuration.welcomelistFrom, except: ctx.configuration.unwelcomelistFrom) },
-        "check_from_in_blocklist": { ctx, _ in fromMatches(ctx, ctx.configuration.blocklistFrom, except: ctx.configuration.unblocklistFrom) },
-        "check_from_in_blacklist": { ctx, _ in fromMatches(ctx, ctx.configuration.blocklistFrom, except: ctx.configuration.unblocklistFrom) },
         "check_for_missing_to_header": { ctx, _ in
             ctx.headerText(HeaderQuery(name: "To")) == nil && ctx.headerText(HeaderQuery(name: "Apparently-To")) == nil ? 1 : 0
         },
@@ -79,42 +75,6 @@ struct EvalFunction: Sendable {
     }
 
     static let argumentRegexes = Mutex<[String: Regex?]>([:])
-
-    /// SpamAssassin's welcomelist/blocklist: the author and envelope
-    /// addresses against `*`/`?` globs, case-insensitively, minus the
-    /// `unwelcomelist_from` exceptions.
-    static func fromMatches(_ ctx: EvalContext, _ globs: [String], except: [String]) -> Int {
-        guard !globs.isEmpty else { return 0 }
-        var addresses: [String] = []
-        let resent = ctx.headerText(HeaderQuery(name: "Resent-From", modifier: .addr))
-        for name in [resent == nil ? "From" : "Resent-From", "EnvelopeFrom"] {
-            if let v = ctx.headerText(HeaderQuery(name: name, modifier: .addr)) {
-                let text = String(decoding: v, as: UTF8.self)
-                for line in text.split(whereSeparator: { $0 == "\n" }) where !line.isEmpty {
-                    addresses.append(line.lowercased())
-                }
-            }
-        }
-        for address in addresses {
-            if except.contains(where: { glob($0.lowercased(), matches: address) }) { continue }
-            if globs.contains(where: { glob($0.lowercased(), matches: address) }) { return 1 }
-        }
-        return 0
-    }
-
-    /// `*` any run, `?` one character; everything else literal.
-    static func glob(_ pattern: String, matches text: String) -> Bool {
-        let p = Array(pattern.utf8), t = Array(text.utf8)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) { pi += 1; ti += 1 }
-            else if pi < p.count && p[pi] == UInt8(ascii: "*") { star = pi; mark = ti; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
-            else { return false }
-        }
-        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
-    }
 }
 
 /// Rules swamp always has, whatever the configuration says.

@@ -121,7 +121,7 @@ extension EvalFunction {
               let env = ctx.headerText(HeaderQuery(name: "EnvelopeFrom", modifier: .addr)) else { return 0 }
         let sender = String(decoding: env.split(separator: UInt8(ascii: "\n")).first ?? [], as: UTF8.self).lowercased()
         guard !sender.isEmpty else { return 0 }
-        return spfGlobs(ctx.configuration, defaults: defaults).contains { glob($0, matches: sender) } ? 1 : 0
+        return spfGlobs(ctx.configuration, defaults: defaults).contains { Glob.matchesAddress($0, Array(sender.utf8)) } ? 1 : 0
     }
 
     /// DKIM.pm `_check_dkim_welcomelist`: an author address is listed and a
@@ -136,7 +136,7 @@ extension EvalFunction {
             let author = String(decoding: line, as: UTF8.self).lowercased()
             guard let at = author.lastIndex(of: "@") else { continue }
             let authorDomain = String(author[author.index(after: at)...])
-            for (pattern, signer) in entries where glob(pattern, matches: author) {
+            for (pattern, signer) in entries where Glob.matchesAddress(pattern, Array(author.utf8)) {
                 if let signer {
                     if signedBy(ctx, [signer], NetworkFactKey.dkimValidBy) == 1 { return 1 }
                 } else if fact(ctx, NetworkFactKey.dkimValidAuthorBy(authorDomain)) == 1 {

@@ -34,6 +34,42 @@ extension Views {
     }
 }
 
+extension Views {
+    /// The signing domains of the DomainKey-Signature and DKIM-Signature
+    /// headers (each `\bd\s*=\s*([^;]+)`, white space removed), as
+    /// `get_uri_detail_list` adds them to the message's URIs under
+    /// `parse_dkim_uris` (on by default): `domainkeys:DOMAIN`, kept only
+    /// when the domain is valid. At most `MessageLimits`' URI count.
+    public func dkimURIHosts() -> [URIHost] {
+        var out: [URIHost] = []
+        for field in message.headers {
+            let name = field.name.lowercased()
+            guard name == "dkim-signature" || name == "domainkey-signature" else { continue }
+            let v = field.rawValue
+            var i = 0
+            while i < v.count, out.count < message.limits.maxURIs {
+                defer { i += 1 }
+                guard v[i] == 0x64, i == 0 || !v[i - 1].isWord else { continue }
+                var j = i + 1
+                while j < v.count, v[j].isSpace { j += 1 }
+                guard j < v.count, v[j] == 0x3D else { continue }
+                j += 1
+                while j < v.count, v[j].isSpace { j += 1 }
+                var domain: [UInt8] = []
+                var k = j
+                while k < v.count, v[k] != 0x3B {
+                    if !v[k].isSpace { domain.append(v[k]) }
+                    k += 1
+                }
+                guard k > j else { continue }
+                if let h = URIExtractor.uriHost(Array("domainkeys:".utf8) + domain) { out.append(h) }
+                i = k
+            }
+        }
+        return out
+    }
+}
+
 /// Registry boundaries (RegistryBoundaries.pm) for callers outside SwampMIME.
 public enum DomainRegistry {
     /// `trim_domain`: the registrable domain of a host name
@@ -56,4 +92,12 @@ public enum DomainRegistry {
     /// The top-level domains counted as valid (`valid_tlds`, from
     /// `util_rb_tld`).
     public static var topLevelDomains: Set<String> { RegistryBoundaries.shared.tlds }
+
+    /// `is_fqdn_valid(idn_to_ascii($host), 1)`: a syntactically valid
+    /// fully qualified name, whatever its top-level domain (an invalid
+    /// UTF-8 name is taken as it is, lower-cased).
+    public static func isValidFQDN(_ host: [UInt8]) -> Bool {
+        let ascii = IDNA.toASCII(host) ?? host.lowercasedASCII()
+        return isFQDNValid(String(decoding: ascii, as: UTF8.self))
+    }
 }

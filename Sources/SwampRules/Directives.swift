@@ -7,6 +7,7 @@ extension ConfigLoader {
     mutating func apply(key: String, value: String, at loc: SourceLocation) {
         if applyRuleDirective(key: key, value: value, at: loc) { return }
         if applyURIBLDirective(key: key, value: value, at: loc) { return }
+        if applyListDirective(key: key, value: value, at: loc) { return }
         switch key {
         case "required_score", "required_hits":
             if let d = number(key, value, at: loc) { configuration.requiredScore = d }
@@ -51,20 +52,6 @@ extension ConfigLoader {
             if let nets = networks(key, value, at: loc) { configuration.msaNetworks += nets }
         case "clear_msa_networks":
             if noArguments(key, value, at: loc) { configuration.msaNetworks = [] }
-        case "welcomelist_from", "whitelist_from":
-            addresses(key, value, at: loc) { Self.addAll($0, to: &$1.welcomelistFrom) }
-        case "unwelcomelist_from", "unwhitelist_from":
-            addresses(key, value, at: loc) { addrs, conf in
-                Self.addAll(addrs, to: &conf.unwelcomelistFrom)
-                conf.welcomelistFrom.removeAll { addrs.contains($0) }
-            }
-        case "blocklist_from", "blacklist_from":
-            addresses(key, value, at: loc) { Self.addAll($0, to: &$1.blocklistFrom) }
-        case "unblocklist_from", "unblacklist_from":
-            addresses(key, value, at: loc) { addrs, conf in
-                Self.addAll(addrs, to: &conf.unblocklistFrom)
-                conf.blocklistFrom.removeAll { addrs.contains($0) }
-            }
         case "welcomelist_auth", "whitelist_auth":
             addresses(key, value, at: loc) { Self.addAll($0, to: &$1.welcomelistAuth) }
         case "def_welcomelist_auth", "def_whitelist_auth":

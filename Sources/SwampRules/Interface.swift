@@ -166,11 +166,24 @@ public struct Configuration: Sendable {
     public var trustedNetworks: [String] = []
     public var internalNetworks: [String] = []
     public var msaNetworks: [String] = []
-    /// `welcomelist_from` / `whitelist_from` address globs.
-    public var welcomelistFrom: [String] = []
-    public var unwelcomelistFrom: [String] = []
-    public var blocklistFrom: [String] = []
-    public var unblocklistFrom: [String] = []
+    /// SpamAssassin's address lists by its setting name: `welcomelist_from`,
+    /// `blocklist_from`, `welcomelist_to`, `blocklist_to`, `more_spam_to`,
+    /// `all_spam_to`, `welcomelist_allows_relays`,
+    /// `welcomelist_bounce_relays`, and each `enlist_addrlist (NAME)` list
+    /// (see ListDirectives.swift).
+    public var addressLists: [String: AddressList] = [:]
+    /// `welcomelist_from_rcvd` / `def_welcomelist_from_rcvd`: each address
+    /// glob with the relay names or `[IP]` forms it must have come through.
+    public var welcomelistFromRcvd: [String: [String]] = [:]
+    public var defWelcomelistFromRcvd: [String: [String]] = [:]
+    /// `enlist_uri_host (LIST) [!]host...` (`blocklist_uri_host` is list
+    /// BLOCK, `welcomelist_uri_host` WELCOME): per list, each lower-cased
+    /// host or domain and whether it is listed (false for `!host`).
+    public var uriHostLists: [String: [String: Bool]] = [:]
+    /// WelcomeListSubject plugin: `welcomelist_subject` /
+    /// `blocklist_subject` lines, each a lower-cased glob over the Subject.
+    public var welcomelistSubject = AddressList()
+    public var blocklistSubject = AddressList()
     public var welcomelistAuth: [String] = []
     public var defWelcomelistAuth: [String] = []
     public var useBayes = true

@@ -34,8 +34,9 @@ struct DifferentialTests {
     }
 
     /// Loads the stock configuration in SpamAssassin's order: site `.pre`
-    /// files, the default rules, then the site `.cf` files.
-    static func stockConfiguration() -> Configuration {
+    /// files, the default rules, then the site `.cf` files; `extra` after
+    /// them all, as sa-hits.pl's SA_EXTRA_CONFIG.
+    static func stockConfiguration(extra: String = "") -> Configuration {
         var loader = ConfigLoader()
         let fm = FileManager.default
         let site = (try? fm.contentsOfDirectory(atPath: siteRules).sorted()) ?? []
@@ -43,6 +44,7 @@ struct DifferentialTests {
         loader.load(path: stockRules)
         for f in site where f.hasSuffix(".cf") { loader.load(path: siteRules + "/" + f) }
         loader.load(text: "use_bayes 0\nbayes_auto_learn 0\n", file: "(differential)")
+        if !extra.isEmpty { loader.load(text: extra, file: "(differential extra)") }
         return loader.configuration
     }
 
@@ -75,10 +77,12 @@ struct DifferentialTests {
     }
 
     /// SpamAssassin's hits (scored rules and sub-rules) on each of
-    /// `files`, by path, from one run of sa-hits.pl.
-    static func spamAssassinHits(_ files: [String]) -> Result<[String: Set<String>], PerlFailed> {
+    /// `files`, by path, from one run of sa-hits.pl; `extraConfig` is read
+    /// after the stock and site files (sa-hits.pl's SA_EXTRA_CONFIG).
+    static func spamAssassinHits(_ files: [String], extraConfig: String = "") -> Result<[String: Set<String>], PerlFailed> {
         let script = repoRoot.appendingPathComponent("Tests/SwampDifferentialTests/sa-hits.pl").path
-        let sa = shell("/usr/bin/perl", [script], input: files.joined(separator: "\n") + "\n")
+        let sa = shell("/usr/bin/perl", [script], input: files.joined(separator: "\n") + "\n",
+                       environment: extraConfig.isEmpty ? [:] : ["SA_EXTRA_CONFIG": extraConfig])
         guard sa.status == 0 else { return .failure(PerlFailed(description: "sa-hits.pl failed: \(sa.error)")) }
         var hits: [String: Set<String>] = [:]
         for line in sa.output.split(separator: "\n") {
@@ -202,10 +206,14 @@ struct DifferentialTests {
         #expect(outcome.compared >= 100)
     }
 
-    static func shell(_ tool: String, _ args: [String], input: String?) -> (status: Int32, output: String, error: String) {
+    static func shell(_ tool: String, _ args: [String], input: String?,
+                      environment: [String: String] = [:]) -> (status: Int32, output: String, error: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -7,7 +7,8 @@ import SwampTestSupport
 
 /// The eval functions swamp implements (the header and relay evals of
 /// HeaderEvals.swift, FreemailEvals.swift, the MIME, body and HTML evals of
-/// BodyEvals.swift, and the rest of the registry; not the network ones)
+/// BodyEvals.swift, the list evals of ListEvals.swift, and the rest of the
+/// registry; not the network ones)
 /// against SpamAssassin's own plugins: the stock rules whose test is one of
 /// those evals must hit on the same messages of the sample as in
 /// SpamAssassin, rule by rule (|both| / |either| ≥ 95 %). One Perl run
@@ -22,6 +23,7 @@ extension DifferentialTests {
         Set(EvalFunction.registry.keys).union(EvalFunction.headerRegistry.keys)
             .union(EvalFunction.freemailRegistry.keys).union(EvalFunction.bodyRegistry.keys)
             .union(EvalFunction.forgeryRegistry.keys)
+            .union(EvalFunction.listRegistry.keys)
     }
 
     @Test("stock eval rules hit as in SpamAssassin",

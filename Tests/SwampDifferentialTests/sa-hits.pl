@@ -3,6 +3,8 @@
 # differential test: one line per message path read from stdin,
 # "PATH<TAB>RULE,RULE,...", scored rules and __ sub-rules together.
 # Network tests and Bayes are off (score set 0), as in swamp's comparison.
+# SA_EXTRA_CONFIG, when set, holds configuration lines read after the
+# stock and site files (post_config_text), e.g. list directives.
 use strict;
 use warnings;
 use Mail::SpamAssassin;
@@ -13,7 +15,8 @@ my $sa = Mail::SpamAssassin->new({
     userprefs_filename  => '/dev/null',
     dont_copy_prefs     => 1,
     local_tests_only    => 1,
-    post_config_text    => "use_bayes 0\nbayes_auto_learn 0\nuse_auto_whitelist 0\n",
+    post_config_text    => "use_bayes 0\nbayes_auto_learn 0\nuse_auto_whitelist 0\n"
+                           . ($ENV{SA_EXTRA_CONFIG} // '') . "\n",
 });
 $sa->compile_now(0);
 
