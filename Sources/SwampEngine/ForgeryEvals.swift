@@ -18,9 +18,9 @@ extension EvalFunction {
         "check_for_forged_yahoo_received_headers": { ctx, _ in ForgeryEvals.yahoo(ctx) ? 1 : 0 },
         "check_for_forged_juno_received_headers": { ctx, _ in ForgeryEvals.juno(ctx) ? 1 : 0 },
         "check_for_forged_gmail_received_headers": { ctx, _ in ForgeryEvals.gmail(ctx) ? 1 : 0 },
-        "check_for_forged_received_trail": { ctx, _ in ForgeryEvals.forgedTrail(ctx.views.relays).fromMismatches > 1 ? 1 : 0 },
-        "check_for_forged_received_ip_helo": { ctx, _ in ForgeryEvals.forgedTrail(ctx.views.relays).ipHeloMismatches > 0 ? 1 : 0 },
-        "check_for_no_rdns_dotcom_helo": { ctx, _ in ForgeryEvals.noReverseDNSDotcomHelo(ctx.views.relays) ? 1 : 0 },
+        "check_for_forged_received_trail": { ctx, _ in ForgeryEvals.forgedTrail(ctx).fromMismatches > 1 ? 1 : 0 },
+        "check_for_forged_received_ip_helo": { ctx, _ in ForgeryEvals.forgedTrail(ctx).ipHeloMismatches > 0 ? 1 : 0 },
+        "check_for_no_rdns_dotcom_helo": { ctx, _ in ForgeryEvals.noReverseDNSDotcomHelo(ctx) ? 1 : 0 },
         "check_ratware_envelope_from": { ctx, _ in ForgeryEvals.ratwareEnvelopeFrom(ctx) ? 1 : 0 },
     ]
 }
@@ -291,12 +291,17 @@ enum ForgeryEvals {
     /// relays: how many hops' `by` differs from the domain of the previous
     /// hop's reverse DNS, and how many said HELO with an IPv4 address in
     /// another /16 than the one they came from.
-    static func forgedTrail(_ relays: Relays) -> (fromMismatches: Int, ipHeloMismatches: Int) {
-        let untrusted = relays.untrusted
-        let scratch = MatchScratch()
-        func shaped(_ s: String) -> Bool {
-            Array(s.utf8).withUnsafeBufferPointer { if case .match = hostShape.search($0, scratch: scratch) { return true }; return false }
+    static func forgedTrail(_ ctx: EvalContext) -> (fromMismatches: Int, ipHeloMismatches: Int) {
+        let counts = ctx.memo.strings("forged_trail") {
+            let t = forgedTrail(ctx.views.relays, ctx.memo)
+            return [String(t.fromMismatches), String(t.ipHeloMismatches)]
         }
+        return (Int(counts[0]) ?? 0, Int(counts[1]) ?? 0)
+    }
+
+    static func forgedTrail(_ relays: Relays, _ memo: EvalMemo) -> (fromMismatches: Int, ipHeloMismatches: Int) {
+        let untrusted = relays.untrusted
+        func shaped(_ s: String) -> Bool { !s.isEmpty && memo.matches(hostShape, Array(s.utf8)) }
         let by = untrusted.map { hostDomain($0.by.lowercased()) }
         var from: [String?] = untrusted.map { hostDomain($0.rdns.lowercased()) }
         let helo = untrusted.map { hostDomain($0.helo.lowercased()) }
@@ -325,14 +330,10 @@ enum ForgeryEvals {
     /// RelayEval.pm `_check_received_helos`: the last untrusted hop from a
     /// public address said HELO as one of the big dot-coms and its mailer
     /// found no reverse DNS for it (each such hop decides anew).
-    static func noReverseDNSDotcomHelo(_ relays: Relays) -> Bool {
-        let scratch = MatchScratch()
+    static func noReverseDNSDotcomHelo(_ ctx: EvalContext) -> Bool {
         var found = false
-        for relay in relays.untrusted where !(IPAddress(Substring(relay.ip))?.isPrivate ?? false) {
-            found = relay.noReverseDNS && Array(relay.helo.utf8).withUnsafeBufferPointer {
-                if case .match = dotcomHelo.search($0, scratch: scratch) { return true }
-                return false
-            }
+        for relay in ctx.views.relays.untrusted where !(IPAddress(Substring(relay.ip))?.isPrivate ?? false) {
+            found = relay.noReverseDNS && ctx.memo.matches(dotcomHelo, Array(relay.helo.utf8))
         }
         return found
     }
@@ -353,11 +354,20 @@ enum ForgeryEvals {
         let to = firstAddress(ctx, "To"), from = firstAddress(ctx, "EnvelopeFrom")
         guard !to.isEmpty, !from.isEmpty, !ctx.memo.matches(srsAddress, from),
               let at = to.firstIndex(of: 64), at > 0, at + 1 < to.count else { return false }
-        let user = String(decoding: to[..<at], as: UTF8.self)
+        let user = Array(to[..<at]).lowercasedASCIIBytes()
         let domain = DomainRegistry.registrableDomain(String(decoding: to[(at + 1)...], as: UTF8.self))
         guard DomainRegistry.isDomainValid(domain) else { return false }
-        func quoted(_ s: String) -> String { "\\Q" + s.replacingOccurrences(of: "\\E", with: "\\E\\\\E\\Q") + "\\E" }
-        guard let re = try? Regex(#"\b"# + quoted(domain) + "." + quoted(user) + "@", options: .caseless) else { return false }
-        return ctx.memo.matches(re, from)
+        // /\b\Qdomain\E.\Quser\E@/i, by hand.
+        let d = Array(domain.utf8).lowercasedASCIIBytes(), f = from.lowercasedASCIIBytes()
+        let needed = d.count + 1 + user.count + 1
+        guard !d.isEmpty, f.count >= needed else { return false }
+        for start in 0...(f.count - needed) {
+            if d[0].isASCIIWordByte, start > 0, f[start - 1].isASCIIWordByte { continue }
+            if !d[0].isASCIIWordByte, start > 0 ? !f[start - 1].isASCIIWordByte : true { continue }
+            guard f[start..<(start + d.count)].elementsEqual(d), f[start + d.count] != 10 else { continue }
+            let u = start + d.count + 1
+            if f[u..<(u + user.count)].elementsEqual(user), f[u + user.count] == 64 { return true }
+        }
+        return false
     }
 }
