@@ -8,8 +8,7 @@ import SwampRegex
 // parts as they stand), `Views.html` (recorded while HTML is rendered for
 // the body view) and `Views.alternativeDifference`.
 //
-// swamp does not read `ok_locales`, so every locale is acceptable (the
-// default "all"); the plugins' faraway-charset tests then never hit.
+// The faraway-charset tests, which read `ok_locales`, are in Locales.swift.
 
 extension EvalFunction {
     typealias Body = @Sendable (EvalContext, [String]) -> Int
@@ -67,7 +66,6 @@ extension EvalFunction {
             return hit(ctx.views.mime.textUnicodeRatio >= number(args, 0))
         },
         "check_qp_ratio": { ctx, args in hit(ctx.views.mime.qpRatio >= number(args, 0)) },
-        "check_for_faraway_charset": { _, _ in 0 },
     ]
 
     /// `$pms->get('Content-Type') =~ m{^text/html}i`.
@@ -375,7 +373,6 @@ extension EvalFunction {
             })
         },
         "check_iframe_src": { ctx, _ in hit(ctx.views.html.contains(where: \.iframeSource)) },
-        "html_charset_faraway": { _, _ in 0 },
     ]
 
     /// UTF-8 characters (HTML.pm measures decoded text in characters).

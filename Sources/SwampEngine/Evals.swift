@@ -27,7 +27,7 @@ struct EvalFunction: Sendable {
     /// load and listed by `swamp lint`.
     static func lookup(_ name: String, type: RuleType) -> EvalFunction? {
         (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? bodyRegistry[name]
-            ?? forgeryRegistry[name] ?? networkRegistry[name] ?? listRegistry[name]).map { EvalFunction(name: name, run: $0) }
+            ?? forgeryRegistry[name] ?? localeRegistry[name] ?? networkRegistry[name] ?? listRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [

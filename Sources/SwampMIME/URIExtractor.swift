@@ -127,6 +127,12 @@ enum URIExtractor {
     /// RegistryBoundaries `uri_to_domain` in list context: the host and
     /// its registrable domain (an IPv4 host is its own domain).
     static func uriHost(_ u: [UInt8]) -> URIHost? {
+        u.contains(where: { $0 >= 0x80 }) ? unicodeURIHost(u) : asciiURIHost(u[...])
+    }
+
+    /// `uriHost` as SpamAssassin reads one: the whole URI lower-cased, then
+    /// the host cut out.
+    static func unicodeURIHost(_ u: [UInt8]) -> URIHost? {
         var s = String(decoding: u, as: UTF8.self).lowercased()
         if s.hasPrefix("javascript:") || s.hasPrefix("cid:") || s.hasPrefix("file:") { return nil }
         if s.hasPrefix("mailto:") {
@@ -165,6 +171,50 @@ enum URIExtractor {
         if IPAddress(Substring(s)) != nil && !s.contains(":") { return URIHost(host: s, domain: s) }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
         return URIHost(host: s, domain: RegistryBoundaries.shared.trimDomain(s))
+    }
+
+    /// `uriHost` for an ASCII URI, on its bytes: the host is cut out first
+    /// and only it lower-cased (SpamAssassin lower-cases the whole URI, up
+    /// to 8 KiB of tracking parameters, to read a host of a few bytes).
+    static func asciiURIHost(_ u: ArraySlice<UInt8>) -> URIHost? {
+        func startsCI(_ p: String) -> Bool {
+            let b = Array(p.utf8)
+            return u.count >= b.count && zip(u.prefix(b.count), b).allSatisfy { ($0 | 0x20) == $1 || $0 == $1 }
+        }
+        if startsCI("javascript:") || startsCI("cid:") || startsCI("file:") { return nil }
+        var s = u
+        if startsCI("mailto:") {
+            s = s.dropFirst(7)
+            if let q = s.firstIndex(of: 63) { s = s[..<q] }
+            if s.lazy.filter({ $0 == 64 }).count > 1 { return nil }
+            guard let at = s.lastIndex(of: 64) else { return nil }
+            s = s[(at + 1)...]
+        } else {
+            let letters = s.prefix { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 }
+            if !letters.isEmpty, s.dropFirst(letters.count).first == 58 {
+                var rest = s.dropFirst(letters.count + 1)
+                if rest.first == 47 { rest = rest.dropFirst() }
+                if rest.first == 47 { rest = rest.dropFirst() }
+                s = rest
+            }
+            if let e = s.firstIndex(where: { $0 == 47 || $0 == 63 || $0 == 35 }) { s = s[..<e] }
+            if let at = s.lastIndex(of: 64) { s = s[(at + 1)...] }
+            if let colon = s.lastIndex(of: 58), s[(colon + 1)...].allSatisfy({ $0 >= 48 && $0 <= 57 }) { s = s[..<colon] }
+        }
+        let lower = s.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        var pi = 0
+        while pi + 2 < lower.count {
+            if lower[pi] == 37 {
+                let a = lower[pi + 1], b = lower[pi + 2]
+                let hexLower = b.isDigit || (b >= 97 && b <= 102)
+                if (a == 50 && hexLower && b != 48) || (a >= 51 && a <= 54 && hexLower) || (a == 55 && hexLower && b != 102) { return nil }
+            }
+            pi += 1
+        }
+        let host = String(decoding: lower, as: UTF8.self)
+        if IPAddress(Substring(host)) != nil && !lower.contains(58) { return URIHost(host: host, domain: host) }
+        guard isFQDNValid(host), RegistryBoundaries.shared.isDomainValid(host) else { return nil }
+        return URIHost(host: host, domain: RegistryBoundaries.shared.trimDomain(host))
     }
 
     /// `uri_list_canonicalize` for one URI: the URI and its variants.

@@ -232,3 +232,43 @@ struct DifferentialTests {
         return (p.terminationStatus, String(decoding: o.data, as: UTF8.self), String(decoding: e.data, as: UTF8.self))
     }
 }
+
+extension DifferentialTests {
+    /// Scans `files` with `scanner` and compares, rule by rule, which of
+    /// the `compared` rules hit with SpamAssassin's `saHits`: per rule the
+    /// messages where both hit and where either did, and a report (written
+    /// to .build/`reportName` too) naming a message of each disagreement.
+    static func compareRuleHits(files: [String], saHits: [String: Set<String>], scanner: SpamScanner,
+                                compared: Set<String>, what: String, reportName: String)
+        -> (messages: Int, rules: [String: (both: Int, either: Int)], report: String) {
+        var rules: [String: (both: Int, either: Int)] = [:]
+        for r in compared { rules[r] = (0, 0) }
+        var onlySA: [String: [String]] = [:], onlySwamp: [String: [String]] = [:]
+        var messages = 0
+        for file in files {
+            guard let expected = saHits[file], let data = FileManager.default.contents(atPath: file) else { continue }
+            messages += 1
+            let result = scanner.scan(Array(data))
+            let got = Set(result.verdict.evaluation.hits.map(\.name) + result.verdict.evaluation.subrules)
+            let a = expected.intersection(compared), b = got.intersection(compared)
+            for r in a.union(b) {
+                rules[r, default: (0, 0)].either += 1
+                if a.contains(r) && b.contains(r) { rules[r, default: (0, 0)].both += 1 }
+            }
+            for r in a.subtracting(b) { onlySA[r, default: []].append(file) }
+            for r in b.subtracting(a) { onlySwamp[r, default: []].append(file) }
+        }
+        var report = "messages \(messages), compared \(what) \(compared.count)\n"
+        for (r, c) in rules.sorted(by: { $0.key < $1.key }) where c.either > 0 {
+            report += String(format: "  %@ %d/%d (%.1f%%)", r, c.both, c.either, 100 * Double(c.both) / Double(c.either))
+            if let f = onlySA[r] { report += " only SpamAssassin: \(f.count), e.g. \(f[0])" }
+            if let f = onlySwamp[r] { report += " only swamp: \(f.count), e.g. \(f[0])" }
+            report += "\n"
+        }
+        report += "never hit on either side: \(rules.filter { $0.value.either == 0 }.keys.sorted().joined(separator: " "))\n"
+        let out = repoRoot.appendingPathComponent(".build/\(reportName)")
+        try? report.write(to: out, atomically: true, encoding: .utf8)
+        print(report)
+        return (messages, rules, report)
+    }
+}

@@ -22,7 +22,7 @@ extension DifferentialTests {
     static var comparedEvalFunctions: Set<String> {
         Set(EvalFunction.registry.keys).union(EvalFunction.headerRegistry.keys)
             .union(EvalFunction.freemailRegistry.keys).union(EvalFunction.bodyRegistry.keys)
-            .union(EvalFunction.forgeryRegistry.keys)
+            .union(EvalFunction.forgeryRegistry.keys).union(EvalFunction.localeRegistry.keys)
             .union(EvalFunction.listRegistry.keys)
     }
 
@@ -47,35 +47,9 @@ extension DifferentialTests {
                 if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
             }
             let scanner = SpamScanner(ruleSet: ruleSet)
-            var rules: [String: (both: Int, either: Int)] = [:]
-            for r in compared { rules[r] = (0, 0) }
-            var onlySA: [String: [String]] = [:], onlySwamp: [String: [String]] = [:]
-            var messages = 0
-            for file in files {
-                guard let expected = saHits[file], let data = FileManager.default.contents(atPath: file) else { continue }
-                messages += 1
-                let result = scanner.scan(Array(data))
-                let got = Set(result.verdict.evaluation.hits.map(\.name) + result.verdict.evaluation.subrules)
-                let a = expected.intersection(compared), b = got.intersection(compared)
-                for r in a.union(b) {
-                    rules[r, default: (0, 0)].either += 1
-                    if a.contains(r) && b.contains(r) { rules[r, default: (0, 0)].both += 1 }
-                }
-                for r in a.subtracting(b) { onlySA[r, default: []].append(file) }
-                for r in b.subtracting(a) { onlySwamp[r, default: []].append(file) }
-            }
-            var report = "messages \(messages), compared eval rules \(compared.count)\n"
-            for (r, c) in rules.sorted(by: { $0.key < $1.key }) where c.either > 0 {
-                report += String(format: "  %@ %d/%d (%.1f%%)", r, c.both, c.either, 100 * Double(c.both) / Double(c.either))
-                if let f = onlySA[r] { report += " only SpamAssassin: \(f.count), e.g. \(f[0])" }
-                if let f = onlySwamp[r] { report += " only swamp: \(f.count), e.g. \(f[0])" }
-                report += "\n"
-            }
-            report += "never hit on either side: \(rules.filter { $0.value.either == 0 }.keys.sorted().joined(separator: " "))\n"
-            let out = DifferentialTests.repoRoot.appendingPathComponent(".build/eval-differential-report.txt")
-            try? report.write(to: out, atomically: true, encoding: .utf8)
-            print(report)
-            return (nil, messages, rules, report)
+            let c = DifferentialTests.compareRuleHits(files: files, saHits: saHits, scanner: scanner, compared: compared,
+                                                      what: "eval rules", reportName: "eval-differential-report.txt")
+            return (nil, c.messages, c.rules, c.report)
         }
         if let failure = outcome.failure { Issue.record(Comment(rawValue: failure)); return }
         #expect(outcome.messages >= 100)
