@@ -157,8 +157,14 @@ enum URIExtractor {
                 s = String(s[..<colon])
             }
         }
-        // An encoded printable character other than space means an obfuscated host.
-        let u8 = Array(s.utf8)
+        return host(lowerCased: Array(s.utf8))
+    }
+
+    /// The end of `uriHost`, for the host cut out and lower-cased: nil for
+    /// a host with a %-encoded printable character other than space (an
+    /// obfuscated one) or not a valid name under a known top-level domain;
+    /// an IPv4 address stands for itself.
+    static func host(lowerCased u8: [UInt8]) -> URIHost? {
         var pi = 0
         while pi + 2 < u8.count {
             if u8[pi] == 37 {
@@ -168,7 +174,8 @@ enum URIExtractor {
             }
             pi += 1
         }
-        if IPAddress(Substring(s)) != nil && !s.contains(":") { return URIHost(host: s, domain: s) }
+        let s = String(decoding: u8, as: UTF8.self)
+        if IPAddress(Substring(s)) != nil && !u8.contains(58) { return URIHost(host: s, domain: s) }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
         return URIHost(host: s, domain: RegistryBoundaries.shared.trimDomain(s))
     }
@@ -201,20 +208,7 @@ enum URIExtractor {
             if let at = s.lastIndex(of: 64) { s = s[(at + 1)...] }
             if let colon = s.lastIndex(of: 58), s[(colon + 1)...].allSatisfy({ $0 >= 48 && $0 <= 57 }) { s = s[..<colon] }
         }
-        let lower = s.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
-        var pi = 0
-        while pi + 2 < lower.count {
-            if lower[pi] == 37 {
-                let a = lower[pi + 1], b = lower[pi + 2]
-                let hexLower = b.isDigit || (b >= 97 && b <= 102)
-                if (a == 50 && hexLower && b != 48) || (a >= 51 && a <= 54 && hexLower) || (a == 55 && hexLower && b != 102) { return nil }
-            }
-            pi += 1
-        }
-        let host = String(decoding: lower, as: UTF8.self)
-        if IPAddress(Substring(host)) != nil && !lower.contains(58) { return URIHost(host: host, domain: host) }
-        guard isFQDNValid(host), RegistryBoundaries.shared.isDomainValid(host) else { return nil }
-        return URIHost(host: host, domain: RegistryBoundaries.shared.trimDomain(host))
+        return host(lowerCased: s.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 })
     }
 
     /// `uri_list_canonicalize` for one URI: the URI and its variants.
