@@ -249,20 +249,12 @@ extension EvalFunction {
     static func stripJISRuns(_ l: inout [UInt8]) {
         guard l.contains(0x1B) else { return }
         let open: [UInt8] = [0x1B, 0x24, 0x42], close: [UInt8] = [0x1B, 0x28, 0x42]
-        guard let s = indexOf(open, in: l, from: 0) else { return }
+        guard let s = l.firstIndex(of: open, from: 0) else { return }
         var last: Int? = nil
         var k = s + 3
-        while let c = indexOf(close, in: l, from: k) { last = c; k = c + 1 }
+        while let c = l.firstIndex(of: close, from: k) { last = c; k = c + 1 }
         guard let e = last else { return }
         l.removeSubrange(s..<(e + 3))
-    }
-
-    static func indexOf(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
-        guard hay.count >= needle.count, from <= hay.count - needle.count else { return nil }
-        for i in from...(hay.count - needle.count) where hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) {
-            return i
-        }
-        return nil
     }
 
     /// BodyEval `body_charset_is_likely_to_fp`: the message's or a part's
@@ -277,30 +269,18 @@ extension EvalFunction {
         }
     }
 
-    /// `get_charset_from_ct_line`: `charset="..."`, `charset='...'` or
-    /// `charset=WORD`.
+    /// MIMEEval.pm `get_charset_from_ct_line`: the first of
+    /// `charset="..."`, `charset='...'` and `charset=WORD` found anywhere
+    /// in the value, in that order.
     static func charsetOfContentType(_ v: [UInt8]) -> String? {
-        let lower = v.lowercasedASCIIBytes()
-        guard let at = indexOf(Array("charset=".utf8), in: lower, from: 0) else { return nil }
-        var i = at + 8
-        var end: Int
-        if i < v.count, v[i] == 34 || v[i] == 39 {
-            let q = v[i]
-            i += 1
-            end = i
-            while end < v.count && v[end] != q { end += 1 }
-        } else {
-            end = i
+        for re in contentTypeCharsets {
+            if let r = re.capture(1, in: v) { return String(decoding: v[r], as: UTF8.self) }
         }
-        if end == v.count || end == i || !(v[i - 1] == 34 || v[i - 1] == 39) {
-            // charset=(\S+), quote and all, when no quoted value closes.
-            i = at + 8
-            end = i
-            while end < v.count && !v[end].isASCIIWhitespaceByte { end += 1 }
-            if end == i { return nil }
-        }
-        return String(decoding: v[i..<end], as: UTF8.self)
+        return nil
     }
+
+    static let contentTypeCharsets = [#"charset="([^"]+)""#, #"charset='([^']+)'"#, #"charset=(\S+)"#]
+        .map { try! Regex($0, options: .caseless) }
 }
 
 // MARK: HTMLEval

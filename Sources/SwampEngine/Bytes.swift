@@ -13,3 +13,14 @@ extension UInt8 {
 extension Collection where Element == UInt8 {
     func lowercasedASCIIBytes() -> [UInt8] { map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
 }
+
+extension Array where Element == UInt8 {
+    /// Where `needle` first occurs at or after `from`.
+    func firstIndex(of needle: [UInt8], from: Int = 0) -> Int? {
+        guard !needle.isEmpty, count >= needle.count, from >= 0, from <= count - needle.count else { return nil }
+        for i in from...(count - needle.count) where self[i] == needle[0] && self[i..<(i + needle.count)].elementsEqual(needle) {
+            return i
+        }
+        return nil
+    }
+}

@@ -43,8 +43,7 @@ enum ForgeryEvals {
 
     /// All Received headers with each run of white space made one space.
     static func receivedSpaced(_ ctx: EvalContext) -> [UInt8] {
-        let s = ctx.memo.strings("received_spaced") { [String(decoding: spaced(get(ctx, "Received") ?? []), as: UTF8.self)] }
-        return Array(s[0].utf8)
+        ctx.memo.value("received_spaced") { spaced(get(ctx, "Received") ?? []) }
     }
 
     static func spaced(_ text: [UInt8]) -> [UInt8] {
@@ -151,20 +150,19 @@ enum ForgeryEvals {
     /// (`forged`), or a From at hotmail.com with no Hotmail hop at all
     /// (`missing`).
     static func hotmail(_ ctx: EvalContext) -> (forged: Bool, missing: Bool) {
-        let key = "hotmail"
-        let cached = ctx.memo.number(key) {
+        ctx.memo.value("hotmail") { () -> (forged: Bool, missing: Bool) in
+            let none = (forged: false, missing: false)
             let rcvd = receivedSpaced(ctx)
-            if ctx.memo.matches(hotmailPickup, rcvd) || msnGroups(ctx) { return 0 }
+            if ctx.memo.matches(hotmailPickup, rcvd) || msnGroups(ctx) { return none }
             let ip = get(ctx, "X-Originating-Ip").map { ctx.memo.matches(anyIPAddress, $0) } ?? false
             let orig = get(ctx, "X-OriginatorOrg").map { ctx.memo.matches(hotmailOriginator, $0) } ?? false
-            if gatedThroughReceivedRemover(ctx) { return 0 }
+            if gatedThroughReceivedRemover(ctx) { return none }
             if ip && (ctx.memo.matches(hotmailHop, rcvd) || ctx.memo.matches(hotmailBracketHop, rcvd)
-                      || ctx.memo.matches(hotmailHTTP, rcvd) || ctx.memo.matches(yahooRelayOfHotmail, rcvd)) { return 0 }
-            if orig && (ctx.memo.matches(outlookHop, rcvd) || ctx.memo.matches(outlookPrdHop, rcvd)) { return 0 }
-            if ctx.memo.matches(claimsHotmail, rcvd) { return 1 }
-            return ctx.memo.matches(hotmailAddress, firstAddress(ctx, "From")) ? 2 : 0
+                      || ctx.memo.matches(hotmailHTTP, rcvd) || ctx.memo.matches(yahooRelayOfHotmail, rcvd)) { return none }
+            if orig && (ctx.memo.matches(outlookHop, rcvd) || ctx.memo.matches(outlookPrdHop, rcvd)) { return none }
+            if ctx.memo.matches(claimsHotmail, rcvd) { return (forged: true, missing: false) }
+            return (forged: false, missing: ctx.memo.matches(hotmailAddress, firstAddress(ctx, "From")))
         }
-        return (cached == 1, cached == 2)
     }
 
     // MARK: Other providers
@@ -231,12 +229,7 @@ enum ForgeryEvals {
         guard !origin.isEmpty else { return true }
         let rcvd = get(ctx, "Received") ?? []
         if !ctx.memo.matches(junoHop, rcvd) && !ctx.memo.matches(junoCookie, rcvd) { return true }
-        return firstIndex(of: Array("Juno ".utf8), in: get(ctx, "X-Mailer") ?? []) == nil
-    }
-
-    static func firstIndex(of needle: [UInt8], in hay: [UInt8]) -> Int? {
-        guard needle.count <= hay.count else { return nil }
-        return (0...(hay.count - needle.count)).first { hay[$0..<($0 + needle.count)].elementsEqual(needle) }
+        return (get(ctx, "X-Mailer") ?? []).firstIndex(of: Array("Juno ".utf8)) == nil
     }
 
     static let gmailAddress = re(#"\bgmail\.com$"#, .caseless)
@@ -292,11 +285,7 @@ enum ForgeryEvals {
     /// hop's reverse DNS, and how many said HELO with an IPv4 address in
     /// another /16 than the one they came from.
     static func forgedTrail(_ ctx: EvalContext) -> (fromMismatches: Int, ipHeloMismatches: Int) {
-        let counts = ctx.memo.strings("forged_trail") {
-            let t = forgedTrail(ctx.views.relays, ctx.memo)
-            return [String(t.fromMismatches), String(t.ipHeloMismatches)]
-        }
-        return (Int(counts[0]) ?? 0, Int(counts[1]) ?? 0)
+        ctx.memo.value("forged_trail") { forgedTrail(ctx.views.relays, ctx.memo) }
     }
 
     static func forgedTrail(_ relays: Relays, _ memo: EvalMemo) -> (fromMismatches: Int, ipHeloMismatches: Int) {

@@ -162,7 +162,7 @@ extension FreemailEvals {
         } else if !fromIsFree {
             return false
         }
-        guard let body = ctx.memo.optionalStrings("freemail_body", { bodyFreemails(ctx, list) }) else { return false }
+        guard let body = ctx.memo.value("freemail_body", { bodyFreemails(ctx, list) }) else { return false }
         let reply = replyToOnly || replyToIsFree ? replyTo : from
         return body.contains { b in reply.contains { $0 != b } }
     }

@@ -13,7 +13,7 @@ import SwampRules
 final class EvalMemo {
     private var numbers: [String: Double] = [:]
     private var strings: [String: [String]] = [:]
-    private var optionals: [String: [String]?] = [:]
+    private var values: [String: Any] = [:]
     let scratch: MatchScratch
 
     init(scratch: MatchScratch) { self.scratch = scratch }
@@ -32,11 +32,14 @@ final class EvalMemo {
         return v
     }
 
-    /// As `strings`, for a result that may be "none".
-    func optionalStrings(_ key: String, _ make: () -> [String]?) -> [String]? {
-        if let v = optionals[key] { return v }
+    /// Any other per-message result, worked out once: each key always
+    /// holds values of one type.
+    func value<T>(_ key: String, _ make: () -> T) -> T {
+        // Unwrapped first: a missing key must not pass as a stored nil of
+        // an optional T.
+        if let stored = values[key], let v = stored as? T { return v }
         let v = make()
-        optionals[key] = .some(v)
+        values[key] = v
         return v
     }
 

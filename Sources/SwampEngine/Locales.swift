@@ -62,17 +62,6 @@ enum Locales {
         return false
     }
 
-    /// MIMEEval.pm `get_charset_from_ct_line`.
-    static func charset(ofContentType type: [UInt8]) -> String? {
-        for re in contentTypeCharsets {
-            if let r = re.capture(1, in: type) { return String(decoding: type[r], as: UTF8.self) }
-        }
-        return nil
-    }
-
-    static let contentTypeCharsets = [#"charset="([^"]+)""#, #"charset='([^']+)'"#, #"charset=(\S+)"#]
-        .map { try! Regex($0, options: .caseless) }
-
     static let encodedWord = try! Regex(#"=\?(.+?)\?.\?.*?\?="#)
 
     /// The charsets of the encoded words (`=?charset?E?...?=`) in `value`.
@@ -110,7 +99,7 @@ extension EvalFunction {
         "check_for_faraway_charset": { ctx, _ in
             let locales = Locales.okLocales(ctx.configuration)
             guard !locales.contains("all"), let type = ForgeryEvals.get(ctx, "Content-Type"),
-                  let cs = Locales.charset(ofContentType: type), !Locales.isCharsetOK(cs, locales) else { return 0 }
+                  let cs = EvalFunction.charsetOfContentType(type), !Locales.isCharsetOK(cs, locales) else { return 0 }
             var high = 0, total = 0
             for (i, piece) in ctx.views.body.enumerated() {
                 if i > 0 { total += 1 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwampEngine
+import SwampRegex
 
 /// The forged-Received evals (ForgeryEvals.swift) on hand-written
 /// messages; the stock rules that call them are compared with SpamAssassin
@@ -94,5 +95,18 @@ import Testing
         #expect(hits(config, message(["Return-Path: <alice@example.org>", "To: bob@example.com", "From: a@example.org"])) == ["GATED"])
         #expect(hits(config, message(["Return-Path: <SRS0=example.com.bob@example.org>", "To: bob@example.com", "From: a@example.org"]))
                     == ["GATED"])
+    }
+}
+
+@Suite struct EvalMemoTests {
+    @Test func eachResultIsWorkedOutOnceNilIncluded() {
+        let memo = EvalMemo(scratch: MatchScratch())
+        var calls = 0
+        func none() -> [String]? { calls += 1; return nil }
+        #expect(memo.value("k", none) == nil)
+        #expect(memo.value("k", none) == nil)
+        #expect(calls == 1)
+        #expect(memo.value("t") { (a: 1, b: 2) }.b == 2)
+        #expect(memo.value("t") { (a: 5, b: 6) }.a == 1)
     }
 }
