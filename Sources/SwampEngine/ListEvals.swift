@@ -8,54 +8,47 @@ import SwampMIME
 import SwampRules
 
 extension EvalFunction {
-    static let listRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = [
-        "check_from_in_welcomelist": { ctx, _ in ListEvals.fromInWelcomelist(ctx) > 0 ? 1 : 0 },
-        "check_from_in_whitelist": { ctx, _ in ListEvals.fromInWelcomelist(ctx) > 0 ? 1 : 0 },
-        "check_forged_in_welcomelist": { ctx, _ in
-            ListEvals.fromInWelcomelist(ctx) < 0 && ListEvals.fromInDefaultWelcomelist(ctx) == 0 ? 1 : 0
-        },
-        "check_forged_in_whitelist": { ctx, _ in
-            ListEvals.fromInWelcomelist(ctx) < 0 && ListEvals.fromInDefaultWelcomelist(ctx) == 0 ? 1 : 0
-        },
-        "check_from_in_default_welcomelist": { ctx, _ in ListEvals.fromInDefaultWelcomelist(ctx) > 0 ? 1 : 0 },
-        "check_from_in_default_whitelist": { ctx, _ in ListEvals.fromInDefaultWelcomelist(ctx) > 0 ? 1 : 0 },
-        "check_forged_in_default_welcomelist": { ctx, _ in
-            ListEvals.fromInDefaultWelcomelist(ctx) < 0 && ListEvals.fromInWelcomelist(ctx) == 0 ? 1 : 0
-        },
-        "check_forged_in_default_whitelist": { ctx, _ in
-            ListEvals.fromInDefaultWelcomelist(ctx) < 0 && ListEvals.fromInWelcomelist(ctx) == 0 ? 1 : 0
-        },
-        "check_from_in_blocklist": { ctx, _ in ListEvals.fromIn(ctx, "blocklist_from") },
-        "check_from_in_blacklist": { ctx, _ in ListEvals.fromIn(ctx, "blocklist_from") },
-        "check_to_in_welcomelist": { ctx, _ in ListEvals.toIn(ctx, "welcomelist_to") },
-        "check_to_in_whitelist": { ctx, _ in ListEvals.toIn(ctx, "welcomelist_to") },
-        "check_to_in_blocklist": { ctx, _ in ListEvals.toIn(ctx, "blocklist_to") },
-        "check_to_in_blacklist": { ctx, _ in ListEvals.toIn(ctx, "blocklist_to") },
-        "check_to_in_more_spam": { ctx, _ in ListEvals.toIn(ctx, "more_spam_to") },
-        "check_to_in_all_spam": { ctx, _ in ListEvals.toIn(ctx, "all_spam_to") },
-        "check_from_in_list": { ctx, args in ListEvals.fromIn(ctx, ListEvals.listArgument(args)) },
-        "check_to_in_list": { ctx, args in ListEvals.toIn(ctx, ListEvals.listArgument(args)) },
-        "check_replyto_in_list": { ctx, args in
-            // The first Reply-To address only (`get` in scalar context).
-            guard let list = ctx.configuration.addressLists[ListEvals.listArgument(args)],
-                  let first = HeaderEvals.lines(ctx.headerText(HeaderQuery(name: "Reply-To:addr"))).first,
-                  !first.isEmpty else { return 0 }
-            return ListEvals.listed(first, in: list) ? 1 : 0
-        },
-        "check_mailfrom_matches_rcvd": { ctx, _ in ListEvals.mailFromMatchesRelay(ctx) ? 1 : 0 },
-        "check_uri_host_listed": { ctx, args in ListEvals.uriHostListsHit(ctx).contains(ListEvals.listArgument(args)) ? 1 : 0 },
-        "check_uri_host_in_blocklist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("BLOCK") ? 1 : 0 },
-        "check_uri_host_in_blacklist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("BLOCK") ? 1 : 0 },
-        "check_uri_host_in_welcomelist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("WELCOME") ? 1 : 0 },
-        "check_uri_host_in_whitelist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("WELCOME") ? 1 : 0 },
-        "check_subject_in_welcomelist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.welcomelistSubject) },
-        "check_subject_in_whitelist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.welcomelistSubject) },
-        "check_subject_in_blocklist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.blocklistSubject) },
-        "check_subject_in_blacklist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.blocklistSubject) },
-        "have_any_bounce_relays": { ctx, _ in ListEvals.bounceRelays(ctx) == nil ? 0 : 1 },
-        "check_welcomelist_bounce_relays": { ctx, _ in ListEvals.bodyNamesBounceRelay(ctx) ? 1 : 0 },
-        "check_whitelist_bounce_relays": { ctx, _ in ListEvals.bodyNamesBounceRelay(ctx) ? 1 : 0 },
-    ]
+    static let listRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = {
+        var r: [String: @Sendable (EvalContext, [String]) -> Int] = [
+            "check_from_in_welcomelist": { ctx, _ in ListEvals.fromInWelcomelist(ctx) > 0 ? 1 : 0 },
+            "check_forged_in_welcomelist": { ctx, _ in
+                ListEvals.fromInWelcomelist(ctx) < 0 && ListEvals.fromInDefaultWelcomelist(ctx) == 0 ? 1 : 0
+            },
+            "check_from_in_default_welcomelist": { ctx, _ in ListEvals.fromInDefaultWelcomelist(ctx) > 0 ? 1 : 0 },
+            "check_forged_in_default_welcomelist": { ctx, _ in
+                ListEvals.fromInDefaultWelcomelist(ctx) < 0 && ListEvals.fromInWelcomelist(ctx) == 0 ? 1 : 0
+            },
+            "check_from_in_blocklist": { ctx, _ in ListEvals.fromIn(ctx, "blocklist_from") },
+            "check_to_in_welcomelist": { ctx, _ in ListEvals.toIn(ctx, "welcomelist_to") },
+            "check_to_in_blocklist": { ctx, _ in ListEvals.toIn(ctx, "blocklist_to") },
+            "check_to_in_more_spam": { ctx, _ in ListEvals.toIn(ctx, "more_spam_to") },
+            "check_to_in_all_spam": { ctx, _ in ListEvals.toIn(ctx, "all_spam_to") },
+            "check_from_in_list": { ctx, args in ListEvals.fromIn(ctx, ListEvals.listArgument(args)) },
+            "check_to_in_list": { ctx, args in ListEvals.toIn(ctx, ListEvals.listArgument(args)) },
+            "check_replyto_in_list": { ctx, args in
+                // The first Reply-To address only (`get` in scalar context).
+                guard let list = ctx.configuration.addressLists[ListEvals.listArgument(args)],
+                      let first = HeaderEvals.lines(ctx.headerText(HeaderQuery(name: "Reply-To:addr"))).first,
+                      !first.isEmpty else { return 0 }
+                return ListEvals.listed(first, in: list) ? 1 : 0
+            },
+            "check_mailfrom_matches_rcvd": { ctx, _ in ListEvals.mailFromMatchesRelay(ctx) ? 1 : 0 },
+            "check_uri_host_listed": { ctx, args in ListEvals.uriHostListsHit(ctx).contains(ListEvals.listArgument(args)) ? 1 : 0 },
+            "check_uri_host_in_blocklist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("BLOCK") ? 1 : 0 },
+            "check_uri_host_in_welcomelist": { ctx, _ in ListEvals.uriHostListsHit(ctx).contains("WELCOME") ? 1 : 0 },
+            "check_subject_in_welcomelist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.welcomelistSubject) },
+            "check_subject_in_blocklist": { ctx, _ in ListEvals.subjectIn(ctx, ctx.configuration.blocklistSubject) },
+            "have_any_bounce_relays": { ctx, _ in ListEvals.bounceRelays(ctx) == nil ? 0 : 1 },
+            "check_welcomelist_bounce_relays": { ctx, _ in ListEvals.bodyNamesBounceRelay(ctx) ? 1 : 0 },
+        ]
+        // Each also under SpamAssassin's old name (whitelist, blacklist).
+        for (name, function) in r where name.contains("welcomelist") || name.contains("blocklist") {
+            let old = name.replacingOccurrences(of: "welcomelist", with: "whitelist")
+                .replacingOccurrences(of: "blocklist", with: "blacklist")
+            r[old] = function
+        }
+        return r
+    }()
 }
 
 enum ListEvals {
