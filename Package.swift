@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "SwampMIMETests", dependencies: ["SwampMIME", "SwampTestSupport"], exclude: ["sa-views.pl", "invisible-text.list"]),
         .testTarget(name: "SwampRulesTests", dependencies: ["SwampRules", "SwampTestSupport"]),
         .testTarget(name: "SwampRegexTests", dependencies: ["SwampRegex", "SwampTestSupport"]),
-        .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules"]),
+        .testTarget(name: "SwampEngineTests", dependencies: ["SwampEngine", "SwampMIME", "SwampRules", "SwampRegex", "SwampTestSupport"]),
         .testTarget(name: "SwampScanTests", dependencies: [
             "SwampScan", "SwampEngine", "SwampMIME", "SwampRules", "SwampDNS", "SwampAuth", "SwampBayes",
             "SwampTestSupport",

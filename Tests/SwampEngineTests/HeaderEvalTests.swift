@@ -3,6 +3,7 @@ import Testing
 @testable import SwampEngine
 import SwampMIME
 import SwampRules
+import SwampTestSupport
 
 /// A message with the given header lines and a one-line body.
 func message(_ headers: [String]) -> String {
@@ -145,22 +146,10 @@ func message(_ headers: [String]) -> String {
         "Sun, 29 Nov 2026 01:02:03 +0000 (UTC)", "31 Dec 2026 23:59:59 -1200",
     ]
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/perl5/Mail/SpamAssassin/Util.pm"),
-                   "needs SpamAssassin's Perl modules"))
+    @Test(.enabled(if: spamAssassinModulesInstalled, "needs SpamAssassin's Perl modules"))
     func sameSecondsAsSpamAssassin() throws {
         let script = "use Mail::SpamAssassin::Util; while (<STDIN>) { chomp; my $t = Mail::SpamAssassin::Util::parse_rfc822_date($_); print defined $t ? $t : 'undef', \"\\n\"; }"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        p.arguments = ["-e", script]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        input.fileHandleForWriting.write(Data(Self.samples.joined(separator: "\n").appending("\n").utf8))
-        try input.fileHandleForWriting.close()
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let out = try runPerl(script, input: Self.samples.joined(separator: "\n") + "\n")
         let expected = out.split(separator: "\n").map(String.init)
         try #require(expected.count == Self.samples.count)
         for (text, want) in zip(Self.samples, expected) {

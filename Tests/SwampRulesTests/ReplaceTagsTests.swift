@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampTestSupport
 @testable import SwampRules
 
 struct ReplaceTagsTests {
@@ -93,11 +94,7 @@ struct ReplaceTagsAgainstSpamAssassin {
 }
 
 enum SpamAssassinProcess {
-    static let perl = "/usr/bin/perl"
-    static var available: Bool {
-        FileManager.default.fileExists(atPath: perl)
-            && FileManager.default.fileExists(atPath: "/usr/share/perl5/Mail/SpamAssassin.pm")
-    }
+    static var available: Bool { spamAssassinModulesInstalled }
 
     /// Runs SpamAssassin on the stock configuration and returns the
     /// stringified compiled regex of each rule named.
@@ -120,20 +117,9 @@ enum SpamAssassinProcess {
             $sa->init(0);
             \(body)
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: perl)
-        p.arguments = ["-e", script]
-        let stdin = Pipe(), output = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let output = try runPerl(script, input: input)
         var result: [String: String] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in output.split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1)
             if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwampTestSupport
 @testable import SwampScan
 
 @Suite struct RenderingTests {
@@ -131,20 +132,4 @@ import Testing
 
 func perlHasSpamAssassin() -> Bool {
     (try? runPerl("use Mail::SpamAssassin::Util; print 1", input: "")) == "1"
-}
-
-func runPerl(_ script: String, input: String) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-    p.arguments = ["-e", script]
-    let out = Pipe(), inp = Pipe()
-    p.standardOutput = out
-    p.standardInput = inp
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    inp.fileHandleForWriting.write(Data(input.utf8))
-    try inp.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }

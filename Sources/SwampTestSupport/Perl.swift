@@ -1,0 +1,30 @@
+import Foundation
+
+/// Where Debian installs Perl, which runs SpamAssassin's own code for the
+/// comparisons.
+public let perlPath = "/usr/bin/perl"
+
+/// Whether SpamAssassin's Perl modules are installed.
+public var spamAssassinModulesInstalled: Bool {
+    FileManager.default.fileExists(atPath: perlPath)
+        && FileManager.default.fileExists(atPath: "/usr/share/perl5/Mail/SpamAssassin/Util.pm")
+}
+
+/// `perl -e script`, with `input` on its standard input: what it printed
+/// (its standard error is dropped). Throws when Perl cannot be started.
+public func runPerl(_ script: String, input: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: perlPath)
+    p.arguments = ["-e", script]
+    let stdin = Pipe(), stdout = Pipe()
+    p.standardInput = stdin
+    p.standardOutput = stdout
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    // The inputs are small: written whole before the output is read.
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: output, as: UTF8.self)
+}
