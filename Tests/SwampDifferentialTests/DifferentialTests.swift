@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import SwampEngine
+@testable import SwampEngine
 import SwampMIME
 import SwampRegex
 import SwampRules
@@ -234,6 +234,18 @@ struct DifferentialTests {
 }
 
 extension DifferentialTests {
+    /// The rules of `ruleSet` (those it loaded) whose test is one of the
+    /// eval `functions`.
+    static func rulesCalling(_ functions: Set<String>, in config: Configuration, ruleSet: RuleSet,
+                             except excluded: [String: String] = [:]) -> Set<String> {
+        let enabled = Set(ruleSet.rules.map(\.name))
+        var compared = Set<String>()
+        for (name, rule) in config.rules where enabled.contains(name) && excluded[name] == nil {
+            if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
+        }
+        return compared
+    }
+
     /// Scans `files` with `scanner` and compares, rule by rule, which of
     /// the `compared` rules hit with SpamAssassin's `saHits`: per rule the
     /// messages where both hit and where either did, and a report (written

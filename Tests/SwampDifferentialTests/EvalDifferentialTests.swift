@@ -41,11 +41,8 @@ extension DifferentialTests {
 
             let config = DifferentialTests.stockConfiguration()
             let ruleSet = RuleSet(configuration: config)
-            let enabled = Set(ruleSet.rules.map(\.name))
-            var compared = Set<String>()
-            for (name, rule) in config.rules where enabled.contains(name) && DifferentialTests.evalExclusions[name] == nil {
-                if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
-            }
+            let compared = DifferentialTests.rulesCalling(functions, in: config, ruleSet: ruleSet,
+                                                          except: DifferentialTests.evalExclusions)
             let scanner = SpamScanner(ruleSet: ruleSet)
             let c = DifferentialTests.compareRuleHits(files: files, saHits: saHits, scanner: scanner, compared: compared,
                                                       what: "eval rules", reportName: "eval-differential-report.txt")

@@ -70,11 +70,7 @@ extension DifferentialTests {
             let config = DifferentialTests.stockConfiguration(extra: DifferentialTests.listConfig)
             let functions = Set(EvalFunction.listRegistry.keys)
             let ruleSet = RuleSet(configuration: config)
-            let enabled = Set(ruleSet.rules.map(\.name))
-            var compared = Set<String>()
-            for (name, rule) in config.rules where enabled.contains(name) {
-                if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
-            }
+            let compared = DifferentialTests.rulesCalling(functions, in: config, ruleSet: ruleSet)
             let scanner = SpamScanner(ruleSet: ruleSet)
             let c = DifferentialTests.compareRuleHits(files: files, saHits: saHits, scanner: scanner, compared: compared,
                                                       what: "list rules", reportName: "list-differential-report.txt")

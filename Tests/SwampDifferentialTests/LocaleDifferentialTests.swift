@@ -24,11 +24,7 @@ extension DifferentialTests {
             let config = DifferentialTests.stockConfiguration(extra: extra)
             let functions = Set(EvalFunction.localeRegistry.keys)
             let ruleSet = RuleSet(configuration: config)
-            let enabled = Set(ruleSet.rules.map(\.name))
-            var compared = Set<String>()
-            for (name, rule) in config.rules where enabled.contains(name) {
-                if case .eval(let function, _) = rule.test, functions.contains(function) { compared.insert(name) }
-            }
+            let compared = DifferentialTests.rulesCalling(functions, in: config, ruleSet: ruleSet)
             let c = DifferentialTests.compareRuleHits(files: files, saHits: saHits, scanner: SpamScanner(ruleSet: ruleSet),
                                                       compared: compared, what: "charset rules", reportName: "locale-differential-report.txt")
             return (nil, c.messages, c.rules, c.report)

@@ -13,17 +13,14 @@ import SwampTestSupport
         let ports = ["", ":80", ":", ":8a", ":443:"]
         let tails = ["", "/", "/path?q=1", "?x=@y.com", "#frag/x", "/a@b", "?subject=hi@there", "%2F", "/" + String(repeating: "p", count: 300)]
         var rng = SplitMix64(seed: 8)
-        var checked = 0
         func pick(_ a: [String]) -> String { a[Int(rng.next() % UInt64(a.count))] }
         for _ in 0..<20_000 {
             let uri = Array((pick(schemes) + pick(users) + pick(hosts) + pick(ports) + pick(tails)).utf8)
             #expect(URIExtractor.asciiURIHost(uri[...]) == URIExtractor.unicodeURIHost(uri), "\(String(decoding: uri, as: UTF8.self))")
-            checked += 1
         }
         // And a few written out.
         #expect(URIExtractor.uriHost(Array("HTTP://User@WWW.Example.COM:8080/x?y".utf8))?.host == "www.example.com")
         #expect(URIExtractor.uriHost(Array("mailto:a@b@example.com".utf8)) == nil)
         #expect(URIExtractor.uriHost(Array("mailto:Ann@Example.org?subject=x".utf8))?.host == "example.org")
-        #expect(checked == 20_000)
     }
 }
