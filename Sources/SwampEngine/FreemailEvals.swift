@@ -176,10 +176,9 @@ extension FreemailEvals {
         guard let email = emailPattern else { return [] }
         let scratch = ctx.memo.scratch
         var found: [String] = [], seen = Set<String>()
-        func add(_ bytes: ArraySlice<UInt8>) -> Bool {
+        func add(_ bytes: ArraySlice<UInt8>) {
             let e = String(decoding: Array(bytes).lowercasedASCIIBytes(), as: UTF8.self)
             if seen.insert(e).inserted { found.append(e) }
-            return true
         }
         // Every address in the body text, before anything is stripped:
         // SpamAssassin lists those as `mailto:` links parsed from the text,
@@ -198,17 +197,16 @@ extension FreemailEvals {
                     if case .match(let r) = email.search(buf, scratch: scratch), r.lowerBound == 0 { return r }
                     return nil
                 }
-                if let match { _ = add(rest[match]) }
+                if let match { add(rest[match]) }
                 if found.count >= 20 { break anchors }
             }
         }
-        var inBody = 0
         body: for piece in ctx.views.body where piece.contains(64) {
             let stripped = replacing(quotedAddress, in: replacing(addressInLink, in: piece, scratch: scratch), scratch: scratch)
             for r in allMatches(email, in: stripped, scratch: scratch) {
-                _ = add(stripped[r])
-                inBody += 1
-                if inBody >= 40 { break body }
+                add(stripped[r])
+                // At most 40 different addresses, the links' included.
+                if found.count >= 40 { break body }
             }
         }
         let skipOver = setting(ctx, "freemail_skip_when_over_max", default: 1) != 0

@@ -233,6 +233,9 @@ func message(_ headers: [String]) -> String {
         let five = (1...5).map { "u\($0)@example.org" }.joined(separator: " ") + " c@example.net"
         #expect(hits(reply, mail(from, five)).isEmpty)
         #expect(hits(reply + "\nfreemail_skip_when_over_max 0", mail(from, five)) == ["REPLY"])
+        // The 40-address bound counts different addresses, not mentions.
+        let repeated = String(repeating: "u@example.org ", count: 45) + "c@example.net"
+        #expect(hits(reply + "\nfreemail_skip_when_over_max 0", mail(from, repeated)) == ["REPLY"])
         // Three free addresses (freemail_max_body_freemails): skipped.
         #expect(hits(reply, mail(from, "c@example.net d@example.net e@example.net")).isEmpty)
     }
