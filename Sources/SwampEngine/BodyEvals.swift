@@ -136,7 +136,8 @@ extension EvalFunction {
             return hit(min == 0 || Double(stockInfo(ctx.views)) >= min)
         },
         "check_for_uppercase": { ctx, args in
-            let u = uppercasePercent(ctx)
+            // Three rules ask for the same ratio.
+            let u = ctx.memo.number("uppercase") { uppercasePercent(ctx) }
             return hit(u > number(args, 0) && u <= number(args, 1))
         },
     ]
@@ -262,12 +263,15 @@ extension EvalFunction {
     static func bodyCharsetLikelyCaps(_ ctx: EvalContext) -> Bool {
         var charsets = ctx.views.mime.charsets
         if let ct = ctx.headerText(HeaderQuery(name: "Content-Type")), let c = charsetOfContentType(ct) { charsets.append(c) }
-        let marks = ["koi", "jp", "jis", "euc", "gb", "big5", "isoir", "cp1251", "windows-1251", "georgianps", "pt154", "tis"]
         return charsets.contains { c in
-            let l = c.lowercased()
-            return l.utf8.allSatisfy { $0.isASCIIAlnumByte || $0 == 45 || $0 == 95 } && marks.contains { l.contains($0) }
+            let l = Array(c.lowercased().utf8)
+            return l.allSatisfy { $0.isASCIIAlnumByte || $0 == 45 || $0 == 95 }
+                && capsCharsetMarks.contains { l.firstIndex(of: $0) != nil }
         }
     }
+
+    static let capsCharsetMarks = ["koi", "jp", "jis", "euc", "gb", "big5", "isoir", "cp1251", "windows-1251",
+                                   "georgianps", "pt154", "tis"].map { Array($0.utf8) }
 
     /// MIMEEval.pm `get_charset_from_ct_line`: the first of
     /// `charset="..."`, `charset='...'` and `charset=WORD` found anywhere
@@ -364,12 +368,13 @@ extension EvalFunction {
     struct Comparison {
         let op: String
         let operand: Double
+        /// Read on every call of the rule: bytes, no Foundation.
         init?(_ text: String) {
-            let t = text.trimmingASCII(.spaces)
-            guard let opEnd = t.firstIndex(where: { !"<>=!".contains($0) }) else { return nil }
-            let op = String(t[..<opEnd])
+            let t = text.trimmingASCII(.spaces).utf8
+            guard let opEnd = t.firstIndex(where: { $0 != 60 && $0 != 62 && $0 != 61 && $0 != 33 }) else { return nil }
+            let op = String(decoding: t[..<opEnd], as: UTF8.self)
             guard ["<", ">", "<=", ">=", "==", "!="].contains(op),
-                  let v = Double(t[opEnd...].trimmingCharacters(in: .whitespaces)) else { return nil }
+                  let v = Double(String(decoding: t[opEnd...], as: UTF8.self).trimmingASCII(.spaces)) else { return nil }
             self.op = op
             self.operand = v
         }

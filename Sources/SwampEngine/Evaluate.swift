@@ -324,14 +324,27 @@ struct RuleRun {
 
     mutating func runEvals() {
         guard !ruleSet.evalRules.isEmpty else { return }
-        var cache: [HeaderQuery: [UInt8]?] = [:]
-        for (q, query) in ruleSet.queries.enumerated() where headerFetched[q] { cache[query] = headerValues[q] }
-        let views = self.views
+        // The header rules' views, fetched or not, by their number; others
+        // the evals ask for, by query.
+        final class HeaderTexts {
+            var values: [[UInt8]?]
+            var fetched: [Bool]
+            var others: [HeaderQuery: [UInt8]?] = [:]
+            init(_ values: [[UInt8]?], _ fetched: [Bool]) { (self.values, self.fetched) = (values, fetched) }
+        }
+        let texts = HeaderTexts(headerValues, headerFetched)
+        let (views, queryIndex) = (self.views, ruleSet.queryIndex)
         let context = EvalContext(views: views, configuration: ruleSet.configuration, facts: facts,
                                   headerText: { q in
-                                      if let c = cache[q] { return c }
+                                      if let n = queryIndex[q].map(Int.init) {
+                                          if texts.fetched[n] { return texts.values[n] }
+                                          let v = views.header(q)
+                                          (texts.values[n], texts.fetched[n]) = (v, true)
+                                          return v
+                                      }
+                                      if let c = texts.others[q] { return c }
                                       let v = views.header(q)
-                                      cache[q] = v
+                                      texts.others[q] = v
                                       return v
                                   }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
         var parts: [MIMEPart]? = nil

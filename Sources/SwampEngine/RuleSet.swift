@@ -166,6 +166,8 @@ public final class RuleSet: Sendable {
     let uriEntries: [SubjectEntry]
     /// The distinct header views rules read, so each is fetched once a scan.
     let queries: [HeaderQuery]
+    /// Each query's number in `queries`.
+    let queryIndex: [HeaderQuery: Int32]
     let evalRules: [Int]
     /// The FreeMail plugin's domain lists, read once.
     let freemail: FreemailList?
@@ -449,6 +451,7 @@ public final class RuleSet: Sendable {
         fullEntries = full
         uriEntries = uri
         self.queries = queries
+        self.queryIndex = queryIndex
         evalRules = evals
         let metaOrder = order.filter { !cyclic.contains($0) }
         metaSteps = metaOrder.compactMap { i in
