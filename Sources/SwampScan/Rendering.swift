@@ -92,6 +92,11 @@ enum Rendering {
     /// A rule description wrapped to the report width (75), its first line
     /// already `firstLineLength` columns in.
     static func wrapDescription(_ desc: String, firstLineLength: Int, prefix: String) -> String {
+        // One short ASCII line: nothing to break (what the wrap gives back).
+        if firstLineLength + displayLength(desc) <= 75,
+           desc.utf8.allSatisfy({ $0 < 0x80 && $0 != 10 && $0 != 13 }) {
+            return String(desc.drop(while: { $0.isWhitespace }))
+        }
         let wrapped = wrap(desc, prefix: prefix, first: String(repeating: " ", count: firstLineLength),
                            width: 75, isBreak: { $0.isWhitespace }, breakAfter: false)
         return String(wrapped.drop(while: { $0.isWhitespace }))
@@ -102,11 +107,17 @@ enum Rendering {
     static func foldHeader(name: String, value: String) -> String {
         var data = value
         while data.hasSuffix("\n") || data.hasSuffix("\r") { data.removeLast() }
-        if data.contains("\n") {
+        if data.utf8.contains(10) {
             // Already multi-line: make each break a proper fold.
             let lines = data.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.trimmingASCII(.spaces) }
             return lines.joined(separator: "\n\t")
+        }
+        // A short ASCII line stays as it is (what the wrap below gives it
+        // back as: nothing to break, no white-space-only line).
+        if displayLength("X-Spam-\(name)!!\(data)") <= 79,
+           name.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "!") }), data.utf8.allSatisfy({ $0 < 0x80 }) {
+            return data
         }
         let whole = wrap("X-Spam-\(name)!!\(data)", prefix: "\t", first: "", width: 79,
                          isBreak: { $0 == " " || $0 == "\t" || $0 == "," }, breakAfter: true)

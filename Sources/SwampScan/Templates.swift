@@ -192,7 +192,7 @@ struct TemplateContext {
                 let first = 4 + hit.name.count + score.count + hit.area.count
                 out += "* \(score) \(hit.name) \(hit.area)\(Rendering.wrapDescription(desc, firstLineLength: first, prefix: "*      "))\n"
             } else {
-                let name = hit.name.padding(toLength: max(22, hit.name.count), withPad: " ", startingAt: 0)
+                let name = hit.name + String(repeating: " ", count: max(0, 22 - hit.name.count))
                 let first = 3 + hit.name.count + score.count + hit.area.count
                 out += "\(score) \(name) \(hit.area)\(Rendering.wrapDescription(desc, firstLineLength: first, prefix: String(repeating: " ", count: 28)))\n"
             }

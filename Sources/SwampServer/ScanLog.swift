@@ -8,6 +8,8 @@ import SwampSpamd
 ///     result: Y 1000 - GTUBE,NO_RECEIVED scantime=0.1,size=1234,user=alice,...
 enum ScanLog {
     static func result(_ s: ScanSummary, user: SpamdUserName?, peer: PeerInfo, logger: Logger) {
+        // Formatting costs more than the rest of a reply's bookkeeping.
+        guard logger.logLevel <= .info else { return }
         // spamd: sprintf("%s %2d - %s %s", $flag, $score, $tests, $extra).
         let flag = s.isSpam ? "Y" : "."
         let score = s.score.isFinite ? Int(s.score.rounded(.towardZero)) : 0
