@@ -596,8 +596,13 @@ public final class RuleSet: Sendable {
     /// the daemon does it on a thread of its own after it starts serving.
     /// Returns what was built, nil when nothing (Hyperscan unavailable, the
     /// prefilters turned off, or `compile: false` and no cached copy).
+    ///
+    /// `whole`: install the stage only if every view that has candidates
+    /// got its databases (from the cache, with `compile: false`: rules
+    /// changed in one view leave the others' cached).
     @discardableResult
-    public func prepareMultiPattern(cacheDirectory: String? = nil, compile: Bool = true) -> MultiStageInfo? {
+    public func prepareMultiPattern(cacheDirectory: String? = nil, compile: Bool = true,
+                                    whole: Bool = false) -> MultiStageInfo? {
         guard multiCandidates.contains(where: { !$0.isEmpty }) else { return nil }
         let clock = ContinuousClock()
         let started = clock.now
@@ -607,6 +612,7 @@ public final class RuleSet: Sendable {
                                                   cacheDirectory: cacheDirectory, compile: compile)
         }
         guard built.contains(where: { $0 != nil }) else { return nil }
+        if whole, zip(multiCandidates, built).contains(where: { !$0.isEmpty && $1 == nil }) { return nil }
         let stage = MultiStage(body: built[0], rawbody: built[1], uri: built[2])
         multiStage.install(stage)
         let parts = built.compactMap { $0 }
@@ -615,6 +621,14 @@ public final class RuleSet: Sendable {
                               bytes: parts.reduce(0) { $0 + $1.size },
                               fromCache: parts.allSatisfy(\.fromCache),
                               duration: clock.now - started)
+    }
+
+    /// The stage's patterns, to compile in another process into the cache
+    /// this rule set then loads from (`MultiStageRequest`).
+    public var multiStageRequest: MultiStageRequest {
+        MultiStageRequest(views: multiCandidates.map { patterns in
+            patterns.map { .init(pattern: $0.pattern, options: $0.options.rawValue, worthAlone: $0.worthAlone) }
+        })
     }
 
     /// Rules whose matches can start with fewer distinct bytes than this

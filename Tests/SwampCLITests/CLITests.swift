@@ -67,6 +67,15 @@ import SwampTestSupport
         #expect(r.out.contains("Generic Test for Unsolicited Bulk Email"))
     }
 
+    /// The daemon's helper: a request it cannot read is EX_IOERR, and it
+    /// stays out of `--help`.
+    @Test func compileStageWithoutARequestIsAClearError() throws {
+        let r = try Self.run(["compile-stage", "--request", "/nonexistent/swamp-request.json", "--cache-directory", "/tmp"])
+        #expect(r.status == 74)
+        #expect(r.err.contains("cannot read /nonexistent/swamp-request.json"))
+        #expect(!(try Self.run(["--help"])).out.contains("compile-stage"))
+    }
+
     @Test func missingFileIsAClearError() throws {
         let r = try Self.run(["check", "--config", Self.rules, "no/such/file.eml"])
         #expect(r.status == 66)

@@ -96,6 +96,46 @@ struct LifecycleTests {
         #expect(daemon.log.components(separatedBy: "multi-pattern stage ready").count - 1 == 2, "\(daemon.log)")
     }
 
+    /// A stage the cache does not hold is compiled by a `swamp
+    /// compile-stage` child into the cache (Hyperscan's compiler leaves
+    /// its heap behind in the process it ran in); the next daemon loads it.
+    @Test func aStageNotInTheCacheIsCompiledByAChildProcess() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = dir.appendingPathComponent("cache")
+        let config = try Self.stageConfiguration(in: dir)
+        do {
+            let daemon = try Daemon([], config: config, environment: ["SWAMP_CACHE_DIR": cache.path])
+            defer { daemon.stop() }
+            #expect(daemon.waitForLog("multi-pattern stage ready", timeout: 30), "\(daemon.log)")
+            #expect(daemon.log.contains("compiled by swamp compile-stage"), "\(daemon.log)")
+            #expect(!daemon.log.contains("compiling it in the daemon"), "\(daemon.log)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+            #expect(files.contains { $0.hasPrefix("multi-") && $0.hasSuffix(".hs") }, "\(files)")
+            let r = try runProcess(Paths.spamc, ["-t", "15", "-d", "127.0.0.1", "-p", "\(daemon.port)", "-y"],
+                                   input: Data("Subject: x\n\nordered item 123 today\n".utf8))
+            #expect(r.out.contains("WORDS_AND_NUMBERS"), "\(r.out)")
+        }
+        let again = try Daemon([], config: config, environment: ["SWAMP_CACHE_DIR": cache.path])
+        defer { again.stop() }
+        #expect(again.waitForLog("multi-pattern stage ready", timeout: 30), "\(again.log)")
+        #expect(again.log.contains("from the cache"), "\(again.log)")
+    }
+
+    /// With the cache off the child compiles into a private folder, which
+    /// is gone once the daemon has loaded the stage.
+    @Test func withTheCacheOffTheChildsFolderIsRemoved() throws {
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let daemon = try Daemon([], config: try Self.stageConfiguration(in: dir), environment: ["SWAMP_CACHE_DIR": ""])
+        defer { daemon.stop() }
+        #expect(daemon.waitForLog("multi-pattern stage ready", timeout: 30), "\(daemon.log)")
+        #expect(daemon.log.contains("compiled by swamp compile-stage"), "\(daemon.log)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("swamp-stage-\(daemon.pid)-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test func sigintAlsoStopsAnIdleDaemon() throws {
         let daemon = try Daemon([])
         defer { daemon.stop() }
