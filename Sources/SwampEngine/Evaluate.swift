@@ -81,6 +81,10 @@ extension RuleSet {
 /// rule set and byte buffers of the views, so they pay no reference
 /// counting per rule.
 struct RuleRun {
+    /// Views of more pieces than this look for required strings in the
+    /// whole view only (a bit per piece and string, and a scan a piece).
+    static let literalPieceLimit = 256
+
     let ruleSet: RuleSet
     let views: Views
     var facts: Facts
@@ -255,8 +259,31 @@ struct RuleRun {
         results.reserveCapacity(entries.count)
         let scratch = self.scratch
         // Which rules' required strings occur: one pass for all of them.
-        var marks = [UInt32](repeating: 0, count: filter.matcher.count)
-        if filter.matcher.count > 0 { joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) } }
+        // With a few pieces, which pieces each occurs in: a rule then runs
+        // only on the pieces that hold a string of each of its sets (a
+        // match lies within one piece and holds them all). For the stock
+        // rules that is a quarter of the bytes those that pass search.
+        let literalCount = filter.matcher.count
+        var marks = [UInt32](repeating: 0, count: literalCount)
+        let words = (pieces.count + 63) / 64
+        let byPiece = literalCount > 0 && pieces.count > 1 && pieces.count <= RuleRun.literalPieceLimit
+        var pieceBits: [UInt64] = []
+        if byPiece {
+            pieceBits = [UInt64](repeating: 0, count: literalCount * words)
+            joined.withUnsafeBufferPointer { all in
+                ranges.withUnsafeBufferPointer { filter.matcher.markPieces(all, pieces: $0, words: words, into: &pieceBits) }
+            }
+            pieceBits.withUnsafeBufferPointer { bits in
+                for i in 0..<literalCount {
+                    var any: UInt64 = 0
+                    for w in 0..<words { any |= bits[i &* words &+ w] }
+                    if any != 0 { marks[i] = 1 }
+                }
+            }
+        } else if literalCount > 0 {
+            joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) }
+        }
+        var mask = [UInt64](repeating: ~0, count: words), maskScratch = [UInt64](repeating: 0, count: words)
         // The one pass over the joined pieces (RuleSet.prefilterPattern)
         // finds what each piece alone matches, except in an empty last
         // piece: it starts after the final "\n", where PCRE2's /m `^` does
@@ -295,8 +322,20 @@ struct RuleRun {
                             results.append((e.rule, 0))
                             continue
                         }
+                        let masked = byPiece && !e.literals.isEmpty
+                        if masked {
+                            pieceBits.withUnsafeBufferPointer { bits in
+                                mask.withUnsafeMutableBufferPointer { m in
+                                    maskScratch.withUnsafeMutableBufferPointer {
+                                        filter.allowedPieces(e.literals, bits, words: words, into: m, scratch: $0)
+                                    }
+                                }
+                            }
+                        }
                         countSearch(Int(e.rule))
-                        if !viaMulti, let pre = e.prefilter, joinedPass,
+                        // The pass over all pieces saves nothing once the
+                        // strings have picked the pieces.
+                        if !viaMulti, !masked, let pre = e.prefilter, joinedPass,
                            case .noMatch = pre.search(all, scratch: scratch) {
                             results.append((e.rule, 0))
                             continue
@@ -306,6 +345,7 @@ struct RuleRun {
                         for n in startPiece..<ranges.count {
                             let r = ranges[n]
                             if e.noSubject && isBody && n == 0 { continue }
+                            if masked, mask[n >> 6] & (1 << UInt64(n & 63)) == 0 { continue }
                             let piece = UnsafeBufferPointer(rebasing: all[r])
                             let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)
                             total += count

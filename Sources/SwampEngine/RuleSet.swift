@@ -111,6 +111,24 @@ struct LiteralFilter: Sendable {
         }
     }
 
+    /// The pieces where the strings of `range` allow a match, from
+    /// `LiteralMatcher.markPieces`' bits: bit n of `mask[n / 64]` when some
+    /// string of each set occurs in piece n. `scratch` holds `words` words.
+    func allowedPieces(_ range: Range<Int32>, _ bits: UnsafeBufferPointer<UInt64>, words: Int,
+                       into mask: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>) {
+        for w in 0..<words { (mask[w], scratch[w]) = (~0, 0) }
+        refs.withUnsafeBufferPointer { refs in
+            for k in range {
+                let ref = Int(refs[Int(k)])
+                if ref < 0 {
+                    for w in 0..<words { (mask[w], scratch[w]) = (mask[w] & scratch[w], 0) }
+                } else {
+                    for w in 0..<words { scratch[w] |= bits[ref &* words &+ w] }
+                }
+            }
+        }
+    }
+
     struct Builder {
         let enabled: Bool
         var strings: [[UInt8]] = []

@@ -155,6 +155,43 @@ public final class LiteralMatcher: Sendable {
         }
     }
 
+    /// Which pieces of `text` each string occurs in (each piece looked at
+    /// alone): bit n of `bits[string * words + n / 64]` for piece n.
+    /// `words` must be at least `(pieces.count + 63) / 64` and `bits` hold
+    /// `count * words` zeros. Should Hyperscan fail, every string counts
+    /// as present in every piece.
+    public func markPieces(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>, words: Int,
+                           into bits: inout [UInt64]) {
+        precondition(words * 64 >= pieces.count && bits.count >= count * words)
+        if let hyperscan {
+            let done = bits.withUnsafeMutableBufferPointer { hyperscan.markPieces(text, pieces: pieces, words: words, into: $0) }
+            if !done { for i in bits.indices { bits[i] = ~0 } }
+            return
+        }
+        classOf.withUnsafeBufferPointer { classOf in
+            transitions.withUnsafeBufferPointer { table in
+                outputStart.withUnsafeBufferPointer { start in
+                    outputs.withUnsafeBufferPointer { outputs in
+                        bits.withUnsafeMutableBufferPointer { bits in
+                            let width = classCount
+                            for (n, range) in pieces.enumerated() {
+                                let bit: UInt64 = 1 << UInt64(n & 63), word = n >> 6
+                                var state = 0
+                                for b in text[range] {
+                                    state = Int(table[state &* width &+ Int(classOf[Int(b)])])
+                                    let lo = Int(start[state]), hi = Int(start[state &+ 1])
+                                    if lo != hi {
+                                        for k in lo..<hi { bits[Int(outputs[k]) &* words &+ word] |= bit }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Which strings occur in `text`, by number: for tests and one-offs.
     public func occurring(in text: [UInt8]) -> Set<Int> {
         var marks = [UInt32](repeating: 0, count: count)

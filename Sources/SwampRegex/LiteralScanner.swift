@@ -65,6 +65,43 @@ final class LiteralScanner: @unchecked Sendable {
     }
 }
 
+extension LiteralScanner {
+    private struct PieceContext {
+        let bits: UnsafeMutablePointer<UInt64>
+        let words: Int
+        let count: Int
+        var piece = 0
+    }
+
+    /// For every string, sets bit n of `bits[string * words + n / 64]`
+    /// when it occurs in piece n of `text` (each piece scanned alone, so
+    /// an occurrence across two pieces counts in neither). False when
+    /// Hyperscan could not scan.
+    func markPieces(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>, words: Int,
+                    into bits: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        guard let base = text.baseAddress, let scratch = scratches.take() else { return pieces.isEmpty }
+        defer { scratches.give(scratch) }
+        var context = PieceContext(bits: bits.baseAddress!, words: words, count: bits.count)
+        return withUnsafeMutablePointer(to: &context) { c in
+            for (n, range) in pieces.enumerated() where !range.isEmpty {
+                guard let length = UInt32(exactly: range.count) else { return false }
+                c.pointee.piece = n
+                let start = UnsafeRawPointer(base + range.lowerBound).assumingMemoryBound(to: CChar.self)
+                let rc = hs_scan(database, start, length, 0, scratch.pointer, { id, _, _, _, context in
+                    let c = context!.assumingMemoryBound(to: PieceContext.self)
+                    let word = Int(id) &* c.pointee.words &+ c.pointee.piece >> 6
+                    // A database from elsewhere is trusted no further than this.
+                    guard word < c.pointee.count else { return 0 }
+                    c.pointee.bits[word] |= 1 << UInt64(c.pointee.piece & 63)
+                    return 0
+                }, c)
+                if rc != HS_SUCCESS { return false }
+            }
+            return true
+        }
+    }
+}
+
 /// Hyperscan scratch spaces for one database: a scan takes one and gives
 /// it back (a scratch serves one scan at a time).
 final class ScratchPool: @unchecked Sendable {

@@ -77,3 +77,35 @@ struct MultiStageRequestTests {
         #expect(!Self.ruleSet().multiStageRequest.compile(cacheDirectory: blocked))
     }
 }
+
+/// Body rules with required strings run only on the paragraphs that hold
+/// one string of each set: counts and hits as when every regex runs
+/// everywhere.
+@Suite struct LiteralPiecesTests {
+    @Test func countsAcrossParagraphsAsWithoutTheFilter() {
+        let config = """
+            body MONEY_WORD /money \\w+/
+            tflags MONEY_WORD multiple
+            score MONEY_WORD 0.5
+            body PAY_NOW /\\bpay\\w* [a-z ]{0,20}\\bnow\\b/i
+            score PAY_NOW 1
+            body NO_SUBJECT /subjectword/
+            tflags NO_SUBJECT nosubject
+            score NO_SUBJECT 1
+
+            """
+        var paragraphs = ["money one", "nothing here", "money two and money three", "pay it now", "now pay"]
+        // Past 64 paragraphs the bits take a second word.
+        paragraphs += (0..<70).map { "filler \($0)" } + ["payment due now", "money four"]
+        let message = "From: a@example.com\nSubject: subjectword money zero\n\n" + paragraphs.joined(separator: "\n\n") + "\n"
+        var loader = ConfigLoader()
+        loader.load(text: config, file: "pieces.cf")
+        let views = Views(message: Message(bytes: Array(message.utf8)))
+        let filtered = RuleSet(configuration: loader.configuration).evaluate(views)
+        let reference = RuleSet(configuration: loader.configuration, literalPrefilter: false).evaluate(views)
+        #expect(filtered.hits == reference.hits)
+        #expect(filtered.hits.first { $0.name == "MONEY_WORD" }?.count == 5)
+        #expect(filtered.hit("PAY_NOW"))
+        #expect(!filtered.hit("NO_SUBJECT"))
+    }
+}

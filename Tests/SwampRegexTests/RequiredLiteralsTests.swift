@@ -147,6 +147,41 @@ import SwampTestSupport
         #expect(matcher.occurring(in: Array("uSHErs buy VIAGRA".utf8)) == [0, 1, 3, 4])
     }
 
+    /// Each piece looked at alone, with Hyperscan and with the automaton:
+    /// a string's bit is set for exactly the pieces it occurs in (an
+    /// occurrence across two pieces counts in neither).
+    @Test(arguments: [LiteralMatcher.Engine.automatic, .automaton])
+    func marksThePiecesEachStringOccursIn(engine: LiteralMatcher.Engine) {
+        var rng = SplitMix64(seed: 7)
+        let alphabet = Array("abcAB \u{7f}".utf8) + [0xe9]
+        func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        for round in 0..<40 {
+            let words = (0..<15).map { _ in random(Int(rng.next() % 3) + 1) }
+            let matcher = LiteralMatcher(words, engine: engine)
+            // Up to 150 pieces (three words of bits), some empty.
+            let count = round == 0 ? 130 : Int(rng.next() % 150) + 1
+            var text: [UInt8] = [], ranges: [Range<Int>] = []
+            for _ in 0..<count {
+                let piece = random(Int(rng.next() % 12))
+                if !ranges.isEmpty { text.append(10) }
+                ranges.append(text.count..<(text.count + piece.count))
+                text += piece
+            }
+            let words64 = (count + 63) / 64
+            var bits = [UInt64](repeating: 0, count: words.count * words64)
+            text.withUnsafeBufferPointer { t in
+                ranges.withUnsafeBufferPointer { matcher.markPieces(t, pieces: $0, words: words64, into: &bits) }
+            }
+            for (n, r) in ranges.enumerated() {
+                let found = matcher.occurring(in: Array(text[r]))
+                for w in words.indices {
+                    let bit = bits[w * words64 + n / 64] & (1 << UInt64(n % 64)) != 0
+                    #expect(bit == found.contains(w), "round \(round) piece \(n) string \(w)")
+                }
+            }
+        }
+    }
+
     @Test func agreesWithNaiveSearch() {
         var rng = SplitMix64(seed: 42)
         let alphabet = Array("abcAB\u{7f}".utf8) + [0xe9, 0xff]
