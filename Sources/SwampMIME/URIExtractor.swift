@@ -175,9 +175,9 @@ enum URIExtractor {
             pi += 1
         }
         let s = String(decoding: u8, as: UTF8.self)
-        if IPAddress(Substring(s)) != nil && !u8.contains(58) { return URIHost(host: s, domain: s) }
+        if IPAddress(Substring(s)) != nil && !u8.contains(58) { return URIHost(host: s, isAddress: true) }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
-        return URIHost(host: s, domain: RegistryBoundaries.shared.trimDomain(s))
+        return URIHost(host: s, isAddress: false)
     }
 
     /// `uriHost` for an ASCII URI, on its bytes: the host is cut out first

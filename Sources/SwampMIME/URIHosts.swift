@@ -8,10 +8,16 @@
 /// host is its own domain.
 public struct URIHost: Sendable, Hashable {
     public let host: String
-    public let domain: String
+    /// An IPv4 address: its own domain.
+    let isAddress: Bool
 
-    public init(host: String, domain: String) {
-        self.host = host; self.domain = domain
+    /// Worked out when asked (the URI blocklists ask; the host lists of
+    /// `check_uri_host_listed` read hosts only).
+    public var domain: String { isAddress ? host : RegistryBoundaries.shared.trimDomain(host) }
+
+    init(host: String, isAddress: Bool) {
+        self.host = host
+        self.isAddress = isAddress
     }
 }
 

@@ -59,7 +59,7 @@ struct URIBLChecks {
     /// them in message order, so a scan is repeatable.
     func hosts(_ views: Views) -> (hosts: [URIHost], dropped: Int) {
         let all = views.uriHosts(skipMailto: skipMailto).filter {
-            !skipDomains.contains($0.domain) && !skipDomains.contains($0.host)
+            !skipDomains.contains($0.host) && !skipDomains.contains($0.domain)
         }
         return (Array(all.prefix(maxDomains)), max(0, all.count - maxDomains))
     }
@@ -93,10 +93,11 @@ struct URIBLChecks {
                 }
                 continue
             }
+            let domain = h.domain
             for i in domainRules where !rules[i].flags.contains("ips_only") {
-                lists.add(rules[i].flags.contains("notrim") ? h.host : h.domain, rule: i, rules)
+                lists.add(rules[i].flags.contains("notrim") ? h.host : domain, rule: i, rules)
             }
-            if wantNS { lookups.insert(DNSQuestion(name: h.domain, type: .ns)) }
+            if wantNS { lookups.insert(DNSQuestion(name: domain, type: .ns)) }
             if !hostAddressRules.isEmpty { lookups.insert(DNSQuestion(name: h.host, type: .a)) }
         }
         var answers = await Self.ask(lookups.union(lists.questions), resolver: resolver)
