@@ -256,26 +256,35 @@ enum ForgeryEvals {
     /// last two labels when the last has three letters or more (or is ie,
     /// fr or de), the last three when there are more than two.
     static func hostDomain(_ host: String) -> String {
-        guard host.utf8.contains(where: { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 }) else { return host }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        // Perl's split drops trailing empty fields.
-        var fields = parts
-        while fields.count > 0, fields.last!.isEmpty { fields.removeLast() }
-        if fields.count > 1, let last = fields.last, lastLabelIsLong(last) {
-            return fields.suffix(2).joined(separator: ".")
+        let b = Array(host.utf8)
+        guard b.contains(where: { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 }) else { return host }
+        // Perl's split drops trailing empty fields: the trailing dots.
+        var end = b.count
+        while end > 0, b[end - 1] == 0x2E { end -= 1 }
+        func lastDot(before i: Int) -> Int? { b[..<i].lastIndex(of: 0x2E) }
+        guard let d1 = lastDot(before: end) else { return host }
+        let d2 = lastDot(before: d1)
+        if lastLabelIsLong(b[(d1 + 1)..<end]) {
+            return String(decoding: b[(d2.map { $0 + 1 } ?? 0)..<end], as: UTF8.self)
         }
-        if fields.count > 2 { return fields.suffix(3).joined(separator: ".") }
-        return host
+        guard let d2 else { return host }
+        let start = lastDot(before: d2).map { $0 + 1 } ?? 0
+        return String(decoding: b[start..<end], as: UTF8.self)
     }
 
     /// `/(?:\S{3,}|ie|fr|de)/` anywhere in the label.
-    static func lastLabelIsLong(_ label: Substring) -> Bool {
+    static func lastLabelIsLong(_ label: ArraySlice<UInt8>) -> Bool {
         var run = 0
-        for c in label.utf8 {
+        var previous: UInt8 = 0
+        for c in label {
             run = c.isASCIIWhitespaceByte ? 0 : run + 1
             if run >= 3 { return true }
+            if (previous == 0x69 && c == 0x65) || (previous == 0x66 && c == 0x72) || (previous == 0x64 && c == 0x65) {
+                return true
+            }
+            previous = c
         }
-        return label.contains("ie") || label.contains("fr") || label.contains("de")
+        return false
     }
 
     static let hostShape = re(#"^\w+(?:[\w.-]+\.)+\w+$"#)

@@ -25,6 +25,16 @@ import SwampRegex
         "Received: from \(helo) (\(rdns) [\(ip)])\n\tby \(by) (Postfix) with ESMTP id 4A1B2C3D4E;\n\tMon, 2 Nov 2026 10:00:00 +0000"
     }
 
+    /// RelayEval.pm `hostname_to_domain`, as Perl's split and join read it.
+    @Test(arguments: [
+        ("mail.example.com", "example.com"), ("a.b.c.d.fr", "d.fr"), ("a.b.c.uk", "b.c.uk"), ("x.co.uk", "x.co.uk"),
+        ("10.0.0.1", "10.0.0.1"), ("host", "host"), ("a.b.", "a.b."), (".com", ".com"), ("a..b.uk", ".b.uk"),
+        ("x..y.com", "y.com"), ("mx.mail.example.com...", "example.com"), ("a.b.c.ie", "c.ie"), ("z.a.b.xd e", "a.b.xd e"),
+    ])
+    func hostDomains(host: String, domain: String) {
+        #expect(ForgeryEvals.hostDomain(host) == domain)
+    }
+
     @Test func fakeAOLRelays() {
         let fake = hop("x", "a.example.org", "198.51.100.7", by: "rly-xa01.mx.aol.com")
         #expect(hits(config, message([fake, "From: a@example.org"])) == ["AOL"])
