@@ -135,7 +135,7 @@ enum HeaderEvals {
 
     static func values(_ ctx: EvalContext, _ name: String) -> [[UInt8]] {
         let lname = name.lowercased()
-        return ctx.views.message.headers.filter { $0.name.lowercased() == lname }.map(\.rawValue)
+        return ctx.views.message.headers.filter { $0.name.equalsASCIICaseless(lname) }.map(\.rawValue)
     }
 
     // MARK: Dates
@@ -483,7 +483,12 @@ enum HeaderEvals {
     /// left in a header other than the addressing and ID ones.
     static func unresolvedTemplate(_ ctx: EvalContext) -> Bool {
         func upper(_ c: UInt8) -> Bool { c >= 65 && c <= 90 }
-        for line in lines(ctx.headerText(HeaderQuery(name: "ALL"))) {
+        let all = ctx.headerText(HeaderQuery(name: "ALL"))
+        // A tag lies within a line: none in the whole text, none in a line.
+        guard let text = all, text.indices.dropLast(2).contains(where: {
+            text[$0] == 37 && upper(text[$0 + 1]) && (upper(text[$0 + 2]) || text[$0 + 2] == 95 || text[$0 + 2] == 45)
+        }) else { return false }
+        for line in lines(all) {
             var tag = false
             var i = 0
             while i + 2 < line.count {
