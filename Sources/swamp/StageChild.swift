@@ -67,10 +67,11 @@ enum StageChild {
         return .compiled(directory: target, cleanUp: removeWork)
     }
 
-    /// The running binary (Linux's /proc link), else how it was called.
+    /// The running binary: Linux's /proc link itself, which runs this very
+    /// file even after a package upgrade replaced (unlinked) it, where its
+    /// path would now name another build; else how it was called.
     static func ownExecutable() -> String {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return CommandLine.arguments[0]
+        FileManager.default.isExecutableFile(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
     }
 
     /// Whether `MultiPattern`'s store can write into `directory`: it
