@@ -186,7 +186,7 @@ enum URIExtractor {
     static func asciiURIHost(_ u: ArraySlice<UInt8>) -> URIHost? {
         func startsCI(_ p: String) -> Bool {
             let b = Array(p.utf8)
-            return u.count >= b.count && zip(u.prefix(b.count), b).allSatisfy { ($0 | 0x20) == $1 || $0 == $1 }
+            return u.count >= b.count && zip(u.prefix(b.count), b).allSatisfy { $0.lowercasedASCII == $1 }
         }
         if startsCI("javascript:") || startsCI("cid:") || startsCI("file:") { return nil }
         var s = u
