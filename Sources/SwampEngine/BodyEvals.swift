@@ -137,7 +137,7 @@ extension EvalFunction {
         },
         "check_for_uppercase": { ctx, args in
             // Three rules ask for the same ratio.
-            let u = ctx.memo.number("uppercase") { uppercasePercent(ctx) }
+            let u = ctx.memo.value("uppercase") { uppercasePercent(ctx) }
             return hit(u > number(args, 0) && u <= number(args, 1))
         },
     ]

@@ -76,7 +76,7 @@ extension EvalFunction {
             guard let list = ctx.freemail else { return 0 }
             let re = EvalFunction.argumentRegex(args.first)
             if args.first != nil && re == nil { return 0 }
-            let from = ctx.memo.strings("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
+            let from = ctx.memo.value("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
             for email in from where list.isFreemail(email, ctx.memo) {
                 if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
                 return 1

@@ -11,29 +11,13 @@ import SwampRules
 /// Per-message results that several eval rules read, and the scan's
 /// match scratch (a fresh one costs a JIT stack each time).
 final class EvalMemo {
-    private var numbers: [String: Double] = [:]
-    private var strings: [String: [String]] = [:]
     private var values: [String: Any] = [:]
     let scratch: MatchScratch
 
     init(scratch: MatchScratch) { self.scratch = scratch }
 
-    func number(_ key: String, _ make: () -> Double) -> Double {
-        if let v = numbers[key] { return v }
-        let v = make()
-        numbers[key] = v
-        return v
-    }
-
-    func strings(_ key: String, _ make: () -> [String]) -> [String] {
-        if let v = strings[key] { return v }
-        let v = make()
-        strings[key] = v
-        return v
-    }
-
-    /// Any other per-message result, worked out once: each key always
-    /// holds values of one type.
+    /// A per-message result, worked out once: each key always holds values
+    /// of one type.
     func value<T>(_ key: String, _ make: () -> T) -> T {
         // Unwrapped first: a missing key must not pass as a stored nil of
         // an optional T.
@@ -63,7 +47,7 @@ final class EvalMemo {
 extension EvalFunction {
     static let headerRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = [
         "check_for_shifted_date": { ctx, args in
-            let diff = ctx.memo.number("date_diff") { Double(HeaderEvals.dateDiff(ctx)) }
+            let diff = Double(ctx.memo.value("date_diff") { HeaderEvals.dateDiff(ctx) })
             return HeaderEvals.within(diff, args, scale: 3600, upperOpen: true) ? 1 : 0
         },
         "subject_is_all_caps": { ctx, _ in HeaderEvals.subjectIsAllCaps(ctx) ? 1 : 0 },
@@ -78,10 +62,10 @@ extension EvalFunction {
         "check_illegal_chars": { ctx, args in HeaderEvals.illegalChars(ctx, args) ? 1 : 0 },
         "check_header_count_range": { ctx, args in HeaderEvals.headerCountInRange(ctx, args) ? 1 : 0 },
         "sorted_recipients": { ctx, _ in
-            ctx.memo.number("tocc_sorted") { HeaderEvals.recipients(ctx).sorted ? 1 : 0 } > 0 ? 1 : 0
+            ctx.memo.value("recipients") { HeaderEvals.recipients(ctx) }.sorted ? 1 : 0
         },
         "similar_recipients": { ctx, args in
-            let similar = ctx.memo.number("tocc_similar") { HeaderEvals.recipients(ctx).similar }
+            let similar = ctx.memo.value("recipients") { HeaderEvals.recipients(ctx) }.similar
             return HeaderEvals.within(similar, args, scale: 1, upperOpen: true) ? 1 : 0
         },
         "check_ratware_name_id": { ctx, _ in HeaderEvals.ratwareNameID(ctx) ? 1 : 0 },
@@ -135,7 +119,7 @@ enum HeaderEvals {
 
     static func values(_ ctx: EvalContext, _ name: String) -> [[UInt8]] {
         let lname = name.lowercased()
-        return ctx.views.message.headers.filter { $0.name.equalsASCIICaseless(lname) }.map(\.rawValue)
+        return ctx.views.message.headers.filter { $0.isNamed(lname) }.map(\.rawValue)
     }
 
     // MARK: Dates
@@ -482,26 +466,22 @@ enum HeaderEvals {
     /// HeaderEval.pm `check_unresolved_template`: a `%TAG` (`%[A-Z][A-Z_-]`)
     /// left in a header other than the addressing and ID ones.
     static func unresolvedTemplate(_ ctx: EvalContext) -> Bool {
+        guard let text = ctx.headerText(HeaderQuery(name: "ALL")) else { return false }
         func upper(_ c: UInt8) -> Bool { c >= 65 && c <= 90 }
-        let all = ctx.headerText(HeaderQuery(name: "ALL"))
-        // A tag lies within a line: none in the whole text, none in a line.
-        guard let text = all, text.indices.dropLast(2).contains(where: {
-            text[$0] == 37 && upper(text[$0 + 1]) && (upper(text[$0 + 2]) || text[$0 + 2] == 95 || text[$0 + 2] == 45)
-        }) else { return false }
-        for line in lines(all) {
-            var tag = false
-            var i = 0
-            while i + 2 < line.count {
-                if line[i] == 37, upper(line[i + 1]), upper(line[i + 2]) || line[i + 2] == 95 || line[i + 2] == 45 {
-                    tag = true
-                    break
-                }
+        var i = 0
+        while i + 2 < text.count {
+            guard text[i] == 37, upper(text[i + 1]), upper(text[i + 2]) || text[i + 2] == 95 || text[i + 2] == 45 else {
                 i += 1
+                continue
             }
-            guard tag else { continue }
-            guard let colon = line.firstIndex(of: 58) else { return true }
-            let name = String(decoding: Array(line[..<colon]).lowercasedASCIIBytes(), as: UTF8.self)
+            // The tag's line (a tag holds no line break): its header's name
+            // decides, the text before the line's first colon.
+            let start = text[..<i].lastIndex(of: 10).map { $0 + 1 } ?? 0
+            let end = text[i...].firstIndex(of: 10) ?? text.count
+            guard let colon = text[start..<end].firstIndex(of: 58) else { return true }
+            let name = String(decoding: text[start..<colon].lowercasedASCIIBytes(), as: UTF8.self)
             if !templateExempt.contains(name) { return true }
+            i = end + 1
         }
         return false
     }

@@ -81,7 +81,7 @@ enum ListEvals {
     }
 
     static func allFromAddresses(_ ctx: EvalContext) -> [String] {
-        ctx.memo.strings("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
+        ctx.memo.value("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
     }
 
     /// PerMsgStatus.pm `all_to_addrs`: the first Resent-To and Resent-Cc
@@ -91,7 +91,7 @@ enum ListEvals {
     /// Apparently-Resent-To, X-Envelope-To, Envelope-To, X-Delivered-To,
     /// X-Original-To, X-Rcpt-To, X-Real-To and Cc; each once.
     static func allToAddresses(_ ctx: EvalContext) -> [String] {
-        ctx.memo.strings("all_to_addrs") {
+        ctx.memo.value("all_to_addrs") {
             var found: [[UInt8]] = []
             // Header values come one a line (a decoded value holding a line
             // break of its own would shift which Received lines are first).
@@ -162,7 +162,7 @@ enum ListEvals {
     /// listed relay; -1 when only the latter's address matched (a forgery
     /// to FORGED_IN_WELCOMELIST); else 0.
     static func fromInWelcomelist(_ ctx: EvalContext) -> Int {
-        Int(ctx.memo.number("from_in_welcomelist") {
+        ctx.memo.value("from_in_welcomelist") {
             let list = ctx.configuration.addressLists["welcomelist_from"] ?? AddressList()
             var found = 0
             for address in allFromAddresses(ctx) {
@@ -173,14 +173,14 @@ enum ListEvals {
                 default: break
                 }
             }
-            return Double(found)
-        })
+            return found
+        }
     }
 
     /// `_check_from_in_default_welcomelist`: the same over
     /// `def_welcomelist_from_rcvd` alone.
     static func fromInDefaultWelcomelist(_ ctx: EvalContext) -> Int {
-        Int(ctx.memo.number("from_in_default_welcomelist") {
+        ctx.memo.value("from_in_default_welcomelist") {
             var found = 0
             for address in allFromAddresses(ctx) {
                 switch receivedListed(ctx, ctx.configuration.defWelcomelistFromRcvd, address) {
@@ -189,8 +189,8 @@ enum ListEvals {
                 default: break
                 }
             }
-            return Double(found)
-        })
+            return found
+        }
     }
 
     /// `_check_welcomelist_rcvd`: for each entry whose glob matches the
@@ -301,7 +301,7 @@ enum ListEvals {
     static func uriHostListsHit(_ ctx: EvalContext) -> [String] {
         let lists = ctx.configuration.uriHostLists
         guard !lists.isEmpty else { return [] }
-        return ctx.memo.strings("uri_host_enlisted") {
+        return ctx.memo.value("uri_host_enlisted") {
             var hit = Set<String>()
             var hosts = ctx.views.uriHosts(skipMailto: true)
             if parseDKIMURIs(ctx.configuration) { hosts += ctx.views.dkimURIHosts() }

@@ -65,9 +65,8 @@ enum Locales {
     static let encodedWord = try! Regex(#"=\?(.+?)\?.\?.*?\?="#)
 
     /// The charsets of the encoded words (`=?charset?E?...?=`) in `value`.
-    static func encodedWordCharsets(_ value: [UInt8]) -> [String] {
+    static func encodedWordCharsets(_ value: [UInt8], scratch: MatchScratch) -> [String] {
         var out: [String] = []
-        let scratch = MatchScratch()
         value.withUnsafeBufferPointer { buf in
             var at = 0
             while at < buf.count, out.count < 100, case .match(let r) = encodedWord.search(buf, from: at, scratch: scratch) {
@@ -88,7 +87,7 @@ extension EvalFunction {
             guard !locales.contains("all") else { return 0 }
             for name in ["From", "Subject"] {
                 for value in HeaderEvals.values(ctx, name) {
-                    if Locales.encodedWordCharsets(value).contains(where: { !Locales.isCharsetOK($0, locales) }) { return 1 }
+                    if Locales.encodedWordCharsets(value, scratch: ctx.memo.scratch).contains(where: { !Locales.isCharsetOK($0, locales) }) { return 1 }
                 }
             }
             return 0
