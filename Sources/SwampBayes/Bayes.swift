@@ -136,7 +136,7 @@ public enum MessageIdentity {
     /// message however many relays or filters added headers to it.
     public static func id(_ message: Message) -> String {
         var input: [UInt8] = []
-        if let mid = message.headers.first(where: { $0.name.lowercased() == "message-id" }) {
+        if let mid = message.headers.first(where: { $0.isNamed("message-id") }) {
             input += mid.rawValue.filter { !isPerlSpace($0) }
         }
         input.append(0)
@@ -162,7 +162,7 @@ public enum MessageIdentity {
     /// the same way).
     public static func date(_ message: Message) -> Int {
         let now = Int(Date().timeIntervalSince1970)
-        guard let h = message.headers.first(where: { $0.name.lowercased() == "date" }),
+        guard let h = message.headers.first(where: { $0.isNamed("date") }),
               let t = RFC2822Date.parse(String(decoding: h.rawValue, as: UTF8.self)) else { return now }
         return t > now || t <= 0 ? now : t
     }

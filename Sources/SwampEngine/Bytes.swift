@@ -14,14 +14,6 @@ extension Collection where Element == UInt8 {
     func lowercasedASCIIBytes() -> [UInt8] { map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
 }
 
-extension String {
-    /// `lowercased() == lowerCase`, without a copy when this is ASCII.
-    func equalsASCIICaseless(_ lowerCase: String) -> Bool {
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return lowercased() == lowerCase }
-        return utf8.elementsEqual(lowerCase.utf8) { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
-    }
-}
-
 extension Array where Element == UInt8 {
     /// Where `needle` first occurs at or after `from`.
     func firstIndex(of needle: [UInt8], from: Int = 0) -> Int? {

@@ -16,6 +16,14 @@ public struct HeaderField: Sendable, Hashable {
         self.name = name
         self.rawValue = rawValue
     }
+
+    /// Whether the name is `lowerCaseName` in any case: `name.lowercased()
+    /// == lowerCaseName`, without lower-casing a copy of an ASCII name
+    /// (header lookups run for every field of every message).
+    public func isNamed(_ lowerCaseName: String) -> Bool {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() == lowerCaseName }
+        return name.utf8.elementsEqual(lowerCaseName.utf8) { $0.lowercasedASCII == $1 }
+    }
 }
 
 /// A node of the MIME tree. Leaves carry a body; multiparts and

@@ -55,7 +55,7 @@ final class PNode {
 
     /// Last decoded value of a header (Node.pm `header()` in scalar context).
     func lastDecoded(_ lname: String) -> [UInt8]? {
-        for h in headers.reversed() where h.name.lowercased() == lname {
+        for h in headers.reversed() where h.isNamed(lname) {
             return HeaderDecoder.decodedValue(raw: h.rawValue, lname: lname)
         }
         return nil

@@ -27,7 +27,7 @@ extension MIMEPart {
     /// the part has no such field.
     public func lastHeaderValue(_ name: String, raw: Bool) -> [UInt8]? {
         let lname = name.lowercased()
-        guard let field = headers.last(where: { $0.name.lowercased() == lname }) else { return nil }
+        guard let field = headers.last(where: { $0.isNamed(lname) }) else { return nil }
         if raw { return field.rawValue }
         var value = HeaderDecoder.decodedValue(raw: field.rawValue, lname: lname)
         value.append(lf)

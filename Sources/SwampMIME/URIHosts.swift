@@ -49,8 +49,7 @@ extension Views {
     public func dkimURIHosts() -> [URIHost] {
         var out: [URIHost] = []
         for field in message.headers {
-            let name = field.name.lowercased()
-            guard name == "dkim-signature" || name == "domainkey-signature" else { continue }
+            guard field.isNamed("dkim-signature") || field.isNamed("domainkey-signature") else { continue }
             let v = field.rawValue
             var i = 0
             while i < v.count, out.count < message.limits.maxURIs {

@@ -276,9 +276,7 @@ struct RequestProcessor: Sendable {
 
     /// The first Message-ID, trimmed, for the log line.
     static func messageID(_ result: ScanResult) -> String? {
-        guard let field = result.message.headers.first(where: {
-            $0.name.utf8.elementsEqual("message-id".utf8) { ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) == $1 }
-        }) else {
+        guard let field = result.message.headers.first(where: { $0.isNamed("message-id") }) else {
             return nil
         }
         let text = String(decoding: field.rawValue, as: UTF8.self)
