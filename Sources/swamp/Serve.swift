@@ -314,6 +314,9 @@ struct Serve: AsyncParsableCommand {
                 info = ruleSet.prepareMultiPattern(cacheDirectory: directory, compile: false, whole: true)
                 cleanUp()
                 how = "compiled by swamp compile-stage"
+                if info == nil {
+                    logger.warning("multi-pattern stage: what compile-stage wrote to \(directory) does not load; compiling it in the daemon")
+                }
             case .failed(let why):
                 logger.warning("multi-pattern stage: \(why); compiling it in the daemon")
             }

@@ -59,7 +59,8 @@ enum StageChild {
             usleep(20_000)
         }
         guard child.terminationReason == .exit, child.terminationStatus == 0 else {
-            let said = (try? Data(contentsOf: errorFile))?.prefix(4096) ?? Data()
+            // Its first 4 KiB: compile-stage says one line.
+            let said = (try? FileHandle(forReadingFrom: errorFile)).flatMap { try? $0.read(upToCount: 4096) } ?? Data()
             removeWork()
             let text = String(decoding: said, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return .failed("compile-stage ended with status \(child.terminationStatus)\(text.isEmpty ? "" : ": \(text)")")
