@@ -104,7 +104,7 @@ import SwampTestSupport
 
     /// The wrapping must be SpamAssassin's, character for character: compare
     /// with its own Util::wrap on many strings.
-    @Test(.enabled(if: perlHasSpamAssassin())) func wrapMatchesSpamAssassin() throws {
+    @Test(.enabled(if: spamAssassinModulesInstalled, "needs SpamAssassin's Perl modules")) func wrapMatchesSpamAssassin() throws {
         var rng = SystemRandomNumberGenerator()
         var cases: [String] = []
         for _ in 0..<500 {
@@ -128,8 +128,4 @@ import SwampTestSupport
             #expect(Rendering.foldHeader(name: "Status", value: c) == expected[i], "case \(c)")
         }
     }
-}
-
-func perlHasSpamAssassin() -> Bool {
-    (try? runPerl("use Mail::SpamAssassin::Util; print 1", input: "")) == "1"
 }
