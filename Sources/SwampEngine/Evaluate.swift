@@ -62,6 +62,7 @@ extension RuleSet {
     /// Pure: no I/O, no shared mutable state.
     public func evaluate(_ views: Views, facts: Facts = Facts()) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
+        defer { MatchScratch.give(run.scratch) }
         return run.execute()
     }
 
@@ -73,6 +74,7 @@ extension RuleSet {
     /// from the start.
     public func evaluate(_ views: Views, facts: Facts, completeFacts: (inout Facts) -> Void) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
+        defer { MatchScratch.give(run.scratch) }
         return run.execute(completeFacts: completeFacts)
     }
 }
@@ -90,6 +92,7 @@ struct RuleRun {
     var facts: Facts
     let set: Int
     let enabled: [Bool]
+    /// From the pool; `RuleSet.evaluate` gives it back when the run ends.
     let scratch: MatchScratch
     /// Per rule: its value (hit count, 0 = no hit) once it ran.
     var values: [Double]
@@ -112,7 +115,7 @@ struct RuleRun {
         self.facts = facts
         self.set = ruleSet.scoreSet(useBayes: facts.useBayes, useNetwork: facts.useNetwork)
         self.enabled = ruleSet.enabledInSet[set]
-        self.scratch = MatchScratch(limits: ruleSet.matchLimits)
+        self.scratch = MatchScratch.take(limits: ruleSet.matchLimits)
         Regex.noteScan()
         self.values = Array(repeating: 0, count: ruleSet.rules.count)
         self.ran = Array(repeating: false, count: ruleSet.rules.count)

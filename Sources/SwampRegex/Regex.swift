@@ -1,4 +1,5 @@
 internal import CPCRE2
+import Synchronization
 
 /// Why a pattern did not compile. `offset` is the byte offset in the pattern
 /// where PCRE2 gave up.
@@ -159,10 +160,11 @@ public final class Regex: @unchecked Sendable {
 
     /// Convenience for tests and one-off matches.
     public func firstMatch(in bytes: [UInt8]) -> Range<Int>? {
-        let scratch = MatchScratch()
-        return bytes.withUnsafeBufferPointer { buf in
-            if case .match(let r) = search(buf, scratch: scratch) { return r }
-            return nil
+        MatchScratch.borrowing { scratch in
+            bytes.withUnsafeBufferPointer { buf in
+                if case .match(let r) = search(buf, scratch: scratch) { return r }
+                return nil
+            }
         }
     }
 
@@ -268,15 +270,23 @@ public struct RegexHandle: @unchecked Sendable {
 
 /// Per-thread match state: PCRE2 match data, a match context with the limits
 /// and a JIT stack. Not Sendable: each scan (or thread) owns one.
+///
+/// Creating one maps its JIT stack and freeing it unmaps it: a system call
+/// each way, and the unmapping makes the kernel interrupt every other core
+/// running the process to flush its address cache. Scans therefore take
+/// one from a shared pool (`take`, `give`, `borrowing`) instead of making
+/// their own.
 public final class MatchScratch {
     fileprivate let matchData: OpaquePointer
     fileprivate let context: OpaquePointer
     private let jitStack: OpaquePointer?
     fileprivate let emptySubject: UnsafeMutablePointer<UInt8>
+    private var limits: MatchLimits
 
     public init(limits: MatchLimits = MatchLimits()) {
         matchData = pcre2_match_data_create_8(1, nil)!
         context = pcre2_match_context_create_8(nil)!
+        self.limits = limits
         pcre2_set_match_limit_8(context, limits.matchLimit)
         pcre2_set_depth_limit_8(context, limits.depthLimit)
         // 32 KiB grows to 1 MiB: enough for SpamAssassin's largest patterns,
@@ -293,4 +303,47 @@ public final class MatchScratch {
         if let jitStack { pcre2_jit_stack_free_8(jitStack) }
         emptySubject.deallocate()
     }
+
+    // MARK: - The pool
+
+    /// A scratch in the pool, owned by no one.
+    private struct Spare: @unchecked Sendable {
+        let scratch: MatchScratch
+    }
+
+    /// Scratches kept beyond this many are freed when given back: as many
+    /// as scans ever ran at once, up to this, stay mapped.
+    static let poolLimit = 32
+    private static let spares = Mutex<[Spare]>([])
+
+    /// A scratch with these limits that no one else holds, from the pool
+    /// when it has one; `give` it back when done.
+    public static func take(limits: MatchLimits = MatchLimits()) -> MatchScratch {
+        guard let spare = spares.withLock({ $0.popLast() }) else { return MatchScratch(limits: limits) }
+        let scratch = spare.scratch
+        if scratch.limits != limits {
+            scratch.limits = limits
+            pcre2_set_match_limit_8(scratch.context, limits.matchLimit)
+            pcre2_set_depth_limit_8(scratch.context, limits.depthLimit)
+        }
+        return scratch
+    }
+
+    /// Returns a scratch from `take`; it must not be used afterwards.
+    public static func give(_ scratch: MatchScratch) {
+        let spare = Spare(scratch: scratch)
+        spares.withLock { spares in
+            if spares.count < poolLimit { spares.append(spare) }
+        }
+    }
+
+    /// Runs `body` with a scratch from the pool, given back after.
+    public static func borrowing<T>(limits: MatchLimits = MatchLimits(), _ body: (MatchScratch) throws -> T) rethrows -> T {
+        let scratch = take(limits: limits)
+        defer { give(scratch) }
+        return try body(scratch)
+    }
+
+    /// Scratches waiting in the pool (for tests).
+    static var pooled: Int { spares.withLock { $0.count } }
 }

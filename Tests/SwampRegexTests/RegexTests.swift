@@ -64,6 +64,24 @@ import Testing
         #expect(outcome == .limitExceeded)
     }
 
+    /// A scratch from the pool has the limits it was taken with, whatever
+    /// limits it had when it was given back.
+    @Test func pooledScratchTakesTheLimitsAsked() throws {
+        let re = try Regex("^(a+)+$", jit: false)
+        let subject = Array(repeating: UInt8(ascii: "a"), count: 18) + [UInt8(ascii: "!")]
+        var tight = MatchLimits()
+        tight.matchLimit = 1_000
+        for _ in 0..<3 {
+            let limited = MatchScratch.take(limits: tight)
+            #expect(subject.withUnsafeBufferPointer { re.search($0, scratch: limited) } == .limitExceeded)
+            MatchScratch.give(limited)
+            let roomy = MatchScratch.take()
+            #expect(subject.withUnsafeBufferPointer { re.search($0, scratch: roomy) } == .noMatch)
+            MatchScratch.give(roomy)
+        }
+        #expect(MatchScratch.pooled <= MatchScratch.poolLimit)
+    }
+
     @Test func emptySubject() throws {
         let re = try Regex("^$")
         #expect(re.firstMatch(in: []) == 0..<0)
