@@ -21,6 +21,31 @@ indirect enum Pat {
     case wordBoundaryAfter           // \b (after a word char, before a non-word char)
 }
 
+/// A pattern with the literals any match must contain, worked out once:
+/// `match` and `search` test those before trying the pattern (the
+/// parser tries dozens of patterns on every Received line, most of which
+/// lack one of their literals), the longest first, as the rarer.
+struct LinePattern: Sendable {
+    let pats: [Pat]
+    let literals: [[UInt8]]
+
+    init(_ pats: [Pat]) {
+        self.pats = pats
+        var found: [[UInt8]] = []
+        func collect(_ pattern: [Pat]) {
+            for p in pattern {
+                switch p {
+                case .lit(let l): if l.count >= 2 && !found.contains(l) { found.append(l) }
+                case .cap(_, let inner): collect(inner)
+                default: break
+                }
+            }
+        }
+        collect(pats)
+        literals = found.sorted { $0.count > $1.count }
+    }
+}
+
 struct LineMatcher {
     let s: [UInt8]
     var caps: [Range<Int>?] = Array(repeating: nil, count: 8)
@@ -34,9 +59,9 @@ struct LineMatcher {
     }
 
     /// Matches `pattern` at `start` (anchored).
-    mutating func match(_ pattern: [Pat], at start: Int = 0) -> Bool {
-        guard LineMatcher.literalsPresent(pattern, in: s, from: start) else { return false }
-        return matchUnchecked(pattern, at: start)
+    mutating func match(_ pattern: LinePattern, at start: Int = 0) -> Bool {
+        guard literalsPresent(pattern, from: start) else { return false }
+        return matchUnchecked(pattern.pats, at: start)
     }
 
     private mutating func matchUnchecked(_ pattern: [Pat], at start: Int) -> Bool {
@@ -46,8 +71,9 @@ struct LineMatcher {
     }
 
     /// Matches `pattern` at the first position where it matches (unanchored).
-    mutating func search(_ pattern: [Pat]) -> Bool {
-        guard LineMatcher.literalsPresent(pattern, in: s, from: 0) else { return false }
+    mutating func search(_ linePattern: LinePattern) -> Bool {
+        guard literalsPresent(linePattern, from: 0) else { return false }
+        let pattern = linePattern.pats
         // A leading literal: only its occurrences can start a match.
         if case .lit(let u)? = pattern.first {
             var from = 0
@@ -62,16 +88,8 @@ struct LineMatcher {
     }
 
     /// A cheap necessary condition: every mandatory literal occurs somewhere.
-    static func literalsPresent(_ pattern: [Pat], in s: [UInt8], from: Int) -> Bool {
-        for p in pattern {
-            switch p {
-            case .lit(let l):
-                if l.count >= 2 && firstIndexOf(l, in: s, from: from) == nil { return false }
-            case .cap(_, let inner):
-                if !literalsPresent(inner, in: s, from: from) { return false }
-            default: break
-            }
-        }
+    private func literalsPresent(_ pattern: LinePattern, from: Int) -> Bool {
+        for l in pattern.literals where firstIndexOf(l, in: s, from: from) == nil { return false }
         return true
     }
 
@@ -116,6 +134,11 @@ struct LineMatcher {
         if steps > 20_000 { return false }
         guard let first = pat.first else { return k(&self, pos) }
         let rest = pat.dropFirst()
+        // A greedy run followed by a literal can end only before the
+        // literal's first byte: the other ends are not even tried.
+        var next: Int = -1
+        if case .lit(let u)? = rest.first, let b = u.first { next = Int(b) }
+        @inline(__always) func viable(_ e: Int) -> Bool { next < 0 || (e < s.count && Int(s[e]) == next) }
         switch first {
         case .lit(let u):
             guard s.count - pos >= u.count else { return false }
@@ -126,7 +149,7 @@ struct LineMatcher {
             var e = pos
             while e < s.count && !s[e].isSpace { e += 1 }
             while e - pos >= min {
-                if m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, k) { return true }
                 e -= 1
             }
             return false
@@ -136,7 +159,7 @@ struct LineMatcher {
             var e = pos
             while e < s.count && (set.contains(s[e]) != negate) { e += 1 }
             while e - pos >= min {
-                if m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, k) { return true }
                 e -= 1
             }
             return false
@@ -144,7 +167,7 @@ struct LineMatcher {
             var e = pos
             while e < s.count && s[e].isDigit { e += 1 }
             while e - pos >= min {
-                if m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, k) { return true }
                 e -= 1
             }
             return false

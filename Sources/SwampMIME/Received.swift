@@ -60,101 +60,101 @@ enum ReceivedParser {
     // The shapes, built once.
     static let heloEhlo = Pat.alt([[L("HELO")], [L("EHLO")]])
     static let envSender = Pat.opt([L(" (envelope-sender <"), S, L(">)")])
-    static let p1: [Pat] = [L("from "), C(1, S), L(" by "), .notIn(ByteSet(" \t\n\r;"), min: 1), .opt([L(" ")]), L(";")]
-    static let p2: [Pat] = [L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
-                            C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")]
-    static let p3: [Pat] = [L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(ByteSet(")"), min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")]
-    static let p4: [Pat] = [L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
-                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")]
-    static let p5: [Pat] = [L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(ByteSet(")"), min: 1)), L(") with ")]
-    static let p6: [Pat] = [L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
+    static let p1 = LinePattern([L("from "), C(1, S), L(" by "), .notIn(ByteSet(" \t\n\r;"), min: 1), .opt([L(" ")]), L(";")])
+    static let p2 = LinePattern([L("from "), .gap, .alt([[L("])")], [L(")]")]]), L(" (AUTH: "),
+                            C(1, .alt([[L("LOGIN")], [L("PLAIN")], [L("DIGEST-MD5")], [L("CRAM-MD5")]])), L(" "), S, .opt([L(", "), .gap]), L(") by ")])
+    static let p3 = LinePattern([L("from "), .gap, .alt([[L("]"), .opt([L(" ("), .notIn(ByteSet(")"), min: 0), L(")")]), L(")")], [L(")]")]]), L(" "), .gap, L("("), .gap, L("authenticated"), .gap, L(")"), .gap, L(" by")])
+    static let p4 = LinePattern([L(") by "), .gap, L(" ("), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 3),
+                             .opt([L("."), .digits(min: 1)]), L(") (authenticated as "), .gap, L(") id ")])
+    static let p5 = LinePattern([L(") (Authenticated sender: "), S, L(") by "), S, L(" ("), C(1, .notIn(ByteSet(")"), min: 1)), L(") with ")])
+    static let p6 = LinePattern([L("from "), S0, L(" ("), .alt([[L("HELO")], [L("EHLO")]]), L(" "), S0, L(") ["), IP, L("] by "),
                               C(3, L("mail.gmx."), .alt([[L("net")], [L("com")]])), L(" ("), .notIn(ByteSet(")"), min: 1), L(") with "),
-                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))]
-    static let p7: [Pat] = [L("by "), C(1, S), L(" with HTTP")]
-    static let p8: [Pat] = [C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(ByteSet(")"), min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")]
-    static let p9: [Pat] = [L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end]
-    static let p10: [Pat] = [L(" with "), .alt([[L("Microsoft SMTP Server")], [L("mapi id")]]), L(" "), .opt([L("("), .notIn(ByteSet(")"), min: 1), L(") ")]), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), .alt([[.end], [L(" ")]])]
-    static let p11: [Pat] = [C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("%"), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"), min: 0)]), .opt([L("]")]), L(") by "), C(3, S), L(" ")]
-    static let p12: [Pat] = [L("(["), C(1, IP), L(":"), .digits(min: 1), L("] helo="), C(2, S), L(") by "), C(3, S), L(" ")]
-    static let p13: [Pat] = [S, L(" (["), C(1, IP), L(":"), .digits(min: 1), L("]) by "), C(2, S), L(" ")]
-    static let p14: [Pat] = [L("with local-"), S, L(" ")]
-    static let p15: [Pat] = [L("["), C(1, IP), L("] ("), C(2, .gap), L(") by "), C(3, S), L(" ")]
-    static let p16: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]"), C(3, .gap), L(") by "), C(4, S), L(" ")]
-    static let p17: [Pat] = [C(1, S), L(" ["), C(2, IP), L("]"), .opt([L(":"), .digits(min: 1)]), L(" by "), C(4, S), L(" ")]
-    static let p18: [Pat] = [C(1, S), L(" ")]
-    static let p19: [Pat] = [L(" ("), C(1, S), L(") ")]
-    static let p20: [Pat] = [L(" ["), C(1, IP), .opt([L("."), .digits(min: 1)]), L("] ")]
-    static let p21: [Pat] = [L("by "), C(1, S), L(" ")]
-    static let p22: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" ")]
-    static let p23: [Pat] = [C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
-    static let p24: [Pat] = [C(1, S), L(" ("), .opt([L(" ")]), C(2, IP), L(") by "), C(3, S)]
-    static let p25: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (Lotus")]
-    static let p26: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) BY "), C(4, S), L(" "),
+                              C(4, .alt([[L("ESMTP")], [L("SMTP")]]))])
+    static let p7 = LinePattern([L("by "), C(1, S), L(" with HTTP")])
+    static let p8 = LinePattern([C(1, S0), L(" (["), C(2, IP), L("]"), .notIn(ByteSet(")"), min: 0), L(") by "), C(3, S), L(" with Microsoft SMTPSVC")])
+    static let p9 = LinePattern([L("mail pickup service by "), S, L(" with Microsoft SMTPSVC"), .end])
+    static let p10 = LinePattern([L(" with "), .alt([[L("Microsoft SMTP Server")], [L("mapi id")]]), L(" "), .opt([L("("), .notIn(ByteSet(")"), min: 1), L(") ")]), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), L("."), .digits(min: 1), .alt([[.end], [L(" ")]])])
+    static let p11 = LinePattern([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("%"), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"), min: 0)]), .opt([L("]")]), L(") by "), C(3, S), L(" ")])
+    static let p12 = LinePattern([L("(["), C(1, IP), L(":"), .digits(min: 1), L("] helo="), C(2, S), L(") by "), C(3, S), L(" ")])
+    static let p13 = LinePattern([S, L(" (["), C(1, IP), L(":"), .digits(min: 1), L("]) by "), C(2, S), L(" ")])
+    static let p14 = LinePattern([L("with local-"), S, L(" ")])
+    static let p15 = LinePattern([L("["), C(1, IP), L("] ("), C(2, .gap), L(") by "), C(3, S), L(" ")])
+    static let p16 = LinePattern([C(1, S), L(" (["), C(2, IP), L("]"), C(3, .gap), L(") by "), C(4, S), L(" ")])
+    static let p17 = LinePattern([C(1, S), L(" ["), C(2, IP), L("]"), .opt([L(":"), .digits(min: 1)]), L(" by "), C(4, S), L(" ")])
+    static let p18 = LinePattern([C(1, S), L(" ")])
+    static let p19 = LinePattern([L(" ("), C(1, S), L(") ")])
+    static let p20 = LinePattern([L(" ["), C(1, IP), .opt([L("."), .digits(min: 1)]), L("] ")])
+    static let p21 = LinePattern([L("by "), C(1, S), L(" ")])
+    static let p22 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" ")])
+    static let p23 = LinePattern([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")])
+    static let p24 = LinePattern([C(1, S), L(" ("), .opt([L(" ")]), C(2, IP), L(") by "), C(3, S)])
+    static let p25 = LinePattern([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (Lotus")])
+    static let p26 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) BY "), C(4, S), L(" "),
                         .opt([L("("), .notIn(ByteSet(")"), min: 1), L(") WITH SMTP ")]), L("ID "), .opt([L("<")]),
-                        C(5, .nonSpace(min: 1)), .opt([L(">")]), .opt([L(" FOR <"), .notIn(ByteSet(">"), min: 1), L(">")]), .end]
-    static let p27: [Pat] = [C(1, S0), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" (NAVGW "), .gap, L(") with ")]
-    static let p28: [Pat] = [L("["), C(1, IP), L("]")]
-    static let p29: [Pat] = [C(1, IP), L(" (["), IP, L("]) by "), C(2, S)]
-    static let p30: [Pat] = [L(" by "), S, L(" (qmail-"), S, L(") with ")]
-    static let p31: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]
-    static let p32: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with "), S, L(" (")]
-    static let p33: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] helo="), C(3, S), L(") by "), C(4, S), L(" with ")]
-    static let p34: [Pat] = [C(1, S), L(" (<unknown"), S0, L(">["), C(2, IP), L("]) by "), C(3, S), L(" ")]
-    static let p35: [Pat] = [C(1, S), L(" ("), C(2, S, L("."), S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
-    static let p36: [Pat] = [C(1, S), L(" ("), C(2, S0), L("@["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")]
-    static let p37: [Pat] = [L("by "), C(1, S, L(".hotmail.msn.com")), L(" ")]
-    static let p38: [Pat] = [C(1, IP), L(" ")]
-    static let p39: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" (qpsmtpd/"), S, L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]
-    static let p40: [Pat] = [C(1, S), L(" (LHLO "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" with LMTP")]
-    static let p41: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ["), C(3, IP), L("] by "), C(4, S), L(" ("), .notIn(ByteSet(")"), min: 1), L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])]
-    static let p42: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" via smtpd (for "), S, L(") with SMTP(")]
-    static let p43: [Pat] = [S, .opt([L(" ("), Self.heloEhlo, L(" "), S0, L(")")]), L(" ("), .opt([S, L("@")]), .opt([L("[")]), IP, .opt([L("]")]), L(")"), Self.envSender, L(" by "), S, .opt([L(" ("), .rest, L(")")]), L(" with "), .opt([.rest, L(" ")]), .alt([[L("SMTP")], [L("QMQP")]])]
-    static let p44: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), C(3, S0), L("@"), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(6, S)]
-    static let p45: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)]
-    static let p46: [Pat] = [C(1, S), L(" ("), C(2, S0), L("@"), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)]
-    static let p47: [Pat] = [C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(4, S)]
-    static let p48: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" via HTTP"), .end]
-    static let p49: [Pat] = [C(1, S), L(" ( ["), C(2, IP), L("])"), .gap, L(" by "), C(3, S), L(" ")]
-    static let p50: [Pat] = [L("("), C(1, S), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" ")]
-    static let p51: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" ")]
-    static let p52: [Pat] = [L("("), .opt([L("[")]), C(1, IP), .opt([L("]")]), L(") by "), C(2, S), L(" ")]
-    static let p53: [Pat] = [C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ["), IP, L("] with ")]
-    static let p54: [Pat] = [C(1, S), L(" [("), C(2, IP), L(")] by "), C(3, S), L(" ("), IP, L(") ")]
-    static let p55: [Pat] = [C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (")]
-    static let p56: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .gap, L(" by "), C(4, S), .wordBoundaryAfter]
-    static let p57: [Pat] = [C(1, S), L(" (["), C(2, IP), .opt([.anyIn(ByteSet(".:"), min: 1), .digits(min: 1)]), L("])"), .gap, L(" by "), C(3, S), L(" ")]
-    static let p58: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .opt([L(" (authenticated bits="), .digits(min: 1), L(")")]), L(" by "), C(4, S), L(" (")]
-    static let p59: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(")"), min: 0)), L(") ("), C(3, .opt([S0, L("@")])), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(5, S), L(" ")]
-    static let p60: [Pat] = [C(1, S), L(" ("), C(2, .opt([S0, L("@")])), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(4, S), L(" ")]
-    static let p61: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" with http for ")]
-    static let p62: [Pat] = [C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" via smap ")]
-    static let p63: [Pat] = [C(1, S), L("("), C(2, IP), L(", "), Self.heloEhlo, L(" "), C(3, S0), L(") by "), C(4, S), L(" via smap ")]
-    static let p64: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (Post")]
-    static let p65: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (ArGoSoft")]
-    static let p66: [Pat] = [C(1, IP), L(" by "), C(2, S), L(" ("), .alt([[L("SMTPL")], [L("InterScan")]]), .wordBoundaryAfter]
-    static let p67: [Pat] = [S, L(" by "), S, L(" with BSMTP")]
-    static let p68: [Pat] = [C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with ")]
-    static let p69: [Pat] = [C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), .opt([C(3, S), L("@")]), C(4, IP), .gap, L(") by "), C(5, S), L(" with ")]
-    static let p70: [Pat] = [L("["), C(1, IP), L("] ("), .opt([L("account "), S, L(" ")]), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" (")]
-    static let p71: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] verified) by "), C(3, S), L(" (")]
-    static let p72: [Pat] = [L("(["), C(1, IP), L("]) by "), C(2, S), L(" with ")]
-    static let p73: [Pat] = [C(1, S), L(" ("), C(2, IP), L(") by "), C(3, S), L(" ")]
-    static let p74: [Pat] = [S, L(" ("), S, L(") by "), S, L(" (Content Technologies ")]
-    static let p75: [Pat] = [C(1, S), L(" (["), C(2, IP), L("] ["), S, L("]) by "), C(4, S), L(" with ")]
-    static let p76: [Pat] = [C(1, IP), L(" by "), C(2, S), L(" with ")]
-    static let p77: [Pat] = [C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")]
-    static let p78: [Pat] = [L("["), C(1, IP), L("]"), S, L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]
-    static let p79: [Pat] = [C(1, IP), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")]
-    static let p80: [Pat] = [C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ")]
-    static let p81: [Pat] = [C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" ")]
-    static let p82: [Pat] = [L("["), C(1, IP), L("] by "), C(2, S), L(" (MailGate ")]
-    static let p83: [Pat] = [C(1, S), L(" (unverified ["), C(2, IP), L("]) by "), C(3, S), L(" ")]
-    static let p84: [Pat] = [C(1, IP), L(" ("), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), min: 1), .notIn(ByteSet(")"), min: 0), L(") by "), C(2, S), L(" with ")]
-    static let p85: [Pat] = [L("["), C(1, IP), L("] ("), C(2, .notIn(ByteSet(")"), min: 1)), L(") by "), C(3, S), L(" ")]
-    static let p86: [Pat] = [C(1, S), L(" ("), .opt([S, L("@")]), C(2, IP), L(") by "), C(3, S), L(" with ")]
-    static let p87: [Pat] = [C(1, S), L("("), C(2, IP), L(")"), .opt([L(", claiming to be \""), C(3, S), L("\"")]), L(" via "), S, L(" by "), C(4, S), L(",")]
-    static let p88: [Pat] = [C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")]
-    static let p89: [Pat] = [L("X-Originating-IP: "), C(1, IP), .end]
+                        C(5, .nonSpace(min: 1)), .opt([L(">")]), .opt([L(" FOR <"), .notIn(ByteSet(">"), min: 1), L(">")]), .end])
+    static let p27 = LinePattern([C(1, S0), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" (NAVGW "), .gap, L(") with ")])
+    static let p28 = LinePattern([L("["), C(1, IP), L("]")])
+    static let p29 = LinePattern([C(1, IP), L(" (["), IP, L("]) by "), C(2, S)])
+    static let p30 = LinePattern([L(" by "), S, L(" (qmail-"), S, L(") with ")])
+    static let p31 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")])
+    static let p32 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with "), S, L(" (")])
+    static let p33 = LinePattern([C(1, S), L(" (["), C(2, IP), L("] helo="), C(3, S), L(") by "), C(4, S), L(" with ")])
+    static let p34 = LinePattern([C(1, S), L(" (<unknown"), S0, L(">["), C(2, IP), L("]) by "), C(3, S), L(" ")])
+    static let p35 = LinePattern([C(1, S), L(" ("), C(2, S, L("."), S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")])
+    static let p36 = LinePattern([C(1, S), L(" ("), C(2, S0), L("@["), C(3, IP), L("]"), .rest, L(") by "), C(4, S), L(" (")])
+    static let p37 = LinePattern([L("by "), C(1, S, L(".hotmail.msn.com")), L(" ")])
+    static let p38 = LinePattern([C(1, IP), L(" ")])
+    static let p39 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" (qpsmtpd/"), S, L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])])
+    static let p40 = LinePattern([C(1, S), L(" (LHLO "), C(2, S0), L(") ("), C(3, IP), L(") by "), C(4, S), L(" with LMTP")])
+    static let p41 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ["), C(3, IP), L("] by "), C(4, S), L(" ("), .notIn(ByteSet(")"), min: 1), L(") with "), .alt([[L("ESMTP")], [L("SMTP")]])])
+    static let p42 = LinePattern([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" via smtpd (for "), S, L(") with SMTP(")])
+    static let p43 = LinePattern([S, .opt([L(" ("), Self.heloEhlo, L(" "), S0, L(")")]), L(" ("), .opt([S, L("@")]), .opt([L("[")]), IP, .opt([L("]")]), L(")"), Self.envSender, L(" by "), S, .opt([L(" ("), .rest, L(")")]), L(" with "), .opt([.rest, L(" ")]), .alt([[L("SMTP")], [L("QMQP")]])])
+    static let p44 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), C(3, S0), L("@"), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(6, S)])
+    static let p45 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(" ()"), min: 0)), L(") ("), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)])
+    static let p46 = LinePattern([C(1, S), L(" ("), C(2, S0), L("@"), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(5, S)])
+    static let p47 = LinePattern([C(1, S), L(" ("), .opt([L("[")]), C(2, IP), .opt([L("]")]), L(")"), Self.envSender, L(" by "), C(4, S)])
+    static let p48 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" via HTTP"), .end])
+    static let p49 = LinePattern([C(1, S), L(" ( ["), C(2, IP), L("])"), .gap, L(" by "), C(3, S), L(" ")])
+    static let p50 = LinePattern([L("("), C(1, S), L(" ["), C(2, IP), L("]) by "), C(3, S), L(" ")])
+    static let p51 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" ")])
+    static let p52 = LinePattern([L("("), .opt([L("[")]), C(1, IP), .opt([L("]")]), L(") by "), C(2, S), L(" ")])
+    static let p53 = LinePattern([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ["), IP, L("] with ")])
+    static let p54 = LinePattern([C(1, S), L(" [("), C(2, IP), L(")] by "), C(3, S), L(" ("), IP, L(") ")])
+    static let p55 = LinePattern([C(1, S), L(" (["), C(2, IP), L("]) by "), C(3, S), L(" (")])
+    static let p56 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .gap, L(" by "), C(4, S), .wordBoundaryAfter])
+    static let p57 = LinePattern([C(1, S), L(" (["), C(2, IP), .opt([.anyIn(ByteSet(".:"), min: 1), .digits(min: 1)]), L("])"), .gap, L(" by "), C(3, S), L(" ")])
+    static let p58 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("])"), .opt([L(" (authenticated bits="), .digits(min: 1), L(")")]), L(" by "), C(4, S), L(" (")])
+    static let p59 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, .notIn(ByteSet(")"), min: 0)), L(") ("), C(3, .opt([S0, L("@")])), .opt([L("[")]), C(4, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(5, S), L(" ")])
+    static let p60 = LinePattern([C(1, S), L(" ("), C(2, .opt([S0, L("@")])), .opt([L("[")]), C(3, IP), .opt([L("]")]), L(")"), .rest, L(" by "), C(4, S), L(" ")])
+    static let p61 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" with http for ")])
+    static let p62 = LinePattern([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" via smap ")])
+    static let p63 = LinePattern([C(1, S), L("("), C(2, IP), L(", "), Self.heloEhlo, L(" "), C(3, S0), L(") by "), C(4, S), L(" via smap ")])
+    static let p64 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" (Post")])
+    static let p65 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" (ArGoSoft")])
+    static let p66 = LinePattern([C(1, IP), L(" by "), C(2, S), L(" ("), .alt([[L("SMTPL")], [L("InterScan")]]), .wordBoundaryAfter])
+    static let p67 = LinePattern([S, L(" by "), S, L(" with BSMTP")])
+    static let p68 = LinePattern([C(1, S), L(" ("), C(2, S), L(" ["), C(3, IP), L("]) by "), C(4, S), L(" with ")])
+    static let p69 = LinePattern([C(1, S), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") ("), .opt([C(3, S), L("@")]), C(4, IP), .gap, L(") by "), C(5, S), L(" with ")])
+    static let p70 = LinePattern([L("["), C(1, IP), L("] ("), .opt([L("account "), S, L(" ")]), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" (")])
+    static let p71 = LinePattern([C(1, S), L(" (["), C(2, IP), L("] verified) by "), C(3, S), L(" (")])
+    static let p72 = LinePattern([L("(["), C(1, IP), L("]) by "), C(2, S), L(" with ")])
+    static let p73 = LinePattern([C(1, S), L(" ("), C(2, IP), L(") by "), C(3, S), L(" ")])
+    static let p74 = LinePattern([S, L(" ("), S, L(") by "), S, L(" (Content Technologies ")])
+    static let p75 = LinePattern([C(1, S), L(" (["), C(2, IP), L("] ["), S, L("]) by "), C(4, S), L(" with ")])
+    static let p76 = LinePattern([C(1, IP), L(" by "), C(2, S), L(" with ")])
+    static let p77 = LinePattern([C(1, S), L(" ("), C(2, S), L("["), C(3, IP), L("]) by "), C(4, S), L(" ")])
+    static let p78 = LinePattern([L("["), C(1, IP), L("]"), S, L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")])
+    static let p79 = LinePattern([C(1, IP), L(" ("), Self.heloEhlo, L(" "), C(2, S0), L(") by "), C(3, S), L(" ")])
+    static let p80 = LinePattern([C(1, S), L(" ["), C(2, IP), L("] by "), C(3, S), L(" ")])
+    static let p81 = LinePattern([C(1, S), L("("), C(2, IP), L(") by "), C(3, S), L(" ")])
+    static let p82 = LinePattern([L("["), C(1, IP), L("] by "), C(2, S), L(" (MailGate ")])
+    static let p83 = LinePattern([C(1, S), L(" (unverified ["), C(2, IP), L("]) by "), C(3, S), L(" ")])
+    static let p84 = LinePattern([C(1, IP), L(" ("), .anyIn(ByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), min: 1), .notIn(ByteSet(")"), min: 0), L(") by "), C(2, S), L(" with ")])
+    static let p85 = LinePattern([L("["), C(1, IP), L("] ("), C(2, .notIn(ByteSet(")"), min: 1)), L(") by "), C(3, S), L(" ")])
+    static let p86 = LinePattern([C(1, S), L(" ("), .opt([S, L("@")]), C(2, IP), L(") by "), C(3, S), L(" with ")])
+    static let p87 = LinePattern([C(1, S), L("("), C(2, IP), L(")"), .opt([L(", claiming to be \""), C(3, S), L("\"")]), L(" via "), S, L(" by "), C(4, S), L(",")])
+    static let p88 = LinePattern([C(1, S), L(" ("), S, L("@"), C(3, IP), L(" with login) by "), C(4, S, L(".yahoo.com")), L(" with SMTP")])
+    static let p89 = LinePattern([L("X-Originating-IP: "), C(1, IP), .end])
 
     /// `skip`: not a hop (SpamAssassin's `return 0`); `unparseable`: a hop
     /// it could not read (its `return undef`, counted as
