@@ -319,6 +319,16 @@ struct Stopwords: Sendable {
     struct PackedWord: Hashable, Sendable {
         var low: UInt64 = 0
         var high: UInt64 = 0
+
+        /// Looked up for every token: the mix of `TokenHash` instead of SipHash.
+        func _rawHashValue(seed: Int) -> Int {
+            Int(truncatingIfNeeded: mixedHash(low ^ (high &* 0xC2B2_AE3D_27D4_EB4F), seed: seed))
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(low)
+            hasher.combine(high)
+        }
     }
 
     /// The token lowercased and packed, when it is short enough to be a word.
