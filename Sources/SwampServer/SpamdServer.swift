@@ -20,8 +20,12 @@ public final class SpamdServer: Service, Sendable {
     let learningPool: NIOThreadPool
     let slots: ScanSlots
     public let metrics: ServerMetrics
+    /// Connections admitted and not yet closed (bounded by `--max-connections`).
     private let openConnections = NIOLockedValueBox(0)
     private let nextConnectionID = NIOLockedValueBox<UInt64>(0)
+    /// Every connection not yet closed, refused ones too: a graceful
+    /// shutdown waits for them.
+    private let live = ConnectionCount()
 
     public init(
         configuration: ServerConfiguration, scanners: ScannerStore, learner: (any MessageLearner)? = nil,
@@ -51,8 +55,6 @@ public final class SpamdServer: Service, Sendable {
         return metrics.render(gauges)
     }
 
-    typealias Listener = NIOAsyncChannel<ClientChannel, Never>
-
     public func run() async throws {
         let listeners = try await bind()
         defer {
@@ -64,7 +66,7 @@ public final class SpamdServer: Service, Sendable {
             do {
                 try Privileges.drop(to: user)
             } catch {
-                for listener in listeners { try? await listener.channel.channel.close() }
+                for listener in listeners { try? await listener.channel.close() }
                 throw ServerStartError.privileges("\(error)")
             }
             logger.notice("running as user \(user)")
@@ -72,25 +74,33 @@ public final class SpamdServer: Service, Sendable {
         configuration.onServing?()
         logger.notice("listening on \(names.joined(separator: ", "))")
 
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
+        // Serve until shutdown closes the listeners (or the task is
+        // cancelled), then wait for the connections still open: each
+        // finishes its scan and writes its reply first.
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
                 for listener in listeners {
-                    group.addTask(executorPreference: EventLoopTaskExecutor(listener.channel.channel.eventLoop)) {
-                        await self.accept(on: listener)
+                    do {
+                        try await listener.channel.closeFuture.get()
+                    } catch {
+                        self.logger.debug("\(listener.name): closed: \(error)")
                     }
                 }
+            } onCancel: {
+                for listener in listeners { listener.channel.close(promise: nil) }
             }
         } onGracefulShutdown: {
-            // Stop accepting; the accept loops then wait for their connections.
-            for listener in listeners { listener.channel.channel.close(promise: nil) }
+            // Stop accepting.
+            for listener in listeners { listener.channel.close(promise: nil) }
         }
+        await live.waitUntilNone()
         logger.notice("all connections finished; server stopped")
     }
 
     // MARK: - Binding
 
     private struct BoundListener: Sendable {
-        let channel: Listener
+        let channel: any Channel
         let name: String
     }
 
@@ -101,27 +111,23 @@ public final class SpamdServer: Service, Sendable {
             for address in configuration.effectiveListeners {
                 let tls = address.tls || configuration.tls != nil && configuration.listenAllTLS
                 guard !tls || tlsContext != nil else { throw ServerStartError.tlsWithoutCertificate }
-                let channel = try await bootstrap(tcp: true)
-                    .bind(host: address.host, port: address.port) { child in
-                        Self.initialize(child, tls: tls ? tlsContext : nil)
-                    }
+                let channel = try await bootstrap(tcp: true, tls: tls ? tlsContext : nil)
+                    .bind(host: address.host, port: address.port).get()
                 try await keepAccepting(channel)
-                let local = channel.channel.localAddress
+                let local = channel.localAddress
                 let name = "tcp \(local.map(Self.describe) ?? address.description)\(tls ? " (TLS)" : "")"
                 bound.append(BoundListener(channel: channel, name: name))
             }
             if let path = configuration.unixSocket {
-                let channel = try await bootstrap(tcp: false)
-                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
-                        Self.initialize(child, tls: nil)
-                    }
+                let channel = try await bootstrap(tcp: false, tls: nil)
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 try await keepAccepting(channel)
                 try SocketPermissions(mode: configuration.unixSocketMode, owner: configuration.unixSocketOwner,
                                       group: configuration.unixSocketGroup).apply(to: path)
                 bound.append(BoundListener(channel: channel, name: "unix \(path)"))
             }
         } catch {
-            for listener in bound { try? await listener.channel.channel.close() }
+            for listener in bound { try? await listener.channel.close() }
             throw error
         }
         return bound
@@ -132,8 +138,7 @@ public final class SpamdServer: Service, Sendable {
     /// the listener, which would end the accept loop and with it the
     /// daemon. This handler, placed right after NIO's accept handler, logs
     /// such errors and keeps them from reaching the loop.
-    private func keepAccepting(_ listener: Listener) async throws {
-        let channel = listener.channel
+    private func keepAccepting(_ channel: any Channel) async throws {
         let logger = self.logger
         try await channel.eventLoop.submit {
             let operations = channel.pipeline.syncOperations
@@ -142,26 +147,25 @@ public final class SpamdServer: Service, Sendable {
         }.get()
     }
 
-    private func bootstrap(tcp: Bool) -> ServerBootstrap {
+    private func bootstrap(tcp: Bool, tls: NIOSSLContext?) -> ServerBootstrap {
         var bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             // spamc half-closes after its request and then reads the reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try child.pipeline.syncOperations.addHandler(self.connectionHandler(for: child))
+                }
+            }
         if tcp {
             bootstrap = bootstrap
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         }
         return bootstrap
-    }
-
-    private static func initialize(_ child: any Channel, tls: NIOSSLContext?) -> EventLoopFuture<ClientChannel> {
-        child.eventLoop.makeCompletedFuture {
-            if let tls {
-                try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-            }
-            return try ClientChannel(wrappingChannelSynchronously: child)
-        }
     }
 
     private func makeTLSContext() throws -> NIOSSLContext? {
@@ -186,52 +190,36 @@ public final class SpamdServer: Service, Sendable {
 
     // MARK: - Serving
 
-    private func accept(on listener: BoundListener) async {
-        do {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.channel.executeThenClose { inbound in
-                    for try await child in inbound {
-                        // The connection's tasks run on its event loop's
-                        // thread, which does its I/O anyway: each request
-                        // then crosses threads only to the scan pool and
-                        // back, not through Swift's global pool as well.
-                        let executor = EventLoopTaskExecutor(child.channel.eventLoop)
-                        group.addTask(executorPreference: executor) { await self.serve(child) }
-                    }
-                }
-            }
-        } catch {
-            // Closing the listener on shutdown may end the loop with an error.
-            logger.debug("\(listener.name): accept loop ended: \(error)")
-        }
-    }
-
-    private func serve(_ child: ClientChannel) async {
+    /// The handler of a new connection, told whether it may be served (the
+    /// allowed networks, `--max-connections`) and counted until it closes.
+    private func connectionHandler(for child: any Channel) -> ConnectionHandler {
         let id = nextConnectionID.withLockedValue { $0 += 1; return $0 }
-        let peer = PeerInfo(address: child.channel.remoteAddress, connectionID: id)
+        let peer = PeerInfo(address: child.remoteAddress, connectionID: id)
         var logger = self.logger
         logger[metadataKey: "connection.id"] = "\(id)"
         logger[metadataKey: "connection.peer"] = "\(peer)"
         let processor = RequestProcessor(configuration: configuration, scanners: scanners, slots: slots,
                                          threadPool: threadPool, learningPool: learningPool,
-                                         eventLoop: child.channel.eventLoop, learner: learner, metrics: metrics)
-        let connection = Connection(channel: child, peer: peer, processor: processor, logger: logger)
-
-        guard AccessList(networks: configuration.allowedNetworks).allows(peer.address) else {
-            await connection.refuse(ServerError.accessDenied(peer: peer.description))
-            return
-        }
-        let admitted = openConnections.withLockedValue { count -> Bool in
-            guard count < configuration.maxConnections else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else {
-            await connection.refuse(ServerError.tooManyConnections(limit: configuration.maxConnections))
-            return
-        }
-        defer { openConnections.withLockedValue { $0 -= 1 } }
-        await connection.run()
+                                         eventLoop: child.eventLoop, learner: learner, metrics: metrics)
+        let (configuration, openConnections, live) = (self.configuration, self.openConnections, self.live)
+        let admission = ConnectionHandler.Admission(
+            enter: {
+                live.opened()
+                guard AccessList(networks: configuration.allowedNetworks).allows(peer.address) else {
+                    return (false, ServerError.accessDenied(peer: peer.description))
+                }
+                let admitted = openConnections.withLockedValue { count -> Bool in
+                    guard count < configuration.maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                return (admitted, admitted ? nil : ServerError.tooManyConnections(limit: configuration.maxConnections))
+            },
+            leave: { admitted in
+                if admitted { openConnections.withLockedValue { $0 -= 1 } }
+                live.closed()
+            })
+        return ConnectionHandler(processor: processor, peer: peer, logger: logger, admission: admission)
     }
 }
 
@@ -265,9 +253,9 @@ public enum ServerStartError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs tasks on one SwiftNIO event loop. A connection's tasks (reading,
-/// the timeout watchdog, answering) do little work of their own: the scan
-/// goes to the thread pool. Left to Swift's global executor, every wake-up
+/// Runs tasks on one SwiftNIO event loop. A connection's tasks (answering
+/// its request) do little work of their own: the scan goes to the thread
+/// pool. Left to Swift's global executor, every wake-up
 /// (data read, the scan done, the reply written) would hop between the
 /// event loop's thread and the global pool's, each hop a context switch
 /// (about a dozen per request were measured); on the event loop they run
@@ -284,5 +272,41 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         eventLoop.execute { job.runSynchronously(on: executor) }
+    }
+}
+
+/// The connections open, and a wait for there being none.
+final class ConnectionCount: Sendable {
+    private struct State {
+        var open = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func opened() { state.withLockedValue { $0.open += 1 } }
+
+    func closed() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.open -= 1
+            guard state.open == 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no connection is open (at once when none is).
+    /// Cancellation does not end the wait: the service group cancels only
+    /// after the longest a scan and its reply may take.
+    func waitUntilNone() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { state -> Bool in
+                guard state.open > 0 else { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 }
