@@ -195,7 +195,7 @@ struct RuleRun {
         // The entries come grouped by query, so a query's marks are read
         // before the next query's overwrite them.
         var scanned = [Bool](repeating: false, count: values.count)
-        var marks = [UInt32](repeating: 0, count: ruleSet.headerLiterals.matcher.count)
+        var marks = [UInt32](repeating: 0, count: ruleSet.headerLiterals.count)
         let filter = ruleSet.headerLiterals
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
@@ -212,7 +212,9 @@ struct RuleRun {
                     if !e.literals.isEmpty, let value {
                         let q = Int(e.query), mark = UInt32(q + 1)
                         if !scanned[q] {
-                            value.withUnsafeBufferPointer { filter.matcher.mark($0, with: mark, in: &marks) }
+                            if let matcher = filter.byQuery[q] {
+                                value.withUnsafeBufferPointer { matcher.mark($0, with: mark, in: &marks) }
+                            }
                             scanned[q] = true
                         }
                         if !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, mark) }) {

@@ -89,8 +89,15 @@ struct SubjectEntry: Sendable {
 /// holds the matcher's string numbers: one or more sets, each ended by -1
 /// (`allOf`: the rule can match only where a string of every set occurs).
 struct LiteralFilter: Sendable {
+    /// The strings' matcher; for header views (`byQuery`) one of no strings.
     let matcher: LiteralMatcher
     let refs: [Int32]
+    /// Header views: per view (query number), an automaton of the strings
+    /// its own rules need, reporting them by their numbers here; nil for a
+    /// view whose rules need none. Empty for the other views.
+    var byQuery: [LiteralMatcher?] = []
+    /// The strings' numbers run below this.
+    let count: Int
 
     /// Whether the strings of `range` allow a match: some string of each
     /// set has `mark` in `marks`. `range` must not be empty.
@@ -164,7 +171,26 @@ struct LiteralFilter: Sendable {
         }
 
         func build(_ engine: LiteralMatcher.Engine = .automatic) -> LiteralFilter {
-            LiteralFilter(matcher: LiteralMatcher(strings, engine: engine), refs: refs)
+            LiteralFilter(matcher: LiteralMatcher(strings, engine: engine), refs: refs, count: strings.count)
+        }
+
+        /// For header views: an automaton per view, of the strings its
+        /// entries' `literals` name. A view's text is then searched for
+        /// its own rules' strings only, in a table that stays in the
+        /// processor's cache; one table of all 1,052 strings of the stock
+        /// rules (1.2 MB) missed it on most bytes of the header views.
+        func build(byQuery entries: [(query: Int32, literals: Range<Int32>)], queries: Int) -> LiteralFilter {
+            var wanted = [Set<Int32>](repeating: [], count: queries)
+            for e in entries {
+                for k in e.literals where refs[Int(k)] >= 0 { wanted[Int(e.query)].insert(refs[Int(k)]) }
+            }
+            let matchers = wanted.map { ids -> LiteralMatcher? in
+                guard !ids.isEmpty else { return nil }
+                let ordered = ids.sorted()
+                return LiteralMatcher(ordered.map { strings[Int($0)] }, engine: .automaton, reporting: ordered)
+            }
+            return LiteralFilter(matcher: LiteralMatcher([], engine: .automaton), refs: refs, byQuery: matchers,
+                                 count: strings.count)
         }
     }
 }
@@ -394,10 +420,10 @@ public final class RuleSet: Sendable {
         // Header, body, rawbody, uri, full. `full` rules are a handful over
         // the whole message: a pass to look for their strings would cost
         // about what running them does.
-        // Header views keep one set a rule: their Aho–Corasick table grows
-        // with every string (~0.8 MiB of daemon memory for the other sets,
-        // measured against the same build with one), and header rules are
-        // cheap to run anyway.
+        // Header views keep one set a rule: their Aho–Corasick tables grow
+        // with every string (with the other sets too, 1.8 MB instead of
+        // 0.8 for the stock rules, for 2–3 % less CPU a scan), and header
+        // rules are cheap to run anyway.
         var literalBuilders = (0..<5).map {
             LiteralFilter.Builder(enabled: literalPrefilter && $0 != 4, allSets: $0 != 0)
         }
@@ -439,7 +465,8 @@ public final class RuleSet: Sendable {
         rules = compiled
         // Header views are many short texts: the table's per-call cost is
         // nil where Hyperscan's is not (measured: 0.25 ms more a message).
-        headerLiterals = literalBuilders[0].build(.automaton)
+        headerLiterals = literalBuilders[0].build(byQuery: headers.map { ($0.query, $0.literals) },
+                                                  queries: queries.count)
         bodyLiterals = literalBuilders[1].build()
         rawbodyLiterals = literalBuilders[2].build()
         uriLiterals = literalBuilders[3].build()

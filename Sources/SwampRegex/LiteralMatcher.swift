@@ -29,9 +29,14 @@ public final class LiteralMatcher: Sendable {
     private let outputStart: [Int32]
     private let outputs: [Int32]
 
-    /// `strings` in any case; matching folds ASCII letters.
-    public init(_ strings: [[UInt8]], engine: Engine = .automatic) {
-        count = strings.count
+    /// `strings` in any case; matching folds ASCII letters. `ids`, for the
+    /// automaton only: the number each string is reported as (its position
+    /// otherwise), so that several matchers can mark one array; `count` is
+    /// then the largest number plus one.
+    public init(_ strings: [[UInt8]], engine: Engine = .automatic, reporting ids: [Int32]? = nil) {
+        precondition(ids == nil || (engine == .automaton && ids!.count == strings.count && ids!.allSatisfy { $0 >= 0 }),
+                     "reported numbers are for the automaton, one per string")
+        count = ids.map { Int($0.max() ?? -1) + 1 } ?? strings.count
         if engine == .automatic, let scanner = LiteralScanner(strings) {
             hyperscan = scanner
             classOf = []
@@ -75,7 +80,7 @@ public final class LiteralMatcher: Sendable {
                     }
                     state = Int(goto[state][c])
                 }
-                ending[state].append(Int32(id))
+                ending[state].append(ids?[id] ?? Int32(id))
             }
             cut = cut * 3 / 4
         } while goto.count > Int(UInt16.max) && cut > 0

@@ -147,6 +147,24 @@ import SwampTestSupport
         #expect(matcher.occurring(in: Array("uSHErs buy VIAGRA".utf8)) == [0, 1, 3, 4])
     }
 
+    /// Automata of a few strings each, reporting them by numbers of a
+    /// larger set, mark one array between them as one automaton of all
+    /// the strings would (the header views' per-view tables).
+    @Test func automataReportTheNumbersGiven() {
+        let all = ["free", "money", "viagra", "click", "here", "ee"].map { Array($0.utf8) }
+        let whole = LiteralMatcher(all, engine: .automaton)
+        let parts: [[Int32]] = [[1, 3], [0, 5], [2, 4]]
+        let matchers = parts.map { ids in LiteralMatcher(ids.map { all[Int($0)] }, engine: .automaton, reporting: ids) }
+        #expect(matchers.map(\.count) == [4, 6, 5])
+        for text in ["FREE money, click HERE", "viagra", "nothing at all", "eek"] {
+            let bytes = Array(text.utf8)
+            var marks = [UInt32](repeating: 0, count: all.count)
+            for m in matchers { bytes.withUnsafeBufferPointer { m.mark($0, with: 7, in: &marks) } }
+            let found = Set(marks.indices.filter { marks[$0] == 7 })
+            #expect(found == whole.occurring(in: bytes), "\(text)")
+        }
+    }
+
     /// Each piece looked at alone, with Hyperscan and with the automaton:
     /// a string's bit is set for exactly the pieces it occurs in (an
     /// occurrence across two pieces counts in neither).
