@@ -187,8 +187,16 @@ struct RuleRun {
         for q in ruleSet.queriesInSet[set] { _ = header(q) }
         let values = headerValues
         var limited: [Int32] = []
-        var results: [(Int32, Double)] = []
-        results.reserveCapacity(ruleSet.headerEntries.count)
+        // Values are recorded as they come; the rules that hit, few, are
+        // put in rule order (as the rules were written) at the end.
+        var hits: [Int32] = []
+        var done = 0
+        func note(_ rule: Int32, _ value: Double) {
+            self.values[Int(rule)] = value
+            self.ran[Int(rule)] = true
+            if value > 0 { hits.append(rule) }
+            done += 1
+        }
         let scratch = self.scratch
         // Required strings present in each header view, looked for on first
         // use: marks[string] == query + 1 when it occurs in that query's text.
@@ -199,13 +207,13 @@ struct RuleRun {
         let filter = ruleSet.headerLiterals
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
-                if results.count & 63 == 0, pastDeadline() { return }
+                if done & 63 == 0, pastDeadline() { return }
                 let t0 = profileStart()
                 defer { charge(Int(e.rule), since: t0) }
                 let value = values[Int(e.query)]
                 switch e.kind {
                 case .exists:
-                    results.append((e.rule, value != nil ? 1 : 0))
+                    note(e.rule, value != nil ? 1 : 0)
                 case .match, .negated:
                     guard let re = e.regex else { continue }
                     let negated = e.kind == .negated
@@ -219,7 +227,7 @@ struct RuleRun {
                         }
                         if !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, mark) }) {
                             // Cannot match: no hit, or a hit for `!~`.
-                            results.append((e.rule, negated ? 1 : 0))
+                            note(e.rule, negated ? 1 : 0)
                             continue
                         }
                     }
@@ -232,14 +240,14 @@ struct RuleRun {
                         }
                     } ?? (Int(e.unsetCount), e.unsetLimited)
                     if hitLimit { limited.append(e.rule) }
-                    if negated { results.append((e.rule, count == 0 && !hitLimit ? 1 : 0)) }
-                    else { results.append((e.rule, Double(count))) }
+                    if negated { note(e.rule, count == 0 && !hitLimit ? 1 : 0) }
+                    else { note(e.rule, Double(count)) }
                 }
             }
         }
-        results.sort { $0.0 < $1.0 }   // rule order, as the rules were written
+        hits.sort()
+        hitOrder += hits.lazy.map(Int.init)
         limited.sort()
-        for (rule, value) in results { record(Int(rule), value) }
         limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
 
@@ -394,19 +402,23 @@ struct RuleRun {
                                   }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
         var parts: [MIMEPart]? = nil
         var partValues: [String: [[UInt8]?]] = [:]
-        for i in ruleSet.evalRules where enabled[i] && !ran[i] {
-            if pastDeadline() { return }
-            let t0 = profileStart()
-            defer { charge(i, since: t0) }
-            countSearch(i)
-            switch ruleSet.rules[i].target {
-            case .eval(let fn, let args):
-                record(i, Double(fn.run(context, args)))
-            case .mimeHeader(let test):
-                if parts == nil { parts = views.message.allParts }
-                record(i, Double(mimeHeaderHits(ruleSet.rules[i], test, parts ?? [], cache: &partValues)))
-            default:
-                continue
+        // Rules are read in place (a `CompiledRule` copied out of the array
+        // is a dozen reference counts).
+        ruleSet.rules.withUnsafeBufferPointer { rules in
+            for i in ruleSet.evalRules where enabled[i] && !ran[i] {
+                if pastDeadline() { return }
+                let t0 = profileStart()
+                defer { charge(i, since: t0) }
+                countSearch(i)
+                switch rules[i].target {
+                case .eval(let fn, let args):
+                    record(i, Double(fn.run(context, args)))
+                case .mimeHeader(let test):
+                    if parts == nil { parts = views.message.allParts }
+                    record(i, Double(mimeHeaderHits(rules[i], test, parts ?? [], cache: &partValues)))
+                default:
+                    continue
+                }
             }
         }
     }
@@ -457,13 +469,21 @@ struct RuleRun {
     /// scores 0 in this set) does not run either.
     mutating func runMetas() {
         var stack: [Double] = []
-        for step in ruleSet.metaSteps where enabled[step.rule] && !ran[step.rule] {
-            if step.metaDeps.contains(where: { !ran[$0] }) { continue }
-            let result = values.withUnsafeBufferPointer {
-                step.program.evaluate($0, localTestsOnly: !facts.useNetwork, stack: &stack)
-            } ?? 0
-            // A hit counts as its value (at least 1), as got_hit's `value`.
-            record(step.rule, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
+        let localTestsOnly = !facts.useNetwork
+        // The steps are read in place: copying each out of the array (its
+        // program and dependencies) cost two reference counts a meta, a
+        // thousand and more a message.
+        ruleSet.metaSteps.withUnsafeBufferPointer { steps in
+            for k in steps.indices {
+                let rule = steps[k].rule
+                guard enabled[rule], !ran[rule] else { continue }
+                if steps[k].metaDeps.contains(where: { !ran[$0] }) { continue }
+                let result = values.withUnsafeBufferPointer {
+                    steps[k].program.evaluate($0, localTestsOnly: localTestsOnly, stack: &stack)
+                } ?? 0
+                // A hit counts as its value (at least 1), as got_hit's `value`.
+                record(rule, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
+            }
         }
     }
 
