@@ -27,7 +27,7 @@ cfg=bench/out/stock-bayes.cf
 
 { cat "$cfg"; echo "include $PWD/Rules/50_bayes_scores.cf"; } > bench/out/stock-bayes-swampscores.cf
 
-swift build -c release --product swamp >/dev/null
+swift build -c release --static-swift-stdlib --product swamp >/dev/null
 .build/release/swamp bench --config Rules --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp.json
 .build/release/swamp bench --config "$cfg" --corpus "$corpus" --folds "$folds" --json | tee bench/out/bayes-swamp-stock.json
 .build/release/swamp bench --config bench/out/stock-bayes-swampscores.cf --corpus "$corpus" --folds "$folds" --json \

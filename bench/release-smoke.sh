@@ -7,6 +7,6 @@
 # failing URI-blocklist lookup, within the first 50 messages) passes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product swamp --scratch-path .build/release-smoke
+swift build -c release --static-swift-stdlib --product swamp --scratch-path .build/release-smoke
 python3 bench/daemon.py --swamp .build/release-smoke/release/swamp --only swamp --swamp-network \
     --no-bayes --messages 300 --concurrency 2,8 --warmup 50

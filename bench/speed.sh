@@ -20,7 +20,7 @@ cfg=bench/out/stock.cf
     echo "bayes_auto_learn 0"
 } > "$cfg"
 
-swift build -c release --product swamp >/dev/null
+swift build -c release --static-swift-stdlib --product swamp >/dev/null
 bench_corpus=$corpus
 if [ "$limit" -gt 0 ]; then
     bench_corpus=bench/out/corpus-sample
