@@ -280,6 +280,7 @@ final class ConnectionCount: Sendable {
     private struct State {
         var open = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var cancelled = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -296,17 +297,27 @@ final class ConnectionCount: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns once no connection is open (at once when none is).
-    /// Cancellation does not end the wait: the service group cancels only
-    /// after the longest a scan and its reply may take.
+    /// Returns once no connection is open (at once when none is), or when
+    /// the task is cancelled: the service group cancels once a graceful
+    /// shutdown has taken longer than a scan and its reply may, and the
+    /// connections left then end with the process.
     func waitUntilNone() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLockedValue { state -> Bool in
-                guard state.open > 0 else { return true }
-                state.waiters.append(continuation)
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLockedValue { state -> Bool in
+                    guard state.open > 0, !state.cancelled else { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
+        } onCancel: {
+            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.cancelled = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 }

@@ -269,3 +269,33 @@ extension ScanSlotsTests {
         #expect(page.contains("swamp_rule_hits_total{rule=\"_other\"} 5\n"))
     }
 }
+
+/// What a graceful shutdown waits on: the connections still open.
+@Suite(.timeLimit(.minutes(1))) struct ConnectionCountTests {
+    @Test func waitsForTheLastConnectionToClose() async {
+        let count = ConnectionCount()
+        await count.waitUntilNone()   // none open: at once
+        count.opened()
+        count.opened()
+        let waiter = Task { await count.waitUntilNone(); return true }
+        count.closed()
+        try? await Task.sleep(for: .milliseconds(50))
+        count.closed()
+        #expect(await waiter.value)
+    }
+
+    /// Past the shutdown's time limit the service group cancels: the wait
+    /// ends though a connection is still open.
+    @Test func cancellationEndsTheWait() async {
+        let count = ConnectionCount()
+        count.opened()
+        let waiter = Task { await count.waitUntilNone() }
+        try? await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await waiter.value
+        // Cancelled before waiting: no wait at all.
+        let late = Task { await count.waitUntilNone() }
+        late.cancel()
+        await late.value
+    }
+}
