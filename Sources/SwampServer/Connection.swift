@@ -47,7 +47,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private let admission: Admission
     private var admitted = false
+    /// Counted in, and not yet out.
     private var entered = false
+    /// The request is being answered: the connection stays counted (for
+    /// `--max-connections` and a graceful shutdown) until the answer is
+    /// done, even when the client has gone meanwhile, as its scan or TELL
+    /// goes on.
+    private var answering = false
+    private var leaveWhenAnswered = false
+    /// After an early error reply: whether it is on the socket, and
+    /// whether the client finished sending before it was.
+    private var replyWritten = false
+    private var inputEnded = false
     /// Set when the connection may not be served: the error it is answered
     /// with as soon as it is active, before anything is read.
     private var refusal: (any Error)?
@@ -84,6 +95,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         phase = .closed
         timer?.cancel()
         timer = nil
+        if answering {
+            leaveWhenAnswered = true
+        } else {
+            leave()
+        }
+    }
+
+    private func leave() {
         if entered { admission.leave(admitted) }
         entered = false
     }
@@ -130,7 +149,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .reading, .answering:
             if feeding { handle(decoder.finish(), context: context) }
         case .lingering:
-            context.close(promise: nil)
+            // Once the error reply is out; until then its write must not
+            // be cut short.
+            if replyWritten { context.close(promise: nil) } else { inputEnded = true }
         case .closed:
             break
         }
@@ -182,6 +203,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func answer(_ request: SpamdRequest, context: ChannelHandlerContext) {
         let eventLoop = context.eventLoop
         let promise = eventLoop.makePromise(of: SpamdResponse.self)
+        answering = true
         let (processor, peer, logger) = (self.processor, self.peer, self.logger)
         Task(executorPreference: EventLoopTaskExecutor(eventLoop)) {
             do {
@@ -193,6 +215,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = bound.value
+            handler.answering = false
+            if handler.leaveWhenAnswered { handler.leave() }
             guard handler.phase != .closed else { return }
             let reply: [UInt8]
             if let late = handler.lateError {
@@ -212,7 +236,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Writes and flushes the reply, then closes once the bytes are on the
     /// socket; a client that will not read is cut off after the write
     /// timeout.
-    private func send(_ reply: [UInt8], context: ChannelHandlerContext, then: CloseMode = .all) {
+    /// `written`, when given, runs on the event loop once the bytes are on
+    /// the socket and `then` is closed.
+    private func send(_ reply: [UInt8], context: ChannelHandlerContext, then: CloseMode = .all,
+                      written: (@Sendable () -> Void)? = nil) {
         let channel = context.channel
         let logger = self.logger
         let timeout = TimeAmount.nanoseconds(configuration.writeTimeout.nanoseconds)
@@ -224,6 +251,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 channel.close(promise: nil)
             } else {
                 channel.close(mode: then, promise: nil)
+                written?()
             }
         }
     }
@@ -237,10 +265,22 @@ final class ConnectionHandler: ChannelInboundHandler {
         phase = .lingering
         feeding = false
         timer?.cancel()
-        send(WireReply.response(for: error, logger: logger, metrics: processor.metrics).encoded(for: .v1_5),
-             context: context, then: .output)
+        timer = nil
         let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        send(WireReply.response(for: error, logger: logger, metrics: processor.metrics).encoded(for: .v1_5),
+             context: context, then: .output) {
+            // The linger starts once the reply is out (the write timeout
+            // bounds the wait for that).
+            let handler = bound.value
+            guard handler.phase == .lingering else { return }
+            handler.replyWritten = true
+            if handler.inputEnded {
+                channel.close(promise: nil)
+            } else {
+                handler.timer = channel.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+            }
+        }
     }
 
     /// The request and idle timeouts, on the event loop's timers: checks

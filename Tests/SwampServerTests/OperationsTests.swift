@@ -79,6 +79,32 @@ struct OperationsTests {
         #expect(Self.sample(page, "swamp_scan_slots_busy") == 1)
     }
 
+    /// A client that resets its connection during its scan still counts
+    /// among the open connections until the scan ends: the scan goes on,
+    /// and `--max-connections` and a graceful shutdown must see it.
+    @Test func aConnectionCountsUntilItsScanEndsThoughItsClientLeft() throws {
+        let daemon = try Daemon(["--metrics", "127.0.0.1:0", "--scan-delay-for-testing", "1500"])
+        defer { daemon.stop() }
+        let port = try Self.metricsPort(daemon)
+        func open() throws -> Double? { Self.sample(try Self.httpGet(port: port, "/metrics").body, "swamp_connections_open") }
+        do {
+            let client = try RawClient(port: daemon.port)
+            let body = "Subject: hi\r\n\r\nhello\r\n"
+            client.send("CHECK SPAMC/1.5\r\nContent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline,
+                  Self.sample(try Self.httpGet(port: port, "/metrics").body, "swamp_scans_in_flight") != 1 {
+                usleep(20_000)
+            }
+            client.resetOnClose()
+        }
+        usleep(300_000)
+        #expect(try open() == 1)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, try open() != 0 { usleep(50_000) }
+        #expect(try open() == 0)
+    }
+
     /// A configuration whose Bayes answers after one spam and one ham.
     static func quickBayesConfiguration(in dir: URL) throws -> String {
         let path = dir.appendingPathComponent("bayes.cf").path

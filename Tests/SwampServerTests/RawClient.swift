@@ -48,6 +48,13 @@ final class RawClient: @unchecked Sendable {  // one fd; tests use it from one t
 
     func halfClose() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Makes the close (when the client is released) a reset, as a client
+    /// that crashed or timed out would leave.
+    func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Reads until the server closes (or the receive timeout), at most `limit` bytes.
     func receiveAll(limit: Int = 4 * 1024 * 1024) -> [UInt8] {
         var out: [UInt8] = []
