@@ -186,39 +186,20 @@ enum Prechew {
         replaceAll(re, in: v) { _ in replacement }
     }
 
-    /// Match data for this thread's pre-chewing (PCRE2 match data is per
-    /// thread; allocating it per call showed in profiles, and so did
-    /// finding it in the thread dictionary: a pthread key is cheaper).
-    static func scratch() -> MatchScratch {
-        if let p = pthread_getspecific(scratchKey) {
-            return Unmanaged<MatchScratch>.fromOpaque(p).takeUnretainedValue()
-        }
-        let s = MatchScratch()
-        pthread_setspecific(scratchKey, Unmanaged.passRetained(s).toOpaque())
-        return s
-    }
-
-    /// The key, whose destructor releases a thread's scratch when it ends.
-    nonisolated(unsafe) static let scratchKey: pthread_key_t = {
-        var key = pthread_key_t()
-        #if canImport(Darwin)
-        pthread_key_create(&key) { Unmanaged<MatchScratch>.fromOpaque($0).release() }
-        #else
-        pthread_key_create(&key) { if let p = $0 { Unmanaged<MatchScratch>.fromOpaque(p).release() } }
-        #endif
-        return key
-    }()
+    // Match data comes from the shared pool (`MatchScratch.borrowing`).
 
     static func matches(_ re: Regex, _ v: [UInt8]) -> Bool {
-        let scratch = scratch()
-        return v.withUnsafeBufferPointer { buf in
-            if case .match = re.search(buf, scratch: scratch) { return true }
-            return false
+        MatchScratch.borrowing { scratch in
+            v.withUnsafeBufferPointer { buf in
+                if case .match = re.search(buf, scratch: scratch) { return true }
+                return false
+            }
         }
     }
 
     static func replaceAll(_ re: Regex, in v: [UInt8], _ f: ([UInt8]) -> [UInt8]) -> [UInt8] {
-        let scratch = scratch()
+        let scratch = MatchScratch.take()
+        defer { MatchScratch.give(scratch) }
         var out: [UInt8] = []
         var copied = 0
         var pos = 0

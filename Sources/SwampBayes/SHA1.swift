@@ -177,7 +177,7 @@ func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
 let tokenHashKey = UInt64.random(in: .min ... .max)
 
 /// A keyed multiply-shift mix of 64 bits (the high half folded into the low,
-/// which sets and dictionaries use as the bucket).
+/// which sets, dictionaries and `TokenTable` use as the bucket).
 @inline(__always) func mixedHash(_ value: UInt64, seed: Int) -> UInt64 {
     let x = (value ^ tokenHashKey ^ UInt64(UInt(bitPattern: seed))) &* 0x9E37_79B9_7F4A_7C15
     return x ^ (x >> 31)

@@ -100,10 +100,10 @@ struct TokenCountCache {
 /// percent of a scan, counting the lookups of every token). Tokens are 40
 /// bits of a SHA-1 of text a sender chooses, and tokens sharing their low
 /// bits are found in a moment's search: the slot comes from the token
-/// mixed with a seed drawn per process, so no message can be built to
-/// pile its tokens into one run of slots.
+/// mixed under a key drawn per process (`mixedHash`, as the token sets and
+/// dictionaries use), so no message can be built to pile its tokens into
+/// one run of slots.
 struct TokenTable {
-    private static let seed = UInt64.random(in: .min ... .max)
     /// Token plus one (0: an empty slot), and its entry.
     private var keys: [UInt64]
     private var entries: [TokenCountCache.Entry]
@@ -119,10 +119,9 @@ struct TokenTable {
         mask = slots - 1
     }
 
-    /// Where `token` goes when nothing is in the way: Fibonacci hashing
-    /// of the seeded token, its high bits.
+    /// Where `token` goes when nothing is in the way.
     private func home(_ token: UInt64) -> Int {
-        Int(truncatingIfNeeded: ((token ^ Self.seed) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        Int(truncatingIfNeeded: mixedHash(token, seed: 0)) & mask
     }
 
     /// The slot holding `token`, or the empty slot where it would go.
