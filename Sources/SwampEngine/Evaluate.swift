@@ -276,15 +276,18 @@ struct RuleRun {
         // only on the pieces that hold a string of each of its sets (a
         // match lies within one piece and holds them all). For the stock
         // rules that is a quarter of the bytes those that pass search.
-        let literalCount = filter.matcher.count
+        let literalCount = filter.count
         var marks = [UInt32](repeating: 0, count: literalCount)
         let words = (pieces.count + 63) / 64
-        let byPiece = literalCount > 0 && pieces.count > 1 && pieces.count <= RuleRun.literalPieceLimit
+        // (Only header views' filters lack the one matcher, and they are not run here.)
+        precondition(literalCount == 0 || filter.matcher != nil, "a body-like view's strings need their matcher")
+        let matcher = literalCount > 0 ? filter.matcher : nil
+        let byPiece = matcher != nil && pieces.count > 1 && pieces.count <= RuleRun.literalPieceLimit
         var pieceBits: [UInt64] = []
-        if byPiece {
+        if byPiece, let matcher {
             pieceBits = [UInt64](repeating: 0, count: literalCount * words)
             joined.withUnsafeBufferPointer { all in
-                ranges.withUnsafeBufferPointer { filter.matcher.markPieces(all, pieces: $0, words: words, into: &pieceBits) }
+                ranges.withUnsafeBufferPointer { matcher.markPieces(all, pieces: $0, words: words, into: &pieceBits) }
             }
             pieceBits.withUnsafeBufferPointer { bits in
                 for i in 0..<literalCount {
@@ -293,8 +296,8 @@ struct RuleRun {
                     if any != 0 { marks[i] = 1 }
                 }
             }
-        } else if literalCount > 0 {
-            joined.withUnsafeBufferPointer { filter.matcher.mark($0, with: 1, in: &marks) }
+        } else if let matcher {
+            joined.withUnsafeBufferPointer { matcher.mark($0, with: 1, in: &marks) }
         }
         var mask = [UInt64](repeating: ~0, count: words), maskScratch = [UInt64](repeating: 0, count: words)
         // The one pass over the joined pieces (RuleSet.prefilterPattern)

@@ -89,8 +89,9 @@ struct SubjectEntry: Sendable {
 /// holds the matcher's string numbers: one or more sets, each ended by -1
 /// (`allOf`: the rule can match only where a string of every set occurs).
 struct LiteralFilter: Sendable {
-    /// The strings' matcher; for header views (`byQuery`) one of no strings.
-    let matcher: LiteralMatcher
+    /// The matcher of all the strings, for the body, rawbody, uri and
+    /// full views; nil for the header views, which have `byQuery`.
+    var matcher: LiteralMatcher?
     let refs: [Int32]
     /// Header views: per view (query number), an automaton of the strings
     /// its own rules need, reporting them by their numbers here; nil for a
@@ -189,8 +190,7 @@ struct LiteralFilter: Sendable {
                 let ordered = ids.sorted()
                 return LiteralMatcher(ordered.map { strings[Int($0)] }, engine: .automaton, reporting: ordered)
             }
-            return LiteralFilter(matcher: LiteralMatcher([], engine: .automaton), refs: refs, byQuery: matchers,
-                                 count: strings.count)
+            return LiteralFilter(matcher: nil, refs: refs, byQuery: matchers, count: strings.count)
         }
     }
 }
