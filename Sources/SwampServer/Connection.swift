@@ -16,7 +16,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     /// How long a refused client may go on sending before the connection
-    /// closes (see `linger`).
+    /// closes (see `refuse`).
     static let lingerTime: TimeAmount = .seconds(2)
 
     private enum Phase {
@@ -27,7 +27,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         /// documents).
         case answering
         /// An error reply went out before the request was complete: what
-        /// the client still sends is read and dropped (see `linger`).
+        /// the client still sends is read and dropped (see `refuse`).
         case lingering
         case closed
     }
@@ -233,11 +233,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Writes and flushes the reply, then closes once the bytes are on the
-    /// socket; a client that will not read is cut off after the write
+    /// Writes and flushes the reply, then closes (`then`: both ways, or
+    /// only our output) once the bytes are on the socket, and runs
+    /// `written`; a client that will not read is cut off after the write
     /// timeout.
-    /// `written`, when given, runs on the event loop once the bytes are on
-    /// the socket and `then` is closed.
     private func send(_ reply: [UInt8], context: ChannelHandlerContext, then: CloseMode = .all,
                       written: (@Sendable () -> Void)? = nil) {
         let channel = context.channel

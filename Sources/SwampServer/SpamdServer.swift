@@ -20,12 +20,10 @@ public final class SpamdServer: Service, Sendable {
     let learningPool: NIOThreadPool
     let slots: ScanSlots
     public let metrics: ServerMetrics
-    /// Connections admitted and not yet closed (bounded by `--max-connections`).
-    private let openConnections = NIOLockedValueBox(0)
     private let nextConnectionID = NIOLockedValueBox<UInt64>(0)
-    /// Every connection not yet closed, refused ones too: a graceful
-    /// shutdown waits for them.
-    private let live = ConnectionCount()
+    /// The connections open (admitted ones bounded by `--max-connections`),
+    /// which a graceful shutdown waits for.
+    private let connections = ConnectionCount()
 
     public init(
         configuration: ServerConfiguration, scanners: ScannerStore, learner: (any MessageLearner)? = nil,
@@ -50,7 +48,7 @@ public final class SpamdServer: Service, Sendable {
         gauges.queued = slots.waiting
         gauges.scanning = slots.inUse
         gauges.admitted = slots.admitted
-        gauges.connections = openConnections.withLockedValue { $0 }
+        gauges.connections = connections.admitted
         gauges.configurationGeneration = scanners.current.generation
         return metrics.render(gauges)
     }
@@ -93,7 +91,7 @@ public final class SpamdServer: Service, Sendable {
             // Stop accepting.
             for listener in listeners { listener.channel.close(promise: nil) }
         }
-        await live.waitUntilNone()
+        await connections.waitUntilNone()
         logger.notice("all connections finished; server stopped")
     }
 
@@ -201,24 +199,17 @@ public final class SpamdServer: Service, Sendable {
         let processor = RequestProcessor(configuration: configuration, scanners: scanners, slots: slots,
                                          threadPool: threadPool, learningPool: learningPool,
                                          eventLoop: child.eventLoop, learner: learner, metrics: metrics)
-        let (configuration, openConnections, live) = (self.configuration, self.openConnections, self.live)
+        let (configuration, connections) = (self.configuration, self.connections)
         let admission = ConnectionHandler.Admission(
             enter: {
-                live.opened()
                 guard AccessList(networks: configuration.allowedNetworks).allows(peer.address) else {
+                    connections.opened(admitting: false, limit: configuration.maxConnections)
                     return (false, ServerError.accessDenied(peer: peer.description))
                 }
-                let admitted = openConnections.withLockedValue { count -> Bool in
-                    guard count < configuration.maxConnections else { return false }
-                    count += 1
-                    return true
-                }
+                let admitted = connections.opened(admitting: true, limit: configuration.maxConnections)
                 return (admitted, admitted ? nil : ServerError.tooManyConnections(limit: configuration.maxConnections))
             },
-            leave: { admitted in
-                if admitted { openConnections.withLockedValue { $0 -= 1 } }
-                live.closed()
-            })
+            leave: { admitted in connections.closed(admitted: admitted) })
         return ConnectionHandler(processor: processor, peer: peer, logger: logger, admission: admission)
     }
 }
@@ -275,27 +266,45 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// The connections open, and a wait for there being none.
+/// The connections open, those admitted among them (at most
+/// `--max-connections`; refused ones are answered and closed), and a wait
+/// for there being none.
 final class ConnectionCount: Sendable {
     private struct State {
         var open = 0
+        var admitted = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
         var cancelled = false
     }
 
     private let state = NIOLockedValueBox(State())
 
-    func opened() { state.withLockedValue { $0.open += 1 } }
+    /// Counts a connection in; when `admitting`, admits it too if fewer
+    /// than `limit` are. Whether it was admitted.
+    @discardableResult
+    func opened(admitting: Bool, limit: Int) -> Bool {
+        state.withLockedValue { state in
+            state.open += 1
+            guard admitting, state.admitted < limit else { return false }
+            state.admitted += 1
+            return true
+        }
+    }
 
-    func closed() {
+    /// Counts a connection out (`admitted` as `opened` answered).
+    func closed(admitted: Bool) {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.open -= 1
+            if admitted { state.admitted -= 1 }
             guard state.open == 0 else { return [] }
             defer { state.waiters = [] }
             return state.waiters
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Connections admitted and not yet closed.
+    var admitted: Int { state.withLockedValue { $0.admitted } }
 
     /// Returns once no connection is open (at once when none is), or when
     /// the task is cancelled: the service group cancels once a graceful

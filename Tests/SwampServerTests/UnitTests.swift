@@ -275,12 +275,14 @@ extension ScanSlotsTests {
     @Test func waitsForTheLastConnectionToClose() async {
         let count = ConnectionCount()
         await count.waitUntilNone()   // none open: at once
-        count.opened()
-        count.opened()
+        #expect(count.opened(admitting: true, limit: 1))
+        #expect(!count.opened(admitting: true, limit: 1))   // over the limit: open, not admitted
+        #expect(count.admitted == 1)
         let waiter = Task { await count.waitUntilNone(); return true }
-        count.closed()
+        count.closed(admitted: true)
+        #expect(count.admitted == 0)
         try? await Task.sleep(for: .milliseconds(50))
-        count.closed()
+        count.closed(admitted: false)
         #expect(await waiter.value)
     }
 
@@ -288,7 +290,7 @@ extension ScanSlotsTests {
     /// ends though a connection is still open.
     @Test func cancellationEndsTheWait() async {
         let count = ConnectionCount()
-        count.opened()
+        count.opened(admitting: false, limit: 1)
         let waiter = Task { await count.waitUntilNone() }
         try? await Task.sleep(for: .milliseconds(50))
         waiter.cancel()
