@@ -1,3 +1,4 @@
+import Dispatch
 import SwampMIME
 import SwampRegex
 import SwampRules
@@ -72,11 +73,50 @@ extension RuleSet {
     /// uri and full rules and before the evals and metas, to fill them in.
     /// Which score set applies (`useBayes`, `useNetwork`) must be known
     /// from the start.
-    public func evaluate(_ views: Views, facts: Facts, completeFacts: (inout Facts) -> Void) -> Evaluation {
+    ///
+    /// With `alongside`, a way to start work on another thread, the body,
+    /// rawbody, uri and full rules run there while this thread runs the
+    /// header rules and the evals: for a caller with a core to spare (a
+    /// daemon scanning one message), the same work in less time. The
+    /// outcome is the same as without, hits in the same order.
+    public func evaluate(_ views: Views, facts: Facts, alongside: SideThreads? = nil,
+                         completeFacts: (inout Facts) -> Void) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
         defer { MatchScratch.give(run.scratch) }
-        return run.execute(completeFacts: completeFacts)
+        return run.execute(alongside: alongside, completeFacts: completeFacts)
     }
+}
+
+/// Starts work on a thread other than the caller's; `RuleSet.evaluate`
+/// waits for it. The work never waits for anything the threads run.
+public typealias SideThreads = @Sendable (_ work: @escaping @Sendable () -> Void) -> Void
+
+/// A value computed by work handed to `SideThreads`, waited for on read.
+/// The group's wait orders the write before the read.
+final class SideResult<T>: @unchecked Sendable {
+    private var result: T?
+    private let group = DispatchGroup()
+
+    init(on threads: SideThreads, _ work: @escaping @Sendable () -> T) {
+        group.enter()
+        threads {
+            self.result = work()
+            self.group.leave()
+        }
+    }
+
+    var value: T {
+        group.wait()
+        return result!
+    }
+}
+
+/// What the body, rawbody, uri and full rules found on another thread:
+/// their values in the order they ran, for `RuleRun.record`.
+struct SubjectOutcome: Sendable {
+    var records: [(Int32, Double)] = []
+    var limitExceeded: [String] = []
+    var timedOut = false
 }
 
 /// The state of one evaluation. The hot loops read plain tables of the
@@ -109,14 +149,16 @@ struct RuleRun {
     var spent: [UInt64] = []
     var runs: [UInt32] = []
 
-    init(ruleSet: RuleSet, views: Views, facts: Facts) {
+    /// `countingScan`: false for a run of some of a scan's rules beside
+    /// the run that counts it (`Regex.noteScan`).
+    init(ruleSet: RuleSet, views: Views, facts: Facts, countingScan: Bool = true) {
         self.ruleSet = ruleSet
         self.views = views
         self.facts = facts
         self.set = ruleSet.scoreSet(useBayes: facts.useBayes, useNetwork: facts.useNetwork)
         self.enabled = ruleSet.enabledInSet[set]
         self.scratch = MatchScratch.take(limits: ruleSet.matchLimits)
-        Regex.noteScan()
+        if countingScan { Regex.noteScan() }
         self.values = Array(repeating: 0, count: ruleSet.rules.count)
         self.ran = Array(repeating: false, count: ruleSet.rules.count)
         self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
@@ -161,24 +203,62 @@ struct RuleRun {
         return headerValues[q]
     }
 
-    mutating func execute(completeFacts: (inout Facts) -> Void = { _ in }) -> Evaluation {
+    mutating func execute(alongside: SideThreads? = nil,
+                          completeFacts: (inout Facts) -> Void = { _ in }) -> Evaluation {
         for (name, value) in facts.externalHits {
             if let i = ruleSet.indexByName[name] { record(i, value) }
         }
+        // Split only without the profile, whose per-rule times one run
+        // keeps.
+        let side: SideResult<SubjectOutcome>? = alongside.flatMap { threads in
+            guard !profiling else { return nil }
+            let (ruleSet, views, facts) = (self.ruleSet, self.views, self.facts)
+            return SideResult(on: threads) {
+                var run = RuleRun(ruleSet: ruleSet, views: views, facts: facts, countingScan: false)
+                defer { MatchScratch.give(run.scratch) }
+                return run.subjectOutcome()
+            }
+        }
         runHeaderRules()
-        let stage = ruleSet.multiStage.current
-        runSubjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, stage?.body, isBody: true)
-        runSubjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false)
-        runSubjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, stage?.uri, isBody: false)
-        runSubjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false)
+        if side == nil {
+            apply(subjectOutcome())
+        }
         let (useBayes, useNetwork) = (facts.useBayes, facts.useNetwork)
         completeFacts(&facts)
         // The score set was chosen from these; they stay as they were.
         (facts.useBayes, facts.useNetwork) = (useBayes, useNetwork)
+        let evalsStart = hitOrder.count
         runEvals()
+        if let side {
+            // The evals read no other rule's value, so they may run first;
+            // their hits go back after the body rules', as run in order.
+            let evalHits = hitOrder[evalsStart...]
+            hitOrder.removeSubrange(evalsStart...)
+            apply(side.value)
+            hitOrder += evalHits
+        }
         runMetas()
         if profiling { ruleSet.profile.add(spent, ran: runs, values: values) }
         return summarize()
+    }
+
+    /// Runs the body, rawbody, uri and full rules, recording nothing.
+    mutating func subjectOutcome() -> SubjectOutcome {
+        var outcome = SubjectOutcome()
+        let stage = ruleSet.multiStage.current
+        subjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, stage?.body, isBody: true, into: &outcome)
+        subjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false,
+                     into: &outcome)
+        subjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, stage?.uri, isBody: false, into: &outcome)
+        subjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false, into: &outcome)
+        outcome.timedOut = timedOut
+        return outcome
+    }
+
+    mutating func apply(_ outcome: SubjectOutcome) {
+        for (rule, value) in outcome.records { record(Int(rule), value) }
+        limitExceeded += outcome.limitExceeded
+        timedOut = timedOut || outcome.timedOut
     }
 
     mutating func runHeaderRules() {
@@ -254,8 +334,8 @@ struct RuleRun {
     /// body, rawbody, uri and full rules: the regex runs over each piece;
     /// one hit is enough unless `tflags multiple` counts them all. The
     /// pieces are laid out in one buffer so the loop touches no arrays.
-    mutating func runSubjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
-                                  _ multi: MultiPattern?, isBody: Bool) {
+    mutating func subjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
+                               _ multi: MultiPattern?, isBody: Bool, into outcome: inout SubjectOutcome) {
         guard !entries.isEmpty else { return }
         // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []
@@ -268,8 +348,9 @@ struct RuleRun {
             joined.append(contentsOf: p)
         }
         var limited: [Int32] = []
-        var results: [(Int32, Double)] = []
-        results.reserveCapacity(entries.count)
+        var results: [(Int32, Double)] = outcome.records
+        outcome.records = []
+        results.reserveCapacity(results.count + entries.count)
         let scratch = self.scratch
         // Which rules' required strings occur: one pass for all of them.
         // With a few pieces, which pieces each occurs in: a rule then runs
@@ -374,8 +455,8 @@ struct RuleRun {
                 }
             }
         }
-        for (rule, value) in results { record(Int(rule), value) }
-        limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
+        outcome.records = results
+        outcome.limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
 
     mutating func runEvals() {

@@ -99,7 +99,7 @@ public final class SpamScanner: Sendable {
             facts.useBayes = facts.useBayes || bayes.isAvailable()
             let trust = ruleSet.trust
             let pending = Pending { BayesStep(classifier: bayes, bytes: message.bytes, views: views, trust: trust) }
-            evaluation = ruleSet.evaluate(views, facts: facts) { facts in
+            evaluation = ruleSet.evaluate(views, facts: facts, alongside: BayesThreads.side) { facts in
                 facts.bayesProbability = pending.value.verdict?.probability
             }
             bayesRun = pending.value
@@ -183,4 +183,8 @@ enum BayesThreads {
         pool.start()
         return pool
     }()
+
+    /// For the rules that run beside the others (`RuleSet.evaluate(_:
+    /// facts:alongside:completeFacts:)`): they wait on nothing either.
+    static let side: SideThreads = { work in pool.submit { _ in work() } }
 }
