@@ -67,23 +67,19 @@ extension RuleSet {
         return run.execute()
     }
 
-    /// `evaluate`, for a caller still working out facts the evals read
-    /// (the Bayes probability, computed on another thread meanwhile):
-    /// `completeFacts` is called once, after the header, body, rawbody,
-    /// uri and full rules and before the evals and metas, to fill them in.
-    /// Which score set applies (`useBayes`, `useNetwork`) must be known
-    /// from the start.
-    ///
-    /// With `alongside`, a way to start work on another thread, the body,
-    /// rawbody, uri and full rules run there while this thread runs the
-    /// header rules and the evals: for a caller with a core to spare (a
-    /// daemon scanning one message), the same work in less time. The
-    /// outcome is the same as without, hits in the same order.
-    public func evaluate(_ views: Views, facts: Facts, alongside: SideThreads? = nil,
-                         completeFacts: (inout Facts) -> Void) -> Evaluation {
+    /// `evaluate` on two threads, for a caller with a core to spare (a
+    /// daemon scanning one message): this one runs the header and body
+    /// rules, a thread `alongside` gives runs `probability` (the Bayes
+    /// classifier, when in use: what `eval:check_bayes` reads), then the
+    /// rawbody, uri and full rules and the evals. The same work in less
+    /// time, and the same outcome as one thread gives, hits in the same
+    /// order. Which score set applies (`useBayes`, `useNetwork`) must be
+    /// known from the start.
+    public func evaluate(_ views: Views, facts: Facts, alongside: SideThreads,
+                         probability: (@Sendable () -> Double?)?) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
         defer { MatchScratch.give(run.scratch) }
-        return run.execute(alongside: alongside, completeFacts: completeFacts)
+        return run.execute(alongside: alongside, probability: probability)
     }
 }
 
@@ -111,9 +107,9 @@ final class SideResult<T>: @unchecked Sendable {
     }
 }
 
-/// What the body, rawbody, uri and full rules found on another thread:
-/// their values in the order they ran, for `RuleRun.record`.
-struct SubjectOutcome: Sendable {
+/// What some rules found, in the order they ran, for `RuleRun.record`:
+/// the body-like rules' values, and on a thread of their own, the evals'.
+struct SideOutcome: Sendable {
     var records: [(Int32, Double)] = []
     var limitExceeded: [String] = []
     var timedOut = false
@@ -189,10 +185,15 @@ struct RuleRun {
         return timedOut
     }
 
+    /// When set, `record` logs what it records, in order (how a run on
+    /// another thread hands its evals' values back).
+    var log: [(Int32, Double)]?
+
     mutating func record(_ i: Int, _ value: Double) {
         values[i] = value
         ran[i] = true
         if value > 0 { hitOrder.append(i) }
+        log?.append((Int32(i), value))
     }
 
     mutating func header(_ q: Int) -> [UInt8]? {
@@ -203,59 +204,81 @@ struct RuleRun {
         return headerValues[q]
     }
 
-    mutating func execute(alongside: SideThreads? = nil,
-                          completeFacts: (inout Facts) -> Void = { _ in }) -> Evaluation {
-        for (name, value) in facts.externalHits {
-            if let i = ruleSet.indexByName[name] { record(i, value) }
-        }
-        // Split only without the profile, whose per-rule times one run
-        // keeps.
-        let side: SideResult<SubjectOutcome>? = alongside.flatMap { threads in
-            guard !profiling else { return nil }
-            let (ruleSet, views, facts) = (self.ruleSet, self.views, self.facts)
-            return SideResult(on: threads) {
-                var run = RuleRun(ruleSet: ruleSet, views: views, facts: facts, countingScan: false)
-                defer { MatchScratch.give(run.scratch) }
-                return run.subjectOutcome()
-            }
-        }
+    mutating func execute() -> Evaluation {
+        recordExternalHits()
         runHeaderRules()
-        if side == nil {
-            apply(subjectOutcome())
-        }
-        let (useBayes, useNetwork) = (facts.useBayes, facts.useNetwork)
-        completeFacts(&facts)
-        // The score set was chosen from these; they stay as they were.
-        (facts.useBayes, facts.useNetwork) = (useBayes, useNetwork)
-        let evalsStart = hitOrder.count
+        var outcome = SideOutcome()
+        bodyRules(into: &outcome)
+        otherSubjectRules(into: &outcome)
+        apply(outcome)
         runEvals()
-        if let side {
-            // The evals read no other rule's value, so they may run first;
-            // their hits go back after the body rules', as run in order.
-            let evalHits = hitOrder[evalsStart...]
-            hitOrder.removeSubrange(evalsStart...)
-            apply(side.value)
-            hitOrder += evalHits
-        }
         runMetas()
         if profiling { ruleSet.profile.add(spent, ran: runs, values: values) }
         return summarize()
     }
 
-    /// Runs the body, rawbody, uri and full rules, recording nothing.
-    mutating func subjectOutcome() -> SubjectOutcome {
-        var outcome = SubjectOutcome()
+    mutating func execute(alongside threads: SideThreads, probability: (@Sendable () -> Double?)?) -> Evaluation {
+        // The profile's per-rule times are one run's.
+        guard !profiling else {
+            facts.bayesProbability = probability?()
+            return execute()
+        }
+        recordExternalHits()
+        let (ruleSet, views, facts) = (self.ruleSet, self.views, self.facts)
+        let side = SideResult(on: threads) {
+            var run = RuleRun(ruleSet: ruleSet, views: views, facts: facts, countingScan: false)
+            defer { MatchScratch.give(run.scratch) }
+            if let probability { run.facts.bayesProbability = probability() }
+            return run.sideOutcome()
+        }
+        runHeaderRules()
+        var outcome = SideOutcome()
+        bodyRules(into: &outcome)
+        apply(outcome)
+        // The evals read no other rule's value: where they ran makes no
+        // difference, and their values come after the body-like rules', as
+        // one thread records them.
+        apply(side.value)
+        runMetas()
+        return summarize()
+    }
+
+    /// Rules decided outside the engine count as run (the evals skip them).
+    mutating func recordExternalHits() {
+        for (name, value) in facts.externalHits {
+            if let i = ruleSet.indexByName[name] { record(i, value) }
+        }
+    }
+
+    mutating func bodyRules(into outcome: inout SideOutcome) {
+        subjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, ruleSet.multiStage.current?.body,
+                     isBody: true, into: &outcome)
+    }
+
+    /// The rawbody, uri and full rules.
+    mutating func otherSubjectRules(into outcome: inout SideOutcome) {
         let stage = ruleSet.multiStage.current
-        subjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, stage?.body, isBody: true, into: &outcome)
         subjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false,
                      into: &outcome)
         subjectRules(ruleSet.uriEntries, views.uris, ruleSet.uriLiterals, stage?.uri, isBody: false, into: &outcome)
         subjectRules(ruleSet.fullEntries, [views.full], ruleSet.fullLiterals, nil, isBody: false, into: &outcome)
+    }
+
+    /// The other thread's share: the rawbody, uri and full rules, then the
+    /// evals, recording nothing but handing the values back.
+    mutating func sideOutcome() -> SideOutcome {
+        recordExternalHits()
+        var outcome = SideOutcome()
+        otherSubjectRules(into: &outcome)
+        log = []
+        runEvals()
+        outcome.records += log ?? []
+        log = nil
         outcome.timedOut = timedOut
         return outcome
     }
 
-    mutating func apply(_ outcome: SubjectOutcome) {
+    mutating func apply(_ outcome: SideOutcome) {
         for (rule, value) in outcome.records { record(Int(rule), value) }
         limitExceeded += outcome.limitExceeded
         timedOut = timedOut || outcome.timedOut
@@ -335,7 +358,7 @@ struct RuleRun {
     /// one hit is enough unless `tflags multiple` counts them all. The
     /// pieces are laid out in one buffer so the loop touches no arrays.
     mutating func subjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
-                               _ multi: MultiPattern?, isBody: Bool, into outcome: inout SubjectOutcome) {
+                               _ multi: MultiPattern?, isBody: Bool, into outcome: inout SideOutcome) {
         guard !entries.isEmpty else { return }
         // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []

@@ -89,20 +89,27 @@ public final class SpamScanner: Sendable {
         var facts = facts
         // 3a. Bayes: its probability reaches the engine's check_bayes (the
         // BAYES_* rules), and the Bayes score sets apply once the store is
-        // trained enough. With `bayesAlongside`, Bayes runs on another
-        // thread while the regex rules run on this one, and the evals wait
-        // for it: a scan takes less time when a core is free (a daemon
-        // scanning one message at a time), the same CPU either way.
+        // trained enough. With `bayesAlongside`, the scan takes two threads:
+        // Bayes, then the rawbody, uri and full rules and the evals run on
+        // another while the header and body rules run on this one. A scan
+        // takes less time when a core is free (a daemon scanning one message
+        // at a time), the same CPU either way.
         let bayesRun: BayesStep?
         let evaluation: Evaluation
-        if let bayes, bayesAlongside {
-            facts.useBayes = facts.useBayes || bayes.isAvailable()
-            let trust = ruleSet.trust
-            let pending = Pending { BayesStep(classifier: bayes, bytes: message.bytes, views: views, trust: trust) }
-            evaluation = ruleSet.evaluate(views, facts: facts, alongside: BayesThreads.side) { facts in
-                facts.bayesProbability = pending.value.verdict?.probability
+        if bayesAlongside {
+            let step = StepBox()
+            var probability: (@Sendable () -> Double?)?
+            if let bayes {
+                facts.useBayes = facts.useBayes || bayes.isAvailable()
+                let trust = ruleSet.trust
+                probability = {
+                    step.value = BayesStep(classifier: bayes, bytes: message.bytes, views: views, trust: trust)
+                    return step.value?.verdict?.probability
+                }
             }
-            bayesRun = pending.value
+            evaluation = ruleSet.evaluate(views, facts: facts, alongside: BayesThreads.side, probability: probability)
+            // Written on the other thread, which `evaluate` waited for.
+            bayesRun = step.value
         } else {
             bayesRun = bayes.map { BayesStep(classifier: $0, bytes: message.bytes, views: views, trust: ruleSet.trust) }
             if let bayesRun {
@@ -143,37 +150,20 @@ public final class SpamScanner: Sendable {
     }
 }
 
-/// A value computed on one of `BayesThreads`, waited for on first read.
-/// The group's wait orders the write before every read.
-final class Pending<T>: @unchecked Sendable {
-    private var result: T?
-    private let group = DispatchGroup()
-
-    init(_ work: @escaping @Sendable () -> T) {
-        group.enter()
-        // A pool that no longer runs (never shut down, but should it be)
-        // calls this at once on this thread, cancelled: the work is done
-        // either way, so a waiting scan always gets its value.
-        BayesThreads.pool.submit { _ in
-            self.result = work()
-            self.group.leave()
-        }
-    }
-
-    var value: T {
-        group.wait()
-        return result!
-    }
+/// The Bayes step run on the other thread of a scan.
+private final class StepBox: @unchecked Sendable {
+    var value: BayesStep?
 }
 
-/// The threads that run Bayes beside the rules (`finish(...,
-/// bayesAlongside: true)`). A Bayes step can block for long: a SQLite
-/// database another process holds locked, a PostgreSQL store waiting up to
-/// its 30 s timeout. Dispatch's global pool, shared by everything in the
-/// process, is no place for that; these threads run Bayes steps and
-/// nothing else. A step waits on nothing the pool runs, so scans waiting
-/// for their steps cannot deadlock it: with more scans asking than there
-/// are threads, the extra steps queue and run as threads come free.
+/// The threads that run a scan's second half (`finish(...,
+/// bayesAlongside: true)`): its Bayes step, then some of its rules. A Bayes
+/// step can block for long: a SQLite database another process holds
+/// locked, a PostgreSQL store waiting up to its 30 s timeout. Dispatch's
+/// global pool, shared by everything in the process, is no place for that;
+/// these threads run this work and nothing else. It waits on nothing the
+/// pool runs, so scans waiting for it cannot deadlock the pool: with more
+/// scans asking than there are threads, the extra work queues and runs as
+/// threads come free.
 enum BayesThreads {
     /// One per core, as the daemon has scan threads; started on first use.
     static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -184,7 +174,6 @@ enum BayesThreads {
         return pool
     }()
 
-    /// For the rules that run beside the others (`RuleSet.evaluate(_:
-    /// facts:alongside:completeFacts:)`): they wait on nothing either.
+    /// What `RuleSet.evaluate(_:facts:alongside:probability:)` is given.
     static let side: SideThreads = { work in pool.submit { _ in work() } }
 }

@@ -5,10 +5,11 @@ import SwampEngine
 import SwampMIME
 import SwampRules
 
-/// The body, rawbody, uri and full rules on another thread while the header
-/// rules and evals run on the caller's (`evaluate(_:facts:alongside:
-/// completeFacts:)`, the daemon's way with a core to spare) decide exactly
-/// as one thread does: values, hits in the same order, sub-rules, limits.
+/// The Bayes probability, the rawbody, uri and full rules and the evals on
+/// another thread while the header and body rules run on the caller's
+/// (`evaluate(_:facts:alongside:probability:)`, the daemon's way with a core
+/// to spare) decide exactly as one thread does: values, hits in the same
+/// order, sub-rules, limits.
 @Suite struct AlongsideTests {
     /// Starts work on a global queue, counting the times it was asked.
     final class Threads: @unchecked Sendable {
@@ -41,9 +42,10 @@ import SwampRules
             uri    URI_EXAMPLE  /example\\.net/
             full   FULL_DATE    /^Date: /m
             header EVAL_FIRST   eval:check_for_missing_to_header()
-            header __EVAL_SUB   eval:check_messageid_not_usable()
+            header EVAL_LATE    eval:check_for_missing_to_header()
             meta   BOTH         SUBJ_HELLO && MONEY && FULL_DATE
             meta   BAYES_SEEN   BAYES_HIGH
+            meta   EXT_TWO      EVAL_FIRST == 2
             body   BAYES_HIGH   eval:check_bayes('0.5', '1.00')
             score  SUBJ_HELLO 1
             score  MONEY 0.5
@@ -51,9 +53,11 @@ import SwampRules
             score  URI_EXAMPLE 2
             score  FULL_DATE 0.125
             score  EVAL_FIRST 3
+            score  EVAL_LATE 0.0625
             score  BOTH 4
             score  BAYES_HIGH 1.5
             score  BAYES_SEEN 0.75
+            score  EXT_TWO 0.5
             """, file: "test.cf")
         let ruleSet = RuleSet(configuration: loader.configuration)
         let message = """
@@ -67,13 +71,18 @@ import SwampRules
         let views = Views(message: Message(bytes: Array(message.utf8)))
         let threads = Threads()
         for bayes in [nil, 0.2, 0.9] as [Double?] {
-            let facts = Facts(useBayes: bayes != nil)
-            let one = ruleSet.evaluate(views, facts: facts) { $0.bayesProbability = bayes }
-            let two = ruleSet.evaluate(views, facts: facts, alongside: threads.side) { $0.bayesProbability = bayes }
+            // An eval decided outside (as network checks are): neither
+            // thread runs it again.
+            let facts = Facts(useBayes: bayes != nil, externalHits: ["EVAL_FIRST": 2])
+            var known = facts
+            known.bayesProbability = bayes
+            let one = ruleSet.evaluate(views, facts: known)
+            let two = ruleSet.evaluate(views, facts: facts, alongside: threads.side, probability: { bayes })
             Self.same(one, two, "bayes \(String(describing: bayes))")
             // Body-like hits between the header rules' and the evals'.
-            let expected = ["SUBJ_HELLO", "MONEY", "RAW_LUNCH", "URI_EXAMPLE", "FULL_DATE", "EVAL_FIRST"]
-                + (bayes == 0.9 ? ["BAYES_HIGH"] : []) + ["BOTH"] + (bayes == 0.9 ? ["BAYES_SEEN"] : [])
+            // The eval decided outside first, as recorded before any rule ran.
+            let expected = ["EVAL_FIRST", "SUBJ_HELLO", "MONEY", "RAW_LUNCH", "URI_EXAMPLE", "FULL_DATE", "EVAL_LATE"]
+                + (bayes == 0.9 ? ["BAYES_HIGH"] : []) + ["BOTH"] + (bayes == 0.9 ? ["BAYES_SEEN"] : []) + ["EXT_TWO"]
             #expect(two.hitNames == expected)
             #expect(two.hits.first { $0.name == "MONEY" }?.count == 3)
         }
@@ -103,8 +112,8 @@ import SwampRules
         for file in files {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
             let views = Views(message: Message(bytes: bytes), trust: ruleSet.trust)
-            let one = ruleSet.evaluate(views, facts: Facts()) { _ in }
-            let two = ruleSet.evaluate(views, facts: Facts(), alongside: threads.side) { _ in }
+            let one = ruleSet.evaluate(views, facts: Facts())
+            let two = ruleSet.evaluate(views, facts: Facts(), alongside: threads.side, probability: nil)
             Self.same(one, two, file)
             hits += one.hits.count
         }
