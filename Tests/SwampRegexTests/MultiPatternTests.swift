@@ -25,6 +25,38 @@ struct MultiPatternTests {
         #expect(scan(m, ["nothing", "here"]) == [0, 0, 0, 0])
     }
 
+    /// Small patterns share databases, as few as keep each within twice
+    /// its parts' size: every database is a pass over the text. (The
+    /// stock rules' 75 small patterns were 75 databases when their one
+    /// database outgrew that.)
+    @Test func smallPatternsShareDatabases() throws {
+        let words = (0..<64).map { "w\($0)" }
+        let patterns = words.map { (pattern: "\\b\($0)[a-z]+q\\d", options: RegexOptions.caseless) }
+        let m = try #require(MultiPattern(patterns))
+        #expect(m.included.allSatisfy { $0 })
+        #expect(m.databaseCount == 1)
+        let found = scan(m, ["nothing", "see W17abcq9 here", "w63zq1"])
+        #expect(found.enumerated().filter { $0.element != 0 }.map(\.offset) == [17, 63])
+        #expect(found[17] == 2 && found[63] == 3)
+
+        // Groups that outgrow their parts are halved down to single
+        // patterns if need be; one that will not compile even alone is
+        // named, the others still grouped.
+        let texts = (patterns.map { MultiPattern.text($0.pattern, options: $0.options) }) + [Array("a(".utf8CString)]
+        let flags = (patterns.map { MultiPattern.flags($0.options) }) + [MultiPattern.flags([])]
+        let ids = Array(texts.indices)
+        let tiny = Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) })
+        let (each, failedEach) = MultiPattern.grouped(texts, flags, ids, alone: tiny)
+        #expect(each.count == 64)
+        #expect(failedEach == [64])
+        MultiPattern.release(each)
+        let roomy = Dictionary(uniqueKeysWithValues: ids.map { ($0, 1 << 20) })
+        let (few, failedFew) = MultiPattern.grouped(texts, flags, ids, alone: roomy)
+        #expect(few.count <= 7 && few.count >= 1)
+        #expect(failedFew == [64])
+        MultiPattern.release(few)
+    }
+
     @Test func widensBoundedRepeatsOutsideClassesAndEscapes() {
         #expect(MultiPattern.widened("a{0,80}b{1,3}c{2,9}d{3}e{2,2}f{9}g{12,}h{6,20}") == "a*b+c{2,}d{3}e{2,2}f{4,}g{4,}h{4,}")
         #expect(MultiPattern.widened("(?:ab){1,3}x") == "(?:ab)+x")
