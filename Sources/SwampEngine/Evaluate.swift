@@ -69,12 +69,14 @@ extension RuleSet {
 
     /// `evaluate` on two threads, for a caller with a core to spare (a
     /// daemon scanning one message): this one runs the header and body
-    /// rules, a thread `alongside` gives runs `probability` (the Bayes
-    /// classifier, when in use: what `eval:check_bayes` reads), then the
-    /// rawbody, uri and full rules and the evals. The same work in less
-    /// time, and the same outcome as one thread gives, hits in the same
-    /// order. Which score set applies (`useBayes`, `useNetwork`) must be
-    /// known from the start.
+    /// rules, a thread `alongside` gives runs the rawbody, uri and full
+    /// rules, then `probability` (the Bayes classifier, when in use: what
+    /// `eval:check_bayes` reads) and the evals. The same work in less time,
+    /// and the same outcome as one thread gives, hits in the same order,
+    /// unless the deadline passes (then each thread stops where it is, and
+    /// which rules ran depends on timing, as it does on one thread). Which
+    /// score set applies (`useBayes`, `useNetwork`) must be known from the
+    /// start.
     public func evaluate(_ views: Views, facts: Facts, alongside: SideThreads,
                          probability: (@Sendable () -> Double?)?) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
@@ -108,8 +110,8 @@ final class SideResult<T>: @unchecked Sendable {
 }
 
 /// What some rules found, in the order they ran, for `RuleRun.record`:
-/// the body-like rules' values, and on a thread of their own, the evals'.
-struct SideOutcome: Sendable {
+/// the body-like rules' values, and on the side thread, the evals' too.
+struct RuleRecords: Sendable {
     var records: [(Int32, Double)] = []
     var limitExceeded: [String] = []
     var timedOut = false
@@ -207,7 +209,7 @@ struct RuleRun {
     mutating func execute() -> Evaluation {
         recordExternalHits()
         runHeaderRules()
-        var outcome = SideOutcome()
+        var outcome = RuleRecords()
         bodyRules(into: &outcome)
         otherSubjectRules(into: &outcome)
         apply(outcome)
@@ -220,7 +222,7 @@ struct RuleRun {
     mutating func execute(alongside threads: SideThreads, probability: (@Sendable () -> Double?)?) -> Evaluation {
         // The profile's per-rule times are one run's.
         guard !profiling else {
-            facts.bayesProbability = probability?()
+            if let probability { facts.bayesProbability = probability() }
             return execute()
         }
         recordExternalHits()
@@ -228,11 +230,10 @@ struct RuleRun {
         let side = SideResult(on: threads) {
             var run = RuleRun(ruleSet: ruleSet, views: views, facts: facts, countingScan: false)
             defer { MatchScratch.give(run.scratch) }
-            if let probability { run.facts.bayesProbability = probability() }
-            return run.sideOutcome()
+            return run.sideRecords(probability: probability)
         }
         runHeaderRules()
-        var outcome = SideOutcome()
+        var outcome = RuleRecords()
         bodyRules(into: &outcome)
         apply(outcome)
         // The evals read no other rule's value: where they ran makes no
@@ -250,13 +251,13 @@ struct RuleRun {
         }
     }
 
-    mutating func bodyRules(into outcome: inout SideOutcome) {
+    mutating func bodyRules(into outcome: inout RuleRecords) {
         subjectRules(ruleSet.bodyEntries, views.body, ruleSet.bodyLiterals, ruleSet.multiStage.current?.body,
                      isBody: true, into: &outcome)
     }
 
     /// The rawbody, uri and full rules.
-    mutating func otherSubjectRules(into outcome: inout SideOutcome) {
+    mutating func otherSubjectRules(into outcome: inout RuleRecords) {
         let stage = ruleSet.multiStage.current
         subjectRules(ruleSet.rawbodyEntries, views.rawBody, ruleSet.rawbodyLiterals, stage?.rawbody, isBody: false,
                      into: &outcome)
@@ -265,11 +266,14 @@ struct RuleRun {
     }
 
     /// The other thread's share: the rawbody, uri and full rules, then the
-    /// evals, recording nothing but handing the values back.
-    mutating func sideOutcome() -> SideOutcome {
+    /// Bayes probability and the evals (which alone read it: a slow Bayes
+    /// store costs no other rule its place before the deadline), recording
+    /// nothing but handing the values back.
+    mutating func sideRecords(probability: (@Sendable () -> Double?)?) -> RuleRecords {
         recordExternalHits()
-        var outcome = SideOutcome()
+        var outcome = RuleRecords()
         otherSubjectRules(into: &outcome)
+        if let probability { facts.bayesProbability = probability() }
         log = []
         runEvals()
         outcome.records += log ?? []
@@ -278,7 +282,7 @@ struct RuleRun {
         return outcome
     }
 
-    mutating func apply(_ outcome: SideOutcome) {
+    mutating func apply(_ outcome: RuleRecords) {
         for (rule, value) in outcome.records { record(Int(rule), value) }
         limitExceeded += outcome.limitExceeded
         timedOut = timedOut || outcome.timedOut
@@ -358,7 +362,7 @@ struct RuleRun {
     /// one hit is enough unless `tflags multiple` counts them all. The
     /// pieces are laid out in one buffer so the loop touches no arrays.
     mutating func subjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
-                               _ multi: MultiPattern?, isBody: Bool, into outcome: inout SideOutcome) {
+                               _ multi: MultiPattern?, isBody: Bool, into outcome: inout RuleRecords) {
         guard !entries.isEmpty else { return }
         // One buffer, pieces separated by "\n" (what the prefilters assume).
         var joined: [UInt8] = []
@@ -374,6 +378,7 @@ struct RuleRun {
         var results: [(Int32, Double)] = outcome.records
         outcome.records = []
         results.reserveCapacity(results.count + entries.count)
+        let before = results.count
         let scratch = self.scratch
         // Which rules' required strings occur: one pass for all of them.
         // With a few pieces, which pieces each occurs in: a rule then runs
@@ -425,7 +430,7 @@ struct RuleRun {
             ranges.withUnsafeBufferPointer { ranges in
                 entries.withUnsafeBufferPointer { entries in
                     for e in entries where enabled[Int(e.rule)] {
-                        if results.count & 63 == 0, pastDeadline() { return }
+                        if (results.count - before) & 63 == 0, pastDeadline() { return }
                         let t0 = profileStart()
                         defer { charge(Int(e.rule), since: t0) }
                         var startPiece = 0, viaMulti = false

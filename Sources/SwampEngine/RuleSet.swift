@@ -707,8 +707,8 @@ struct MultiStage: Sendable {
     let uri: MultiPattern?
 }
 
-/// Where a rule set keeps its stage: empty until prepared, then read once
-/// per scan.
+/// Where a rule set keeps its stage: empty until prepared, then read as a
+/// scan's body-like rules start (once, or on each of its two threads).
 final class MultiStageSlot: Sendable {
     private let stage = Mutex<MultiStage?>(nil)
     var current: MultiStage? { stage.withLock { $0 } }

@@ -14,7 +14,7 @@ import Glibc
 /// Patterns Hyperscan cannot take, even in prefilter mode, are left out:
 /// `included` says which are in.
 public final class MultiPattern: @unchecked Sendable {
-    /// The patterns, split over several databases (see `groups`); each
+    /// The patterns, split over several databases (see `compile`); each
     /// reports its patterns by their number in the whole set.
     private let databases: [OpaquePointer]
     private let scratches: ScratchPool
@@ -47,7 +47,7 @@ public final class MultiPattern: @unchecked Sendable {
     /// `worthAlone[n]` says whether pattern n is worth a database of its
     /// own however large (PCRE2 must try it at most positions of a text);
     /// the others are taken only when their database is small
-    /// (`smallDatabase`), and those share one database. All are worth it
+    /// (`smallDatabase`), and those share databases (`grouped`). All are worth it
     /// when not given.
     public init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]? = nil,
                  cacheDirectory: String? = nil, compile: Bool = true) {
@@ -217,7 +217,7 @@ public final class MultiPattern: @unchecked Sendable {
     }
 
     /// Databases of patterns not `worthAlone` up to this size are taken
-    /// (and share one database); larger ones are left out. SpamAssassin's
+    /// (and share databases, `grouped`); larger ones are left out. SpamAssassin's
     /// stock rules: 125 of 146 candidates in the stage, 3.4 MiB (38 and
     /// 1.1 MiB with only the patterns worth a database alone; 105 and 1.8
     /// MiB with a 32 KiB cap); the small ones (drug-name look-alikes, money
@@ -231,8 +231,7 @@ public final class MultiPattern: @unchecked Sendable {
     /// is checked alone first, then compiled alone: its database's size
     /// decides where it goes. Small ones share databases (Hyperscan
     /// merges their literal tables; see `grouped`); larger ones get one
-    /// each if `worthAlone`,
-    /// and are left out otherwise. Hyperscan builds one automaton per
+    /// each if `worthAlone`, and are left out otherwise. Hyperscan builds one automaton per
     /// database, and for SpamAssassin's large look-alike patterns the
     /// combination grows far past its parts (38 stock patterns: 5.4 MiB in
     /// one database, 1.1 MiB in one each).
@@ -253,7 +252,7 @@ public final class MultiPattern: @unchecked Sendable {
         var small: [Int] = []
         var alone: [Int: Int] = [:]
         for i in included.indices where included[i] {
-            guard let db = compileGroup(texts, flags, [i]).database else { included[i] = false; continue }
+            guard let db = compileGroup(texts, flags, [i]) else { included[i] = false; continue }
             let bytes = size(of: db)
             if bytes <= smallDatabase {
                 small.append(i)
@@ -282,7 +281,7 @@ public final class MultiPattern: @unchecked Sendable {
     static func grouped(_ texts: [[CChar]], _ flags: [UInt32], _ ids: [Int],
                         alone: [Int: Int]) -> ([OpaquePointer], [Int]) {
         guard !ids.isEmpty else { return ([], []) }
-        let (db, _) = compileGroup(texts, flags, ids)
+        let db = compileGroup(texts, flags, ids)
         if let db {
             let parts = ids.reduce(0) { $0 + (alone[$1] ?? 0) }
             if ids.count == 1 || size(of: db) <= 2 * parts { return ([db], []) }
@@ -296,23 +295,22 @@ public final class MultiPattern: @unchecked Sendable {
         return (a + b, failedA + failedB)
     }
 
+    /// Frees what `grouped` returned (for tests).
     static func release(_ databases: [OpaquePointer]) {
         databases.forEach { hs_free_database($0) }
     }
 
-    /// One database of the patterns numbered `ids`, or the position in
-    /// `ids` of the pattern Hyperscan blamed for failing.
-    private static func compileGroup(_ texts: [[CChar]], _ flags: [UInt32], _ ids: [Int]) -> (database: OpaquePointer?, blamed: Int?) {
+    /// One database of the patterns numbered `ids`, or nil when Hyperscan
+    /// fails to compile them together (`grouped` then halves them).
+    private static func compileGroup(_ texts: [[CChar]], _ flags: [UInt32], _ ids: [Int]) -> OpaquePointer? {
         var db: OpaquePointer? = nil
         var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
         let rc = withPointers(texts, ids) { pointers in
             hs_compile_multi(pointers, ids.map { flags[$0] }, ids.map { UInt32($0) }, UInt32(ids.count),
                              UInt32(HS_MODE_BLOCK), nil, &db, &error)
         }
-        if rc == HS_SUCCESS, let db { return (db, nil) }
-        let bad = error.map { Int($0.pointee.expression) } ?? -1
         if let error { hs_free_compile_error(error) }
-        return (nil, bad >= 0 && bad < ids.count ? bad : nil)
+        return rc == HS_SUCCESS ? db : nil
     }
 
     /// Whether the pattern is unsafe to scan over pieces joined into one

@@ -299,11 +299,11 @@ extension SpamScanner {
     /// Steps 3 and 4 with the facts gathered (network findings merged in by
     /// the caller): rules, metas, score. `network` is kept in the result
     /// for the report.
-    /// `bayesAlongside`: run Bayes on another thread meanwhile (for a
-    /// caller with a core to spare; see `finish`).
+    /// `sideThread`: run Bayes and some of the rules on a second thread
+    /// (for a caller with a core to spare; see `finish`).
     public func evaluate(message: Message, views: Views, facts: Facts, network: NetworkFindings? = nil,
-                         bayesAlongside: Bool = false) -> ScanResult {
-        var result = finish(message: message, views: views, facts: facts, bayesAlongside: bayesAlongside)
+                         sideThread: Bool = false) -> ScanResult {
+        var result = finish(message: message, views: views, facts: facts, sideThread: sideThread)
         result.network = network
         return result
     }

@@ -85,18 +85,18 @@ public final class SpamScanner: Sendable {
 
     /// Steps 3 and 4 of a scan; NetworkScan.swift runs the network checks
     /// between the views and these.
-    func finish(message: Message, views: Views, facts: Facts, bayesAlongside: Bool = false) -> ScanResult {
+    func finish(message: Message, views: Views, facts: Facts, sideThread: Bool = false) -> ScanResult {
         var facts = facts
         // 3a. Bayes: its probability reaches the engine's check_bayes (the
         // BAYES_* rules), and the Bayes score sets apply once the store is
-        // trained enough. With `bayesAlongside`, the scan takes two threads:
-        // Bayes, then the rawbody, uri and full rules and the evals run on
+        // trained enough. With `sideThread`, the scan takes two threads:
+        // the rawbody, uri and full rules, Bayes and the evals run on
         // another while the header and body rules run on this one. A scan
         // takes less time when a core is free (a daemon scanning one message
         // at a time), the same CPU either way.
         let bayesRun: BayesStep?
         let evaluation: Evaluation
-        if bayesAlongside {
+        if sideThread {
             let step = StepBox()
             var probability: (@Sendable () -> Double?)?
             if let bayes {
@@ -107,7 +107,7 @@ public final class SpamScanner: Sendable {
                     return step.value?.verdict?.probability
                 }
             }
-            evaluation = ruleSet.evaluate(views, facts: facts, alongside: BayesThreads.side, probability: probability)
+            evaluation = ruleSet.evaluate(views, facts: facts, alongside: ScanSideThreads.side, probability: probability)
             // Written on the other thread, which `evaluate` waited for.
             bayesRun = step.value
         } else {
@@ -156,7 +156,7 @@ private final class StepBox: @unchecked Sendable {
 }
 
 /// The threads that run a scan's second half (`finish(...,
-/// bayesAlongside: true)`): its Bayes step, then some of its rules. A Bayes
+/// sideThread: true)`): some of its rules and its Bayes step. A Bayes
 /// step can block for long: a SQLite database another process holds
 /// locked, a PostgreSQL store waiting up to its 30 s timeout. Dispatch's
 /// global pool, shared by everything in the process, is no place for that;
@@ -164,7 +164,7 @@ private final class StepBox: @unchecked Sendable {
 /// pool runs, so scans waiting for it cannot deadlock the pool: with more
 /// scans asking than there are threads, the extra work queues and runs as
 /// threads come free.
-enum BayesThreads {
+enum ScanSideThreads {
     /// One per core, as the daemon has scan threads; started on first use.
     static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -174,6 +174,9 @@ enum BayesThreads {
         return pool
     }()
 
-    /// What `RuleSet.evaluate(_:facts:alongside:probability:)` is given.
+    /// What `RuleSet.evaluate(_:facts:alongside:probability:)` is given. A
+    /// pool that no longer runs (never shut down, but should it be) calls
+    /// this at once on the caller's thread, cancelled: the work is done
+    /// either way, so a waiting scan always gets its values.
     static let side: SideThreads = { work in pool.submit { _ in work() } }
 }

@@ -146,7 +146,7 @@ struct RequestProcessor: Sendable {
             let pending = Pending(scanner: scanner, message: message, views: views, facts: facts, start: start)
             guard let network = setup.network else {
                 let (response, summary) = Self.finish(command, pending, facts: facts, findings: nil,
-                                                      bayesAlongside: slots.coreToSpare)
+                                                      sideThread: slots.coreToSpare)
                 return .done(response, summary)
             }
             return .waitingForNetwork(pending, network)
@@ -169,7 +169,7 @@ struct RequestProcessor: Sendable {
         try await acquireSlot(resuming: true)
         let networkFacts = facts
         return try await onPool {
-            Self.finish(command, pending, facts: networkFacts, findings: findings, bayesAlongside: slots.coreToSpare)
+            Self.finish(command, pending, facts: networkFacts, findings: findings, sideThread: slots.coreToSpare)
         }
     }
 
@@ -198,13 +198,14 @@ struct RequestProcessor: Sendable {
 
     /// Rules, metas, score, the reply and its summary; the network
     /// findings' notes and Received-SPF line go into reports.
-    /// `bayesAlongside`: Bayes on a thread of its own while the rules run
-    /// (when a core would otherwise idle: fewer scans than cores).
+    /// `sideThread`: the scan takes a second thread (Bayes and some of the
+    /// rules; see `SpamScanner.finish`) when a core would otherwise idle:
+    /// fewer scans than cores.
     private static func finish(_ command: SpamdCommand, _ p: Pending, facts: Facts, findings: NetworkFindings?,
-                               bayesAlongside: Bool)
+                               sideThread: Bool)
         -> (SpamdResponse, ScanSummary) {
         let result = p.scanner.evaluate(message: p.message, views: p.views, facts: facts, network: findings,
-                                        bayesAlongside: bayesAlongside)
+                                        sideThread: sideThread)
         let response = render(command, result: result, scanner: p.scanner)
         let v = result.verdict
         let summary = ScanSummary(isSpam: v.isSpam, score: v.score, requiredScore: v.requiredScore,

@@ -40,18 +40,19 @@ import SwampRules
         #expect(ham.autolearn == "disabled")
     }
 
-    /// Bayes on a thread of its own while the rules run (the daemon's way
-    /// when a core is free) decides exactly as Bayes first, then the rules:
-    /// score set, hits, probability, autolearn; trained or not.
-    @Test func bayesAlongsideTheRulesDecidesTheSame() throws {
+    /// A scan on two threads, Bayes and some of the rules on the second (the
+    /// daemon's way when a core is free), decides exactly as Bayes first,
+    /// then the rules on one thread: score set, hits, probability,
+    /// autolearn; trained or not.
+    @Test func aScanOnTwoThreadsDecidesTheSame() throws {
         var config = Self.configuration()
         config.bayesAutoLearn = false
         let bayes = try BayesSetup.open(config, path: StoreTests.tempPath())
         let scanner = SpamScanner(configuration: config, bayes: bayes)
         func both(_ bytes: [UInt8]) -> (Verdict, Verdict) {
             let (message, views) = scanner.prepare(bytes)
-            let one = scanner.evaluate(message: message, views: views, facts: Facts(), bayesAlongside: false).verdict
-            let two = scanner.evaluate(message: message, views: views, facts: Facts(), bayesAlongside: true).verdict
+            let one = scanner.evaluate(message: message, views: views, facts: Facts(), sideThread: false).verdict
+            let two = scanner.evaluate(message: message, views: views, facts: Facts(), sideThread: true).verdict
             return (one, two)
         }
         for trained in [false, true] {
@@ -73,11 +74,10 @@ import SwampRules
         }
     }
 
-    /// More scans at once than the Bayes threads can take, each running
-    /// Bayes alongside the rules: the extra steps wait for a thread (the
-    /// pool's threads run Bayes steps only, so nothing they wait on waits
-    /// for them), every scan ends, and each decides as Bayes first, then
-    /// the rules.
+    /// More scans at once than the side threads can take, each on two
+    /// threads: the extra side work waits for a thread (it waits on nothing
+    /// the pool runs, so nothing it waits on waits for it), every scan
+    /// ends, and each decides as Bayes first, then the rules on one thread.
     @Test(.timeLimit(.minutes(2)))
     func manyScansAtOnceWithBayesAlongsideAllFinishAndDecideTheSame() throws {
         var config = Self.configuration()
@@ -88,10 +88,10 @@ import SwampRules
             _ = try bayes.learn(StoreTests.message(200 + i, spammy: false), as: .ham)
         }
         let scanner = SpamScanner(configuration: config, bayes: bayes)
-        let callers = BayesThreads.count * 4 + 3
+        let callers = ScanSideThreads.count * 4 + 3
         let inputs = (0..<callers).map { scanner.prepare(StoreTests.message(900 + $0, spammy: $0 % 2 == 0)) }
         let inline = inputs.map {
-            scanner.evaluate(message: $0.message, views: $0.views, facts: Facts(), bayesAlongside: false).verdict
+            scanner.evaluate(message: $0.message, views: $0.views, facts: Facts(), sideThread: false).verdict
         }
         let alongside = Verdicts(count: callers)
         let go = DispatchSemaphore(value: 0)
@@ -103,12 +103,12 @@ import SwampRules
             Thread {
                 go.wait()
                 alongside[n] = scanner.evaluate(message: input.message, views: input.views, facts: Facts(),
-                                                bayesAlongside: true).verdict
+                                                sideThread: true).verdict
                 done.leave()
             }.start()
         }
         for _ in 0..<callers { go.signal() }
-        #expect(done.wait(timeout: .now() + 90) == .success, "scans still waiting for their Bayes steps")
+        #expect(done.wait(timeout: .now() + 90) == .success, "scans still waiting for their side threads")
         for n in 0..<callers {
             let (one, two) = (inline[n], try #require(alongside[n]))
             #expect(one.evaluation.scoreSet == 2)
