@@ -21,7 +21,7 @@ network checks on, against a stub DNS server on loopback that answers at
 once (NXDOMAIN, a third SERVFAIL). That path crashed under load once (a
 Swift optimiser bug around a failing lookup) while `--local` ran clean.
 """
-import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, threading, time, urllib.request, zlib
+import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -145,9 +145,21 @@ def spamd_request(port, message):
 
 
 def rspamd_request(port, message):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/checkv2", data=message, method="POST")
-    with urllib.request.urlopen(req, timeout=120) as r:
-        r.read()
+    # A plain socket, a connection per message, as for spamd: urllib's
+    # per-request machinery cost the shared cores several times what the
+    # spamd client does, and slowed rspamd's measured rate.
+    s = socket.create_connection(("127.0.0.1", port), timeout=120)
+    s.sendall(b"POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+              b"Connection: close\r\n\r\n" % len(message) + message)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    if not out.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(out[:200])
 
 
 def load(send, messages, concurrency):
