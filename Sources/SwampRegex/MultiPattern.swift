@@ -47,8 +47,8 @@ public final class MultiPattern: @unchecked Sendable {
     /// `worthAlone[n]` says whether pattern n is worth a database of its
     /// own however large (PCRE2 must try it at most positions of a text);
     /// the others are taken only when their database is small
-    /// (`smallDatabase`), and those share databases (`grouped`). All are worth it
-    /// when not given.
+    /// (`smallDatabase`), and those share databases (`grouped`). All are
+    /// worth it when not given.
     public init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]? = nil,
                  cacheDirectory: String? = nil, compile: Bool = true) {
         guard !patterns.isEmpty, MultiPattern.isAvailable else { return nil }
@@ -217,9 +217,9 @@ public final class MultiPattern: @unchecked Sendable {
     }
 
     /// Databases of patterns not `worthAlone` up to this size are taken
-    /// (and share databases, `grouped`); larger ones are left out. SpamAssassin's
-    /// stock rules: 125 of 146 candidates in the stage, 3.4 MiB (38 and
-    /// 1.1 MiB with only the patterns worth a database alone; 105 and 1.8
+    /// (and share databases, `grouped`); larger ones are left out.
+    /// SpamAssassin's stock rules: 125 of 146 candidates in the stage, 3.4
+    /// MiB (38 and 1.1 MiB with only the patterns worth a database alone; 105 and 1.8
     /// MiB with a 32 KiB cap); the small ones (drug-name look-alikes, money
     /// amounts: 2–32 KiB each alone) each saved 2–15 µs a message of PCRE2
     /// searches, look-alike patterns of 45–350 KiB 5–8 µs apiece. From 32

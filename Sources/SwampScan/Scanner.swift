@@ -107,7 +107,8 @@ public final class SpamScanner: Sendable {
                     return step.value?.verdict?.probability
                 }
             }
-            evaluation = ruleSet.evaluate(views, facts: facts, alongside: ScanSideThreads.side, probability: probability)
+            evaluation = ruleSet.evaluate(views, facts: facts, alongside: ScanSideThreads.side,
+                                          probability: probability)
             // Written on the other thread, which `evaluate` waited for.
             bayesRun = step.value
         } else {

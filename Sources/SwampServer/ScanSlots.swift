@@ -57,8 +57,7 @@ final class ScanSlots: Sendable {
     /// Whether fewer scans run than the machine has cores (and than
     /// `--max-children` allows: an administrator who set 1 meant one core),
     /// so that one may take a second thread (its Bayes step and some of its
-    /// rules) without
-    /// slowing the others.
+    /// rules) without slowing the others.
     var coreToSpare: Bool { inUse < min(ScanSlots.cores, limit) }
     static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Requests waiting for a slot now.
