@@ -278,12 +278,15 @@ extension ScanSlotsTests {
         #expect(count.opened(admitting: true, limit: 1))
         #expect(!count.opened(admitting: true, limit: 1))   // over the limit: open, not admitted
         #expect(count.admitted == 1)
-        let waiter = Task { await count.waitUntilNone(); return true }
+        let done = NIOLockedValueBox(false)
+        let waiter = Task { await count.waitUntilNone(); done.withLockedValue { $0 = true } }
         count.closed(admitted: true)
         #expect(count.admitted == 0)
         try? await Task.sleep(for: .milliseconds(50))
+        #expect(!done.withLockedValue { $0 })   // one is still open
         count.closed(admitted: false)
-        #expect(await waiter.value)
+        await waiter.value
+        #expect(done.withLockedValue { $0 })
     }
 
     /// Past the shutdown's time limit the service group cancels: the wait
