@@ -109,8 +109,9 @@ final class SideResult<T>: @unchecked Sendable {
     }
 }
 
-/// What some rules found, in the order they ran, for `RuleRun.record`:
-/// the body-like rules' values, and on the side thread, the evals' too.
+/// What the body-like rules and the evals found, in the order they ran,
+/// for `RuleRun.record` (`apply`): on the scan's thread, or handed back
+/// from the side thread.
 struct RuleRecords: Sendable {
     var records: [(Int32, Double)] = []
     var limitExceeded: [String] = []
@@ -187,15 +188,10 @@ struct RuleRun {
         return timedOut
     }
 
-    /// When set, `record` logs what it records, in order (how a run on
-    /// another thread hands its evals' values back).
-    var log: [(Int32, Double)]?
-
     mutating func record(_ i: Int, _ value: Double) {
         values[i] = value
         ran[i] = true
         if value > 0 { hitOrder.append(i) }
-        log?.append((Int32(i), value))
     }
 
     mutating func header(_ q: Int) -> [UInt8]? {
@@ -212,8 +208,8 @@ struct RuleRun {
         var outcome = RuleRecords()
         bodyRules(into: &outcome)
         otherSubjectRules(into: &outcome)
+        runEvals(into: &outcome)
         apply(outcome)
-        runEvals()
         runMetas()
         if profiling { ruleSet.profile.add(spent, ran: runs, values: values) }
         return summarize()
@@ -267,17 +263,14 @@ struct RuleRun {
 
     /// The other thread's share: the rawbody, uri and full rules, then the
     /// Bayes probability and the evals (which alone read it: a slow Bayes
-    /// store costs no other rule its place before the deadline), recording
-    /// nothing but handing the values back.
+    /// store costs no other rule its place before the deadline), their
+    /// values handed back.
     mutating func sideRecords(probability: (@Sendable () -> Double?)?) -> RuleRecords {
         recordExternalHits()
         var outcome = RuleRecords()
         otherSubjectRules(into: &outcome)
         if let probability { facts.bayesProbability = probability() }
-        log = []
-        runEvals()
-        outcome.records += log ?? []
-        log = nil
+        runEvals(into: &outcome)
         outcome.timedOut = timedOut
         return outcome
     }
@@ -487,7 +480,9 @@ struct RuleRun {
         outcome.limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
     }
 
-    mutating func runEvals() {
+    /// The eval and mimeheader rules, in rule order, their values into
+    /// `outcome`.
+    mutating func runEvals(into outcome: inout RuleRecords) {
         guard !ruleSet.evalRules.isEmpty else { return }
         // The header rules' views, fetched or not, by their number; others
         // the evals ask for, by query.
@@ -524,10 +519,11 @@ struct RuleRun {
                 countSearch(i)
                 switch rules[i].target {
                 case .eval(let fn, let args):
-                    record(i, Double(fn.run(context, args)))
+                    outcome.records.append((Int32(i), Double(fn.run(context, args))))
                 case .mimeHeader(let test):
                     if parts == nil { parts = views.message.allParts }
-                    record(i, Double(mimeHeaderHits(rules[i], test, parts ?? [], cache: &partValues)))
+                    let hits = mimeHeaderHits(rules[i], test, parts ?? [], cache: &partValues)
+                    outcome.records.append((Int32(i), Double(hits)))
                 default:
                     continue
                 }
