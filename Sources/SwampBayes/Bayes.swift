@@ -76,7 +76,7 @@ public final class BayesClassifier: Sendable {
         let counts = try store.tokenCounts(prepared.item.tokens)
         let verdict = Combiner.classify(tokens: prepared.item.tokens, counts: counts, nspam: ns, nham: nn,
                                         settings: settings, texts: prepared.tokens.texts)
-        if touch, verdict.probability != nil {
+        if touch, !store.readOnly, verdict.probability != nil {
             let now = Int(Date().timeIntervalSince1970)
             let atime = min(prepared.item.atime, now)
             let stale = verdict.significant.filter { (counts[$0.hash]?.atime ?? 0) < atime }.map(\.hash)

@@ -19,6 +19,31 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     private var cache: TokenCountCache
     private var cachedVersion: Int64 = -1
 
+    /// The whole token table (see `TokenSnapshot`), when the store was
+    /// given room for one; answers lookups while its version is the
+    /// database's, and is read again once the database has kept one
+    /// version for `snapshotQuiet`: a learning run beside a daemon commits
+    /// message after message, and reading the table after each would cost
+    /// more than it saves (lookups meanwhile go through `cache`).
+    private var snapshot: TokenSnapshot?
+    private let snapshotLimit: Int
+    private let snapshotQuiet: Duration
+    /// The version last seen, and since when nothing changed (nil: long
+    /// enough; so the first lookup reads the table at once).
+    private var versionSeen: Int64?
+    private var quietSince: ContinuousClock.Instant?
+    /// A version whose table was over `snapshotLimit`: not read again.
+    private var snapshotRefused: Int64?
+    /// For tests: tokens in the snapshot (nil: none held), and how many
+    /// times the table was read.
+    var snapshotTokenCount: Int? { locked { snapshot?.count } }
+    private(set) var snapshotReads = 0
+
+    /// Room for 600,000 tokens in a snapshot: 4.6 MiB, 6.9 with access
+    /// times. SpamAssassin expires a database down from 150,000 by
+    /// default; a larger one is looked up through `cache` instead.
+    public static let snapshotTokens = 600_000
+
     /// Tokens kept in memory: two generations of 24,000, each in a
     /// 32,768-slot `TokenTable` (20 bytes a slot), 1.3 MiB in all. Over
     /// the spam corpus (3,107 messages, 286 lookups each, 248,000
@@ -37,10 +62,15 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     static let lookupSQL = "SELECT token, spam, ham, atime FROM bayes_tokens WHERE token IN ("
         + (1...chunk).map { "?\($0)" }.joined(separator: ",") + ")"
 
-    public init(path: String, readOnly: Bool = false, cachedTokens: Int = SQLiteBayesStore.cachedTokens) throws {
+    /// `snapshotTokens` 0 keeps no snapshot (a user's own database in a
+    /// daemon that keeps many open).
+    public init(path: String, readOnly: Bool = false, cachedTokens: Int = SQLiteBayesStore.cachedTokens,
+                snapshotTokens: Int = 0, snapshotQuiet: Duration = .seconds(2)) throws {
         self.path = path
         self.readOnly = readOnly
         cache = TokenCountCache(capacity: cachedTokens)
+        snapshotLimit = snapshotTokens
+        self.snapshotQuiet = snapshotQuiet
         if !readOnly {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -116,7 +146,12 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     }
 
     public func messageCounts() throws -> (nspam: Int, nham: Int) {
-        try locked { (try variable("nspam"), try variable("nham")) }
+        try locked {
+            if snapshotLimit > 0, let snapshot, snapshot.version == (try dataVersion()) {
+                return (snapshot.nspam, snapshot.nham)
+            }
+            return (try variable("nspam"), try variable("nham"))
+        }
     }
 
     public func tokenCounts(_ tokens: [TokenHash]) throws -> [TokenHash: TokenCounts] {
@@ -125,12 +160,18 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             // Another connection (`swamp learn`, a second daemon) committed:
             // what the cache holds may be stale.
             let version = try dataVersion()
+            var out: [TokenHash: TokenCounts] = [:]
+            out.reserveCapacity(tokens.count)
+            if let snapshot = try currentSnapshot(version: version) {
+                for t in tokens {
+                    if let c = snapshot.counts(t) { out[t] = c }
+                }
+                return out
+            }
             if version != cachedVersion {
                 cache.removeAll()
                 cachedVersion = version
             }
-            var out: [TokenHash: TokenCounts] = [:]
-            out.reserveCapacity(tokens.count)
             var missing: [TokenHash] = []
             for t in tokens {
                 if let e = cache.lookup(t) {
@@ -166,6 +207,58 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         }
     }
 
+    /// The snapshot if it holds database version `version`, reading the
+    /// table anew when the old one is stale and the database has been
+    /// quiet; nil to look up through the cache.
+    private func currentSnapshot(version: Int64) throws -> TokenSnapshot? {
+        guard snapshotLimit > 0 else { return nil }
+        if let snapshot, snapshot.version == version { return snapshot }
+        snapshot = nil
+        let now = ContinuousClock.now
+        if version != versionSeen {
+            if versionSeen != nil { quietSince = now }
+            versionSeen = version
+        }
+        if let quietSince, now - quietSince < snapshotQuiet { return nil }
+        guard snapshotRefused != version else { return nil }
+        snapshot = try readSnapshot(version: version)
+        if snapshot == nil { snapshotRefused = version }
+        return snapshot
+    }
+
+    /// Reads the whole token table, or nil when it holds more than
+    /// `snapshotLimit` tokens. `version` was read before, so the rows are
+    /// never older than the version they are kept under.
+    private func readSnapshot(version: Int64) throws -> TokenSnapshot? {
+        snapshotReads += 1
+        try connection.execute("BEGIN")
+        defer {
+            try? connection.execute("COMMIT")
+            // The scan filled SQLite's page cache with pages no lookup
+            // needs while the snapshot answers.
+            try? connection.execute("PRAGMA shrink_memory")
+        }
+        let nspam = try variable("nspam"), nham = try variable("nham")
+        let s = try connection.uncachedStatement("SELECT token, spam, ham, atime FROM bayes_tokens ORDER BY token")
+        defer { s.reset() }
+        return try TokenSnapshot(version: version, nspam: nspam, nham: nham, limit: snapshotLimit,
+                                 keepAtimes: !readOnly) { row in
+            guard try s.step() else { return }
+            while row(s.int(0), s.int(1), s.int(2), s.int(3)) {
+                guard try s.step() else { return }
+            }
+        }
+    }
+
+    /// This connection changed the token table: the snapshot is stale,
+    /// and read again once the database has been quiet.
+    private func dropSnapshot() {
+        guard snapshotLimit > 0 else { return }
+        snapshot = nil
+        snapshotRefused = nil
+        quietSince = ContinuousClock.now
+    }
+
     /// SQLite's count of commits by other connections. No answer is an
     /// error, not a version: the cache must never be trusted on a guess.
     private func dataVersion() throws -> Int64 {
@@ -192,6 +285,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             try transaction {
                 let previous = try seenLocked(item.id)
                 if previous == cls { return .alreadyLearned }
+                dropSnapshot()
                 item.tokens.forEach { cache.remove($0) }
                 if let previous { try apply(item.tokens, cls: previous, delta: -1, atime: item.atime) }
                 try apply(item.tokens, cls: cls, delta: 1, atime: item.atime)
@@ -208,6 +302,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         try locked {
             try transaction {
                 guard let previous = try seenLocked(item.id) else { return .notLearned }
+                dropSnapshot()
                 item.tokens.forEach { cache.remove($0) }
                 try apply(item.tokens, cls: previous, delta: -1, atime: item.atime)
                 let s = try connection.statement("DELETE FROM bayes_seen WHERE msgid = ?1")
@@ -262,13 +357,17 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
                 }
             }
             // Committed: cached counts get the same access time.
-            for t in tokens { cache.touch(t, atime: atime) }
+            for t in tokens {
+                cache.touch(t, atime: atime)
+                snapshot?.touch(t, atime: atime)
+            }
         }
     }
 
     public func expire(maxTokens: Int, now: Int) throws -> ExpiryResult? {
         try locked {
             cache.removeAll()
+            dropSnapshot()
             return try transaction {
                 let count = try scalar("SELECT COUNT(*) FROM bayes_tokens")
                 guard count > maxTokens else { return nil }
@@ -346,6 +445,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public func restore(nspam: Int, nham: Int, tokens: [TokenRow], seen: [(id: String, cls: MessageClass)]) throws {
         try locked {
             cache.removeAll()
+            dropSnapshot()
             try transaction {
                 try connection.execute("DELETE FROM bayes_tokens; DELETE FROM bayes_seen;")
                 let s = try connection.statement(

@@ -73,6 +73,9 @@ public struct ExpiryResult: Sendable, Equatable {
 /// PostgreSQL store waits for its connection's event loop), so async code
 /// calls them from a thread pool or a dispatch queue.
 public protocol BayesStore: AnyObject, Sendable {
+    /// Opened for reading only: `touch` writes nothing, so a classifier
+    /// need not work out which access times to write.
+    var readOnly: Bool { get }
     /// Learned message counts.
     func messageCounts() throws -> (nspam: Int, nham: Int)
     /// Counts of the given tokens; tokens never seen are absent.

@@ -43,10 +43,13 @@ struct TokenCountCache {
     let capacity: Int
     private var young: TokenTable
     private var old: TokenTable
+    private var allocated = false
 
     init(capacity: Int) {
         self.capacity = max(2, capacity)
-        young = TokenTable(holding: self.capacity / 2)
+        // Slots are made on the first insert: a store answering from its
+        // `TokenSnapshot` never inserts.
+        young = TokenTable(holding: 0)
         old = TokenTable(holding: 0)
     }
 
@@ -66,6 +69,10 @@ struct TokenCountCache {
     }
 
     private mutating func insert(_ token: TokenHash, _ e: Entry) {
+        if !allocated {
+            young = TokenTable(holding: capacity / 2)
+            allocated = true
+        }
         if young.count >= capacity / 2, young.value(token.value) == nil {
             old = young
             young = TokenTable(holding: capacity / 2)

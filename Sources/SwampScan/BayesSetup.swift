@@ -84,8 +84,12 @@ public enum BayesSetup {
         }
     }
 
+    /// `snapshot`: a long-lived scanner (the daemon, `swamp bench`) reads
+    /// the site database's token table into memory while it fits
+    /// (`TokenSnapshot`); a one-off run looks up only its message's tokens.
     public static func open(_ configuration: Configuration, user: String? = nil, path: String? = nil,
-                            readOnly: Bool = false, trust: TrustPolicy? = nil) throws -> BayesClassifier {
+                            readOnly: Bool = false, trust: TrustPolicy? = nil,
+                            snapshot: Bool = false) throws -> BayesClassifier {
         let store: any BayesStore
         switch try location(configuration, user: user, override: path) {
         case .sqlite(let file):
@@ -95,7 +99,8 @@ public enum BayesSetup {
             // A daemon keeps up to --max-open-user-dbs users' databases
             // open: each gets a smaller share of memory for its cache.
             store = try SQLiteBayesStore(path: file, readOnly: readOnly,
-                                         cachedTokens: user == nil ? SQLiteBayesStore.cachedTokens : SQLiteBayesStore.cachedTokensPerUser)
+                                         cachedTokens: user == nil ? SQLiteBayesStore.cachedTokens : SQLiteBayesStore.cachedTokensPerUser,
+                                         snapshotTokens: snapshot && user == nil ? SQLiteBayesStore.snapshotTokens : 0)
         case .postgres(let settings, let user):
             store = try PostgresBayesStore(settings: settings, user: user, readOnly: readOnly)
         }
@@ -121,8 +126,8 @@ extension BayesSetup {
     /// autolearn into it. Opening never creates a database: with none yet,
     /// `creator` makes what creates it on the first message autolearn
     /// learns (or `swamp learn`, or TELL, creates it).
-    public static func openForScanning(_ configuration: Configuration,
-                                       user: String? = nil) -> (classifier: BayesClassifier?, problem: String?) {
+    public static func openForScanning(_ configuration: Configuration, user: String? = nil,
+                                       snapshot: Bool = false) -> (classifier: BayesClassifier?, problem: String?) {
         guard configuration.useBayes else { return (nil, nil) }
         let location: BayesLocation
         do { location = try self.location(configuration, user: user) } catch {
@@ -132,9 +137,11 @@ extension BayesSetup {
         do {
             // Read-only first: that finds "not trained yet" (no tables)
             // without creating anything.
-            let classifier = try open(configuration, user: user, readOnly: true)
+            let classifier = try open(configuration, user: user, readOnly: true, snapshot: snapshot)
             guard configuration.bayesAutoLearn else { return (classifier, nil) }
-            return writable(else: classifier, at: location) { try open(configuration, user: user, readOnly: false) }
+            return writable(else: classifier, at: location) {
+                try open(configuration, user: user, readOnly: false, snapshot: snapshot)
+            }
         } catch PostgresBayesError.noSchema {
             return (nil, nil)
         } catch let error as PostgresBayesError {
@@ -150,11 +157,12 @@ extension BayesSetup {
     /// SpamAssassin creates its database then; nil when autolearn is off
     /// or the location is not valid. `log` hears of the creation, and of a
     /// failure once until its reason changes.
-    public static func creator(_ configuration: Configuration, user: String? = nil,
+    public static func creator(_ configuration: Configuration, user: String? = nil, snapshot: Bool = false,
                                log: @escaping @Sendable (BayesCreator.Event) -> Void = { _ in }) -> BayesCreator? {
         guard configuration.useBayes, configuration.bayesAutoLearn,
               let location = try? self.location(configuration, user: user) else { return nil }
-        return BayesCreator(location: location, open: { try open(configuration, user: user, readOnly: false) },
+        return BayesCreator(location: location,
+                            open: { try open(configuration, user: user, readOnly: false, snapshot: snapshot) },
                             log: log)
     }
 

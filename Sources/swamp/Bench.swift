@@ -73,7 +73,7 @@ struct Bench: AsyncParsableCommand {
         if bayes {
             // Measured, not trained: no autolearning into the database.
             config.bayesAutoLearn = false
-            let (opened, problem) = BayesSetup.openForScanning(config)
+            let (opened, problem) = BayesSetup.openForScanning(config, snapshot: true)
             if let problem { printError("swamp bench: \(problem)") }
             guard let opened else {
                 printError("swamp bench: --bayes needs a trained Bayes database (swamp learn) and use_bayes 1")

@@ -246,13 +246,13 @@ struct Serve: AsyncParsableCommand {
         // Scans read the site Bayes database when one exists; with none
         // yet, autolearn creates it (once, for all scans) on the first
         // message it learns.
-        let (bayes, problem) = BayesSetup.openForScanning(configuration)
+        let (bayes, problem) = BayesSetup.openForScanning(configuration, snapshot: true)
         // Through the daemon's log, in order with its other lines (and to
         // --log-file), not straight to standard error.
         let logger = Logger(label: "swamp")
         if let problem { logger.warning("\(problem)") }
         let creator = bayes == nil && problem == nil
-            ? BayesSetup.creator(configuration, log: { event in
+            ? BayesSetup.creator(configuration, snapshot: true, log: { event in
                 switch event {
                 case .created(let location):
                     logger.notice("Bayes database \(location) created by autolearn")
@@ -278,7 +278,7 @@ struct Serve: AsyncParsableCommand {
         // trained): scans look for it again as spamd would find it, and
         // take over the one their autolearn created at once.
         let late = configuration.useBayes && bayes == nil && problem == nil
-            ? LateSiteBayes(base: scanner, open: { BayesSetup.openForScanning(configuration) },
+            ? LateSiteBayes(base: scanner, open: { BayesSetup.openForScanning(configuration, snapshot: true) },
                             report: { logger.warning("\($0)") })
             : nil
         return ScanSetup(scanner: scanner, network: checks,

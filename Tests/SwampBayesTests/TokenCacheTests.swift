@@ -16,10 +16,21 @@ import SwampTestSupport
     /// a lookup of random tokens (some never learned) must equal the
     /// database. A capacity of 40 makes the generations turn over often.
     @Test func lookupsFollowEveryWriteOfEitherConnection() throws {
+        try Self.randomWrites { path in try SQLiteBayesStore(path: path, cachedTokens: 40) }
+    }
+
+    /// 600 random writes, a third of them by `other`, the rest by the store
+    /// `make` opens (whose lookups are checked), each followed by a lookup
+    /// that must equal the database; `readers` (opened after the file
+    /// exists) are checked too, on counts only when they keep no access
+    /// times (read-only).
+    static func randomWrites(_ make: (String) throws -> SQLiteBayesStore,
+                             readers: (String) throws -> [SQLiteBayesStore] = { _ in [] }) throws {
         let path = StoreTests.tempPath()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let cached = try SQLiteBayesStore(path: path, cachedTokens: 40)
+        let cached = try make(path)
         let other = try SQLiteBayesStore(path: path, cachedTokens: 40)
+        let readers = try readers(path)
         var random = SplitMix64(seed: 0x5eed_cafe)
         func token() -> TokenHash { TokenHash(value: 1 + random.next() % 150) }
         var learned: [LearnItem] = []
@@ -42,11 +53,17 @@ import SwampTestSupport
             }
             let asked = (0..<(1 + random.next() % 40)).map { _ in token() }
             let truth = try Self.truth(other)
-            let got = try cached.tokenCounts(asked)
-            for t in asked {
-                #expect(got[t] == truth[t], "step \(step): token \(t.value) cached \(String(describing: got[t])) database \(String(describing: truth[t]))")
+            let messages = try other.messageCounts()
+            for store in [cached] + readers {
+                let got = try store.tokenCounts(asked)
+                for t in asked {
+                    var expected = truth[t]
+                    if store.readOnly, expected != nil, got[t] != nil { expected?.atime = got[t]!.atime }
+                    #expect(got[t] == expected, "step \(step): token \(t.value) cached \(String(describing: got[t])) database \(String(describing: truth[t]))")
+                }
+                #expect(got.count == Set(asked).filter { truth[$0] != nil }.count)
+                #expect(try store.messageCounts() == messages, "step \(step)")
             }
-            #expect(got.count == Set(asked).filter { truth[$0] != nil }.count)
         }
     }
 
