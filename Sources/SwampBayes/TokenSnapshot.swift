@@ -12,9 +12,12 @@
 /// kept (4 bytes more a token) only for a store that writes them back.
 ///
 /// Tokens are digests, spread evenly over their 40 bits whatever text
-/// the messages held, so a lookup guesses a token's place from its value
-/// and corrects by a few steps; the guessing gives way to halving after a
-/// few rounds, so no table takes more than a logarithmic search.
+/// the messages held, so an index by their top bits (a quarter as many
+/// entries as tokens, 4 bytes each) leads a lookup to about four keys in
+/// one cache line: two memory reads a lookup where a binary search over
+/// the whole table made a dozen (it cost 3 % of a scan). A bucket that is
+/// crowded all the same (a database not made of digests) is searched by
+/// halving.
 struct TokenSnapshot {
     /// `data_version` of the database when it was read.
     let version: Int64
@@ -26,6 +29,11 @@ struct TokenSnapshot {
     /// Access times, by the index of `keys`; empty when not kept.
     private var atimes: [UInt32]
     private var large: [UInt64: (spam: Int, ham: Int)]
+    /// `buckets[b]` is the index in `keys` of the first token whose top
+    /// bits are `b` or more; one entry more than there are buckets.
+    private var buckets: [UInt32]
+    /// Tokens are shifted right by this to give their bucket.
+    private let bucketShift: UInt64
 
     static let overflow: UInt64 = 0xFFF
     static let tokenBits: UInt64 = 40
@@ -40,12 +48,9 @@ struct TokenSnapshot {
         self.version = version
         self.nspam = nspam
         self.nham = nham
-        keys = []
-        atimes = []
-        large = [:]
         var usable = true
         var last: UInt64? = nil
-        var keys = self.keys, atimes = self.atimes, large = self.large
+        var keys: [UInt64] = [], atimes: [UInt32] = [], large: [UInt64: (spam: Int, ham: Int)] = [:]
         try rows { token, spam, ham, atime in
             // A row whose token no 40-bit lookup can name is left out, as
             // the database lookups never find it either.
@@ -68,29 +73,31 @@ struct TokenSnapshot {
         self.keys = keys
         self.atimes = atimes
         self.large = large
+        // A power of two of buckets, about a quarter as many as tokens.
+        var bits: UInt64 = 0
+        while bits < 30, 1 << (bits + 2) < keys.count { bits += 1 }
+        bucketShift = Self.tokenBits - bits
+        var buckets = [UInt32](repeating: 0, count: (1 << Int(bits)) + 1)
+        var b = 0
+        for (i, key) in keys.enumerated() {
+            let bucket = Int((key >> 24) >> bucketShift)
+            while b <= bucket { buckets[b] = UInt32(i); b += 1 }
+        }
+        while b < buckets.count { buckets[b] = UInt32(keys.count); b += 1 }
+        self.buckets = buckets
     }
 
     /// The index of `token` in `keys`, or nil.
     private func index(of token: UInt64) -> Int? {
-        keys.withUnsafeBufferPointer { k in
-            var lo = 0, hi = k.count - 1  // the token, if present, is in lo...hi
-            var guesses = 0
-            while lo <= hi {
-                let loToken = k[lo] >> 24, hiToken = k[hi] >> 24
-                guard token >= loToken, token <= hiToken else { return nil }
-                let mid: Int
-                if guesses < 4, hiToken > loToken {
-                    // Where the token would sit were the tokens evenly spread.
-                    let span = Double(hiToken - loToken), offset = Double(token - loToken)
-                    mid = lo + min(hi - lo, Int(offset / span * Double(hi - lo)))
-                    guesses += 1
-                } else {
-                    mid = lo + (hi - lo) / 2
-                }
-                let t = k[mid] >> 24
-                if t == token { return mid }
-                if t < token { lo = mid + 1 } else { hi = mid - 1 }
+        guard token >> Self.tokenBits == 0, !keys.isEmpty else { return nil }
+        let b = Int(token >> bucketShift)
+        var lo = Int(buckets[b]), hi = Int(buckets[b + 1])  // lo..<hi
+        return keys.withUnsafeBufferPointer { k in
+            while hi - lo > 8 {
+                let mid = lo + (hi - lo) / 2
+                if k[mid] >> 24 <= token { lo = mid } else { hi = mid }
             }
+            for i in lo..<hi where k[i] >> 24 == token { return i }
             return nil
         }
     }
