@@ -576,23 +576,54 @@ struct RuleRun {
     /// run reads as 0, but a meta that reads a meta which did not run (it
     /// scores 0 in this set) does not run either.
     mutating func runMetas() {
-        var stack: [Double] = []
         let localTestsOnly = !facts.useNetwork
-        // The steps are read in place: copying each out of the array (its
-        // program and dependencies) cost two reference counts a meta, a
-        // thousand and more a message.
-        ruleSet.metaSteps.withUnsafeBufferPointer { steps in
-            for k in steps.indices {
-                let rule = steps[k].rule
-                guard enabled[rule], !ran[rule] else { continue }
-                if steps[k].metaDeps.contains(where: { !ran[$0] }) { continue }
-                let result = values.withUnsafeBufferPointer {
-                    steps[k].program.evaluate($0, localTestsOnly: localTestsOnly, stack: &stack)
-                } ?? 0
-                // A hit counts as its value (at least 1), as got_hit's `value`.
-                record(rule, result > 0 ? max(1, result) : (result != 0 ? 1 : 0))
+        let code = ruleSet.metaCode
+        var stack = [Double](repeating: 0, count: code.stackSize)
+        var hits: [Int] = []
+        // Everything read through buffers taken once (see `MetaCode`);
+        // `record` inlined, its hits appended after, in the same order.
+        // The arrays are moved out of `self` meanwhile (not copied).
+        var values: [Double] = [], ran: [Bool] = []
+        swap(&values, &self.values)
+        swap(&ran, &self.ran)
+        defer {
+            swap(&values, &self.values)
+            swap(&ran, &self.ran)
+        }
+        let enabled = self.enabled
+        values.withUnsafeMutableBufferPointer { values in
+            ran.withUnsafeMutableBufferPointer { ran in
+                enabled.withUnsafeBufferPointer { enabled in
+                    code.steps.withUnsafeBufferPointer { steps in
+                        code.ops.withUnsafeBufferPointer { ops in
+                            code.metaDeps.withUnsafeBufferPointer { deps in
+                                stack.withUnsafeMutableBufferPointer { stack in
+                                    for step in steps {
+                                        let rule = Int(step.rule)
+                                        guard enabled[rule], !ran[rule] else { continue }
+                                        var ready = true
+                                        for d in Int(step.depsStart)..<Int(step.depsEnd) where !ran[Int(deps[d])] {
+                                            ready = false
+                                            break
+                                        }
+                                        guard ready else { continue }
+                                        let result = MetaProgram.run(ops, Int(step.opsStart)..<Int(step.opsEnd),
+                                                                     UnsafeBufferPointer(values),
+                                                                     localTestsOnly: localTestsOnly, stack: stack) ?? 0
+                                        // A hit counts as its value (at least 1), as got_hit's `value`.
+                                        let value = result > 0 ? max(1, result) : (result != 0 ? 1 : 0)
+                                        values[rule] = value
+                                        ran[rule] = true
+                                        if value > 0 { hits.append(rule) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
+        hitOrder += hits
     }
 
     func summarize() -> Evaluation {

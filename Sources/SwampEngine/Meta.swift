@@ -88,51 +88,97 @@ struct MetaProgram: Sendable {
         self.maxStack = max(1, maxDepth)
     }
 
-    /// nil when the expression cannot be evaluated (division by zero).
-    func evaluate(_ values: UnsafeBufferPointer<Double>, localTestsOnly: Bool,
-                  stack: inout [Double]) -> Double? {
-        if stack.count < maxStack + 1 { stack = Array(repeating: 0, count: maxStack + 1) }
-        return ops.withUnsafeBufferPointer { ops in
-            stack.withUnsafeMutableBufferPointer { s -> Double? in
-                var top = -1
-                var pc = 0
-                while pc < ops.count {
-                    switch ops[pc] {
-                    case .rule(let i): top += 1; s[top] = values[Int(i)]
-                    case .constant(let v): top += 1; s[top] = v
-                    case .localTestsOnly: top += 1; s[top] = localTestsOnly ? 1 : 0
-                    case .not: s[top] = s[top] == 0 ? 1 : 0
-                    case .negate: s[top] = -s[top]
-                    case .jumpIfFalse(let target):
-                        if s[top] == 0 { pc = Int(target); continue }
-                        top -= 1
-                    case .jumpIfTrue(let target):
-                        if s[top] != 0 { pc = Int(target); continue }
-                        top -= 1
-                    case .binary(let op):
-                        let b = s[top], a = s[top - 1]
-                        top -= 1
-                        let r: Double
-                        switch op {
-                        case .add: r = a + b
-                        case .subtract: r = a - b
-                        case .multiply: r = a * b
-                        case .divide:
-                            if b == 0 { return nil }
-                            r = a / b
-                        case .less: r = a < b ? 1 : 0
-                        case .lessEqual: r = a <= b ? 1 : 0
-                        case .greater: r = a > b ? 1 : 0
-                        case .greaterEqual: r = a >= b ? 1 : 0
-                        case .equal: r = a == b ? 1 : 0
-                        case .notEqual: r = a != b ? 1 : 0
-                        }
-                        s[top] = r
-                    }
-                    pc += 1
+    /// Runs the program at `ops[range]` (jump targets count from the start
+    /// of `ops`) on a stack of at least its `maxStack + 1`; nil when the
+    /// expression cannot be evaluated (division by zero).
+    @inline(__always)
+    static func run(_ ops: UnsafeBufferPointer<Op>, _ range: Range<Int>, _ values: UnsafeBufferPointer<Double>,
+                    localTestsOnly: Bool, stack s: UnsafeMutableBufferPointer<Double>) -> Double? {
+        var top = -1
+        var pc = range.lowerBound
+        while pc < range.upperBound {
+            switch ops[pc] {
+            case .rule(let i): top += 1; s[top] = values[Int(i)]
+            case .constant(let v): top += 1; s[top] = v
+            case .localTestsOnly: top += 1; s[top] = localTestsOnly ? 1 : 0
+            case .not: s[top] = s[top] == 0 ? 1 : 0
+            case .negate: s[top] = -s[top]
+            case .jumpIfFalse(let target):
+                if s[top] == 0 { pc = Int(target); continue }
+                top -= 1
+            case .jumpIfTrue(let target):
+                if s[top] != 0 { pc = Int(target); continue }
+                top -= 1
+            case .binary(let op):
+                let b = s[top], a = s[top - 1]
+                top -= 1
+                let r: Double
+                switch op {
+                case .add: r = a + b
+                case .subtract: r = a - b
+                case .multiply: r = a * b
+                case .divide:
+                    if b == 0 { return nil }
+                    r = a / b
+                case .less: r = a < b ? 1 : 0
+                case .lessEqual: r = a <= b ? 1 : 0
+                case .greater: r = a > b ? 1 : 0
+                case .greaterEqual: r = a >= b ? 1 : 0
+                case .equal: r = a == b ? 1 : 0
+                case .notEqual: r = a != b ? 1 : 0
                 }
-                return top >= 0 ? s[top] : 0
+                s[top] = r
+            }
+            pc += 1
+        }
+        return top >= 0 ? s[top] : 0
+    }
+
+    /// The program with its jump targets moved by `offset`, to sit at that
+    /// place in a larger array (`MetaCode`).
+    func ops(at offset: Int) -> [Op] {
+        ops.map { op in
+            switch op {
+            case .jumpIfFalse(let t): return .jumpIfFalse(t + Int32(offset))
+            case .jumpIfTrue(let t): return .jumpIfTrue(t + Int32(offset))
+            default: return op
             }
         }
+    }
+}
+
+/// Every meta rule's program in one array, in the order they run, with
+/// the metas each reads in another: a scan walks three flat arrays. Read
+/// from an array of steps each holding its own program and list, every
+/// meta cost reference counting on them (a thousand metas and more a
+/// message, about 1 % of a scan).
+struct MetaCode: Sendable {
+    struct Step: Sendable {
+        let rule: Int32
+        let opsStart: Int32, opsEnd: Int32
+        let depsStart: Int32, depsEnd: Int32
+    }
+    let steps: [Step]
+    let ops: [MetaProgram.Op]
+    /// The metas each step reads (they must have run first).
+    let metaDeps: [Int32]
+    /// Room for the deepest program's stack.
+    let stackSize: Int
+
+    init(_ metas: [(rule: Int, program: MetaProgram, metaDeps: [Int])]) {
+        var steps: [Step] = [], ops: [MetaProgram.Op] = [], deps: [Int32] = []
+        var stackSize = 1
+        for m in metas {
+            let opsStart = ops.count, depsStart = deps.count
+            ops += m.program.ops(at: opsStart)
+            deps += m.metaDeps.map { Int32($0) }
+            steps.append(Step(rule: Int32(m.rule), opsStart: Int32(opsStart), opsEnd: Int32(ops.count),
+                              depsStart: Int32(depsStart), depsEnd: Int32(deps.count)))
+            stackSize = max(stackSize, m.program.maxStack + 1)
+        }
+        self.steps = steps
+        self.ops = ops
+        self.metaDeps = deps
+        self.stackSize = stackSize
     }
 }

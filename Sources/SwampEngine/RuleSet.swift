@@ -217,7 +217,7 @@ public final class RuleSet: Sendable {
     let freemail: FreemailList?
     /// The metas in `metaOrder` as the loop reads them: rule index, program,
     /// and the metas it reads.
-    let metaSteps: [(rule: Int, program: MetaProgram, metaDeps: [Int])]
+    let metaCode: MetaCode
     /// Whether each rule runs in score set 0…3 (a zero score disables it).
     let enabledInSet: [[Bool]]
     /// The header views some enabled rule reads, per score set.
@@ -499,10 +499,10 @@ public final class RuleSet: Sendable {
         self.queryIndex = queryIndex
         evalRules = evals
         let metaOrder = order.filter { !cyclic.contains($0) }
-        metaSteps = metaOrder.compactMap { i in
+        metaCode = MetaCode(metaOrder.compactMap { i in
             guard case .meta(let program) = compiled[i].target else { return nil }
             return (i, program, metaDeps[i] ?? [])
-        }
+        })
         let enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
         self.enabledInSet = enabledInSet
         queriesInSet = (0..<4).map { set in
