@@ -19,6 +19,27 @@ struct EvalContext {
 
 /// A native implementation of one of SpamAssassin's `eval:` functions.
 /// Returns the hit count (0 = no hit).
+/// An eval or mimeheader rule as a scan calls it, apart from its
+/// `CompiledRule` so the loop reads it in place: binding the function and
+/// arguments out of a rule's target cost reference counts on each, every
+/// eval of every message (about 1 % of a scan).
+struct EvalCall: Sendable {
+    let rule: Int
+    /// An eval's function (for a mimeheader rule, one that is not called).
+    let function: @Sendable (EvalContext, [String]) -> Int
+    let arguments: [String]
+    let mimeHeader: MIMEHeaderTest?
+    let isMIMEHeader: Bool
+
+    init(rule: Int, eval function: @escaping @Sendable (EvalContext, [String]) -> Int, arguments: [String]) {
+        (self.rule, self.function, self.arguments, mimeHeader, isMIMEHeader) = (rule, function, arguments, nil, false)
+    }
+
+    init(rule: Int, mimeHeader: MIMEHeaderTest) {
+        (self.rule, function, arguments, self.mimeHeader, isMIMEHeader) = (rule, { @Sendable _, _ in 0 }, [], mimeHeader, true)
+    }
+}
+
 struct EvalFunction: Sendable {
     let name: String
     let run: @Sendable (EvalContext, [String]) -> Int

@@ -483,7 +483,7 @@ struct RuleRun {
     /// The eval and mimeheader rules, in rule order, their values into
     /// `outcome`.
     mutating func runEvals(into outcome: inout RuleRecords) {
-        guard !ruleSet.evalRules.isEmpty else { return }
+        guard !ruleSet.evalCalls.isEmpty else { return }
         // The header rules' views, fetched or not, by their number; others
         // the evals ask for, by query.
         final class HeaderTexts {
@@ -509,23 +509,21 @@ struct RuleRun {
                                   }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
         var parts: [MIMEPart]? = nil
         var partValues: [String: [[UInt8]?]] = [:]
-        // Rules are read in place (a `CompiledRule` copied out of the array
-        // is a dozen reference counts).
-        ruleSet.rules.withUnsafeBufferPointer { rules in
-            for i in ruleSet.evalRules where enabled[i] && !ran[i] {
+        // Calls are read in place (see `EvalCall`).
+        ruleSet.evalCalls.withUnsafeBufferPointer { calls in
+            for call in calls.indices {
+                let i = calls[call].rule
+                guard enabled[i] && !ran[i] else { continue }
                 if pastDeadline() { return }
                 let t0 = profileStart()
                 defer { charge(i, since: t0) }
                 countSearch(i)
-                switch rules[i].target {
-                case .eval(let fn, let args):
-                    outcome.records.append((Int32(i), Double(fn.run(context, args))))
-                case .mimeHeader(let test):
+                if !calls[call].isMIMEHeader {
+                    outcome.records.append((Int32(i), Double(calls[call].function(context, calls[call].arguments))))
+                } else if let test = calls[call].mimeHeader {
                     if parts == nil { parts = views.message.allParts }
-                    let hits = mimeHeaderHits(rules[i], test, parts ?? [], cache: &partValues)
+                    let hits = mimeHeaderHits(i, test, parts ?? [], cache: &partValues)
                     outcome.records.append((Int32(i), Double(hits)))
-                default:
-                    continue
                 }
             }
         }
@@ -534,9 +532,10 @@ struct RuleRun {
     /// SpamAssassin's MIMEHeader plugin: the first part (within the range)
     /// whose header matches decides the count. A negated rule always hits:
     /// the plugin returns true for it whatever the parts hold.
-    func mimeHeaderHits(_ rule: CompiledRule, _ test: MIMEHeaderTest, _ parts: [MIMEPart],
+    func mimeHeaderHits(_ rule: Int, _ test: MIMEHeaderTest, _ parts: [MIMEPart],
                         cache: inout [String: [[UInt8]?]]) -> Int {
-        guard let re = rule.regex else { return 0 }
+        guard let re = ruleSet.rules[rule].regex else { return 0 }
+        let maxHits = ruleSet.rules[rule].maxHits
         if test.negated { return 1 }
         // Each part's header value is decoded once per scan, whatever the
         // number of rules reading it.
@@ -563,11 +562,11 @@ struct RuleRun {
                 concatenated += v
                 continue
             }
-            let hits = v.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+            let hits = v.withUnsafeBufferPointer { re.countMatches($0, maximum: maxHits, scratch: scratch).count }
             if hits > 0 { return hits }
         }
         if test.concat {
-            return concatenated.withUnsafeBufferPointer { re.countMatches($0, maximum: rule.maxHits, scratch: scratch).count }
+            return concatenated.withUnsafeBufferPointer { re.countMatches($0, maximum: maxHits, scratch: scratch).count }
         }
         return 0
     }
@@ -631,16 +630,19 @@ struct RuleRun {
         e.scoreSet = set
         e.limitExceeded = limitExceeded
         e.timedOut = timedOut
-        for i in hitOrder {
-            let rule = ruleSet.rules[i]
-            let value = values[i]
-            guard value > 0 else { continue }
-            if rule.isSubrule { e.subrules.append(rule.name); continue }
-            let count = rule.multiple ? max(1, Int(value)) : 1
-            let score = rule.scores[set] * Double(count)
-            e.hits.append(RuleHit(name: rule.name, score: score, count: count,
-                                  description: ruleSet.description(of: rule.name), area: area(of: rule)))
-            e.score += score
+        // Rules read in place: a `CompiledRule` copied out is a dozen
+        // reference counts.
+        ruleSet.rules.withUnsafeBufferPointer { rules in
+            for i in hitOrder {
+                let value = values[i]
+                guard value > 0 else { continue }
+                if rules[i].isSubrule { e.subrules.append(rules[i].name); continue }
+                let count = rules[i].multiple ? max(1, Int(value)) : 1
+                let score = rules[i].scores[set] * Double(count)
+                e.hits.append(RuleHit(name: rules[i].name, score: score, count: count,
+                                      description: ruleSet.description(of: rules[i].name), area: area(of: rules[i])))
+                e.score += score
+            }
         }
         return e
     }

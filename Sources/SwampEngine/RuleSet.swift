@@ -212,7 +212,8 @@ public final class RuleSet: Sendable {
     let queries: [HeaderQuery]
     /// Each query's number in `queries`.
     let queryIndex: [HeaderQuery: Int32]
-    let evalRules: [Int]
+    /// The eval and mimeheader rules, in rule order, as the scan calls them.
+    let evalCalls: [EvalCall]
     /// The FreeMail plugin's domain lists, read once.
     let freemail: FreemailList?
     /// The metas in `metaOrder` as the loop reads them: rule index, program,
@@ -407,7 +408,7 @@ public final class RuleSet: Sendable {
         }
 
         var headers: [HeaderEntry] = [], body: [SubjectEntry] = [], raw: [SubjectEntry] = []
-        var full: [SubjectEntry] = [], uri: [SubjectEntry] = [], evals: [Int] = []
+        var full: [SubjectEntry] = [], uri: [SubjectEntry] = [], evals: [EvalCall] = []
         var queries: [HeaderQuery] = [], queryIndex: [HeaderQuery: Int32] = [:]
         let unsetScratch = MatchScratch(limits: matchLimits)
         func queryID(_ q: HeaderQuery) -> Int32 {
@@ -458,7 +459,10 @@ public final class RuleSet: Sendable {
             case .rawbody: raw.append(entry(2))
             case .uri: uri.append(entry(3))
             case .full: full.append(entry(4))
-            case .eval, .mimeHeader: evals.append(i)
+            case .eval(let fn, let args):
+                evals.append(EvalCall(rule: i, eval: fn.run, arguments: args))
+            case .mimeHeader(let test):
+                evals.append(EvalCall(rule: i, mimeHeader: test))
             case .meta: break
             }
         }
@@ -497,7 +501,7 @@ public final class RuleSet: Sendable {
         uriEntries = uri
         self.queries = queries
         self.queryIndex = queryIndex
-        evalRules = evals
+        evalCalls = evals
         let metaOrder = order.filter { !cyclic.contains($0) }
         metaCode = MetaCode(metaOrder.compactMap { i in
             guard case .meta(let program) = compiled[i].target else { return nil }
