@@ -4,11 +4,13 @@ when installed), same machine, same run, same messages, same rules.
 
 Each daemon is started privately on loopback with SpamAssassin's stock
 ruleset, network tests off, and Bayes trained on the whole corpus first
-(swamp learn, sa-learn; --no-bayes turns it off); a load generator sends every
-message through the spamd protocol (PROCESS, as spamc does for maildrop) at
-each concurrency, and reports messages/second, p50/p99 latency, the daemon's
+(swamp learn, sa-learn; --no-bayes turns it off); a load generator (bench/loadgen.c, compiled
+here with `cc`; Python threads with --python-client or without a compiler)
+sends every message through the spamd protocol (PROCESS, as spamc does for
+maildrop) at each concurrency, a connection per message, and reports messages/second, p50/p99 latency, the daemon's
 CPU-seconds per message (from /proc, summed over its process tree) and its
-peak memory (PSS, summed over the tree).
+peak memory (PSS, summed over the tree), and the load generator's own CPU
+a message (it shares the cores with the daemon it measures).
 
     bench/daemon.py [--swamp .build/release/swamp] [--corpus ../shared/corpora/spam]
                     [--messages 200] [--concurrency 1,2,8] [--json]
@@ -21,7 +23,7 @@ network checks on, against a stub DNS server on loopback that answers at
 once (NXDOMAIN, a third SERVFAIL). That path crashed under load once (a
 Swift optimiser bug around a failing lookup) while `--local` ran clean.
 """
-import argparse, json, os, random, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
+import argparse, json, os, random, resource, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -188,7 +190,42 @@ def load(send, messages, concurrency):
     return time.perf_counter() - start, sorted(latencies)
 
 
-def measure(name, proc, send, messages, levels, warmup):
+class Client:
+    """Sends the measured load: bench/loadgen.c compiled into `work` when a
+    C compiler is here (it costs the shared cores a fraction of what
+    Python's threads do), else the Python threads of `load`."""
+
+    def __init__(self, work, messages, python_only):
+        self.loadgen, self.files = None, []
+        source = os.path.join(ROOT, "bench/loadgen.c")
+        binary = os.path.join(work, "loadgen")
+        if not python_only and subprocess.call(["cc", "-O2", "-pthread", "-o", binary, source]) == 0:
+            self.loadgen = binary
+            folder = os.path.join(work, "messages")
+            os.makedirs(folder)
+            for n, m in enumerate(messages):
+                path = os.path.join(folder, f"{n}.eml")
+                with open(path, "wb") as f:
+                    f.write(m)
+                self.files.append(path)
+        else:
+            print("load generator: Python threads (no C compiler, or --python-client)", file=sys.stderr)
+
+    def run(self, protocol, port, send, messages, concurrency):
+        """(elapsed s, sorted latencies s, client CPU s)."""
+        if not self.loadgen:
+            own = time.process_time()
+            elapsed, lat = load(send, messages, concurrency)
+            return elapsed, lat, time.process_time() - own
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = subprocess.run([self.loadgen, protocol, str(port), str(concurrency)] + self.files,
+                             stdout=subprocess.PIPE, check=True).stdout.split()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return float(out[0]), sorted(float(x) for x in out[1:]), cpu
+
+
+def measure(name, proc, client, protocol, port, send, messages, levels, warmup):
     rows = []
     # Warm up, the same for every daemon: the first messages pay for lazy
     # set-up (swamp compiles a rule's regex to machine code once it has
@@ -199,7 +236,7 @@ def measure(name, proc, send, messages, levels, warmup):
         memory = PeakMemory(proc.pid)
         memory.start()
         cpu0 = cpu_seconds(proc.pid)
-        elapsed, lat = load(send, messages, c)
+        elapsed, lat, client_cpu = client.run(protocol, port, send, messages, c)
         cpu = cpu_seconds(proc.pid) - cpu0
         memory.stop.set()
         memory.join()
@@ -208,6 +245,7 @@ def measure(name, proc, send, messages, levels, warmup):
             "messages_per_second": len(messages) / elapsed,
             "p50_ms": lat[len(lat) // 2] * 1000, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
             "cpu_ms_per_message": cpu * 1000 / len(messages), "peak_pss_mib": memory.peak / 1024,
+            "client_cpu_ms_per_message": client_cpu * 1000 / len(messages),
         })
         print(f"  {name} c={c}: {rows[-1]['messages_per_second']:.1f} msg/s", file=sys.stderr)
     return rows
@@ -291,6 +329,8 @@ def main():
                     help="messages sent to each daemon before measuring (not counted; default 50)")
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--python-client", action="store_true",
+                    help="send the load from Python threads instead of bench/loadgen.c")
     ap.add_argument("--swamp-network", action="store_true",
                     help="swamp with its network checks on (SPF, DKIM, DNS lists, rDNS), asking a stub DNS "
                          "server on loopback that answers every question at once, a third of them SERVFAIL "
@@ -319,6 +359,7 @@ def main():
     os.chmod(work, 0o755)  # spamd's children run as nobody and read the site config here
     rows, procs = [], []
     only = args.only.split(",")
+    client = Client(work, messages, args.python_client)
     bayes_dir = None
     if not args.no_bayes:
         bayes_dir = os.path.join(work, "bayes")
@@ -355,7 +396,7 @@ def main():
             wait_port(port, p, 120)
             if not ready.wait(300):
                 print("swamp: no multi-pattern stage after 300 s; measuring without it", file=sys.stderr)
-            rows += measure("swamp+dns" if args.swamp_network else "swamp", p,
+            rows += measure("swamp+dns" if args.swamp_network else "swamp", p, client, "spamd", port,
                             lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
         if "spamd" in only:
             port = free_port()
@@ -374,7 +415,8 @@ def main():
                                   "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
             procs.append(p)
             wait_port(port, p, 300)
-            rows += measure("spamd", p, lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
+            rows += measure("spamd", p, client, "spamd", port, lambda m, port=port: spamd_request(port, m),
+                            messages, levels, args.warmup)
         if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
             port, controller, redis_port = free_port(), free_port(), None
             if bayes_dir and subprocess.call(["sh", "-c", "command -v redis-server"], stdout=subprocess.DEVNULL) == 0:
@@ -391,7 +433,8 @@ def main():
             if redis_port:
                 train(["rspamc", "-h", f"127.0.0.1:{controller}", "-P", "q1", "-n", "4"], args.corpus, "rspamd",
                       verbs={"--spam": "learn_spam", "--ham": "learn_ham"})
-            rows += measure("rspamd", p, lambda m, port=port: rspamd_request(port, m), messages, levels, args.warmup)
+            rows += measure("rspamd", p, client, "rspamd", port, lambda m, port=port: rspamd_request(port, m),
+                            messages, levels, args.warmup)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -405,11 +448,12 @@ def main():
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"| daemon | concurrency | msg/s | p50 ms | p99 ms | CPU ms/msg | peak PSS MiB |")
-    print(f"|---|---|---|---|---|---|---|")
+    print(f"| daemon | concurrency | msg/s | p50 ms | p99 ms | CPU ms/msg | peak PSS MiB | client CPU ms/msg |")
+    print(f"|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['daemon']} | {r['concurrency']} | {r['messages_per_second']:.1f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['cpu_ms_per_message']:.1f} | {r['peak_pss_mib']:.0f} |")
+              f"{r['p99_ms']:.1f} | {r['cpu_ms_per_message']:.1f} | {r['peak_pss_mib']:.0f} | "
+              f"{r['client_cpu_ms_per_message']:.2f} |")
     spamd = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}
     rspamd = {r["concurrency"]: r for r in rows if r["daemon"] == "rspamd"}
     for r in rows:
