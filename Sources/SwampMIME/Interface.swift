@@ -1,6 +1,7 @@
 // The public surface of SwampMIME that SwampEngine and SwampScan build on.
 // Signatures are the contract; the work happens in the files named below.
 
+import Dispatch
 import Synchronization
 
 /// One header field as it stands in the message.
@@ -222,6 +223,26 @@ public struct BodyByVisibility: Sendable, Equatable {
     }
 }
 
+/// The views of the body, which read no header but the Subject.
+struct BodyViews: @unchecked Sendable {
+    let rendered: RenderedBody
+    let rawBody: [[UInt8]]
+    let uris: [[UInt8]]
+
+    init(message: Message, subject: [UInt8]) {
+        rendered = BodyRenderer.render(message: message, subject: subject)
+        rawBody = BodyRenderer.decodedBody(message: message)
+        uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
+    }
+}
+
+/// `BodyViews` made on another thread; the group's wait orders the write
+/// before the read.
+private final class BodyViewsOnAnotherThread: @unchecked Sendable {
+    var value: BodyViews?
+    let group = DispatchGroup()
+}
+
 /// Everything rules read, rendered once per message.
 public final class Views: Sendable {
     public let message: Message
@@ -250,19 +271,41 @@ public final class Views: Sendable {
     /// instead of rendering again, and `renderedParagraphs(of:)` reads them.
     let renderedParts: RenderedParts?
 
-    public init(message: Message, trust: TrustPolicy = TrustPolicy()) {
+    /// Work started on another thread; the caller waits for it. It must
+    /// wait on nothing that thread runs.
+    public typealias Alongside = @Sendable (_ work: @escaping @Sendable () -> Void) -> Void
+
+    /// `alongside`: the body is rendered (and its URIs found) on another
+    /// thread while the headers are indexed on this one, for a caller with
+    /// a core to spare; the views are the same either way.
+    public init(message: Message, trust: TrustPolicy = TrustPolicy(), alongside: Alongside? = nil) {
         self.message = message
-        let index = HeaderIndex(message: message, trust: trust)
+        let index: HeaderIndex
+        let body: BodyViews
+        if let alongside {
+            let subject = HeaderIndex.subjectForBody(message)
+            let result = BodyViewsOnAnotherThread()
+            result.group.enter()
+            alongside {
+                result.value = BodyViews(message: message, subject: subject)
+                result.group.leave()
+            }
+            index = HeaderIndex(message: message, trust: trust)
+            result.group.wait()
+            body = result.value!
+        } else {
+            index = HeaderIndex(message: message, trust: trust)
+            body = BodyViews(message: message, subject: index.subjectForBody)
+        }
         self.index = index
         self.relays = index.relays
-        let rendered = BodyRenderer.render(message: message, subject: index.subjectForBody)
-        self.body = rendered.lines
-        self.hasInvisibleText = rendered.hasInvisibleText
-        self.renderedParts = rendered.parts
-        self.html = rendered.html
-        self.alternativeDifference = rendered.alternative
-        self.rawBody = BodyRenderer.decodedBody(message: message)
-        self.uris = URIExtractor.uris(textLines: rendered.lines, htmlURIs: rendered.htmlURIs, limits: message.limits)
+        self.body = body.rendered.lines
+        self.hasInvisibleText = body.rendered.hasInvisibleText
+        self.renderedParts = body.rendered.parts
+        self.html = body.rendered.html
+        self.alternativeDifference = body.rendered.alternative
+        self.rawBody = body.rawBody
+        self.uris = body.uris
     }
 
     /// The body split by visibility, as SpamAssassin's Bayes reads it

@@ -60,15 +60,24 @@ struct HeaderIndex: Sendable {
             "x-spam-relays-internal": str(cls.relays.internal),
             "x-spam-relays-external": str(cls.relays.external),
         ]
-        // Subject as get_header('subject') gives it, or "\n".
-        if let s = fields.last(where: { $0.lname == "subject" }) {
-            var v = s.decoded; v.append(lf); self.subjectForBody = v
-        } else {
-            self.subjectForBody = [lf]
-        }
+        self.subjectForBody = Self.subjectForBody(decoded: fields.last(where: { $0.lname == "subject" })?.decoded)
         self.envelopeFromStorage = HeaderIndex.computeEnvelopeFrom(fields: fields, relays: cls.relays)
     }
     private let envelopeFromStorage: [UInt8]?
+
+    /// Subject as get_header('subject') gives it (the last Subject field,
+    /// decoded), or "\n", for the body's first line.
+    static func subjectForBody(decoded: [UInt8]?) -> [UInt8] {
+        guard var v = decoded else { return [lf] }
+        v.append(lf)
+        return v
+    }
+
+    /// The same, from the message without indexing its headers.
+    static func subjectForBody(_ message: Message) -> [UInt8] {
+        let last = message.headers.last { $0.name.lowercased() == "subject" }
+        return subjectForBody(decoded: last.map { HeaderDecoder.decodedValue(raw: $0.rawValue, lname: "subject") })
+    }
 
     // MARK: basic accessors
 

@@ -291,9 +291,11 @@ extension SpamScanner {
     /// Steps 1 and 2 of a scan (parse, render the views): CPU work for a
     /// thread pool. With `evaluate`, lets a caller run `NetworkChecks.run`
     /// on the views in between without blocking a thread on DNS.
-    public func prepare(_ bytes: [UInt8]) -> (message: Message, views: Views) {
+    /// `sideThread`: the body's views are made on a second thread while
+    /// the headers are indexed (for a caller with a core to spare).
+    public func prepare(_ bytes: [UInt8], sideThread: Bool = false) -> (message: Message, views: Views) {
         let message = Message(bytes: bytes, limits: limits)
-        return (message, Views(message: message, trust: ruleSet.trust))
+        return (message, Views(message: message, trust: ruleSet.trust, alongside: sideThread ? ScanSideThreads.side : nil))
     }
 
     /// Steps 3 and 4 with the facts gathered (network findings merged in by

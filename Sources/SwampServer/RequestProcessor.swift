@@ -142,7 +142,7 @@ struct RequestProcessor: Sendable {
             let bytes = try Self.messageBytes(request, inflatedLimit: inflatedLimit)
             let scanner = Self.scanner(for: user, setup: setup, logger: logger)
             let facts = Facts(deadline: start + limit)
-            let (message, views) = scanner.prepare(bytes)
+            let (message, views) = scanner.prepare(bytes, sideThread: slots.coreToSpare)
             let pending = Pending(scanner: scanner, message: message, views: views, facts: facts, start: start)
             guard let network = setup.network else {
                 let (response, summary) = Self.finish(command, pending, facts: facts, findings: nil,
