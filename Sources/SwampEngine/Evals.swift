@@ -30,13 +30,17 @@ struct EvalCall: Sendable {
     let arguments: [String]
     let mimeHeader: MIMEHeaderTest?
     let isMIMEHeader: Bool
+    /// Reads the Bayes probability (`check_bayes`): runs only after it.
+    let readsBayes: Bool
 
-    init(rule: Int, eval function: @escaping @Sendable (EvalContext, [String]) -> Int, arguments: [String]) {
-        (self.rule, self.function, self.arguments, mimeHeader, isMIMEHeader) = (rule, function, arguments, nil, false)
+    init(rule: Int, eval function: EvalFunction, arguments: [String]) {
+        (self.rule, self.function, self.arguments, mimeHeader, isMIMEHeader) = (rule, function.run, arguments, nil, false)
+        readsBayes = function.name == "check_bayes"
     }
 
     init(rule: Int, mimeHeader: MIMEHeaderTest) {
         (self.rule, function, arguments, self.mimeHeader, isMIMEHeader) = (rule, { @Sendable _, _ in 0 }, [], mimeHeader, true)
+        readsBayes = false
     }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import SwampMIME
 import SwampRegex
 import SwampRules
@@ -106,6 +107,49 @@ final class SideResult<T>: @unchecked Sendable {
     var value: T {
         group.wait()
         return result!
+    }
+}
+
+/// A scan's evals on two threads: each thread takes the next from one
+/// counter, so whichever is done with its own rules first does more of
+/// them, and their values go by eval number (each written by the one
+/// thread that took it; read after the side thread's end is waited for,
+/// which orders its writes first).
+final class SharedEvals: @unchecked Sendable {
+    private let next = Atomic<Int>(0)
+    private let count: Int
+    private let values: UnsafeMutablePointer<Double>
+    private let done: UnsafeMutablePointer<Bool>
+
+    init(count: Int) {
+        self.count = count
+        values = .allocate(capacity: max(1, count))
+        values.initialize(repeating: 0, count: max(1, count))
+        done = .allocate(capacity: max(1, count))
+        done.initialize(repeating: false, count: max(1, count))
+    }
+
+    deinit {
+        values.deallocate()
+        done.deallocate()
+    }
+
+    /// The next eval number no thread has taken, if any.
+    func take() -> Int? {
+        let k = next.add(1, ordering: .relaxed).oldValue
+        return k < count ? k : nil
+    }
+
+    func set(_ k: Int, _ value: Double) {
+        values[k] = value
+        done[k] = true
+    }
+
+    /// Records the values in eval order, once both threads are done.
+    func apply(to run: inout RuleRun) {
+        run.ruleSet.evalCalls.withUnsafeBufferPointer { calls in
+            for k in 0..<count where done[k] { run.record(calls[k].rule, values[k]) }
+        }
     }
 }
 
@@ -223,19 +267,25 @@ struct RuleRun {
         }
         recordExternalHits()
         let (ruleSet, views, facts) = (self.ruleSet, self.views, self.facts)
+        let evals = SharedEvals(count: ruleSet.evalCalls.count)
         let side = SideResult(on: threads) {
             var run = RuleRun(ruleSet: ruleSet, views: views, facts: facts, countingScan: false)
             defer { MatchScratch.give(run.scratch) }
-            return run.sideRecords(probability: probability)
+            return run.sideRecords(probability: probability, evals: evals)
         }
         runHeaderRules()
         var outcome = RuleRecords()
         bodyRules(into: &outcome)
         apply(outcome)
+        // Then the evals the side thread has not taken (it takes them too,
+        // once its rules and Bayes are done), but those reading Bayes.
+        runEvals(into: &outcome, sharing: evals)
+        let sideOutcome = side.value
+        apply(sideOutcome)
         // The evals read no other rule's value: where they ran makes no
-        // difference, and their values come after the body-like rules', as
-        // one thread records them.
-        apply(side.value)
+        // difference, and their values come after the body-like rules', in
+        // rule order, as one thread records them.
+        evals.apply(to: &self)
         runMetas()
         return summarize()
     }
@@ -265,12 +315,12 @@ struct RuleRun {
     /// Bayes probability and the evals (which alone read it: a slow Bayes
     /// store costs no other rule its place before the deadline), their
     /// values handed back.
-    mutating func sideRecords(probability: (@Sendable () -> Double?)?) -> RuleRecords {
+    mutating func sideRecords(probability: (@Sendable () -> Double?)?, evals: SharedEvals) -> RuleRecords {
         recordExternalHits()
         var outcome = RuleRecords()
         otherSubjectRules(into: &outcome)
         if let probability { facts.bayesProbability = probability() }
-        runEvals(into: &outcome)
+        runEvals(into: &outcome, sharing: evals, readingBayes: true)
         outcome.timedOut = timedOut
         return outcome
     }
@@ -481,8 +531,11 @@ struct RuleRun {
     }
 
     /// The eval and mimeheader rules, in rule order, their values into
-    /// `outcome`.
-    mutating func runEvals(into outcome: inout RuleRecords) {
+    /// `outcome`. With `sharing`, those the shared counter hands this
+    /// thread, their values into it instead; and first, with
+    /// `readingBayes`, every eval that reads the Bayes probability (which
+    /// only this thread's facts hold), while the others skip them.
+    mutating func runEvals(into outcome: inout RuleRecords, sharing: SharedEvals? = nil, readingBayes: Bool = false) {
         guard !ruleSet.evalCalls.isEmpty else { return }
         // The header rules' views, fetched or not, by their number; others
         // the evals ask for, by query.
@@ -511,20 +564,35 @@ struct RuleRun {
         var partValues: [String: [[UInt8]?]] = [:]
         // Calls are read in place (see `EvalCall`).
         ruleSet.evalCalls.withUnsafeBufferPointer { calls in
-            for call in calls.indices {
+            /// Runs call `call`; false past the deadline.
+            func run(_ call: Int) -> Bool {
                 let i = calls[call].rule
-                guard enabled[i] && !ran[i] else { continue }
-                if pastDeadline() { return }
+                guard enabled[i] && !ran[i] else { return true }
+                if pastDeadline() { return false }
                 let t0 = profileStart()
                 defer { charge(i, since: t0) }
                 countSearch(i)
+                let value: Double
                 if !calls[call].isMIMEHeader {
-                    outcome.records.append((Int32(i), Double(calls[call].function(context, calls[call].arguments))))
+                    value = Double(calls[call].function(context, calls[call].arguments))
                 } else if let test = calls[call].mimeHeader {
                     if parts == nil { parts = views.message.allParts }
-                    let hits = mimeHeaderHits(i, test, parts ?? [], cache: &partValues)
-                    outcome.records.append((Int32(i), Double(hits)))
+                    value = Double(mimeHeaderHits(i, test, parts ?? [], cache: &partValues))
+                } else {
+                    return true
                 }
+                if let sharing { sharing.set(call, value) } else { outcome.records.append((Int32(i), value)) }
+                return true
+            }
+            guard let sharing else {
+                for call in calls.indices where !run(call) { return }
+                return
+            }
+            if readingBayes {
+                for call in calls.indices where calls[call].readsBayes && !run(call) { return }
+            }
+            while let call = sharing.take() {
+                if !calls[call].readsBayes && !run(call) { return }
             }
         }
     }

@@ -460,7 +460,7 @@ public final class RuleSet: Sendable {
             case .uri: uri.append(entry(3))
             case .full: full.append(entry(4))
             case .eval(let fn, let args):
-                evals.append(EvalCall(rule: i, eval: fn.run, arguments: args))
+                evals.append(EvalCall(rule: i, eval: fn, arguments: args))
             case .mimeHeader(let test):
                 evals.append(EvalCall(rule: i, mimeHeader: test))
             case .meta: break

@@ -15,10 +15,14 @@ import SwampRules
     final class Threads: @unchecked Sendable {
         let lock = NSLock()
         var started = 0
+        /// How late the side thread starts: late, the scan's thread has
+        /// taken every eval it may before the side thread takes any.
+        let delay: Double
+        init(delay: Double = 0) { self.delay = delay }
         var side: SideThreads {
             { work in
                 self.lock.withLock { self.started += 1 }
-                DispatchQueue.global().async(execute: work)
+                DispatchQueue.global().asyncAfter(deadline: .now() + self.delay, execute: work)
             }
         }
     }
@@ -69,7 +73,9 @@ import SwampRules
 
             """
         let views = Views(message: Message(bytes: Array(message.utf8)))
-        let threads = Threads()
+        // Evals go to whichever thread is free: with the side thread late,
+        // the scan's thread takes all but those reading Bayes.
+        for threads in [Threads(), Threads(delay: 0.05)] {
         for bayes in [nil, 0.2, 0.9] as [Double?] {
             // An eval decided outside (as network checks are): neither
             // thread runs it again.
@@ -87,6 +93,7 @@ import SwampRules
             #expect(two.hits.first { $0.name == "MONEY" }?.count == 3)
         }
         #expect(threads.started == 3)
+        }
     }
 
     /// A deadline already past: both threads stop at once, and the outcome
