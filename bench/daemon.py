@@ -23,7 +23,7 @@ network checks on, against a stub DNS server on loopback that answers at
 once (NXDOMAIN, a third SERVFAIL). That path crashed under load once (a
 Swift optimiser bug around a failing lookup) while `--local` ran clean.
 """
-import argparse, json, os, random, resource, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
+import argparse, json, os, random, resource, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -199,7 +199,7 @@ class Client:
         self.loadgen, self.files = None, []
         source = os.path.join(ROOT, "bench/loadgen.c")
         binary = os.path.join(work, "loadgen")
-        if not python_only and subprocess.call(["cc", "-O2", "-pthread", "-o", binary, source]) == 0:
+        if not python_only and shutil.which("cc") and subprocess.call(["cc", "-O2", "-pthread", "-o", binary, source]) == 0:
             self.loadgen = binary
             folder = os.path.join(work, "messages")
             os.makedirs(folder)
@@ -218,7 +218,8 @@ class Client:
             elapsed, lat = load(send, messages, concurrency)
             return elapsed, lat, time.process_time() - own
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([self.loadgen, protocol, str(port), str(concurrency)] + self.files,
+        out = subprocess.run([self.loadgen, protocol, str(port), str(concurrency)],
+                             input="".join(f + "\n" for f in self.files).encode(),
                              stdout=subprocess.PIPE, check=True).stdout.split()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

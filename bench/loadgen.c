@@ -3,8 +3,10 @@
  * CONCURRENCY threads, each message on a connection of its own, and prints
  * the elapsed seconds, then each request's latency in seconds, a line each.
  *
- *   loadgen spamd|rspamd PORT CONCURRENCY FILE...
+ *   loadgen spamd|rspamd PORT CONCURRENCY < FILES
  *
+ * FILES names the messages, a path a line (read from standard input, so
+ * a corpus of any size fits).
  * spamd: `PROCESS SPAMC/1.5` with Content-length, the sending side shut
  * down after the message (as spamc does); the reply must start with
  * "SPAMD/1.1 0 EX_OK". rspamd: `POST /checkv2` over HTTP/1.1 with
@@ -54,16 +56,23 @@ static void fail(const char *what, int n) {
     exit(1);
 }
 
+static void *allocate(void *old, size_t size) {
+    void *p = realloc(old, size);
+    if (!p) { fprintf(stderr, "loadgen: out of memory\n"); exit(1); }
+    return p;
+}
+
 static char *read_file(const char *path, size_t *length) {
     FILE *f = fopen(path, "rb");
     if (!f) { perror(path); exit(1); }
     size_t size = 0, room = 65536;
-    char *data = malloc(room);
+    char *data = allocate(NULL, room);
     size_t got;
     while ((got = fread(data + size, 1, room - size, f)) > 0) {
         size += got;
-        if (size == room) { room *= 2; data = realloc(data, room); }
+        if (size == room) { room *= 2; data = allocate(data, room); }
     }
+    if (ferror(f)) { perror(path); exit(1); }
     fclose(f);
     *length = size;
     return data;
@@ -78,7 +87,7 @@ static void build(int n, const char *path) {
         : snprintf(head, sizeof head, "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
                    "Connection: close\r\n\r\n", length);
     requests[n].length = h + length;
-    requests[n].bytes = malloc(requests[n].length);
+    requests[n].bytes = allocate(NULL, requests[n].length);
     memcpy(requests[n].bytes, head, h);
     memcpy(requests[n].bytes + h, message, length);
     free(message);
@@ -95,7 +104,8 @@ static void exchange(int n, char *reply, size_t room) {
     if (connect(s, (struct sockaddr *)&address, sizeof address) != 0) fail(strerror(errno), n);
     for (size_t sent = 0; sent < requests[n].length;) {
         ssize_t w = send(s, requests[n].bytes + sent, requests[n].length - sent, MSG_NOSIGNAL);
-        if (w <= 0) fail(strerror(errno), n);
+        if (w < 0) fail(strerror(errno), n);
+        if (w == 0) fail("the connection took no more bytes", n);
         sent += w;
     }
     if (spamd) shutdown(s, SHUT_WR);
@@ -133,8 +143,8 @@ static void *worker(void *unused) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || (strcmp(argv[1], "spamd") != 0 && strcmp(argv[1], "rspamd") != 0)) {
-        fprintf(stderr, "usage: loadgen spamd|rspamd PORT CONCURRENCY FILE...\n");
+    if (argc != 4 || (strcmp(argv[1], "spamd") != 0 && strcmp(argv[1], "rspamd") != 0)) {
+        fprintf(stderr, "usage: loadgen spamd|rspamd PORT CONCURRENCY < FILES\n");
         return 2;
     }
     spamd = strcmp(argv[1], "spamd") == 0;
@@ -144,13 +154,33 @@ int main(int argc, char **argv) {
         fprintf(stderr, "loadgen: bad port or concurrency\n");
         return 2;
     }
-    count = argc - 4;
-    requests = calloc(count, sizeof *requests);
-    latencies = calloc(count, sizeof *latencies);
-    for (int n = 0; n < count; n++) build(n, argv[4 + n]);
+    char *line = NULL;
+    size_t line_room = 0;
+    ssize_t line_length;
+    int room = 0;
+    while ((line_length = getline(&line, &line_room, stdin)) > 0) {
+        while (line_length > 0 && (line[line_length - 1] == '\n' || line[line_length - 1] == '\r')) line[--line_length] = 0;
+        if (line_length == 0) continue;
+        if (count == room) {
+            room = room ? room * 2 : 1024;
+            requests = allocate(requests, room * sizeof *requests);
+        }
+        build(count++, line);
+    }
+    free(line);
+    if (count == 0) {
+        fprintf(stderr, "loadgen: no files named on standard input\n");
+        return 2;
+    }
+    latencies = allocate(NULL, count * sizeof *latencies);
     pthread_t threads[256];
     double start = now();
-    for (int t = 0; t < concurrency; t++) pthread_create(&threads[t], NULL, worker, NULL);
+    for (int t = 0; t < concurrency; t++) {
+        if (pthread_create(&threads[t], NULL, worker, NULL) != 0) {
+            fprintf(stderr, "loadgen: cannot start a thread\n");
+            exit(1);
+        }
+    }
     for (int t = 0; t < concurrency; t++) pthread_join(threads[t], NULL);
     printf("%.6f\n", now() - start);
     for (int n = 0; n < count; n++) printf("%.6f\n", latencies[n]);

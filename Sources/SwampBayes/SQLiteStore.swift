@@ -39,9 +39,10 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     var snapshotTokenCount: Int? { locked { snapshot?.count } }
     private(set) var snapshotReads = 0
 
-    /// Room for 600,000 tokens in a snapshot: 4.6 MiB, 6.9 with access
-    /// times. SpamAssassin expires a database down from 150,000 by
-    /// default; a larger one is looked up through `cache` instead.
+    /// Room for 600,000 tokens in a snapshot: 5.6 MiB with its index, 7.9
+    /// with access times. SpamAssassin expires a database down from
+    /// 150,000 by default; a larger one is looked up through `cache`
+    /// instead.
     public static let snapshotTokens = 600_000
 
     /// Tokens kept in memory: two generations of 24,000, each in a
@@ -69,7 +70,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         self.path = path
         self.readOnly = readOnly
         cache = TokenCountCache(capacity: cachedTokens)
-        snapshotLimit = snapshotTokens
+        snapshotLimit = min(max(0, snapshotTokens), Int(UInt32.max))
         self.snapshotQuiet = snapshotQuiet
         if !readOnly {
             let dir = (path as NSString).deletingLastPathComponent
@@ -221,7 +222,11 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         }
         if let quietSince, now - quietSince < snapshotQuiet { return nil }
         guard snapshotRefused != version else { return nil }
-        snapshot = try readSnapshot(version: version)
+        // A table too large, or a read that failed (a damaged page no
+        // lookup reaches, memory): lookups go through the cache, and the
+        // table is not read again until another connection changes it or
+        // this one expires or restores it.
+        snapshot = try? readSnapshot(version: version)
         if snapshot == nil { snapshotRefused = version }
         return snapshot
     }
@@ -239,9 +244,13 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             try? connection.execute("PRAGMA shrink_memory")
         }
         let nspam = try variable("nspam"), nham = try variable("nham")
+        // Counted in the same read transaction, so the arrays are made to
+        // measure.
+        let rows = try scalar("SELECT COUNT(*) FROM bayes_tokens")
+        guard rows <= snapshotLimit else { return nil }
         let s = try connection.uncachedStatement("SELECT token, spam, ham, atime FROM bayes_tokens ORDER BY token")
         defer { s.reset() }
-        return try TokenSnapshot(version: version, nspam: nspam, nham: nham, limit: snapshotLimit,
+        return try TokenSnapshot(version: version, nspam: nspam, nham: nham, expected: rows, limit: snapshotLimit,
                                  keepAtimes: !readOnly) { row in
             guard try s.step() else { return }
             while row(s.int(0), s.int(1), s.int(2), s.int(3)) {
@@ -251,11 +260,13 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     }
 
     /// This connection changed the token table: the snapshot is stale,
-    /// and read again once the database has been quiet.
-    private func dropSnapshot() {
+    /// and read again once the database has been quiet. `shrunk`: expiry
+    /// or a restore may have brought a table refused before under the
+    /// limit (learning only adds tokens).
+    private func dropSnapshot(shrunk: Bool = false) {
         guard snapshotLimit > 0 else { return }
         snapshot = nil
-        snapshotRefused = nil
+        if shrunk { snapshotRefused = nil }
         quietSince = ContinuousClock.now
     }
 
@@ -367,7 +378,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public func expire(maxTokens: Int, now: Int) throws -> ExpiryResult? {
         try locked {
             cache.removeAll()
-            dropSnapshot()
+            dropSnapshot(shrunk: true)
             return try transaction {
                 let count = try scalar("SELECT COUNT(*) FROM bayes_tokens")
                 guard count > maxTokens else { return nil }
@@ -445,7 +456,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     public func restore(nspam: Int, nham: Int, tokens: [TokenRow], seen: [(id: String, cls: MessageClass)]) throws {
         try locked {
             cache.removeAll()
-            dropSnapshot()
+            dropSnapshot(shrunk: true)
             try transaction {
                 try connection.execute("DELETE FROM bayes_tokens; DELETE FROM bayes_seen;")
                 let s = try connection.statement(

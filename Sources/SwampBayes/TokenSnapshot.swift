@@ -6,10 +6,12 @@
 ///
 /// Compact, because a daemon's memory is the other half of its budget: a
 /// token is 40 bits, so one 64-bit word holds it and both counts when
-/// they fit 12 bits each (8 bytes a token; 248,000 tokens in 1.9 MiB,
-/// less than the token cache and SQLite's page cache it stands in for).
-/// Counts that do not fit live in a small side table. Access times are
-/// kept (4 bytes more a token) only for a store that writes them back.
+/// they fit 12 bits each (8 bytes a token, and 1 byte of index; the
+/// corpus's 112,000 tokens after expiry in 1 MiB, less than the token
+/// cache and SQLite's page cache it stands in for). Counts that do not
+/// fit live in a small side table, with access times that do not fit 32
+/// bits. Access times are kept (4 bytes more a token) only for a store
+/// that writes them back.
 ///
 /// Tokens are digests, spread evenly over their 40 bits whatever text
 /// the messages held, so an index by their top bits (a quarter as many
@@ -28,7 +30,7 @@ struct TokenSnapshot {
     private var keys: [UInt64]
     /// Access times, by the index of `keys`; empty when not kept.
     private var atimes: [UInt32]
-    private var large: [UInt64: (spam: Int, ham: Int)]
+    private var large: [UInt64: (spam: Int, ham: Int, atime: Int)]
     /// `buckets[b]` is the index in `keys` of the first token whose top
     /// bits are `b` or more; one entry more than there are buckets.
     private var buckets: [UInt32]
@@ -43,14 +45,16 @@ struct TokenSnapshot {
     /// Builds from rows in ascending token order (`rows` calls its
     /// argument once a row and stops when it returns false). Nil when more
     /// than `limit` rows come, or when they are out of order.
-    init?(version: Int64, nspam: Int, nham: Int, limit: Int, keepAtimes: Bool,
+    init?(version: Int64, nspam: Int, nham: Int, expected: Int = 0, limit: Int, keepAtimes: Bool,
           rows: ((_ token: Int64, _ spam: Int64, _ ham: Int64, _ atime: Int64) -> Bool) throws -> Void) rethrows {
         self.version = version
         self.nspam = nspam
         self.nham = nham
         var usable = true
         var last: UInt64? = nil
-        var keys: [UInt64] = [], atimes: [UInt32] = [], large: [UInt64: (spam: Int, ham: Int)] = [:]
+        var keys: [UInt64] = [], atimes: [UInt32] = [], large: [UInt64: (spam: Int, ham: Int, atime: Int)] = [:]
+        keys.reserveCapacity(min(max(0, expected), limit))
+        if keepAtimes { atimes.reserveCapacity(min(max(0, expected), limit)) }
         try rows { token, spam, ham, atime in
             // A row whose token no 40-bit lookup can name is left out, as
             // the database lookups never find it either.
@@ -60,10 +64,10 @@ struct TokenSnapshot {
             guard keys.count < limit else { usable = false; return false }
             last = t
             let small = 0..<Int64(Self.overflow)
-            if small.contains(spam), small.contains(ham) {
+            if small.contains(spam), small.contains(ham), !keepAtimes || UInt32(exactly: atime) != nil {
                 keys.append(t << 24 | UInt64(spam) << 12 | UInt64(ham))
             } else {
-                large[t] = (Int(spam), Int(ham))
+                large[t] = (Int(spam), Int(ham), Int(atime))
                 keys.append(t << 24 | Self.overflow << 12 | Self.overflow)
             }
             if keepAtimes { atimes.append(UInt32(clamping: atime)) }
@@ -110,7 +114,7 @@ struct TokenSnapshot {
         let atime = atimes.isEmpty ? 0 : Int(atimes[i])
         let s = key >> 12 & 0xFFF, h = key & 0xFFF
         if s == Self.overflow && h == Self.overflow, let c = large[token.value] {
-            return TokenCounts(spam: c.spam, ham: c.ham, atime: atime)
+            return TokenCounts(spam: c.spam, ham: c.ham, atime: atimes.isEmpty ? 0 : c.atime)
         }
         return TokenCounts(spam: Int(s), ham: Int(h), atime: atime)
     }
@@ -118,7 +122,19 @@ struct TokenSnapshot {
     /// An access time written to the database (`atime = max(atime, new)`).
     mutating func touch(_ token: TokenHash, atime: Int) {
         guard !atimes.isEmpty, let i = index(of: token.value) else { return }
-        let a = UInt32(clamping: atime)
-        if atimes[i] < a { atimes[i] = a }
+        let key = keys[i]
+        let inLarge = Self.overflow << 12 | Self.overflow
+        if key & 0xFF_FFFF == inLarge, var c = large[token.value] {
+            if c.atime < atime { c.atime = atime; large[token.value] = c }
+            return
+        }
+        if let a = UInt32(exactly: atime) {
+            if atimes[i] < a { atimes[i] = a }
+            return
+        }
+        guard atime > Int(atimes[i]) else { return }
+        // An access time past 32 bits: the token moves to the side table.
+        large[token.value] = (Int(key >> 12 & 0xFFF), Int(key & 0xFFF), atime)
+        keys[i] = key & ~0xFF_FFFF | inLarge
     }
 }

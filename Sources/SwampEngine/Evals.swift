@@ -17,8 +17,6 @@ struct EvalContext {
     let memo: EvalMemo
 }
 
-/// A native implementation of one of SpamAssassin's `eval:` functions.
-/// Returns the hit count (0 = no hit).
 /// An eval or mimeheader rule as a scan calls it, apart from its
 /// `CompiledRule` so the loop reads it in place: binding the function and
 /// arguments out of a rule's target cost reference counts on each, every
@@ -44,6 +42,8 @@ struct EvalCall: Sendable {
     }
 }
 
+/// A native implementation of one of SpamAssassin's `eval:` functions.
+/// Returns the hit count (0 = no hit).
 struct EvalFunction: Sendable {
     let name: String
     let run: @Sendable (EvalContext, [String]) -> Int

@@ -72,7 +72,9 @@ extension RuleSet {
     /// daemon scanning one message): this one runs the header and body
     /// rules, a thread `alongside` gives runs the rawbody, uri and full
     /// rules, then `probability` (the Bayes classifier, when in use: what
-    /// `eval:check_bayes` reads) and the evals. The same work in less time,
+    /// `eval:check_bayes` reads); then both take the evals from one
+    /// counter (`SharedEvals`; those reading Bayes on the other thread
+    /// only). The same work in less time,
     /// and the same outcome as one thread gives, hits in the same order,
     /// unless the deadline passes (then each thread stops where it is, and
     /// which rules ran depends on timing, as it does on one thread). Which
@@ -312,9 +314,10 @@ struct RuleRun {
     }
 
     /// The other thread's share: the rawbody, uri and full rules, then the
-    /// Bayes probability and the evals (which alone read it: a slow Bayes
-    /// store costs no other rule its place before the deadline), their
-    /// values handed back.
+    /// Bayes probability, the evals that read it (a slow Bayes store costs
+    /// no other rule its place before the deadline), then the evals the
+    /// scan's thread has not taken; the rules' values handed back, the
+    /// evals' left in `evals`.
     mutating func sideRecords(probability: (@Sendable () -> Double?)?, evals: SharedEvals) -> RuleRecords {
         recordExternalHits()
         var outcome = RuleRecords()

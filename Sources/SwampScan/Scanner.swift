@@ -90,10 +90,10 @@ public final class SpamScanner: Sendable {
         // 3a. Bayes: its probability reaches the engine's check_bayes (the
         // BAYES_* rules), and the Bayes score sets apply once the store is
         // trained enough. With `sideThread`, the scan takes two threads:
-        // the rawbody, uri and full rules, Bayes and the evals run on
-        // another while the header and body rules run on this one. A scan
-        // takes less time when a core is free (a daemon scanning one message
-        // at a time), the same CPU either way.
+        // the rawbody, uri and full rules and Bayes run on another while the
+        // header and body rules run on this one, and both share the evals.
+        // A scan takes less time when a core is free (a daemon scanning one
+        // message at a time), for somewhat more CPU.
         let bayesRun: BayesStep?
         let evaluation: Evaluation
         if sideThread {

@@ -130,6 +130,38 @@ import SwampTestSupport
         }
     }
 
+    /// Access times past 32 bits, or before 1970, are kept exactly (the
+    /// database keeps them so), and a touch past 32 bits too.
+    @Test func accessTimesOutsideThirtyTwoBitsAreKept() throws {
+        var snapshot = try #require(Self.snapshot([(1, 1, 0, -5), (2, 0, 1, 1 << 40), (3, 2, 2, 100)]))
+        #expect(snapshot.counts(TokenHash(value: 1)) == TokenCounts(spam: 1, ham: 0, atime: -5))
+        #expect(snapshot.counts(TokenHash(value: 2)) == TokenCounts(spam: 0, ham: 1, atime: 1 << 40))
+        snapshot.touch(TokenHash(value: 3), atime: (1 << 33) + 7)
+        #expect(snapshot.counts(TokenHash(value: 3)) == TokenCounts(spam: 2, ham: 2, atime: (1 << 33) + 7))
+        snapshot.touch(TokenHash(value: 3), atime: 50)
+        snapshot.touch(TokenHash(value: 1), atime: 10)
+        #expect(snapshot.counts(TokenHash(value: 3))?.atime == (1 << 33) + 7)
+        #expect(snapshot.counts(TokenHash(value: 1))?.atime == 10)
+    }
+
+    /// A writable store whose table is over the limit learns on: its
+    /// own writes do not make it read the table again (learning only adds
+    /// tokens); expiry does.
+    @Test func ownLearningDoesNotRetryATableOverTheLimit() throws {
+        let path = StoreTests.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try SQLiteBayesStore(path: path, snapshotTokens: 20, snapshotQuiet: .zero)
+        _ = try store.learn(LearnItem(id: "a", tokens: (1..<40).map { TokenHash(value: $0) }, atime: 1), as: .spam)
+        for n in 0..<3 {
+            _ = try store.learn(LearnItem(id: "b\(n)", tokens: [TokenHash(value: 100 + UInt64(n))], atime: 2), as: .ham)
+            #expect(try store.tokenCounts([TokenHash(value: 5)]).count == 1)
+        }
+        #expect(store.snapshotReads == 1 && store.snapshotTokenCount == nil)
+        _ = try store.expire(maxTokens: 20, now: 10)
+        #expect(try store.tokenCounts([TokenHash(value: 100)]).count <= 1)
+        #expect(store.snapshotReads == 2 && store.snapshotTokenCount != nil)
+    }
+
     @Test func refusesRowsOutOfOrderOrOverTheLimit() {
         #expect(Self.snapshot([(5, 1, 0, 0), (3, 1, 0, 0)]) == nil)
         #expect(Self.snapshot([(5, 1, 0, 0), (5, 1, 0, 0)]) == nil)
