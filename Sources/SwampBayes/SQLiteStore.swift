@@ -34,10 +34,22 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     private var quietSince: ContinuousClock.Instant?
     /// A version whose table was over `snapshotLimit`: not read again.
     private var snapshotRefused: Int64?
+    /// A read of the table under way, on a connection of its own and a
+    /// thread of its own, so that scans' lookups never wait for it.
+    private var snapshotReading = false
+    /// Counts this connection's writes to the table: a read that began
+    /// before one is stale when it ends (the write does not change the
+    /// `data_version` this connection sees).
+    private var ownWrites = 0
     /// For tests: tokens in the snapshot (nil: none held), and how many
     /// times the table was read.
     var snapshotTokenCount: Int? { locked { snapshot?.count } }
     private(set) var snapshotReads = 0
+
+    /// For tests: waits until no read of the table is under way.
+    func waitForSnapshotRead() {
+        while locked({ snapshotReading }) { usleep(1000) }
+    }
 
     /// Room for 600,000 tokens in a snapshot: 5.6 MiB with its index, 7.9
     /// with access times. SpamAssassin expires a database down from
@@ -163,7 +175,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             let version = try dataVersion()
             var out: [TokenHash: TokenCounts] = [:]
             out.reserveCapacity(tokens.count)
-            if let snapshot = try currentSnapshot(version: version) {
+            if let snapshot = currentSnapshot(version: version) {
                 for t in tokens {
                     if let c = snapshot.counts(t) { out[t] = c }
                 }
@@ -208,10 +220,10 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
         }
     }
 
-    /// The snapshot if it holds database version `version`, reading the
-    /// table anew when the old one is stale and the database has been
-    /// quiet; nil to look up through the cache.
-    private func currentSnapshot(version: Int64) throws -> TokenSnapshot? {
+    /// The snapshot if it holds database version `version`; when the old
+    /// one is stale and the database has been quiet, starts reading the
+    /// table anew (`readSnapshot`); nil to look up through the cache.
+    private func currentSnapshot(version: Int64) -> TokenSnapshot? {
         guard snapshotLimit > 0 else { return nil }
         if let snapshot, snapshot.version == version { return snapshot }
         snapshot = nil
@@ -221,37 +233,49 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
             versionSeen = version
         }
         if let quietSince, now - quietSince < snapshotQuiet { return nil }
-        guard snapshotRefused != version else { return nil }
-        // A table too large, or a read that failed (a damaged page no
-        // lookup reaches, memory): lookups go through the cache, and the
-        // table is not read again until another connection changes it or
-        // this one expires or restores it.
-        snapshot = try? readSnapshot(version: version)
-        if snapshot == nil { snapshotRefused = version }
-        return snapshot
+        guard snapshotRefused != version, !snapshotReading else { return nil }
+        snapshotReading = true
+        snapshotReads += 1
+        let (path, limit, keepAtimes, writes) = (self.path, snapshotLimit, !readOnly, ownWrites)
+        DispatchQueue.global(qos: .utility).async {
+            // A table too large, or a read that failed (a damaged page no
+            // lookup reaches, memory): lookups go through the cache, and
+            // the table is not read again until another connection changes
+            // it or this one expires or restores it.
+            let read = try? Self.readSnapshot(path: path, version: version, limit: limit, keepAtimes: keepAtimes)
+            self.locked {
+                self.snapshotReading = false
+                guard self.ownWrites == writes else { return }
+                if let read { self.snapshot = read } else { self.snapshotRefused = version }
+            }
+        }
+        return nil
     }
 
-    /// Reads the whole token table, or nil when it holds more than
-    /// `snapshotLimit` tokens. `version` was read before, so the rows are
-    /// never older than the version they are kept under.
-    private func readSnapshot(version: Int64) throws -> TokenSnapshot? {
-        snapshotReads += 1
+    /// Reads the whole token table on a connection of its own, or nil when
+    /// it holds more than `limit` tokens. `version` was read before, so the
+    /// rows are never older than the version they are kept under.
+    private static func readSnapshot(path: String, version: Int64, limit: Int,
+                                     keepAtimes: Bool) throws -> TokenSnapshot? {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        // Its pages are read once: a small cache, gone with the connection.
+        try connection.execute("PRAGMA cache_size=-256")
         try connection.execute("BEGIN")
-        defer {
-            try? connection.execute("COMMIT")
-            // The scan filled SQLite's page cache with pages no lookup
-            // needs while the snapshot answers.
-            try? connection.execute("PRAGMA shrink_memory")
+        defer { try? connection.execute("COMMIT") }
+        func scalar(_ sql: String) throws -> Int {
+            let s = try connection.uncachedStatement(sql)
+            return try s.step() ? Int(s.int(0)) : 0
         }
-        let nspam = try variable("nspam"), nham = try variable("nham")
+        let nspam = try scalar("SELECT value FROM bayes_vars WHERE name = 'nspam'")
+        let nham = try scalar("SELECT value FROM bayes_vars WHERE name = 'nham'")
         // Counted in the same read transaction, so the arrays are made to
         // measure.
         let rows = try scalar("SELECT COUNT(*) FROM bayes_tokens")
-        guard rows <= snapshotLimit else { return nil }
+        guard rows <= limit else { return nil }
         let s = try connection.uncachedStatement("SELECT token, spam, ham, atime FROM bayes_tokens ORDER BY token")
         defer { s.reset() }
-        return try TokenSnapshot(version: version, nspam: nspam, nham: nham, expected: rows, limit: snapshotLimit,
-                                 keepAtimes: !readOnly) { row in
+        return try TokenSnapshot(version: version, nspam: nspam, nham: nham, expected: rows, limit: limit,
+                                 keepAtimes: keepAtimes) { row in
             guard try s.step() else { return }
             while row(s.int(0), s.int(1), s.int(2), s.int(3)) {
                 guard try s.step() else { return }
@@ -265,6 +289,7 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     /// limit (learning only adds tokens).
     private func dropSnapshot(shrunk: Bool = false) {
         guard snapshotLimit > 0 else { return }
+        ownWrites += 1
         snapshot = nil
         if shrunk { snapshotRefused = nil }
         quietSince = ContinuousClock.now
@@ -367,7 +392,9 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
                     try s.run()
                 }
             }
-            // Committed: cached counts get the same access time.
+            // Committed: cached counts get the same access time; a read
+            // of the table under way may have missed it.
+            if snapshotReading { ownWrites += 1 }
             for t in tokens {
                 cache.touch(t, atime: atime)
                 snapshot?.touch(t, atime: atime)
