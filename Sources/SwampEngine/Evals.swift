@@ -33,7 +33,7 @@ struct EvalCall: Sendable {
 
     init(rule: Int, eval function: EvalFunction, arguments: [String]) {
         (self.rule, self.function, self.arguments, mimeHeader, isMIMEHeader) = (rule, function.run, arguments, nil, false)
-        readsBayes = function.name == "check_bayes"
+        readsBayes = EvalFunction.readingBayes.contains(function.name)
     }
 
     init(rule: Int, mimeHeader: MIMEHeaderTest) {
@@ -54,6 +54,10 @@ struct EvalFunction: Sendable {
         (registry[name] ?? headerRegistry[name] ?? freemailRegistry[name] ?? bodyRegistry[name]
             ?? forgeryRegistry[name] ?? localeRegistry[name] ?? networkRegistry[name] ?? listRegistry[name]).map { EvalFunction(name: name, run: $0) }
     }
+
+    /// The functions that read `Facts.bayesProbability`: on two threads
+    /// they run only after the Bayes step (`SharedEvals`).
+    static let readingBayes: Set<String> = ["check_bayes"]
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [
         "check_for_missing_to_header": { ctx, _ in

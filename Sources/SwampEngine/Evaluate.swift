@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 import SwampMIME
 import SwampRegex
@@ -85,30 +84,6 @@ extension RuleSet {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
         defer { MatchScratch.give(run.scratch) }
         return run.execute(alongside: alongside, probability: probability)
-    }
-}
-
-/// Starts work on a thread other than the caller's; `RuleSet.evaluate`
-/// waits for it. The work never waits for anything the threads run.
-public typealias SideThreads = @Sendable (_ work: @escaping @Sendable () -> Void) -> Void
-
-/// A value computed by work handed to `SideThreads`, waited for on read.
-/// The group's wait orders the write before the read.
-final class SideResult<T>: @unchecked Sendable {
-    private var result: T?
-    private let group = DispatchGroup()
-
-    init(on threads: SideThreads, _ work: @escaping @Sendable () -> T) {
-        group.enter()
-        threads {
-            self.result = work()
-            self.group.leave()
-        }
-    }
-
-    var value: T {
-        group.wait()
-        return result!
     }
 }
 

@@ -1,7 +1,6 @@
 // The public surface of SwampMIME that SwampEngine and SwampScan build on.
 // Signatures are the contract; the work happens in the files named below.
 
-import Dispatch
 import Synchronization
 
 /// One header field as it stands in the message.
@@ -236,13 +235,6 @@ struct BodyViews: @unchecked Sendable {
     }
 }
 
-/// `BodyViews` made on another thread; the group's wait orders the write
-/// before the read.
-private final class BodyViewsOnAnotherThread: @unchecked Sendable {
-    var value: BodyViews?
-    let group = DispatchGroup()
-}
-
 /// Everything rules read, rendered once per message.
 public final class Views: Sendable {
     public let message: Message
@@ -271,28 +263,18 @@ public final class Views: Sendable {
     /// instead of rendering again, and `renderedParagraphs(of:)` reads them.
     let renderedParts: RenderedParts?
 
-    /// Work started on another thread; the caller waits for it. It must
-    /// wait on nothing that thread runs.
-    public typealias Alongside = @Sendable (_ work: @escaping @Sendable () -> Void) -> Void
-
     /// `alongside`: the body is rendered (and its URIs found) on another
     /// thread while the headers are indexed on this one, for a caller with
     /// a core to spare; the views are the same either way.
-    public init(message: Message, trust: TrustPolicy = TrustPolicy(), alongside: Alongside? = nil) {
+    public init(message: Message, trust: TrustPolicy = TrustPolicy(), alongside: SideThreads? = nil) {
         self.message = message
         let index: HeaderIndex
         let body: BodyViews
         if let alongside {
             let subject = HeaderIndex.subjectForBody(message)
-            let result = BodyViewsOnAnotherThread()
-            result.group.enter()
-            alongside {
-                result.value = BodyViews(message: message, subject: subject)
-                result.group.leave()
-            }
+            let rendered = SideResult(on: alongside) { BodyViews(message: message, subject: subject) }
             index = HeaderIndex(message: message, trust: trust)
-            result.group.wait()
-            body = result.value!
+            body = rendered.value
         } else {
             index = HeaderIndex(message: message, trust: trust)
             body = BodyViews(message: message, subject: index.subjectForBody)

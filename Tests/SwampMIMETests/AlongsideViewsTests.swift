@@ -5,7 +5,7 @@ import Testing
 /// Views made with the body rendered on another thread (`alongside`, a
 /// daemon with a core to spare) are the views made on one.
 @Suite struct AlongsideViewsTests {
-    static let otherThread: Views.Alongside = { work in DispatchQueue.global().async(execute: work) }
+    static let otherThread: SideThreads = { work in DispatchQueue.global().async(execute: work) }
 
     static func expectSame(_ one: Views, _ two: Views, _ name: String) {
         #expect(one.body == two.body, "\(name): body")
