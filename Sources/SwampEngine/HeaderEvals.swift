@@ -277,7 +277,7 @@ enum HeaderEvals {
         let punctuation: Set<UInt8> = [44, 58, 59, 33, 63, 45]
         // (re|fw):\s*(\w+\s+)?USER$
         let head = s.prefix(3).lowercasedASCIIBytes()
-        if head == Array("re:".utf8) || head == Array("fw:".utf8) {
+        if head.elementsEqual("re:".utf8) || head.elementsEqual("fw:".utf8) {
             let j = spaces(3)
             if let e = userAt(j, exactCase: false), atEnd(e) { return true }
             var w = j

@@ -24,31 +24,52 @@ enum MailDate {
     /// Seconds since 1970 (UTC), or nil when no date is found.
     static func parse(_ text: [UInt8]) -> Int? {
         // " text ", commas (and the blanks after them) and runs of
-        // whitespace each made one space.
-        var words: [[UInt8]] = []
-        var current: [UInt8] = []
-        for c in text {
+        // whitespace each made one space: the words, as ranges of `text`.
+        var words: [Range<Int>] = []
+        var wordStart = -1
+        for (i, c) in text.enumerated() {
             if c == 44 || c == 32 || (c >= 9 && c <= 13) {
-                if !current.isEmpty { words.append(current); current = [] }
-            } else {
-                current.append(c)
+                if wordStart >= 0 { words.append(wordStart..<i); wordStart = -1 }
+            } else if wordStart < 0 {
+                wordStart = i
             }
         }
-        if !current.isEmpty { words.append(current) }
+        if wordStart >= 0 { words.append(wordStart..<text.count) }
         var used = [Bool](repeating: false, count: words.count)
 
-        func digits(_ w: [UInt8], _ range: ClosedRange<Int>) -> Int? {
-            guard range.contains(w.count), w.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            return w.reduce(0) { $0 * 10 + Int($1 - 48) }
+        func digits(_ w: Range<Int>, _ range: ClosedRange<Int>) -> Int? {
+            guard range.contains(w.count) else { return nil }
+            var v = 0
+            for i in w {
+                let c = text[i]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
         }
-        func month(_ w: [UInt8]) -> Int? {
+        func month(_ w: Range<Int>) -> Int? {
             guard w.count == 3 else { return nil }
-            return months[String(decoding: w.map { $0 | 0x20 }, as: UTF8.self)]
+            let a = text[w.lowerBound] | 0x20, b = text[w.lowerBound + 1] | 0x20, c = text[w.lowerBound + 2] | 0x20
+            return months[String(decoding: [a, b, c], as: UTF8.self)]
         }
-        func isTime(_ w: [UInt8]) -> Bool {
+        /// The pieces of a word between colons (empty ones kept), when there
+        /// are two or three.
+        func colonParts(_ w: Range<Int>) -> (Range<Int>, Range<Int>, Range<Int>?)? {
+            var cuts: [Int] = []
+            for i in w where text[i] == 58 {
+                if cuts.count == 2 { return nil }
+                cuts.append(i)
+            }
+            switch cuts.count {
+            case 1: return (w.lowerBound..<cuts[0], (cuts[0] + 1)..<w.upperBound, nil)
+            case 2: return (w.lowerBound..<cuts[0], (cuts[0] + 1)..<cuts[1], (cuts[1] + 1)..<w.upperBound)
+            default: return nil
+            }
+        }
+        func isTime(_ w: Range<Int>) -> Bool {
             // \d+:\d+:\d+
-            let parts = w.split(separator: 58, omittingEmptySubsequences: false)
-            return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= 48 && $0 <= 57 } }
+            guard let (a, b, c) = colonParts(w), let c else { return false }
+            return [a, b, c].allSatisfy { part in !part.isEmpty && part.allSatisfy { text[$0] >= 48 && text[$0] <= 57 } }
         }
 
         // The date: "D Mon YYYY", else "Mon D hh:mm:ss YYYY", else "D Mon YY(Y)".
@@ -91,10 +112,9 @@ enum MailDate {
         // hh:mm(:ss)?
         var hh = 0, mm = 0, ss = 0
         for i in words.indices where !used[i] {
-            let parts = words[i].split(separator: 58, omittingEmptySubsequences: false)
-            guard parts.count == 2 || parts.count == 3,
-                  let h = digits(Array(parts[0]), 1...2), let m = digits(Array(parts[1]), 2...2) else { continue }
-            if parts.count == 3 { guard let s = digits(Array(parts[2]), 2...2) else { continue }; ss = s }
+            guard let (hPart, mPart, sPart) = colonParts(words[i]),
+                  let h = digits(hPart, 1...2), let m = digits(mPart, 2...2) else { continue }
+            if let sPart { guard let s = digits(sPart, 2...2) else { continue }; ss = s }
             (hh, mm) = (h, m)
             used[i] = true
             break
@@ -106,14 +126,15 @@ enum MailDate {
         var numeric = false
         for i in words.indices where !used[i] {
             let w = words[i]
-            if w.count == 5, w[0] == 43 || w[0] == 45, let v = digits(Array(w[1...]), 4...4) {
-                offset = (v / 100 * 60 + v % 100) * (w[0] == 45 ? -1 : 1)
+            let sign = text[w.lowerBound]
+            if w.count == 5, sign == 43 || sign == 45, let v = digits((w.lowerBound + 1)..<w.upperBound, 4...4) {
+                offset = (v / 100 * 60 + v % 100) * (sign == 45 ? -1 : 1)
                 numeric = true
                 used[i] = true
                 break
             }
         }
-        if !numeric, let name = firstCapitalWord(words, used) {
+        if !numeric, let name = firstCapitalWord(text, words, used) {
             offset = zones[name] ?? 0
         }
 
@@ -139,24 +160,25 @@ enum MailDate {
 
     /// Perl's `\b([A-Z]{2,4}(?:-DST)?)\b` over what is left of the date:
     /// the first such word (the text between the words is single spaces).
-    static func firstCapitalWord(_ words: [[UInt8]], _ used: [Bool]) -> String? {
+    static func firstCapitalWord(_ text: [UInt8], _ words: [Range<Int>], _ used: [Bool]) -> String? {
         func isUpper(_ c: UInt8) -> Bool { c >= 65 && c <= 90 }
         func isWord(_ c: UInt8) -> Bool { isUpper(c) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 }
-        for (i, w) in words.enumerated() where !used[i] {
-            var k = 0
-            while k < w.count {
+        for (i, range) in words.enumerated() where !used[i] {
+            let w = text[range]
+            var k = w.startIndex
+            while k < w.endIndex {
                 // A run of capitals starting at a word boundary.
-                guard isUpper(w[k]), k == 0 || !isWord(w[k - 1]) else { k += 1; continue }
+                guard isUpper(w[k]), k == w.startIndex || !isWord(w[k - 1]) else { k += 1; continue }
                 var e = k
-                while e < w.count, isUpper(w[e]) { e += 1 }
+                while e < w.endIndex, isUpper(w[e]) { e += 1 }
                 let run = e - k
                 if run >= 2 && run <= 4 {
                     var end = e
-                    if w.count - e >= 4, w[e] == 45, w[e + 1] == 68, w[e + 2] == 83, w[e + 3] == 84 { end = e + 4 }
-                    if end == w.count || !isWord(w[end]) {
+                    if w.endIndex - e >= 4, w[e] == 45, w[e + 1] == 68, w[e + 2] == 83, w[e + 3] == 84 { end = e + 4 }
+                    if end == w.endIndex || !isWord(w[end]) {
                         return String(decoding: w[k..<end], as: UTF8.self)
                     }
-                    if end != e, e == w.count || !isWord(w[e]) {
+                    if end != e, e == w.endIndex || !isWord(w[e]) {
                         return String(decoding: w[k..<e], as: UTF8.self)
                     }
                 }

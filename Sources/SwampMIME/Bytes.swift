@@ -81,22 +81,24 @@ extension Array where Element == UInt8 {
 /// Substring search in a byte array: memchr for the first byte, then a
 /// compare; the needles here are short (boundaries, tags, keywords).
 @inlinable func firstIndexOf(_ needle: [UInt8], in hay: [UInt8], from start: Int) -> Int? {
-    let n = needle.count
+    needle.withUnsafeBufferPointer { firstIndexOf($0, in: hay, from: start) }
+}
+
+@inlinable func firstIndexOf(_ nd: UnsafeBufferPointer<UInt8>, in hay: [UInt8], from start: Int) -> Int? {
+    let n = nd.count
     guard n > 0 else { return start }
     guard start >= 0, hay.count - start >= n else { return nil }
     return hay.withUnsafeBufferPointer { h -> Int? in
-        needle.withUnsafeBufferPointer { nd -> Int? in
-            guard let base = h.baseAddress, let nb = nd.baseAddress else { return nil }
-            var i = start
-            let last = hay.count - n
-            while i <= last {
-                guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
-                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                if n == 1 || memcmp(base + at + 1, nb + 1, n - 1) == 0 { return at }
-                i = at + 1
-            }
-            return nil
+        guard let base = h.baseAddress, let nb = nd.baseAddress else { return nil }
+        var i = start
+        let last = hay.count - n
+        while i <= last {
+            guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
+            let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            if n == 1 || memcmp(base + at + 1, nb + 1, n - 1) == 0 { return at }
+            i = at + 1
         }
+        return nil
     }
 }
 
@@ -129,6 +131,21 @@ where C.Element == UInt8, C.Index == Int {
     while i <= end {
         var j = 0
         while j < n && hay[i + j].lowercasedASCII == needle[j] { j += 1 }
+        if j == n { return i }
+        i += 1
+    }
+    return nil
+}
+
+/// Case-insensitive, with a needle in any case (ASCII letters fold).
+@inlinable func firstIndexOfCI(_ needle: UnsafeBufferPointer<UInt8>, in hay: [UInt8], from start: Int) -> Int? {
+    let n = needle.count
+    guard n > 0 else { return start }
+    var i = Swift.max(start, 0)
+    let end = hay.count - n
+    while i <= end {
+        var j = 0
+        while j < n && hay[i + j].lowercasedASCII == needle[j].lowercasedASCII { j += 1 }
         if j == n { return i }
         i += 1
     }

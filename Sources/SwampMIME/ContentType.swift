@@ -82,8 +82,8 @@ enum ContentType {
         t = t.lowercasedASCII()
         if t.isEmpty { missing = true }
         var type = t
-        if t.isEmpty || (t.starts(with: Array("text".utf8)) && (t.count == 4 || !t[4].isWord) &&
-                         !(t == Array("text/x-vcard".utf8) || t == Array("text/calendar".utf8) || t == Array("text/html".utf8))) {
+        if t.isEmpty || (t.starts(with: "text".utf8) && (t.count == 4 || !t[4].isWord) &&
+                         !(t.elementsEqual("text/x-vcard".utf8) || t.elementsEqual("text/calendar".utf8) || t.elementsEqual("text/html".utf8))) {
             type = Array("text/plain".utf8)
         }
         type.removeAll(where: { c in

@@ -94,8 +94,8 @@ enum HTMLRenderer {
             var u = canon(v)
             if u.isEmpty { return }
             let lower = u.prefix(5).lowercasedASCII()
-            if lower.starts(with: Array("data:".utf8)) || lower.starts(with: Array("mailto".utf8).prefix(5)) && u.prefix(7).lowercasedASCII() == Array("mailto:".utf8)
-                || lower.starts(with: Array("file:".utf8)) || lower.starts(with: Array("cid:".utf8)) || lower.starts(with: Array("tel:".utf8)) || !resolve {
+            if lower.starts(with: "data:".utf8) || lower.starts(with: Array("mailto".utf8).prefix(5)) && u.hasPrefixLowercase("mailto:")
+                || lower.starts(with: "file:".utf8) || lower.starts(with: "cid:".utf8) || lower.starts(with: "tel:".utf8) || !resolve {
                 uris.append(u); return
             }
             u = URIResolver.target(base: baseHref ?? [], relative: u)
@@ -160,7 +160,7 @@ enum HTMLRenderer {
                     // anchor text by it).
                     let raw = canon(attr("href") ?? [])
                     if uris.count < maxURIs { uris.append(raw) }
-                    if raw.prefix(7).lowercasedASCII() == Array("mailto:".utf8),
+                    if raw.hasPrefixLowercase("mailto:"),
                        stats.mailtoAnchors.count < HTMLStats.maximumMailtoAnchors {
                         stats.mailtoAnchors.append(raw)
                     }
@@ -502,7 +502,7 @@ enum URIResolver {
     /// HTML.pm <base href>: strip a trailing file name, end with `/`.
     static func baseFrom(_ u: [UInt8]) -> [UInt8]? {
         let lower = u.lowercasedASCII()
-        guard lower.starts(with: Array("http".utf8)) || lower.starts(with: Array("ftp".utf8)) else { return nil }
+        guard lower.starts(with: "http".utf8) || lower.starts(with: "ftp".utf8) else { return nil }
         var j = 0
         while j < u.count && u[j].isAlpha { j += 1 }
         guard j < u.count, u[j] == 58 else { return nil }

@@ -5,7 +5,9 @@
 // Lines are short (a few hundred bytes) and patterns are linear sequences,
 // so the search stays small; a step budget bounds it anyway.
 
-indirect enum Pat {
+/// Not `indirect`: the nested cases hold arrays, which are references
+/// already, so reading a pattern's parts takes no box of its own.
+enum Pat {
     case lit([UInt8])                // exact bytes
     case nonSpace(min: Int)          // \S{min,} greedy
     case notIn(ByteSet, min: Int)    // [^chars]{min,} greedy

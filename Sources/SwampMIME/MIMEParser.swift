@@ -134,7 +134,7 @@ enum MIMEParser {
         buffer.withUnsafeBufferPointer { b in
             // mbox "From " separator.
             if let first = raw.first, first.count >= 5, b[first.lowerBound] == 70,
-               Array(b[first.lowerBound..<(first.lowerBound + 4)]) == Array("From".utf8) {
+               b[first.lowerBound..<(first.lowerBound + 4)].elementsEqual("From".utf8) {
                 var k = first.lowerBound + 4
                 var sawSpace = false
                 while k < first.upperBound && b[k].isSpace { k += 1; sawSpace = true }
@@ -515,9 +515,9 @@ enum MIMEParser {
     static func decode(_ node: PNode, limit: Int) -> [UInt8] {
         let raw = node.body()
         let cte = (node.lastDecoded("content-transfer-encoding") ?? []).lowercasedASCII()
-        if cte == Array("quoted-printable".utf8) {
+        if cte.elementsEqual("quoted-printable".utf8) {
             return Decoders.squashCRLF(Decoders.quotedPrintable(raw, limit: limit))
-        } else if cte == Array("base64".utf8) {
+        } else if cte.elementsEqual("base64".utf8) {
             let d = Decoders.base64(raw, limit: limit)
             if node.type.hasPrefix("text") || node.type.hasPrefix("message") {
                 // m@^(?:text|message)\b/@ — the word boundary then a slash.

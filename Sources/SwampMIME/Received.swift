@@ -49,12 +49,16 @@ enum ReceivedParser {
         return (String(decoding: s[i..<j], as: UTF8.self), j)
     }
 
+    // The needles are literals: their bytes are read in place (an array
+    // made of each, dozens a line, cost more than the searches).
     static func find(_ s: [UInt8], _ needle: String, from: Int = 0) -> Int? {
-        firstIndexOf(Array(needle.utf8), in: s, from: from)
+        var needle = needle
+        return needle.withUTF8 { firstIndexOf($0, in: s, from: from) }
     }
 
     static func findCI(_ s: [UInt8], _ needle: String, from: Int = 0) -> Int? {
-        firstIndexOfCI(Array(needle.lowercased().utf8), in: s, from: from)
+        var needle = needle
+        return needle.withUTF8 { firstIndexOfCI($0, in: s, from: from) }
     }
 
     // The shapes, built once.
@@ -224,7 +228,7 @@ enum ReceivedParser {
         // Only lines starting with "from " (optionally after "(") are hops.
         let head = s.prefix(6).lowercasedASCII()
         guard head.starts(with: Self.fromWord) || head.starts(with: Self.parenFromWord) else { return .skip }
-        if find(s, " with local for") != nil || s.starts(with: Array("with local for".utf8)) { return .skip }
+        if find(s, " with local for") != nil || s.starts(with: "with local for".utf8) { return .skip }
         // ^from (\S+) by [^\s;]+ ?;  (no IP literal as the name)
         var lmA = LineMatcher(s.lowercasedASCII())
         if lmA.match(Self.p1),
@@ -402,7 +406,7 @@ enum ReceivedParser {
                     if e > 0 && e < f.count { helo = String(decoding: f[0..<e], as: UTF8.self) }
                 }
             }
-        } else if s.starts(with: Array("FROM ".utf8)) {
+        } else if s.starts(with: "FROM ".utf8) {
             var x = LineMatcher(Array(s[5...]))
             if x.match(Self.p26) {
                 helo = x.cap(1)!; rdns = x.cap(2)!; ip = x.cap(3)!; by = x.cap(4)!; id = x.cap(5)!
@@ -411,7 +415,7 @@ enum ReceivedParser {
                 if rdns == "unverified" { rdns = "" }
                 enough = true; lookedUp = true
             }
-        } else if s.starts(with: Array("(from ".utf8)) {
+        } else if s.starts(with: "(from ".utf8) {
             var x = LineMatcher(Array(s[6...]))
             if x.match(Self.p27) {
                 helo = x.cap(1)!; ip = x.cap(2)!; by = x.cap(3)!; enough = true
@@ -483,7 +487,7 @@ enum ReceivedParser {
         let l = f.lowercasedASCII()
         var best: (Int, Int)? = nil  // (match start, value start)
         for kw in ["return-path: ", "return-path ", "envelope-sender ", "envelope-sender=", "envelope-from ", "envelope-from="] {
-            if let at = firstIndexOf(Array(kw.utf8), in: l, from: 0), best == nil || at < best!.0 { best = (at, at + kw.utf8.count) }
+            if let at = find(l, kw), best == nil || at < best!.0 { best = (at, at + kw.utf8.count) }
         }
         guard let (_, vs) = best else { return nil }
         var e = vs
@@ -842,5 +846,5 @@ extension String {
 }
 
 extension Array where Element == UInt8 {
-    func hasSuffixBytes(_ s: String) -> Bool { let u = Array(s.utf8); return count >= u.count && Array(suffix(u.count)) == u }
+    func hasSuffixBytes(_ s: String) -> Bool { count >= s.utf8.count && suffix(s.utf8.count).elementsEqual(s.utf8) }
 }

@@ -48,17 +48,17 @@ enum URIExtractor {
         if kind == .mail && !r.contains(64) { return nil }
         if let h = host, !isFQDNValid(String(decoding: h, as: UTF8.self)) { return nil }
         let lower = r.lowercasedASCII()
-        if lower.starts(with: Array("cid:".utf8)) || lower.starts(with: Array("mid:".utf8)) { return nil }
+        if lower.starts(with: "cid:".utf8) || lower.starts(with: "mid:".utf8) { return nil }
         // ^\w+:/{0,2}$
         if let colon = r.firstIndex(of: 58), colon > 0, r[..<colon].allSatisfy({ $0.isWord }),
            r[(colon + 1)...].allSatisfy({ $0 == 47 }), r.count - colon - 1 <= 2 { return nil }
         var uri = r
-        let hasScheme = lower.starts(with: Array("http:".utf8)) || lower.starts(with: Array("https:".utf8)) ||
-            lower.starts(with: Array("ftp:".utf8)) || lower.starts(with: Array("mailto:".utf8))
+        let hasScheme = lower.starts(with: "http:".utf8) || lower.starts(with: "https:".utf8) ||
+            lower.starts(with: "ftp:".utf8) || lower.starts(with: "mailto:".utf8)
         if !hasScheme {
-            if lower.starts(with: Array("ftp.".utf8)) {
+            if lower.starts(with: "ftp.".utf8) {
                 uri = Array("ftp://".utf8) + r
-            } else if lower.starts(with: Array("www".utf8)), HTMLLikeHelpers.wwwPrefix(lower) {
+            } else if lower.starts(with: "www".utf8), HTMLLikeHelpers.wwwPrefix(lower) {
                 uri = Array("http://".utf8) + r
             } else if let slash = r.firstIndex(of: 47), r[(slash + 1)...].dropFirst().contains(64) || (r[(slash + 1)...].contains(64) && r[(slash + 1)...].first != 64) {
                 uri = Array("http://".utf8) + r
@@ -78,11 +78,11 @@ enum URIExtractor {
                 uri = Array("http://".utf8) + r
             }
         }
-        if uri.prefix(7).lowercasedASCII() == Array("mailto:".utf8) {
+        if uri.hasPrefixLowercase("mailto:") {
             if containsPercentHex(uri) { uri = urlEncode(uri) }
             guard let at = uri.firstIndex(of: 64) else { return nil }
             var host = Array(uri[(at + 1)...].prefix(while: { $0 != 63 && $0 != 38 && $0 != 62 }))
-            while host.count >= 3 && Array(host.suffix(3)) == Array("%20".utf8) { host.removeLast(3) }
+            while host.count >= 3 && host.suffix(3).elementsEqual("%20".utf8) { host.removeLast(3) }
             guard RegistryBoundaries.shared.isDomainValid(String(decoding: host, as: UTF8.self)) else { return nil }
         }
         return uri
@@ -184,10 +184,7 @@ enum URIExtractor {
     /// and only it lower-cased (SpamAssassin lower-cases the whole URI, up
     /// to 8 KiB of tracking parameters, to read a host of a few bytes).
     static func asciiURIHost(_ u: ArraySlice<UInt8>) -> URIHost? {
-        func startsCI(_ p: String) -> Bool {
-            let b = Array(p.utf8)
-            return u.count >= b.count && zip(u.prefix(b.count), b).allSatisfy { $0.lowercasedASCII == $1 }
-        }
+        func startsCI(_ p: String) -> Bool { u.hasPrefixLowercase(p) }
         if startsCI("javascript:") || startsCI("cid:") || startsCI("file:") { return nil }
         var s = u
         if startsCI("mailto:") {
@@ -228,14 +225,14 @@ enum URIExtractor {
             let lower = uri.lowercasedASCII()
             let colon = uri.firstIndex(of: 58)
             let at = uri.firstIndex(of: 64)
-            if lower.starts(with: Array("mailto:".utf8)) || (at != nil && (colon == nil || colon! > at!)) {
+            if lower.starts(with: "mailto:".utf8) || (at != nil && (colon == nil || colon! > at!)) {
                 let q = uri.firstIndex(of: 63)
                 if let a = at, let q, q > a + 1, !uri[..<a].isEmpty { push(Array(uri[..<q])) }
                 if let a = at, let amp = uri.firstIndex(of: 38), amp > a + 1, q == nil || amp < q! { push(Array(uri[..<amp])) }
                 if firstIndexOf(Array("%20".utf8), in: uri, from: 0) != nil {
                     var s = uri[...]
-                    if s.prefix(7).lowercasedASCII() == Array("mailto:".utf8) { s = s.dropFirst(7) }
-                    while s.starts(with: Array("%20".utf8)) { s = s.dropFirst(3) }
+                    if s.hasPrefixLowercase("mailto:") { s = s.dropFirst(7) }
+                    while s.starts(with: "%20".utf8) { s = s.dropFirst(3) }
                     if let a2 = s.firstIndex(of: 64), a2 > s.startIndex {
                         let e = s[(a2 + 1)...].firstIndex(where: { $0 == 63 || $0 == 38 || $0 == 37 }) ?? s.endIndex
                         if e > a2 + 1 { push(Array("mailto:".utf8) + s[s.startIndex..<e]) }
@@ -260,7 +257,7 @@ enum URIExtractor {
             if containsPercentHex(nuri) { nuri = urlEncode(nuri) }
             // add a scheme
             if !HTMLLikeHelpers.hasScheme(nuri) {
-                if nuri.starts(with: Array("ftp.".utf8)) { nuri = Array("ftp://".utf8) + nuri } else { nuri = Array("http://".utf8) + nuri }
+                if nuri.starts(with: "ftp.".utf8) { nuri = Array("ftp://".utf8) + nuri } else { nuri = Array("http://".utf8) + nuri }
             }
             // http://host?x -> http://host/?x
             if let hs = HTMLLikeHelpers.httpHostEnd(nuri), hs < nuri.count, nuri[hs] == 63 || nuri[hs] == 35 {
@@ -314,7 +311,7 @@ enum URIExtractor {
                 push(Array(proto.utf8) + Array(ip.utf8) + rest)
             } else if proto == "http://" && auth.isEmpty && port == "80" && lowerHost != Array("localhost".utf8) {
                 var core = lowerHost[...]
-                if core.starts(with: Array("www.".utf8)) { core = core.dropFirst(4) }
+                if core.starts(with: "www.".utf8) { core = core.dropFirst(4) }
                 if !core.isEmpty && !core.contains(46) && !RegistryBoundaries.shared.isDomainValid(String(decoding: lowerHost, as: UTF8.self)) {
                     push(Array(proto.utf8) + Array("www.".utf8) + core + Array(".com".utf8) + rest)
                 }
@@ -339,7 +336,7 @@ enum HTMLLikeHelpers {
     static func httpHostEnd(_ u: [UInt8]) -> Int? {
         let l = u.lowercasedASCII()
         var k: Int
-        if l.starts(with: Array("http://".utf8)) { k = 7 } else if l.starts(with: Array("https://".utf8)) { k = 8 } else { return nil }
+        if l.starts(with: "http://".utf8) { k = 7 } else if l.starts(with: "https://".utf8) { k = 8 } else { return nil }
         let st = k
         while k < u.count && u[k] != 47 && u[k] != 63 && u[k] != 35 { k += 1 }
         return k > st ? k : nil
@@ -370,7 +367,7 @@ enum HTMLLikeHelpers {
         let l = u.lowercasedASCII()
         var k: Int
         var proto: String
-        if l.starts(with: Array("http://".utf8)) { k = 7; proto = "http://" } else if l.starts(with: Array("https://".utf8)) { k = 8; proto = "https://" } else { return nil }
+        if l.starts(with: "http://".utf8) { k = 7; proto = "http://" } else if l.starts(with: "https://".utf8) { k = 8; proto = "https://" } else { return nil }
         var auth: [UInt8] = []
         var j = k
         while j < u.count && u[j] != 64 && u[j] != 47 && u[j] != 63 && u[j] != 35 { j += 1 }

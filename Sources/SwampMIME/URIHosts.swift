@@ -32,7 +32,7 @@ extension Views {
         var seen = Set<String>()
         var out: [URIHost] = []
         for uri in uris {
-            if skipMailto, uri.prefix(7).lowercasedASCII() == Array("mailto:".utf8) { continue }
+            if skipMailto, uri.hasPrefixLowercase("mailto:") { continue }
             guard let h = URIExtractor.uriHost(uri), seen.insert(h.host).inserted else { continue }
             out.append(h)
         }
