@@ -10,10 +10,15 @@ sends every message through the spamd protocol (PROCESS, as spamc does for
 maildrop) at each concurrency, a connection per message, and reports messages/second, p50/p99 latency, the daemon's
 CPU-seconds per message (from /proc, summed over its process tree) and its
 peak memory (PSS, summed over the tree), and the load generator's own CPU
-a message (it shares the cores with the daemon it measures).
+a message (it shares the cores with the daemon it measures). Each
+concurrency is measured in rounds (`--rounds`, 3), the daemons taking
+turns round by round, and the median round's messages/second is reported
+with the range of all rounds: this machine's pace drifts by a fifth
+within minutes, which a single run of each daemon in turn put on one
+daemon's figures alone.
 
     bench/daemon.py [--swamp .build/release/swamp] [--corpus ../shared/corpora/spam]
-                    [--messages 200] [--concurrency 1,2,8] [--json]
+                    [--messages 200] [--concurrency 1,2,8] [--rounds 3] [--json]
 
 rspamd (Debian's package, its own rules, the same network modules off) is
 measured through its HTTP API (/checkv2) when `rspamd` is on PATH.
@@ -23,7 +28,7 @@ network checks on, against a stub DNS server on loopback that answers at
 once (NXDOMAIN, a third SERVFAIL). That path crashed under load once (a
 Swift optimiser bug around a failing lookup) while `--local` ran clean.
 """
-import argparse, json, os, random, resource, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time, zlib
+import argparse, json, os, random, resource, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, threading, time, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -226,30 +231,59 @@ class Client:
         return float(out[0]), sorted(float(x) for x in out[1:]), cpu
 
 
-def measure(name, proc, client, protocol, port, send, messages, levels, warmup):
-    rows = []
-    # Warm up, the same for every daemon: the first messages pay for lazy
-    # set-up (swamp compiles a rule's regex to machine code once it has
-    # been searched 16 times; spamd's and rspamd's children load on demand).
-    for m in messages[:max(1, warmup)]:
-        send(m)
-    for c in levels:
-        memory = PeakMemory(proc.pid)
+class Target:
+    """One daemon under test: warmed up once, then measured in rounds that
+    alternate with the other daemons' (see `measure_all`)."""
+
+    def __init__(self, name, proc, client, protocol, port, send, messages, warmup):
+        self.name, self.proc, self.client, self.protocol, self.port, self.send = name, proc, client, protocol, port, send
+        self.messages = messages
+        self.rounds = {}  # concurrency -> [(elapsed, latencies, cpu, client_cpu, peak_kib)]
+        # Warm up, the same for every daemon: the first messages pay for lazy
+        # set-up (swamp compiles a rule's regex to machine code once it has
+        # been searched 16 times; spamd's and rspamd's children load on demand).
+        for m in messages[:max(1, warmup)]:
+            send(m)
+
+    def round(self, c):
+        memory = PeakMemory(self.proc.pid)
         memory.start()
-        cpu0 = cpu_seconds(proc.pid)
-        elapsed, lat, client_cpu = client.run(protocol, port, send, messages, c)
-        cpu = cpu_seconds(proc.pid) - cpu0
+        cpu0 = cpu_seconds(self.proc.pid)
+        elapsed, lat, client_cpu = self.client.run(self.protocol, self.port, self.send, self.messages, c)
+        cpu = cpu_seconds(self.proc.pid) - cpu0
         memory.stop.set()
         memory.join()
-        rows.append({
-            "daemon": name, "concurrency": c, "messages": len(messages),
-            "messages_per_second": len(messages) / elapsed,
+        self.rounds.setdefault(c, []).append((elapsed, lat, cpu, client_cpu, memory.peak))
+        print(f"  {self.name} c={c}: {len(self.messages) / elapsed:.1f} msg/s", file=sys.stderr)
+
+    def row(self, c):
+        rounds = self.rounds[c]
+        n = len(self.messages)
+        rates = sorted(n / r[0] for r in rounds)
+        lat = sorted(x for r in rounds for x in r[1])
+        return {
+            "daemon": self.name, "concurrency": c, "messages": n, "rounds": len(rounds),
+            # The median round: the machine's pace drifts by a fifth within
+            # minutes, and every daemon's rounds take turns with the others'.
+            "messages_per_second": statistics.median(rates),
+            "messages_per_second_rounds": rates,
             "p50_ms": lat[len(lat) // 2] * 1000, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
-            "cpu_ms_per_message": cpu * 1000 / len(messages), "peak_pss_mib": memory.peak / 1024,
-            "client_cpu_ms_per_message": client_cpu * 1000 / len(messages),
-        })
-        print(f"  {name} c={c}: {rows[-1]['messages_per_second']:.1f} msg/s", file=sys.stderr)
-    return rows
+            "cpu_ms_per_message": sum(r[2] for r in rounds) * 1000 / (n * len(rounds)),
+            "peak_pss_mib": max(r[4] for r in rounds) / 1024,
+            "client_cpu_ms_per_message": sum(r[3] for r in rounds) * 1000 / (n * len(rounds)),
+        }
+
+
+def measure_all(targets, levels, rounds):
+    """Every concurrency, `rounds` times over, each round sending the
+    messages to each daemon in turn: a stretch when the machine runs slow
+    (it shares its host) then falls on all of them alike, instead of on
+    whichever daemon was being measured."""
+    for c in levels:
+        for _ in range(rounds):
+            for t in targets:
+                t.round(c)
+    return [t.row(c) for t in targets for c in levels]
 
 
 def bayes_settings(dir, name):
@@ -328,6 +362,9 @@ def main():
     ap.add_argument("--concurrency", default="1,2,8")
     ap.add_argument("--warmup", type=int, default=50,
                     help="messages sent to each daemon before measuring (not counted; default 50)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="times each daemon is measured at each concurrency, its rounds alternating with the "
+                         "other daemons'; the median round's msg/s is reported (default 3)")
     ap.add_argument("--only", default="swamp,spamd,rspamd")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--python-client", action="store_true",
@@ -358,7 +395,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="swamp-bench-")
     os.chmod(work, 0o755)  # spamd's children run as nobody and read the site config here
-    rows, procs = [], []
+    rows, procs, targets = [], [], []
     only = args.only.split(",")
     client = Client(work, messages, args.python_client)
     bayes_dir = None
@@ -397,8 +434,8 @@ def main():
             wait_port(port, p, 120)
             if not ready.wait(300):
                 print("swamp: no multi-pattern stage after 300 s; measuring without it", file=sys.stderr)
-            rows += measure("swamp+dns" if args.swamp_network else "swamp", p, client, "spamd", port,
-                            lambda m, port=port: spamd_request(port, m), messages, levels, args.warmup)
+            targets.append(Target("swamp+dns" if args.swamp_network else "swamp", p, client, "spamd", port,
+                                  lambda m, port=port: spamd_request(port, m), messages, args.warmup))
         if "spamd" in only:
             port = free_port()
             site = os.path.join(work, "site")
@@ -416,8 +453,8 @@ def main():
                                   "--pidfile", os.path.join(work, "spamd.pid")], stderr=open(os.path.join(ROOT, "bench/out/spamd.log") if os.path.isdir(os.path.join(ROOT, "bench/out")) else os.devnull, "w"))
             procs.append(p)
             wait_port(port, p, 300)
-            rows += measure("spamd", p, client, "spamd", port, lambda m, port=port: spamd_request(port, m),
-                            messages, levels, args.warmup)
+            targets.append(Target("spamd", p, client, "spamd", port, lambda m, port=port: spamd_request(port, m),
+                                  messages, args.warmup))
         if "rspamd" in only and subprocess.call(["sh", "-c", "command -v rspamd"], stdout=subprocess.DEVNULL) == 0:
             port, controller, redis_port = free_port(), free_port(), None
             if bayes_dir and subprocess.call(["sh", "-c", "command -v redis-server"], stdout=subprocess.DEVNULL) == 0:
@@ -434,8 +471,9 @@ def main():
             if redis_port:
                 train(["rspamc", "-h", f"127.0.0.1:{controller}", "-P", "q1", "-n", "4"], args.corpus, "rspamd",
                       verbs={"--spam": "learn_spam", "--ham": "learn_ham"})
-            rows += measure("rspamd", p, client, "rspamd", port, lambda m, port=port: rspamd_request(port, m),
-                            messages, levels, args.warmup)
+            targets.append(Target("rspamd", p, client, "rspamd", port, lambda m, port=port: rspamd_request(port, m),
+                                  messages, args.warmup))
+        rows = measure_all(targets, levels, args.rounds)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -449,10 +487,12 @@ def main():
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"| daemon | concurrency | msg/s | p50 ms | p99 ms | CPU ms/msg | peak PSS MiB | client CPU ms/msg |")
-    print(f"|---|---|---|---|---|---|---|---|")
+    print(f"| daemon | concurrency | msg/s (median) | rounds' msg/s | p50 ms | p99 ms | CPU ms/msg | peak PSS MiB | "
+          f"client CPU ms/msg |")
+    print(f"|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['daemon']} | {r['concurrency']} | {r['messages_per_second']:.1f} | {r['p50_ms']:.1f} | "
+        spread = "–".join(f"{x:.0f}" for x in (r["messages_per_second_rounds"][0], r["messages_per_second_rounds"][-1]))
+        print(f"| {r['daemon']} | {r['concurrency']} | {r['messages_per_second']:.1f} | {spread} | {r['p50_ms']:.1f} | "
               f"{r['p99_ms']:.1f} | {r['cpu_ms_per_message']:.1f} | {r['peak_pss_mib']:.0f} | "
               f"{r['client_cpu_ms_per_message']:.2f} |")
     spamd = {r["concurrency"]: r for r in rows if r["daemon"] == "spamd"}

@@ -589,7 +589,7 @@ struct RuleRun {
         if test.negated { return 1 }
         // Each part's header value is decoded once per scan, whatever the
         // number of rules reading it.
-        let key = (test.raw ? "raw:" : "") + test.header.lowercased()
+        let key = test.cacheKey
         let perPart: [[UInt8]?]
         if let cached = cache[key] { perPart = cached } else {
             perPart = parts.map { part in

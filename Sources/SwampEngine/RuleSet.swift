@@ -28,6 +28,15 @@ struct MIMEHeaderTest: Sendable {
     let range: ClosedRange<Int>
     /// `tflags concat`: match once over all parts' values joined.
     let concat: Bool
+    /// The scan's cache of each part's value, per header and rawness, is
+    /// keyed by this (made once here, not per rule and scan).
+    let cacheKey: String
+
+    init(header: String, raw: Bool, negated: Bool, ifUnset: [UInt8]?, range: ClosedRange<Int>, concat: Bool) {
+        (self.header, self.raw, self.negated, self.ifUnset, self.range, self.concat) =
+            (header, raw, negated, ifUnset, range, concat)
+        cacheKey = (raw ? "raw:" : "") + header.lowercased()
+    }
 }
 
 /// A rule compiled for scanning: its regex, its view, its scores.

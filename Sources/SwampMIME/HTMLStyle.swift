@@ -241,11 +241,20 @@ struct StyleStack {
         let top = stack[stack.count - 1]
         let fg = top.fg, bg = top.bg
         if fg.suffix(6) == bg.suffix(6) { return .lowContrast }
+        /// `#rrggbb` (lower-case hex digits, `#` optional) as numbers; read
+        /// byte by byte (this runs for every piece of text in the HTML).
         func comps(_ c: String) -> (Double, Double, Double)? {
-            var h = Substring(c)
-            if h.first == "#" { h = h.dropFirst() }
-            guard h.count == 6, h.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
-                  let v = UInt32(h, radix: 16) else { return nil }
+            var h = c.utf8[...]
+            if h.first == 35 { h = h.dropFirst() }
+            guard h.count == 6 else { return nil }
+            var v: UInt32 = 0
+            for b in h {
+                switch b {
+                case 48...57: v = v << 4 | UInt32(b - 48)
+                case 97...102: v = v << 4 | UInt32(b - 87)
+                default: return nil
+                }
+            }
             return (Double(v >> 16), Double((v >> 8) & 255), Double(v & 255))
         }
         if let a = comps(fg), let b = comps(bg) {
