@@ -269,8 +269,16 @@ public final class RuleSet: Sendable {
     /// rule that only asks whether its pattern matches (not `tflags
     /// multiple`) runs it without what may match empty at its edges
     /// (`ExistencePattern`), which hits exactly when the original does.
+    /// `skipUnseenSubrules`: a `__` subrule that no rule scored in a set
+    /// reads (through metas, at any depth) does not run in that set, and
+    /// one unread in every set is left out of the prefilters and compiled
+    /// to no machine code: its outcome could show nowhere but in
+    /// `_SUBTESTS_`, so templates that use that tag keep every subrule.
+    /// SpamAssassin's stock rules hold some that cost time every message
+    /// for nothing (`__HEAD_ILLEGAL_CHARS`, read only by a meta scored 0;
+    /// the forged-Received subrules of two unscored metas).
     public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits(),
-                literalPrefilter: Bool = true, trimPatterns: Bool = true) {
+                literalPrefilter: Bool = true, trimPatterns: Bool = true, skipUnseenSubrules: Bool = false) {
         var config = configuration
         Builtins.addMissing(to: &config)
         self.configuration = config
@@ -278,6 +286,7 @@ public final class RuleSet: Sendable {
         var diagnostics: [Diagnostic] = []
         var skipped: [String: [String]] = [:]
         var tooLarge: [String] = []
+        let seen = skipUnseenSubrules && !config.templatesShowSubrules ? RuleSet.seenRules(config) : nil
         var compiled: [CompiledRule] = []
         var metaSources: [(index: Int, expression: MetaExpression)] = []
 
@@ -288,7 +297,12 @@ public final class RuleSet: Sendable {
             let maxHits = flags.lazy.compactMap { f -> Int? in
                 f.hasPrefix("maxhits=") ? Int(f.dropFirst(8)) : nil
             }.first ?? (multiple ? Int.max : 1)
-            let scores = RuleSet.scores(for: name, flags: flags, in: config)
+            var scores = RuleSet.scores(for: name, flags: flags, in: config)
+            // An unseen subrule counts as scored 0 where nothing reads it
+            // (a subrule's score is never added or shown).
+            if let seen, name.hasPrefix("__") {
+                for set in scores.indices where !seen[set].contains(name) { scores[set] = 0 }
+            }
             // A rule scored 0 in every set never runs (`enabledInSet`): its
             // regex is compiled, so that errors show at load, but not to
             // machine code.
@@ -544,6 +558,27 @@ public final class RuleSet: Sendable {
 
     /// The four scores of a rule: `score` lines, else SpamAssassin's default
     /// (1.0, 0.01 for `T_` rules, negated for `tflags nice`).
+    /// Per score set, the rules whose outcome can show: those scored in
+    /// the set that are not `__` subrules, and every rule a meta among
+    /// them reads, at any depth.
+    static func seenRules(_ config: Configuration) -> [Set<String>] {
+        var reads: [String: Set<String>] = [:]
+        for (name, rule) in config.rules {
+            if case .meta(let expression) = rule.test { reads[name] = expression.ruleNames }
+        }
+        return (0..<4).map { set in
+            var seen = Set<String>()
+            var pending = config.rules.keys.filter { name in
+                !name.hasPrefix("__") && scores(for: name, flags: config.tflags[name] ?? [], in: config)[set] != 0
+            }
+            while let name = pending.popLast() {
+                guard seen.insert(name).inserted else { continue }
+                pending += reads[name] ?? []
+            }
+            return seen
+        }
+    }
+
     static func scores(for name: String, flags: [String], in config: Configuration) -> [Double] {
         if let s = config.scores[name] { return s.count == 4 ? s : Array(repeating: s.first ?? 0, count: 4) }
         var value = name.hasPrefix("T_") ? 0.01 : 1.0

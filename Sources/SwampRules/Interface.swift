@@ -231,6 +231,14 @@ public struct Configuration: Sendable {
     /// `unsafe_report` lines, the text added to reports of unsafe messages
     /// (`clear_unsafe_report_template` empties it).
     public var unsafeReportTemplate: [String] = []
+
+    /// Whether some template (`add_header`, `report`, `unsafe_report`,
+    /// `rewrite_header`) shows the subrules a message hit (`_SUBTESTS_`,
+    /// `_SUBTESTSCOLLAPSED_`): then every subrule must run.
+    public var templatesShowSubrules: Bool {
+        let texts = addedHeaders.map(\.template) + reportTemplate + unsafeReportTemplate + Array(rewriteHeaders.values)
+        return texts.contains { $0.contains("_SUBTESTS") }
+    }
     /// `test RULE ok|fail TEXT` lines, in order, for regression tests.
     public var regressionTests: [RegressionTest] = []
     /// Names defined without a test of their own — `reuse NAME` and

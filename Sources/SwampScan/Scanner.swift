@@ -64,9 +64,12 @@ public final class SpamScanner: Sendable {
         self.limits = limits
     }
 
+    /// `skipUnseenSubrules`: see `RuleSet.init`; what the daemon, `swamp
+    /// check` and `swamp bench` use (their replies are the same either way).
     public convenience init(configuration: Configuration, bayes: BayesClassifier? = nil,
-                            creator: BayesCreator? = nil) {
-        self.init(ruleSet: RuleSet(configuration: configuration), bayes: bayes, creator: creator)
+                            creator: BayesCreator? = nil, skipUnseenSubrules: Bool = false) {
+        self.init(ruleSet: RuleSet(configuration: configuration, skipUnseenSubrules: skipUnseenSubrules),
+                  bayes: bayes, creator: creator)
     }
 
     /// Scores one message. Bayes and network tests are not in use until

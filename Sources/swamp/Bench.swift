@@ -83,7 +83,7 @@ struct Bench: AsyncParsableCommand {
         }
         // No `BayesCreator`: a bench run never creates a database, with
         // autolearn on or off (its scans report autolearn "unavailable").
-        let scanner = SpamScanner(configuration: config, bayes: classifier)
+        let scanner = SpamScanner(configuration: config, bayes: classifier, skipUnseenSubrules: true)
         // The daemon compiles this stage after it starts; here it is part
         // of loading.
         if !noMultiPattern { scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory()) }

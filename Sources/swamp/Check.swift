@@ -41,7 +41,7 @@ struct Check: AsyncParsableCommand {
                     }
                 })
                 : nil
-            let scanner = SpamScanner(configuration: config, bayes: bayes, creator: creator)
+            let scanner = SpamScanner(configuration: config, bayes: bayes, creator: creator, skipUnseenSubrules: true)
             // One message does not pay for compiling the multi-pattern
             // stage; a copy the daemon or bench left in the cache is used.
             scanner.ruleSet.prepareMultiPattern(cacheDirectory: MultiPatternCache.directory(), compile: false)

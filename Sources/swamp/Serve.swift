@@ -267,7 +267,8 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ConfigurationRefused(path: path, problems: ["dns_server: \(error)"])
         }
-        let scanner = SpamScanner(configuration: configuration, bayes: bayes, creator: creator)
+        let scanner = SpamScanner(configuration: configuration, bayes: bayes, creator: creator,
+                                  skipUnseenSubrules: true)
         // The multi-pattern stage takes seconds to compile for the stock
         // rules (milliseconds from the cache): scans start without it and
         // pick it up once it is in place. Nothing fails past this point, so
