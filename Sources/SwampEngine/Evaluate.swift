@@ -162,6 +162,18 @@ struct RuleRun {
     var timedOut = false
     var headerValues: [[UInt8]?]
     var headerFetched: [Bool]
+    /// The subrules that run only when a meta reads them
+    /// (`RuleSet.lazyInSet`); empty when all run.
+    let lazy: [Bool]
+    /// The body's pass, for the body subrules it left to run on demand.
+    var bodyPass: SubjectPass?
+    /// The context evals run on demand get (made on first need).
+    var demandContext: EvalContext?
+    /// Lazy header rules whose required strings the header pass found
+    /// missing (their view's strings are looked for with the others').
+    var lazyBlocked: [Bool] = []
+    /// Rules run on demand so far (the clock is read every eighth).
+    var demanded = 0
     let clock = ContinuousClock()
     /// With the rule set's profile on: nanoseconds per rule, and the times
     /// its regex ran (got past the prefilters) or its eval was called.
@@ -183,12 +195,16 @@ struct RuleRun {
         self.ran = Array(repeating: false, count: ruleSet.rules.count)
         self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
         self.headerFetched = Array(repeating: false, count: ruleSet.queries.count)
+        self.lazy = ruleSet.lazyInSet?[set] ?? []
         self.profiling = ruleSet.profile.isOn
         if profiling {
             spent = Array(repeating: 0, count: ruleSet.rules.count)
             runs = Array(repeating: 0, count: ruleSet.rules.count)
         }
     }
+
+    /// Whether rule `i` runs only when a meta reads it.
+    @inline(__always) func isLazy(_ i: Int) -> Bool { !lazy.isEmpty && lazy[i] }
 
     @inline(__always) func profileStart() -> UInt64 {
         profiling ? monotonicNanoseconds() : 0
@@ -333,8 +349,12 @@ struct RuleRun {
         var scanned = [Bool](repeating: false, count: values.count)
         var marks = [UInt32](repeating: 0, count: ruleSet.headerLiterals.count)
         let filter = ruleSet.headerLiterals
+        // A lazy rule (`demand`) gets the strings' verdict only.
+        if !lazy.isEmpty { lazyBlocked = [Bool](repeating: false, count: ruleSet.rules.count) }
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
             for e in entries where enabled[Int(e.rule)] {
+                let deferred = isLazy(Int(e.rule))
+                if deferred && e.literals.isEmpty { continue }
                 if done & 63 == 0, pastDeadline() { return }
                 let t0 = profileStart()
                 defer { charge(Int(e.rule), since: t0) }
@@ -355,10 +375,11 @@ struct RuleRun {
                         }
                         if !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, mark) }) {
                             // Cannot match: no hit, or a hit for `!~`.
-                            note(e.rule, negated ? 1 : 0)
+                            if deferred { lazyBlocked[Int(e.rule)] = true } else { note(e.rule, negated ? 1 : 0) }
                             continue
                         }
                     }
+                    if deferred { continue }
                     // An absent header: the answer on its `if-unset:` text
                     // (or none) was worked out at load.
                     let (count, hitLimit) = value.map { text in
@@ -381,131 +402,97 @@ struct RuleRun {
 
     /// body, rawbody, uri and full rules: the regex runs over each piece;
     /// one hit is enough unless `tflags multiple` counts them all. The
-    /// pieces are laid out in one buffer so the loop touches no arrays.
+    /// pieces are laid out in one buffer (`SubjectPass`), and the
+    /// prefilters look at it once for all the rules. The body's lazy
+    /// subrules are left for `demand`, which runs them on this pass.
     mutating func subjectRules(_ entries: [SubjectEntry], _ pieces: [[UInt8]], _ filter: LiteralFilter,
                                _ multi: MultiPattern?, isBody: Bool, into outcome: inout RuleRecords) {
         guard !entries.isEmpty else { return }
-        // One buffer, pieces separated by "\n" (what the prefilters assume).
-        var joined: [UInt8] = []
-        joined.reserveCapacity(pieces.reduce(pieces.count) { $0 + $1.count })
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(pieces.count)
-        for p in pieces {
-            if !ranges.isEmpty { joined.append(10) }
-            ranges.append(joined.count..<(joined.count + p.count))
-            joined.append(contentsOf: p)
-        }
+        let pass = SubjectPass(pieces, filter, multi, isBody: isBody)
+        let deferring = isBody && !lazy.isEmpty
+        if deferring { bodyPass = pass }
         var limited: [Int32] = []
         var results: [(Int32, Double)] = outcome.records
         outcome.records = []
         results.reserveCapacity(results.count + entries.count)
         let before = results.count
-        let scratch = self.scratch
-        // Which rules' required strings occur: one pass for all of them.
-        // With a few pieces, which pieces each occurs in: a rule then runs
-        // only on the pieces that hold a string of each of its sets (a
-        // match lies within one piece and holds them all). For the stock
-        // rules that is a quarter of the bytes those that pass search.
-        let literalCount = filter.count
-        var marks = [UInt32](repeating: 0, count: literalCount)
-        let words = (pieces.count + 63) / 64
-        // (Only header views' filters lack the one matcher, and they are not run here.)
-        precondition(literalCount == 0 || filter.matcher != nil, "a body-like view's strings need their matcher")
-        let matcher = literalCount > 0 ? filter.matcher : nil
-        let byPiece = matcher != nil && pieces.count > 1 && pieces.count <= RuleRun.literalPieceLimit
-        var pieceBits: [UInt64] = []
-        if byPiece, let matcher {
-            pieceBits = [UInt64](repeating: 0, count: literalCount * words)
-            joined.withUnsafeBufferPointer { all in
-                ranges.withUnsafeBufferPointer { matcher.markPieces(all, pieces: $0, words: words, into: &pieceBits) }
-            }
-            pieceBits.withUnsafeBufferPointer { bits in
-                for i in 0..<literalCount {
-                    var any: UInt64 = 0
-                    for w in 0..<words { any |= bits[i &* words &+ w] }
-                    if any != 0 { marks[i] = 1 }
-                }
-            }
-        } else if let matcher {
-            joined.withUnsafeBufferPointer { matcher.mark($0, with: 1, in: &marks) }
-        }
-        var mask = [UInt64](repeating: ~0, count: words), maskScratch = [UInt64](repeating: 0, count: words)
-        // The one pass over the joined pieces (RuleSet.prefilterPattern)
-        // finds what each piece alone matches, except in an empty last
-        // piece: it starts after the final "\n", where PCRE2's /m `^` does
-        // not match, so `^$` would be lost there.
-        let joinedPass = pieces.count > 1 && pieces.last?.isEmpty == false
-        // The multi-pattern stage: Hyperscan over each piece, for all rules
-        // at once; firstPiece[n] is 1 + the first piece where rule n may
-        // match, 0 where it cannot.
-        var firstPiece: [UInt32] = []
-        var useMulti = false
-        if let multi {
-            firstPiece = [UInt32](repeating: 0, count: multi.count)
-            useMulti = joined.withUnsafeBufferPointer { all in
-                ranges.withUnsafeBufferPointer { multi.scan(all, pieces: $0, into: &firstPiece) }
-            }
-        }
-        let included = multi?.included ?? []
-        joined.withUnsafeBufferPointer { all in
-            ranges.withUnsafeBufferPointer { ranges in
-                entries.withUnsafeBufferPointer { entries in
-                    for e in entries where enabled[Int(e.rule)] {
-                        if (results.count - before) & 63 == 0, pastDeadline() { return }
-                        let t0 = profileStart()
-                        defer { charge(Int(e.rule), since: t0) }
-                        var startPiece = 0, viaMulti = false
-                        if useMulti, e.multi >= 0, included[Int(e.multi)] {
-                            let first = Int(firstPiece[Int(e.multi)])
-                            if first == 0 {
-                                results.append((e.rule, 0))
-                                continue
-                            }
-                            startPiece = first - 1
-                            viaMulti = true
-                        }
-                        if !e.literals.isEmpty, !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, 1) }) {
-                            results.append((e.rule, 0))
-                            continue
-                        }
-                        let masked = byPiece && !e.literals.isEmpty
-                        if masked {
-                            pieceBits.withUnsafeBufferPointer { bits in
-                                mask.withUnsafeMutableBufferPointer { m in
-                                    maskScratch.withUnsafeMutableBufferPointer {
-                                        filter.allowedPieces(e.literals, bits, words: words, into: m, scratch: $0)
-                                    }
-                                }
-                            }
-                        }
-                        countSearch(Int(e.rule))
-                        // The pass over all pieces saves nothing once the
-                        // strings have picked the pieces.
-                        if !viaMulti, !masked, let pre = e.prefilter, joinedPass,
-                           case .noMatch = pre.search(all, scratch: scratch) {
-                            results.append((e.rule, 0))
-                            continue
-                        }
-                        var total = 0
-                        var hitLimit = false
-                        for n in startPiece..<ranges.count {
-                            let r = ranges[n]
-                            if e.noSubject && isBody && n == 0 { continue }
-                            if masked, mask[n >> 6] & (1 << UInt64(n & 63)) == 0 { continue }
-                            let piece = UnsafeBufferPointer(rebasing: all[r])
-                            let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)
-                            total += count
-                            hitLimit = hitLimit || lim
-                            if total >= e.maxHits { break }
-                        }
-                        if hitLimit { limited.append(e.rule) }
-                        results.append((e.rule, Double(total)))
-                    }
-                }
+        entries.withUnsafeBufferPointer { entries in
+            for e in entries where enabled[Int(e.rule)] {
+                if deferring, lazy[Int(e.rule)] { continue }
+                if (results.count - before) & 63 == 0, pastDeadline() { return }
+                let (value, hitLimit) = runEntry(e, pass)
+                if hitLimit { limited.append(e.rule) }
+                results.append((e.rule, value))
             }
         }
         outcome.records = results
         outcome.limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
+    }
+
+    /// One body-like rule over a pass: its value (matches counted), and
+    /// whether the match limit cut the count.
+    mutating func runEntry(_ e: SubjectEntry, _ pass: SubjectPass) -> (Double, Bool) {
+        let t0 = profileStart()
+        defer { charge(Int(e.rule), since: t0) }
+        var startPiece = 0, viaMulti = false
+        if pass.useMulti, e.multi >= 0, pass.included[Int(e.multi)] {
+            let first = Int(pass.firstPiece[Int(e.multi)])
+            if first == 0 { return (0, false) }
+            startPiece = first - 1
+            viaMulti = true
+        }
+        if !e.literals.isEmpty, !pass.marks.withUnsafeBufferPointer({ pass.filter.allows(e.literals, $0, 1) }) {
+            return (0, false)
+        }
+        let masked = pass.byPiece && !e.literals.isEmpty
+        if masked { pass.mask(for: e.literals) }
+        countSearch(Int(e.rule))
+        let scratch = self.scratch
+        let isBody = pass.isBody
+        return pass.joined.withUnsafeBufferPointer { all -> (Double, Bool) in
+            // The pass over all pieces saves nothing once the strings have
+            // picked the pieces.
+            if !viaMulti, !masked, let pre = e.prefilter, pass.joinedPass,
+               case .noMatch = pre.search(all, scratch: scratch) {
+                return (0, false)
+            }
+            return pass.ranges.withUnsafeBufferPointer { ranges in
+                pass.pieceMask.withUnsafeBufferPointer { mask in
+                    var total = 0
+                    var hitLimit = false
+                    for n in startPiece..<ranges.count {
+                        if e.noSubject && isBody && n == 0 { continue }
+                        if masked, mask[n >> 6] & (1 << UInt64(n & 63)) == 0 { continue }
+                        let piece = UnsafeBufferPointer(rebasing: all[ranges[n]])
+                        let (count, lim) = e.regex.countMatches(piece, maximum: e.maxHits - total, scratch: scratch)
+                        total += count
+                        hitLimit = hitLimit || lim
+                        if total >= e.maxHits { break }
+                    }
+                    return (Double(total), hitLimit)
+                }
+            }
+        }
+    }
+
+    /// What evals read: the views, the facts, and header texts (the header
+    /// rules' views, fetched or not, by their number; others by query).
+    func evalContext() -> EvalContext {
+        let texts = HeaderTexts(headerValues, headerFetched)
+        let (views, queryIndex) = (self.views, ruleSet.queryIndex)
+        return EvalContext(views: views, configuration: ruleSet.configuration, facts: facts,
+                           headerText: { q in
+                               if let n = queryIndex[q].map(Int.init) {
+                                   if texts.fetched[n] { return texts.values[n] }
+                                   let v = views.header(q)
+                                   (texts.values[n], texts.fetched[n]) = (v, true)
+                                   return v
+                               }
+                               if let c = texts.others[q] { return c }
+                               let v = views.header(q)
+                               texts.others[q] = v
+                               return v
+                           }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
     }
 
     /// The eval and mimeheader rules, in rule order, their values into
@@ -515,29 +502,9 @@ struct RuleRun {
     /// only this thread's facts hold), while the others skip them.
     mutating func runEvals(into outcome: inout RuleRecords, sharing: SharedEvals? = nil, readingBayes: Bool = false) {
         guard !ruleSet.evalCalls.isEmpty else { return }
-        // The header rules' views, fetched or not, by their number; others
-        // the evals ask for, by query.
-        final class HeaderTexts {
-            var values: [[UInt8]?]
-            var fetched: [Bool]
-            var others: [HeaderQuery: [UInt8]?] = [:]
-            init(_ values: [[UInt8]?], _ fetched: [Bool]) { (self.values, self.fetched) = (values, fetched) }
-        }
-        let texts = HeaderTexts(headerValues, headerFetched)
-        let (views, queryIndex) = (self.views, ruleSet.queryIndex)
-        let context = EvalContext(views: views, configuration: ruleSet.configuration, facts: facts,
-                                  headerText: { q in
-                                      if let n = queryIndex[q].map(Int.init) {
-                                          if texts.fetched[n] { return texts.values[n] }
-                                          let v = views.header(q)
-                                          (texts.values[n], texts.fetched[n]) = (v, true)
-                                          return v
-                                      }
-                                      if let c = texts.others[q] { return c }
-                                      let v = views.header(q)
-                                      texts.others[q] = v
-                                      return v
-                                  }, freemail: ruleSet.freemail, memo: EvalMemo(scratch: scratch))
+        let context = evalContext()
+        // Evals run on demand later share what these work out once (memo).
+        demandContext = context
         var parts: [MIMEPart]? = nil
         var partValues: [String: [[UInt8]?]] = [:]
         // The clock is read before every eighth eval (most take a
@@ -548,7 +515,7 @@ struct RuleRun {
             /// Runs call `call`; false past the deadline.
             func run(_ call: Int) -> Bool {
                 let i = calls[call].rule
-                guard enabled[i] && !ran[i] else { return true }
+                guard enabled[i] && !ran[i] && !isLazy(i) else { return true }
                 if evalsRun & 7 == 0, pastDeadline() { return false }
                 evalsRun += 1
                 let t0 = profileStart()
@@ -625,6 +592,7 @@ struct RuleRun {
     /// run reads as 0, but a meta that reads a meta which did not run (it
     /// scores 0 in this set) does not run either.
     mutating func runMetas() {
+        guard lazy.isEmpty else { return runMetasOnDemand() }
         let localTestsOnly = !facts.useNetwork
         let code = ruleSet.metaCode
         var stack = [Double](repeating: 0, count: code.stackSize)
@@ -675,6 +643,111 @@ struct RuleRun {
         hitOrder += hits
     }
 
+    /// `runMetas` when some subrules run only on demand: each meta in
+    /// dependency order (the lazy ones when read), reading a lazy subrule
+    /// makes it run (`demand`). `&&` and `||` read their right side only
+    /// when the left leaves the outcome open, as in Perl: what they skip
+    /// never runs. The values and hits are those of running everything.
+    mutating func runMetasOnDemand() {
+        let code = ruleSet.metaCode
+        let runs = ruleSet.metaRunsInSet[set]
+        var stack = [Double](repeating: 0, count: code.stackSize)
+        for k in code.steps.indices {
+            let rule = Int(code.steps[k].rule)
+            guard runs[rule], !ran[rule], !lazy[rule] else { continue }
+            record(rule, metaValue(k, stack: &stack))
+        }
+    }
+
+    /// Meta step `k`'s value, as got_hit records it (a hit at least 1).
+    /// The program's stack is `stack[base...]`; a lazy meta it reads runs
+    /// on the part above it.
+    mutating func metaValue(_ k: Int, stack: inout [Double], base: Int = 0) -> Double {
+        let step = ruleSet.metaCode.steps[k]
+        let localTestsOnly: Double = facts.useNetwork ? 0 : 1
+        let end = Int(step.opsEnd)
+        let result: Double? = ruleSet.metaCode.ops.withUnsafeBufferPointer { ops in
+            var top = base - 1
+            var pc = Int(step.opsStart)
+            while pc < end {
+                switch ops[pc] {
+                case .rule(let i):
+                    let i = Int(i)
+                    if !ran[i] && isLazy(i) { demand(i, stack: &stack, above: top + 1) }
+                    top += 1; stack[top] = values[i]
+                case .constant(let v): top += 1; stack[top] = v
+                case .localTestsOnly: top += 1; stack[top] = localTestsOnly
+                case .not: stack[top] = stack[top] == 0 ? 1 : 0
+                case .negate: stack[top] = -stack[top]
+                case .jumpIfFalse(let target):
+                    if stack[top] == 0 { pc = Int(target); continue }
+                    top -= 1
+                case .jumpIfTrue(let target):
+                    if stack[top] != 0 { pc = Int(target); continue }
+                    top -= 1
+                case .binary(let op):
+                    let b = stack[top], a = stack[top - 1]
+                    top -= 1
+                    guard let r = MetaProgram.apply(op, a, b) else { return nil }
+                    stack[top] = r
+                }
+                pc += 1
+            }
+            return top >= base ? stack[top] : 0
+        }
+        let value = result ?? 0
+        return value > 0 ? max(1, value) : (value != 0 ? 1 : 0)
+    }
+
+    /// Runs lazy subrule `i`, read by a meta, as the pass it was left out
+    /// of would have (past the deadline it does not run, and reads 0).
+    mutating func demand(_ i: Int, stack: inout [Double], above: Int) {
+        let meta = Int(ruleSet.metaStepOfRule[i])
+        if meta >= 0 {
+            guard ruleSet.metaRunsInSet[set][i] else { return }
+            let size = ruleSet.metaCode.stackSize
+            if stack.count < above + size { stack += [Double](repeating: 0, count: above + size - stack.count) }
+            return record(i, metaValue(meta, stack: &stack, base: above))
+        }
+        demanded += 1
+        if demanded & 7 == 1, pastDeadline() { return }
+        if timedOut { return }
+        if case let b = Int(ruleSet.bodyEntryOfRule[i]), b >= 0 {
+            // (`runEntry` times and counts its search.)
+            guard let pass = bodyPass else { return }
+            let (value, limited) = runEntry(ruleSet.bodyEntries[b], pass)
+            if limited { limitExceeded.append(ruleSet.rules[i].name) }
+            return record(i, value)
+        }
+        let t0 = profileStart()
+        defer { charge(i, since: t0) }
+        let scratch = self.scratch
+        if case let h = Int(ruleSet.headerEntryOfRule[i]), h >= 0 {
+            let e = ruleSet.headerEntries[h]
+            let text = header(Int(e.query))
+            guard e.kind != .exists else { return record(i, text != nil ? 1 : 0) }
+            guard let re = e.regex else { return }
+            let negated = e.kind == .negated
+            if !lazyBlocked.isEmpty && lazyBlocked[i] {
+                // Cannot match: no hit, or a hit for `!~`.
+                return record(i, negated ? 1 : 0)
+            }
+            let (count, limited) = text.map { t in
+                countSearch(i)
+                return t.withUnsafeBufferPointer { re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch) }
+            } ?? (Int(e.unsetCount), e.unsetLimited)
+            if limited { limitExceeded.append(ruleSet.rules[i].name) }
+            record(i, negated ? (count == 0 && !limited ? 1 : 0) : Double(count))
+        } else if case let k = Int(ruleSet.evalCallOfRule[i]), k >= 0 {
+            if demandContext == nil { demandContext = evalContext() }
+            countSearch(i)
+            let value = ruleSet.evalCalls.withUnsafeBufferPointer { calls in
+                Double(calls[k].function(demandContext!, calls[k].arguments))
+            }
+            record(i, value)
+        }
+    }
+
     func summarize() -> Evaluation {
         var e = Evaluation()
         e.scoreSet = set
@@ -704,6 +777,106 @@ struct RuleRun {
         case .uri: return "URI: "
         case .full: return "FULL: "
         default: return ""
+        }
+    }
+}
+
+/// The header texts one scan's evals have read (`RuleRun.evalContext`).
+private final class HeaderTexts {
+    var values: [[UInt8]?]
+    var fetched: [Bool]
+    var others: [HeaderQuery: [UInt8]?] = [:]
+    init(_ values: [[UInt8]?], _ fetched: [Bool]) { (self.values, self.fetched) = (values, fetched) }
+}
+
+/// A view's pieces laid out in one buffer, separated by "\n" (what the
+/// prefilters assume), and what the prefilters found in it: the required
+/// strings present (with a few pieces, which pieces each occurs in: a
+/// rule then runs only on the pieces that hold a string of each of its
+/// sets, as a match lies within one piece and holds them all; for the
+/// stock rules that is a quarter of the bytes those that pass search),
+/// and the pieces the multi-pattern stage says each rule may match from.
+final class SubjectPass {
+    let joined: [UInt8]
+    let ranges: [Range<Int>]
+    let isBody: Bool
+    let filter: LiteralFilter
+    let marks: [UInt32]
+    private let pieceBits: [UInt64]
+    let words: Int
+    let byPiece: Bool
+    /// The one pass over the joined pieces (`RuleSet.prefilterPattern`)
+    /// finds what each piece alone matches, except in an empty last piece:
+    /// it starts after the final "\n", where PCRE2's /m `^` does not
+    /// match, so `^$` would be lost there.
+    let joinedPass: Bool
+    /// 1 + the first piece where pattern n of the stage may match, 0
+    /// where it cannot (Hyperscan over each piece, all rules at once).
+    let firstPiece: [UInt32]
+    let useMulti: Bool
+    let included: [Bool]
+    /// The pieces the last rule given to `mask(for:)` may match in.
+    private(set) var pieceMask: [UInt64]
+    private var maskScratch: [UInt64]
+
+    init(_ pieces: [[UInt8]], _ filter: LiteralFilter, _ multi: MultiPattern?, isBody: Bool) {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pieces.reduce(pieces.count) { $0 + $1.count })
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(pieces.count)
+        for p in pieces {
+            if !ranges.isEmpty { joined.append(10) }
+            ranges.append(joined.count..<(joined.count + p.count))
+            joined.append(contentsOf: p)
+        }
+        let literalCount = filter.count
+        var marks = [UInt32](repeating: 0, count: literalCount)
+        let words = (pieces.count + 63) / 64
+        // (Only header views' filters lack the one matcher, and they are not run here.)
+        precondition(literalCount == 0 || filter.matcher != nil, "a body-like view's strings need their matcher")
+        let matcher = literalCount > 0 ? filter.matcher : nil
+        let byPiece = matcher != nil && pieces.count > 1 && pieces.count <= RuleRun.literalPieceLimit
+        var pieceBits: [UInt64] = []
+        if byPiece, let matcher {
+            pieceBits = [UInt64](repeating: 0, count: literalCount * words)
+            joined.withUnsafeBufferPointer { all in
+                ranges.withUnsafeBufferPointer { matcher.markPieces(all, pieces: $0, words: words, into: &pieceBits) }
+            }
+            pieceBits.withUnsafeBufferPointer { bits in
+                for i in 0..<literalCount {
+                    var any: UInt64 = 0
+                    for w in 0..<words { any |= bits[i &* words &+ w] }
+                    if any != 0 { marks[i] = 1 }
+                }
+            }
+        } else if let matcher {
+            joined.withUnsafeBufferPointer { matcher.mark($0, with: 1, in: &marks) }
+        }
+        var firstPiece: [UInt32] = []
+        var useMulti = false
+        if let multi {
+            firstPiece = [UInt32](repeating: 0, count: multi.count)
+            useMulti = joined.withUnsafeBufferPointer { all in
+                ranges.withUnsafeBufferPointer { multi.scan(all, pieces: $0, into: &firstPiece) }
+            }
+        }
+        (self.joined, self.ranges, self.isBody, self.filter) = (joined, ranges, isBody, filter)
+        (self.marks, self.pieceBits, self.words, self.byPiece) = (marks, pieceBits, words, byPiece)
+        (self.firstPiece, self.useMulti, self.included) = (firstPiece, useMulti, multi?.included ?? [])
+        pieceMask = [UInt64](repeating: ~0, count: words)
+        maskScratch = [UInt64](repeating: 0, count: words)
+        joinedPass = pieces.count > 1 && pieces.last?.isEmpty == false
+    }
+
+    /// Sets `pieceMask` to the pieces that hold a string of each of the
+    /// rule's sets.
+    func mask(for literals: Range<Int32>) {
+        pieceBits.withUnsafeBufferPointer { bits in
+            pieceMask.withUnsafeMutableBufferPointer { m in
+                maskScratch.withUnsafeMutableBufferPointer {
+                    filter.allowedPieces(literals, bits, words: words, into: m, scratch: $0)
+                }
+            }
         }
     }
 }

@@ -112,26 +112,28 @@ struct MetaProgram: Sendable {
             case .binary(let op):
                 let b = s[top], a = s[top - 1]
                 top -= 1
-                let r: Double
-                switch op {
-                case .add: r = a + b
-                case .subtract: r = a - b
-                case .multiply: r = a * b
-                case .divide:
-                    if b == 0 { return nil }
-                    r = a / b
-                case .less: r = a < b ? 1 : 0
-                case .lessEqual: r = a <= b ? 1 : 0
-                case .greater: r = a > b ? 1 : 0
-                case .greaterEqual: r = a >= b ? 1 : 0
-                case .equal: r = a == b ? 1 : 0
-                case .notEqual: r = a != b ? 1 : 0
-                }
+                guard let r = apply(op, a, b) else { return nil }
                 s[top] = r
             }
             pc += 1
         }
         return top >= 0 ? s[top] : 0
+    }
+
+    /// `a op b`; nil for a division by zero (the meta then reads 0).
+    @inline(__always) static func apply(_ op: Operator, _ a: Double, _ b: Double) -> Double? {
+        switch op {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return b == 0 ? nil : a / b
+        case .less: return a < b ? 1 : 0
+        case .lessEqual: return a <= b ? 1 : 0
+        case .greater: return a > b ? 1 : 0
+        case .greaterEqual: return a >= b ? 1 : 0
+        case .equal: return a == b ? 1 : 0
+        case .notEqual: return a != b ? 1 : 0
+        }
     }
 
     /// The program with its jump targets moved by `offset`, to sit at that

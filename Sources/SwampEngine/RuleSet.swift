@@ -230,6 +230,22 @@ public final class RuleSet: Sendable {
     let metaCode: MetaCode
     /// Whether each rule runs in score set 0…3 (a zero score disables it).
     let enabledInSet: [[Bool]]
+    /// With `skipUnseenSubrules`: per score set, the enabled subrules that
+    /// run only when a meta reads them (`RuleRun.demand`): metas, header
+    /// rules, body rules and evals (not those reading Bayes, nor
+    /// mimeheader rules). A subrule read only behind a rare condition
+    /// (`__BITCOIN_ID && __EXTORT_MANY`, whose sum reads fourteen more)
+    /// then costs nothing in most messages. nil otherwise.
+    let lazyInSet: [[Bool]]?
+    /// Per score set, whether each meta runs at all: enabled, and every
+    /// meta it reads runs (as `runMetas` has it).
+    let metaRunsInSet: [[Bool]]
+    /// Per rule: its place in `headerEntries`, `bodyEntries`, `evalCalls`
+    /// and `metaCode.steps`, or -1 (filled only with `lazyInSet`).
+    let headerEntryOfRule: [Int32]
+    let bodyEntryOfRule: [Int32]
+    let evalCallOfRule: [Int32]
+    let metaStepOfRule: [Int32]
     /// The header views some enabled rule reads, per score set.
     let queriesInSet: [[Int]]
     /// The required strings of each view's rules, found in one pass over
@@ -500,7 +516,8 @@ public final class RuleSet: Sendable {
         fullLiterals = literalBuilders[4].build()
         // Grouped by the header view they read (the literal marks rely on
         // it); the evaluation records results back in rule order.
-        headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
+        let headerEntries = headers.sorted { ($0.query, $0.rule) < ($1.query, $1.rule) }
+        self.headerEntries = headerEntries
         // The multi-pattern stage's candidates: body, rawbody and uri rules
         // without required strings that score in some set, numbered in
         // their view (compiled later: prepareMultiPattern). Those PCRE2
@@ -526,12 +543,41 @@ public final class RuleSet: Sendable {
         self.queryIndex = queryIndex
         evalCalls = evals
         let metaOrder = order.filter { !cyclic.contains($0) }
-        metaCode = MetaCode(metaOrder.compactMap { i in
+        let metaCode = MetaCode(metaOrder.compactMap { i in
             guard case .meta(let program) = compiled[i].target else { return nil }
             return (i, program, metaDeps[i] ?? [])
         })
+        self.metaCode = metaCode
         let enabledInSet = (0..<4).map { set in compiled.map { $0.scores[set] != 0 } }
         self.enabledInSet = enabledInSet
+        let metaRuns = (0..<4).map { set in
+            var runs = [Bool](repeating: false, count: compiled.count)
+            for step in metaCode.steps {
+                let rule = Int(step.rule)
+                runs[rule] = enabledInSet[set][rule]
+                    && (Int(step.depsStart)..<Int(step.depsEnd)).allSatisfy { runs[Int(metaCode.metaDeps[$0])] }
+            }
+            return runs
+        }
+        metaRunsInSet = metaRuns
+        if seen != nil {
+            var headerOf = [Int32](repeating: -1, count: compiled.count), bodyOf = headerOf
+            var evalOf = headerOf, metaOf = headerOf
+            for (k, e) in headerEntries.enumerated() { headerOf[Int(e.rule)] = Int32(k) }
+            for (k, e) in body.enumerated() { bodyOf[Int(e.rule)] = Int32(k) }
+            for (k, c) in evals.enumerated() where !c.isMIMEHeader && !c.readsBayes { evalOf[c.rule] = Int32(k) }
+            for (k, step) in metaCode.steps.enumerated() { metaOf[Int(step.rule)] = Int32(k) }
+            (headerEntryOfRule, bodyEntryOfRule, evalCallOfRule, metaStepOfRule) = (headerOf, bodyOf, evalOf, metaOf)
+            lazyInSet = (0..<4).map { set in
+                compiled.indices.map { i in
+                    compiled[i].isSubrule && enabledInSet[set][i]
+                        && (headerOf[i] >= 0 || bodyOf[i] >= 0 || evalOf[i] >= 0 || metaOf[i] >= 0)
+                }
+            }
+        } else {
+            (headerEntryOfRule, bodyEntryOfRule, evalCallOfRule, metaStepOfRule) = ([], [], [], [])
+            lazyInSet = nil
+        }
         queriesInSet = (0..<4).map { set in
             Array(Set(headers.filter { enabledInSet[set][Int($0.rule)] }.map { Int($0.query) })).sorted()
         }

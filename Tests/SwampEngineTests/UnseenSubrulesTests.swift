@@ -4,7 +4,8 @@ import SwampMIME
 import SwampRules
 
 /// `RuleSet(skipUnseenSubrules: true)`: subrules no scored rule reads do
-/// not run; everything that shows stays the same.
+/// not run, and the others run only when a meta reads them; everything
+/// that shows stays the same.
 @Suite struct UnseenSubrulesTests {
     static let rules = """
         body   __READ_BY_SCORED   /lunch/
@@ -62,6 +63,72 @@ import SwampRules
             #expect(Set(Self.run(config, skip: true).subrules) == Set(Self.run(config, skip: false).subrules),
                     "\(template)")
             #expect(Self.run(config, skip: true).subrules.contains("__READ_BY_NOTHING"), "\(template)")
+        }
+    }
+
+    /// Subrules of every kind a meta can leave unread: header (with and
+    /// without required strings, negated, exists), body (counted), eval,
+    /// and metas of them.
+    static let lazyRules = """
+        header __GUARD       Subject =~ /Hello/
+        header __H_LIT       From =~ /alice/
+        header __H_NEG       To !~ /nobody/
+        header __H_EXISTS    exists:Date
+        header __H_ANY       Subject =~ /./
+        body   __B_MONEY     /money/
+        tflags __B_MONEY     multiple
+        body   __B_NEVER     /zebra/
+        body   __B_LUNCH     /lunch/
+        header __E_DATE      eval:check_for_shifted_date('-1000', '1000')
+        header __E_NOTO      eval:check_for_missing_to_header()
+        meta   __M_INNER     __B_MONEY > 2 && __H_EXISTS
+        meta   __M_UNREAD    __B_LUNCH && __E_DATE && __H_ANY
+        meta   GUARDED_ON    __GUARD && __H_LIT && __M_INNER && !__E_NOTO && __H_NEG
+        meta   GUARDED_OFF   __B_NEVER && (__M_UNREAD + __B_MONEY)
+        meta   SUMMED        (__B_MONEY + __H_EXISTS) > 3
+        score  GUARDED_ON 1
+        score  GUARDED_OFF 1
+        score  SUMMED 1
+        """
+
+    @Test func subrulesAMetaLeavesUnreadDoNotRun() {
+        let all = Self.run(Self.lazyRules, skip: false)
+        let lazy = Self.run(Self.lazyRules, skip: true)
+        #expect(Set(all.hitNames) == ["GUARDED_ON", "SUMMED"])
+        #expect(lazy.hitNames == all.hitNames)
+        #expect(lazy.score == all.score)
+        // Read behind `__B_NEVER &&`, which is false: they never run, and
+        // neither does what only they read.
+        for unread in ["__M_UNREAD", "__B_LUNCH", "__E_DATE", "__H_ANY"] {
+            #expect(all.subrules.contains(unread), "\(unread)")
+            #expect(!lazy.subrules.contains(unread), "\(unread)")
+        }
+        // Read where the outcome is open: they run, with the same values
+        // (three counted matches, a negated header, an absent header's
+        // exists), and hit as they do when everything runs.
+        for read in ["__GUARD", "__H_LIT", "__H_NEG", "__H_EXISTS", "__B_MONEY", "__M_INNER"] {
+            #expect(lazy.subrules.contains(read), "\(read)")
+        }
+    }
+
+    @Test func aGuardThatHoldsRunsWhatItGuards() {
+        let config = Self.lazyRules.replacingOccurrences(of: "/zebra/", with: "/paragraph/")
+        let all = Self.run(config, skip: false)
+        let lazy = Self.run(config, skip: true)
+        #expect(Set(all.hitNames) == ["GUARDED_ON", "GUARDED_OFF", "SUMMED"])
+        #expect(lazy.hitNames == all.hitNames)
+        #expect(Set(lazy.subrules) == Set(all.subrules))
+    }
+
+    @Test func twoThreadsLeaveTheSameSubrulesUnread() {
+        var loader = ConfigLoader()
+        loader.load(text: Self.lazyRules, file: "test.cf")
+        let ruleSet = RuleSet(configuration: loader.configuration, skipUnseenSubrules: true)
+        let views = Views(message: Message(bytes: Array(plain.utf8)))
+        let one = ruleSet.evaluate(views)
+        for threads in [AlongsideTests.Threads(), AlongsideTests.Threads(delay: 0.05)] {
+            let two = ruleSet.evaluate(views, facts: Facts(), alongside: threads.side, probability: nil)
+            AlongsideTests.same(one, two, "lazy subrules, two threads")
         }
     }
 }
