@@ -590,71 +590,19 @@ struct RuleRun {
 
     /// Metas in dependency order. As in SpamAssassin, a rule that did not
     /// run reads as 0, but a meta that reads a meta which did not run (it
-    /// scores 0 in this set) does not run either.
+    /// scores 0 in this set) does not run either (`RuleSet.metaRunsInSet`).
+    /// The lazy subrules (`RuleSet.lazyInSet`, lazy metas among them) run
+    /// when a meta reads them (`demand`); `&&` and `||` read their right
+    /// side only when the left leaves the outcome open, as Perl's do, so
+    /// what they skip never runs. The values and hits are those of running
+    /// everything.
     mutating func runMetas() {
-        guard lazy.isEmpty else { return runMetasOnDemand() }
-        let localTestsOnly = !facts.useNetwork
-        let code = ruleSet.metaCode
-        var stack = [Double](repeating: 0, count: code.stackSize)
-        var hits: [Int] = []
-        // Everything read through buffers taken once (see `MetaCode`);
-        // `record` inlined, its hits appended after, in the same order.
-        // The arrays are moved out of `self` meanwhile (not copied).
-        var values: [Double] = [], ran: [Bool] = []
-        swap(&values, &self.values)
-        swap(&ran, &self.ran)
-        defer {
-            swap(&values, &self.values)
-            swap(&ran, &self.ran)
-        }
-        let enabled = self.enabled
-        values.withUnsafeMutableBufferPointer { values in
-            ran.withUnsafeMutableBufferPointer { ran in
-                enabled.withUnsafeBufferPointer { enabled in
-                    code.steps.withUnsafeBufferPointer { steps in
-                        code.ops.withUnsafeBufferPointer { ops in
-                            code.metaDeps.withUnsafeBufferPointer { deps in
-                                stack.withUnsafeMutableBufferPointer { stack in
-                                    for step in steps {
-                                        let rule = Int(step.rule)
-                                        guard enabled[rule], !ran[rule] else { continue }
-                                        var ready = true
-                                        for d in Int(step.depsStart)..<Int(step.depsEnd) where !ran[Int(deps[d])] {
-                                            ready = false
-                                            break
-                                        }
-                                        guard ready else { continue }
-                                        let result = MetaProgram.run(ops, Int(step.opsStart)..<Int(step.opsEnd),
-                                                                     UnsafeBufferPointer(values),
-                                                                     localTestsOnly: localTestsOnly, stack: stack) ?? 0
-                                        // A hit counts as its value (at least 1), as got_hit's `value`.
-                                        let value = result > 0 ? max(1, result) : (result != 0 ? 1 : 0)
-                                        values[rule] = value
-                                        ran[rule] = true
-                                        if value > 0 { hits.append(rule) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        hitOrder += hits
-    }
-
-    /// `runMetas` when some subrules run only on demand: each meta in
-    /// dependency order (the lazy ones when read), reading a lazy subrule
-    /// makes it run (`demand`). `&&` and `||` read their right side only
-    /// when the left leaves the outcome open, as in Perl: what they skip
-    /// never runs. The values and hits are those of running everything.
-    mutating func runMetasOnDemand() {
         let code = ruleSet.metaCode
         let runs = ruleSet.metaRunsInSet[set]
         var stack = [Double](repeating: 0, count: code.stackSize)
         for k in code.steps.indices {
             let rule = Int(code.steps[k].rule)
-            guard runs[rule], !ran[rule], !lazy[rule] else { continue }
+            guard runs[rule], !ran[rule], !isLazy(rule) else { continue }
             record(rule, metaValue(k, stack: &stack))
         }
     }

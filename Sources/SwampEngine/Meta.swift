@@ -88,38 +88,6 @@ struct MetaProgram: Sendable {
         self.maxStack = max(1, maxDepth)
     }
 
-    /// Runs the program at `ops[range]` (jump targets count from the start
-    /// of `ops`) on a stack of at least its `maxStack + 1`; nil when the
-    /// expression cannot be evaluated (division by zero).
-    @inline(__always)
-    static func run(_ ops: UnsafeBufferPointer<Op>, _ range: Range<Int>, _ values: UnsafeBufferPointer<Double>,
-                    localTestsOnly: Bool, stack s: UnsafeMutableBufferPointer<Double>) -> Double? {
-        var top = -1
-        var pc = range.lowerBound
-        while pc < range.upperBound {
-            switch ops[pc] {
-            case .rule(let i): top += 1; s[top] = values[Int(i)]
-            case .constant(let v): top += 1; s[top] = v
-            case .localTestsOnly: top += 1; s[top] = localTestsOnly ? 1 : 0
-            case .not: s[top] = s[top] == 0 ? 1 : 0
-            case .negate: s[top] = -s[top]
-            case .jumpIfFalse(let target):
-                if s[top] == 0 { pc = Int(target); continue }
-                top -= 1
-            case .jumpIfTrue(let target):
-                if s[top] != 0 { pc = Int(target); continue }
-                top -= 1
-            case .binary(let op):
-                let b = s[top], a = s[top - 1]
-                top -= 1
-                guard let r = apply(op, a, b) else { return nil }
-                s[top] = r
-            }
-            pc += 1
-        }
-        return top >= 0 ? s[top] : 0
-    }
-
     /// `a op b`; nil for a division by zero (the meta then reads 0).
     @inline(__always) static func apply(_ op: Operator, _ a: Double, _ b: Double) -> Double? {
         switch op {
