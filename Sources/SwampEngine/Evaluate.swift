@@ -43,11 +43,13 @@ public struct RuleHit: Sendable, Hashable {
 public struct Evaluation: Sendable {
     /// Scored rules that hit, in the order they hit.
     public var hits: [RuleHit] = []
-    /// `__` sub-rules that hit.
+    /// `__` sub-rules that hit (of those that ran: with lazy subrules,
+    /// `RuleSet.lazyInSet`, those no meta read are not here).
     public var subrules: [String] = []
     public var score: Double = 0
     public var scoreSet: Int = 0
-    /// Rules whose regex ran into a match limit (counted as no hit).
+    /// Rules whose regex ran into a match limit (counted as no hit); lazy
+    /// subrules come after the others, in the order the metas read them.
     public var limitExceeded: [String] = []
     /// The deadline passed before every rule ran.
     public var timedOut = false
@@ -59,7 +61,8 @@ public struct Evaluation: Sendable {
 }
 
 extension RuleSet {
-    /// Runs every rule enabled in the score set over the message's views.
+    /// Runs every rule enabled in the score set over the message's views
+    /// (a lazy subrule only when a meta reads it: `RuleSet.lazyInSet`).
     /// Pure: no I/O, no shared mutable state.
     public func evaluate(_ views: Views, facts: Facts = Facts()) -> Evaluation {
         var run = RuleRun(ruleSet: self, views: views, facts: facts)
@@ -172,8 +175,8 @@ struct RuleRun {
     /// Lazy header rules whose required strings the header pass found
     /// missing (their view's strings are looked for with the others').
     var lazyBlocked: [Bool] = []
-    /// Rules run on demand so far (the clock is read every eighth).
-    var demanded = 0
+    /// Whether the deadline stopped a pass before the metas began.
+    var passesCutShort = false
     let clock = ContinuousClock()
     /// With the rule set's profile on: nanoseconds per rule, and the times
     /// its regex ran (got past the prefilters) or its eval was called.
@@ -352,10 +355,12 @@ struct RuleRun {
         // A lazy rule (`demand`) gets the strings' verdict only.
         if !lazy.isEmpty { lazyBlocked = [Bool](repeating: false, count: ruleSet.rules.count) }
         ruleSet.headerEntries.withUnsafeBufferPointer { entries in
+            var visited = 0
             for e in entries where enabled[Int(e.rule)] {
                 let deferred = isLazy(Int(e.rule))
                 if deferred && e.literals.isEmpty { continue }
-                if done & 63 == 0, pastDeadline() { return }
+                if visited & 63 == 0, pastDeadline() { return }
+                visited += 1
                 let t0 = profileStart()
                 defer { charge(Int(e.rule), since: t0) }
                 let value = values[Int(e.query)]
@@ -597,6 +602,7 @@ struct RuleRun {
     /// what they skip never runs. The values and hits are those of running
     /// everything.
     mutating func runMetas() {
+        passesCutShort = timedOut
         let code = ruleSet.metaCode
         let runs = ruleSet.metaRunsInSet[set]
         var stack = [Double](repeating: 0, count: code.stackSize)
@@ -657,9 +663,11 @@ struct RuleRun {
             if stack.count < above + size { stack += [Double](repeating: 0, count: above + size - stack.count) }
             return record(i, metaValue(meta, stack: &stack, base: above))
         }
-        demanded += 1
-        if demanded & 7 == 1, pastDeadline() { return }
-        if timedOut { return }
+        // The passes finished in time: a subrule they left runs whatever
+        // the clock says now, as it would have run in them (the metas read
+        // no clock). A pass the deadline cut short may not have reached
+        // it: it reads 0, as a rule not run does.
+        if passesCutShort { return }
         if case let b = Int(ruleSet.bodyEntryOfRule[i]), b >= 0 {
             // (`runEntry` times and counts its search.)
             guard let pass = bodyPass else { return }

@@ -117,11 +117,12 @@ struct MetaProgram: Sendable {
     }
 }
 
-/// Every meta rule's program in one array, in the order they run, with
-/// the metas each reads in another: a scan walks three flat arrays. Read
-/// from an array of steps each holding its own program and list, every
-/// meta cost reference counting on them (a thousand metas and more a
-/// message, about 1 % of a scan).
+/// Every meta rule's program in one array, in the order they run (a meta
+/// after the metas it reads), with the metas each reads in another, which
+/// the rule set reads at load to tell which metas run in each score set
+/// (`RuleSet.metaRunsInSet`). Read from an array of steps each holding
+/// its own program, every meta cost reference counting on them (a
+/// thousand metas and more a message, about 1 % of a scan).
 struct MetaCode: Sendable {
     struct Step: Sendable {
         let rule: Int32
@@ -130,9 +131,10 @@ struct MetaCode: Sendable {
     }
     let steps: [Step]
     let ops: [MetaProgram.Op]
-    /// The metas each step reads (they must have run first).
+    /// The metas each step reads (they must run for it to run).
     let metaDeps: [Int32]
-    /// Room for the deepest program's stack.
+    /// Room for the deepest program's stack (a lazy meta a program reads
+    /// runs on the stack above it: `RuleRun.metaValue`).
     let stackSize: Int
 
     init(_ metas: [(rule: Int, program: MetaProgram, metaDeps: [Int])]) {

@@ -228,7 +228,8 @@ public final class RuleSet: Sendable {
     /// The metas in `metaOrder` as the loop reads them: rule index, program,
     /// and the metas it reads.
     let metaCode: MetaCode
-    /// Whether each rule runs in score set 0…3 (a zero score disables it).
+    /// Whether each rule runs in score set 0…3 (a zero score disables it;
+    /// a lazy subrule, `lazyInSet`, runs only when a meta reads it).
     let enabledInSet: [[Bool]]
     /// With `skipUnseenSubrules`: per score set, the enabled subrules that
     /// run only when a meta reads them (`RuleRun.demand`): metas, header
@@ -602,8 +603,6 @@ public final class RuleSet: Sendable {
         self.diagnostics = config.diagnostics + diagnostics
     }
 
-    /// The four scores of a rule: `score` lines, else SpamAssassin's default
-    /// (1.0, 0.01 for `T_` rules, negated for `tflags nice`).
     /// Per score set, the rules whose outcome can show: those scored in
     /// the set that are not `__` subrules, and every rule a meta among
     /// them reads, at any depth.
@@ -625,6 +624,8 @@ public final class RuleSet: Sendable {
         }
     }
 
+    /// The four scores of a rule: `score` lines, else SpamAssassin's default
+    /// (1.0, 0.01 for `T_` rules, negated for `tflags nice`).
     static func scores(for name: String, flags: [String], in config: Configuration) -> [Double] {
         if let s = config.scores[name] { return s.count == 4 ? s : Array(repeating: s.first ?? 0, count: 4) }
         var value = name.hasPrefix("T_") ? 0.01 : 1.0
