@@ -344,7 +344,6 @@ struct RuleRun {
             if value > 0 { hits.append(rule) }
             done += 1
         }
-        let scratch = self.scratch
         // Required strings present in each header view, looked for on first
         // use: marks[string] == query + 1 when it occurs in that query's text.
         // The entries come grouped by query, so a query's marks are read
@@ -385,17 +384,9 @@ struct RuleRun {
                         }
                     }
                     if deferred { continue }
-                    // An absent header: the answer on its `if-unset:` text
-                    // (or none) was worked out at load.
-                    let (count, hitLimit) = value.map { text in
-                        countSearch(Int(e.rule))
-                        return text.withUnsafeBufferPointer {
-                            re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch)
-                        }
-                    } ?? (Int(e.unsetCount), e.unsetLimited)
+                    let (hit, hitLimit) = headerMatch(e, re, value)
                     if hitLimit { limited.append(e.rule) }
-                    if negated { note(e.rule, count == 0 && !hitLimit ? 1 : 0) }
-                    else { note(e.rule, Double(count)) }
+                    note(e.rule, hit)
                 }
             }
         }
@@ -403,6 +394,20 @@ struct RuleRun {
         hitOrder += hits.lazy.map(Int.init)
         limited.sort()
         limitExceeded += limited.map { ruleSet.rules[Int($0)].name }
+    }
+
+    /// A header rule's value on its view's text (matches counted; for
+    /// `!~`, 1 when none): an absent header gets the answer on its
+    /// `if-unset:` text (or none) worked out at load. Also whether the
+    /// match limit cut the count.
+    mutating func headerMatch(_ e: HeaderEntry, _ re: RegexHandle, _ text: [UInt8]?) -> (Double, Bool) {
+        let negated = e.kind == .negated
+        let scratch = self.scratch
+        let (count, limited) = text.map { t in
+            countSearch(Int(e.rule))
+            return t.withUnsafeBufferPointer { re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch) }
+        } ?? (Int(e.unsetCount), e.unsetLimited)
+        return (negated ? (count == 0 && !limited ? 1 : 0) : Double(count), limited)
     }
 
     /// body, rawbody, uri and full rules: the regex runs over each piece;
@@ -654,7 +659,8 @@ struct RuleRun {
     }
 
     /// Runs lazy subrule `i`, read by a meta, as the pass it was left out
-    /// of would have (past the deadline it does not run, and reads 0).
+    /// of would have (when the deadline cut a pass short, it does not run,
+    /// and reads 0).
     mutating func demand(_ i: Int, stack: inout [Double], above: Int) {
         let meta = Int(ruleSet.metaStepOfRule[i])
         if meta >= 0 {
@@ -677,7 +683,6 @@ struct RuleRun {
         }
         let t0 = profileStart()
         defer { charge(i, since: t0) }
-        let scratch = self.scratch
         if case let h = Int(ruleSet.headerEntryOfRule[i]), h >= 0 {
             let e = ruleSet.headerEntries[h]
             let text = header(Int(e.query))
@@ -688,12 +693,9 @@ struct RuleRun {
                 // Cannot match: no hit, or a hit for `!~`.
                 return record(i, negated ? 1 : 0)
             }
-            let (count, limited) = text.map { t in
-                countSearch(i)
-                return t.withUnsafeBufferPointer { re.countMatches($0, maximum: negated ? 1 : e.maxHits, scratch: scratch) }
-            } ?? (Int(e.unsetCount), e.unsetLimited)
+            let (hit, limited) = headerMatch(e, re, text)
             if limited { limitExceeded.append(ruleSet.rules[i].name) }
-            record(i, negated ? (count == 0 && !limited ? 1 : 0) : Double(count))
+            record(i, hit)
         } else if case let k = Int(ruleSet.evalCallOfRule[i]), k >= 0 {
             if demandContext == nil { demandContext = evalContext() }
             countSearch(i)

@@ -293,7 +293,8 @@ public final class RuleSet: Sendable {
     /// `_SUBTESTS_`, so templates that use that tag keep every subrule.
     /// SpamAssassin's stock rules hold some that cost time every message
     /// for nothing (`__HEAD_ILLEGAL_CHARS`, read only by a meta scored 0;
-    /// the forged-Received subrules of two unscored metas).
+    /// the forged-Received subrules of two unscored metas). The subrules
+    /// that are read then run only when a meta reads them (`lazyInSet`).
     public init(configuration: Configuration, matchLimits: MatchLimits = MatchLimits(),
                 literalPrefilter: Bool = true, trimPatterns: Bool = true, skipUnseenSubrules: Bool = false) {
         var config = configuration

@@ -121,31 +121,19 @@ where C.Element == UInt8, C.Index == Int {
     return nil
 }
 
-/// Case-insensitive variant; `needle` must be lowercase ASCII.
-@inlinable func firstIndexOfCI<C: RandomAccessCollection>(_ needle: [UInt8], in hay: C, from start: Int) -> Int?
-where C.Element == UInt8, C.Index == Int {
+/// Case-insensitive variant: ASCII letters fold on both sides, so the
+/// needle may be a literal's bytes in any case, read in place.
+@inlinable func firstIndexOfCI<N: RandomAccessCollection, C: RandomAccessCollection>(_ needle: N, in hay: C,
+                                                                                   from start: Int) -> Int?
+where N.Element == UInt8, N.Index == Int, C.Element == UInt8, C.Index == Int {
     let n = needle.count
     guard n > 0 else { return start }
+    let n0 = needle.startIndex
     var i = Swift.max(start, hay.startIndex)
     let end = hay.endIndex - n
     while i <= end {
         var j = 0
-        while j < n && hay[i + j].lowercasedASCII == needle[j] { j += 1 }
-        if j == n { return i }
-        i += 1
-    }
-    return nil
-}
-
-/// Case-insensitive, with a needle in any case (ASCII letters fold).
-@inlinable func firstIndexOfCI(_ needle: UnsafeBufferPointer<UInt8>, in hay: [UInt8], from start: Int) -> Int? {
-    let n = needle.count
-    guard n > 0 else { return start }
-    var i = Swift.max(start, 0)
-    let end = hay.count - n
-    while i <= end {
-        var j = 0
-        while j < n && hay[i + j].lowercasedASCII == needle[j].lowercasedASCII { j += 1 }
+        while j < n && hay[i + j].lowercasedASCII == needle[n0 + j].lowercasedASCII { j += 1 }
         if j == n { return i }
         i += 1
     }
