@@ -46,9 +46,16 @@ public final class SQLiteBayesStore: BayesStore, @unchecked Sendable {
     var snapshotTokenCount: Int? { locked { snapshot?.count } }
     private(set) var snapshotReads = 0
 
-    /// For tests: waits until no read of the table is under way.
-    func waitForSnapshotRead() {
-        while locked({ snapshotReading }) { usleep(1000) }
+    /// For tests: waits until no read of the table is under way; false
+    /// when one still is after `seconds`.
+    @discardableResult
+    func waitForSnapshotRead(seconds: Double = 60) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while locked({ snapshotReading }) {
+            if ContinuousClock.now > deadline { return false }
+            usleep(1000)
+        }
+        return true
     }
 
     /// Room for 600,000 tokens in a snapshot: 5.6 MiB with its index, 7.9
