@@ -6,15 +6,25 @@ import SwampRules
 
 /// What an `eval:` function reads: the views, the configuration and the
 /// facts gathered outside the engine.
-struct EvalContext {
+///
+/// A class: every eval call is handed it, and a struct of these fields
+/// (the configuration's among them) was copied, each of its references
+/// counted, on every call.
+final class EvalContext {
     let views: Views
     let configuration: Configuration
     let facts: Facts
     let headerText: (HeaderQuery) -> [UInt8]?
     /// The FreeMail plugin's lists, when the configuration has any.
-    var freemail: FreemailList? = nil
+    let freemail: FreemailList?
     /// What several rules of one message share, worked out once.
     let memo: EvalMemo
+
+    init(views: Views, configuration: Configuration, facts: Facts,
+         headerText: @escaping (HeaderQuery) -> [UInt8]?, freemail: FreemailList? = nil, memo: EvalMemo) {
+        (self.views, self.configuration, self.facts, self.headerText) = (views, configuration, facts, headerText)
+        (self.freemail, self.memo) = (freemail, memo)
+    }
 }
 
 /// An eval or mimeheader rule as a scan calls it, apart from its
