@@ -157,9 +157,14 @@ struct RuleRun {
     let enabled: [Bool]
     /// From the pool; `RuleSet.evaluate` gives it back when the run ends.
     let scratch: MatchScratch
-    /// Per rule: its value (hit count, 0 = no hit) once it ran.
-    var values: [Double]
-    var ran: [Bool]
+    /// Per rule: its value (hit count, 0 = no hit) once it ran; in
+    /// `slots`, which owns them and the metas' stack.
+    let values: UnsafeMutableBufferPointer<Double>
+    let ran: UnsafeMutableBufferPointer<Bool>
+    let slots: RunSlots
+    /// The rule set's meta steps and ops (`MetaCode.stepTable`, `opTable`).
+    let metaSteps: UnsafeMutableBufferPointer<MetaCode.Step>
+    let metaOps: UnsafeMutableBufferPointer<MetaProgram.Op>
     var hitOrder: [Int] = []
     var limitExceeded: [String] = []
     var timedOut = false
@@ -194,8 +199,9 @@ struct RuleRun {
         self.enabled = ruleSet.enabledInSet[set]
         self.scratch = MatchScratch.take(limits: ruleSet.matchLimits)
         if countingScan { Regex.noteScan() }
-        self.values = Array(repeating: 0, count: ruleSet.rules.count)
-        self.ran = Array(repeating: false, count: ruleSet.rules.count)
+        self.slots = RunSlots(rules: ruleSet.rules.count, stack: ruleSet.metaCode.stackSize)
+        (self.values, self.ran) = (slots.values, slots.ran)
+        (self.metaSteps, self.metaOps) = (ruleSet.metaCode.stepTable, ruleSet.metaCode.opTable)
         self.headerValues = Array(repeating: nil, count: ruleSet.queries.count)
         self.headerFetched = Array(repeating: false, count: ruleSet.queries.count)
         self.lazy = ruleSet.lazyInSet?[set] ?? []
@@ -251,7 +257,7 @@ struct RuleRun {
         runEvals(into: &outcome)
         apply(outcome)
         runMetas()
-        if profiling { ruleSet.profile.add(spent, ran: runs, values: values) }
+        if profiling { ruleSet.profile.add(spent, ran: runs, values: Array(values)) }
         return summarize()
     }
 
@@ -608,66 +614,68 @@ struct RuleRun {
     /// everything.
     mutating func runMetas() {
         passesCutShort = timedOut
-        let code = ruleSet.metaCode
         let runs = ruleSet.metaRunsInSet[set]
-        var stack = [Double](repeating: 0, count: code.stackSize)
-        for k in code.steps.indices {
-            let rule = Int(code.steps[k].rule)
+        for k in 0..<ruleSet.metaCode.steps.count {
+            let rule = Int(metaSteps[k].rule)
             guard runs[rule], !ran[rule], !isLazy(rule) else { continue }
-            record(rule, metaValue(k, stack: &stack))
+            record(rule, metaValue(k))
         }
     }
 
     /// Meta step `k`'s value, as got_hit records it (a hit at least 1).
-    /// The program's stack is `stack[base...]`; a lazy meta it reads runs
-    /// on the part above it.
-    mutating func metaValue(_ k: Int, stack: inout [Double], base: Int = 0) -> Double {
-        let step = ruleSet.metaCode.steps[k]
+    /// The program's stack is `slots.stack[base...]`; a lazy meta it reads
+    /// runs on the part above it (and may move the stack to grow it).
+    mutating func metaValue(_ k: Int, base: Int = 0) -> Double {
+        let step = metaSteps[k]
         let localTestsOnly: Double = facts.useNetwork ? 0 : 1
-        let end = Int(step.opsEnd)
-        let result: Double? = ruleSet.metaCode.ops.withUnsafeBufferPointer { ops in
-            var top = base - 1
-            var pc = Int(step.opsStart)
-            while pc < end {
-                switch ops[pc] {
-                case .rule(let i):
-                    let i = Int(i)
-                    if !ran[i] && isLazy(i) { demand(i, stack: &stack, above: top + 1) }
-                    top += 1; stack[top] = values[i]
-                case .constant(let v): top += 1; stack[top] = v
-                case .localTestsOnly: top += 1; stack[top] = localTestsOnly
-                case .not: stack[top] = stack[top] == 0 ? 1 : 0
-                case .negate: stack[top] = -stack[top]
-                case .jumpIfFalse(let target):
-                    if stack[top] == 0 { pc = Int(target); continue }
-                    top -= 1
-                case .jumpIfTrue(let target):
-                    if stack[top] != 0 { pc = Int(target); continue }
-                    top -= 1
-                case .binary(let op):
-                    let b = stack[top], a = stack[top - 1]
-                    top -= 1
-                    guard let r = MetaProgram.apply(op, a, b) else { return nil }
-                    stack[top] = r
+        let (ops, end) = (metaOps, Int(step.opsEnd))
+        var stack = slots.stack
+        var top = base - 1
+        var pc = Int(step.opsStart)
+        var divisionByZero = false
+        program: while pc < end {
+            switch ops[pc] {
+            case .rule(let i):
+                let i = Int(i)
+                if !ran[i] && isLazy(i) {
+                    demand(i, above: top + 1)
+                    stack = slots.stack
                 }
-                pc += 1
+                top += 1; stack[top] = values[i]
+            case .constant(let v): top += 1; stack[top] = v
+            case .localTestsOnly: top += 1; stack[top] = localTestsOnly
+            case .not: stack[top] = stack[top] == 0 ? 1 : 0
+            case .negate: stack[top] = -stack[top]
+            case .jumpIfFalse(let target):
+                if stack[top] == 0 { pc = Int(target); continue }
+                top -= 1
+            case .jumpIfTrue(let target):
+                if stack[top] != 0 { pc = Int(target); continue }
+                top -= 1
+            case .binary(let op):
+                let b = stack[top], a = stack[top - 1]
+                top -= 1
+                guard let r = MetaProgram.apply(op, a, b) else {
+                    divisionByZero = true
+                    break program
+                }
+                stack[top] = r
             }
-            return top >= base ? stack[top] : 0
+            pc += 1
         }
-        let value = result ?? 0
+        let value = divisionByZero || top < base ? 0 : stack[top]
         return value > 0 ? max(1, value) : (value != 0 ? 1 : 0)
     }
 
     /// Runs lazy subrule `i`, read by a meta, as the pass it was left out
     /// of would have (when the deadline cut a pass short, it does not run,
     /// and reads 0).
-    mutating func demand(_ i: Int, stack: inout [Double], above: Int) {
+    mutating func demand(_ i: Int, above: Int) {
         let meta = Int(ruleSet.metaStepOfRule[i])
         if meta >= 0 {
             guard ruleSet.metaRunsInSet[set][i] else { return }
-            let size = ruleSet.metaCode.stackSize
-            if stack.count < above + size { stack += [Double](repeating: 0, count: above + size - stack.count) }
-            return record(i, metaValue(meta, stack: &stack, base: above))
+            slots.reserveStack(above + ruleSet.metaCode.stackSize)
+            return record(i, metaValue(meta, base: above))
         }
         // The passes finished in time: a subrule they left runs whatever
         // the clock says now, as it would have run in them (the metas read
@@ -736,6 +744,45 @@ struct RuleRun {
         case .full: return "FULL: "
         default: return ""
         }
+    }
+}
+
+/// One run's per-rule values and the metas' stack, in buffers of its own,
+/// so the loops read and write them through pointers: no uniqueness
+/// checks, no bounds checks (rule numbers come from the rule set's own
+/// tables). The stack holds the deepest program from the start and grows
+/// when a lazy meta runs above the one reading it (`RuleRun.demand`).
+final class RunSlots {
+    let values: UnsafeMutableBufferPointer<Double>
+    let ran: UnsafeMutableBufferPointer<Bool>
+    private(set) var stack: UnsafeMutablePointer<Double>
+    private var stackCapacity: Int
+
+    init(rules: Int, stack size: Int) {
+        values = .allocate(capacity: rules)
+        values.initialize(repeating: 0)
+        ran = .allocate(capacity: rules)
+        ran.initialize(repeating: false)
+        stackCapacity = max(16, size)
+        stack = .allocate(capacity: stackCapacity)
+        stack.initialize(repeating: 0, count: stackCapacity)
+    }
+
+    deinit {
+        values.deallocate()
+        ran.deallocate()
+        stack.deallocate()
+    }
+
+    /// Room for `count` entries (those below kept).
+    func reserveStack(_ count: Int) {
+        guard count > stackCapacity else { return }
+        let capacity = max(count, stackCapacity * 2)
+        let grown = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        grown.moveInitialize(from: stack, count: stackCapacity)
+        grown.advanced(by: stackCapacity).initialize(repeating: 0, count: capacity - stackCapacity)
+        stack.deallocate()
+        (stack, stackCapacity) = (grown, capacity)
     }
 }
 

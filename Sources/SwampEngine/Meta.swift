@@ -122,8 +122,10 @@ struct MetaProgram: Sendable {
 /// the rule set reads at load to tell which metas run in each score set
 /// (`RuleSet.metaRunsInSet`). Read from an array of steps each holding
 /// its own program, every meta cost reference counting on them (a
-/// thousand metas and more a message, about 1 % of a scan).
-struct MetaCode: Sendable {
+/// thousand metas and more a message, about 1 % of a scan). A class, so
+/// the steps and ops can also be kept as buffers of its own (`stepTable`,
+/// `opTable`) that a scan reads through plain pointers.
+final class MetaCode: @unchecked Sendable {
     struct Step: Sendable {
         let rule: Int32
         let opsStart: Int32, opsEnd: Int32
@@ -136,6 +138,11 @@ struct MetaCode: Sendable {
     /// Room for the deepest program's stack (a lazy meta a program reads
     /// runs on the stack above it: `RuleRun.metaValue`).
     let stackSize: Int
+    /// `steps` and `ops` again, allocated here and never written after
+    /// `init` (hence @unchecked Sendable): the meta loop reads them with
+    /// no reference counting and no bounds checks.
+    let stepTable: UnsafeMutableBufferPointer<Step>
+    let opTable: UnsafeMutableBufferPointer<MetaProgram.Op>
 
     init(_ metas: [(rule: Int, program: MetaProgram, metaDeps: [Int])]) {
         var steps: [Step] = [], ops: [MetaProgram.Op] = [], deps: [Int32] = []
@@ -152,5 +159,14 @@ struct MetaCode: Sendable {
         self.ops = ops
         self.metaDeps = deps
         self.stackSize = stackSize
+        stepTable = .allocate(capacity: max(1, steps.count))
+        _ = stepTable.initialize(from: steps)
+        opTable = .allocate(capacity: max(1, ops.count))
+        _ = opTable.initialize(from: ops)
+    }
+
+    deinit {
+        stepTable.deallocate()
+        opTable.deallocate()
     }
 }

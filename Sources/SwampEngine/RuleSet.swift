@@ -19,7 +19,10 @@ enum RuleTarget: Sendable {
 
 /// A `mimeheader` rule (SpamAssassin's MIMEHeader plugin): a header regex
 /// run over each MIME part's headers.
-struct MIMEHeaderTest: Sendable {
+///
+/// A class: each scan hands every test to `mimeHeaderHits`, and copying a
+/// struct of these fields counted references on each.
+final class MIMEHeaderTest: Sendable {
     let header: String
     let raw: Bool
     let negated: Bool
