@@ -153,6 +153,12 @@ enum ForgeryEvals {
         ctx.memo.value("hotmail") { () -> (forged: Bool, missing: Bool) in
             let none = (forged: false, missing: false)
             let rcvd = receivedSpaced(ctx)
+            // Either answer needs a hop claiming Hotmail or a Hotmail From
+            // address: without both, the many hop patterns below need not
+            // run (their outcome is none whatever they say).
+            let claims = ctx.memo.matches(claimsHotmail, rcvd)
+            let fromHotmail = ctx.memo.matches(hotmailAddress, firstAddress(ctx, "From"))
+            guard claims || fromHotmail else { return none }
             if ctx.memo.matches(hotmailPickup, rcvd) || msnGroups(ctx) { return none }
             let ip = get(ctx, "X-Originating-Ip").map { ctx.memo.matches(anyIPAddress, $0) } ?? false
             let orig = get(ctx, "X-OriginatorOrg").map { ctx.memo.matches(hotmailOriginator, $0) } ?? false
@@ -160,8 +166,8 @@ enum ForgeryEvals {
             if ip && (ctx.memo.matches(hotmailHop, rcvd) || ctx.memo.matches(hotmailBracketHop, rcvd)
                       || ctx.memo.matches(hotmailHTTP, rcvd) || ctx.memo.matches(yahooRelayOfHotmail, rcvd)) { return none }
             if orig && (ctx.memo.matches(outlookHop, rcvd) || ctx.memo.matches(outlookPrdHop, rcvd)) { return none }
-            if ctx.memo.matches(claimsHotmail, rcvd) { return (forged: true, missing: false) }
-            return (forged: false, missing: ctx.memo.matches(hotmailAddress, firstAddress(ctx, "From")))
+            if claims { return (forged: true, missing: false) }
+            return (forged: false, missing: fromHotmail)
         }
     }
 

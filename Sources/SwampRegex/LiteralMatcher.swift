@@ -14,12 +14,21 @@
 /// string holds its prefix).
 public final class LiteralMatcher: Sendable {
     /// How to look: Hyperscan's literal matcher where it runs (`automatic`),
-    /// else, or when asked (`automaton`), the table below.
-    public enum Engine: Sendable { case automatic, automaton }
+    /// else, or when asked (`automaton`), the table below; or both
+    /// (`hybrid`): Hyperscan for texts of `minimumLength` bytes and more,
+    /// the table for shorter ones. A call into Hyperscan costs about as
+    /// much as the table's walk over a short header; over a long text the
+    /// table, a megabyte for many strings, misses the processor's cache at
+    /// most bytes, while Hyperscan's literal matcher reads several bytes a
+    /// step from tables that stay in it.
+    public enum Engine: Sendable, Equatable { case automatic, automaton, hybrid(minimumLength: Int) }
 
     public let count: Int
-    /// Hyperscan, when it took the strings; then the table is empty.
+    /// Hyperscan, when it took the strings; then the table is empty,
+    /// unless `hybrid`.
     private let hyperscan: LiteralScanner?
+    /// Texts this long and longer go to Hyperscan (when it took the strings).
+    private let hyperscanFrom: Int
     private let classOf: [UInt8]
     private let classCount: Int
     /// next state = transitions[state * classCount + class]
@@ -34,11 +43,12 @@ public final class LiteralMatcher: Sendable {
     /// otherwise), so that several matchers can mark one array; `count` is
     /// then the largest number plus one.
     public init(_ strings: [[UInt8]], engine: Engine = .automatic, reporting ids: [Int32]? = nil) {
-        precondition(ids == nil || (engine == .automaton && ids!.count == strings.count && ids!.allSatisfy { $0 >= 0 }),
+        precondition(ids == nil || (engine != .automatic && ids!.count == strings.count && ids!.allSatisfy { $0 >= 0 }),
                      "reported numbers are for the automaton, one per string")
         count = ids.map { Int($0.max() ?? -1) + 1 } ?? strings.count
         if engine == .automatic, let scanner = LiteralScanner(strings) {
             hyperscan = scanner
+            hyperscanFrom = 0
             classOf = []
             classCount = 1
             transitions = []
@@ -46,7 +56,11 @@ public final class LiteralMatcher: Sendable {
             outputs = []
             return
         }
-        hyperscan = nil
+        if case .hybrid(let minimumLength) = engine, let scanner = LiteralScanner(strings, ids: ids) {
+            (hyperscan, hyperscanFrom) = (scanner, minimumLength)
+        } else {
+            (hyperscan, hyperscanFrom) = (nil, 0)
+        }
         func fold(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b + 32 : b }
 
         // Byte classes.
@@ -132,7 +146,7 @@ public final class LiteralMatcher: Sendable {
     /// array serve many texts with no clearing in between.
     public func mark(_ text: UnsafeBufferPointer<UInt8>, with mark: UInt32, in marks: inout [UInt32]) {
         precondition(marks.count >= count)
-        if let hyperscan {
+        if let hyperscan, text.count >= hyperscanFrom {
             let done = marks.withUnsafeMutableBufferPointer { hyperscan.mark(text, with: mark, in: $0) }
             // Could not scan: every string counts as present (a prefilter
             // may say "maybe", never "no" wrongly).
@@ -168,7 +182,7 @@ public final class LiteralMatcher: Sendable {
     public func markPieces(_ text: UnsafeBufferPointer<UInt8>, pieces: UnsafeBufferPointer<Range<Int>>, words: Int,
                            into bits: inout [UInt64]) {
         precondition(words * 64 >= pieces.count && bits.count >= count * words)
-        if let hyperscan {
+        if let hyperscan, text.count >= hyperscanFrom {
             let done = bits.withUnsafeMutableBufferPointer { hyperscan.markPieces(text, pieces: pieces, words: words, into: $0) }
             if !done { for i in bits.indices { bits[i] = ~0 } }
             return

@@ -10,8 +10,9 @@ final class LiteralScanner: @unchecked Sendable {
     private let scratches: ScratchPool
 
     /// nil when Hyperscan cannot run here or refuses the strings (an empty
-    /// one, say): the caller falls back to its automaton.
-    init?(_ strings: [[UInt8]]) {
+    /// one, say): the caller falls back to its automaton. `ids`: the number
+    /// each string is reported as (its position otherwise).
+    init?(_ strings: [[UInt8]], ids given: [Int32]? = nil) {
         guard !strings.isEmpty, strings.count < Int(UInt32.max), MultiPattern.isAvailable,
               strings.allSatisfy({ !$0.isEmpty }) else { return nil }
         let total = strings.reduce(0) { $0 + $1.count }
@@ -29,7 +30,7 @@ final class LiteralScanner: @unchecked Sendable {
             offset += s.count
         }
         let flags = [UInt32](repeating: UInt32(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH), count: strings.count)
-        let ids = (0..<strings.count).map { UInt32($0) }
+        let ids = given.map { $0.map { UInt32($0) } } ?? (0..<strings.count).map { UInt32($0) }
         var db: OpaquePointer? = nil
         var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
         let rc = hs_compile_lit_multi(pointers, flags, ids, lengths, UInt32(strings.count), UInt32(HS_MODE_BLOCK),

@@ -259,4 +259,34 @@ struct LiteralScannerTests {
         // Strings Hyperscan refuses (an empty one): the automaton serves.
         #expect(!LiteralMatcher([[], Array("ab".utf8)]).usesHyperscan)
     }
+
+    /// `hybrid`: Hyperscan for long texts, the table for short ones, both
+    /// reporting the strings under the numbers given (as the header views'
+    /// matchers do, marking one shared array).
+    @Test func hybridAgreesOnEitherSideOfItsLength() {
+        var rng = SplitMix64(seed: 2_026)
+        let alphabet = Array("abcdeABC .-_/".utf8) + [0x0a, 0x00, 0xc3, 0xa9, 0xff]
+        func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        var long = 0, short = 0, reported = 0
+        for round in 0..<30 {
+            let strings = (0..<(1 + round * 10)).map { _ in random(1 + Int(rng.next() % 5)) }
+            // Sparse, increasing numbers, as `LiteralFilter.build(byQuery:)` gives.
+            var ids: [Int32] = [], next: Int32 = 0
+            for _ in strings { next += 1 + Int32(rng.next() % 5); ids.append(next) }
+            let hybrid = LiteralMatcher(strings, engine: .hybrid(minimumLength: 100), reporting: ids)
+            let table = LiteralMatcher(strings, engine: .automaton, reporting: ids)
+            #expect(hybrid.usesHyperscan && !table.usesHyperscan)
+            #expect(hybrid.count == table.count && hybrid.count == Int(next) + 1)
+            for _ in 0..<20 {
+                let text = random(Int(rng.next() % 200))
+                let a = hybrid.occurring(in: text), b = table.occurring(in: text)
+                #expect(a == b, "\(strings.count) strings, text \(text)")
+                #expect(a.isSubset(of: Set(ids.map(Int.init))))
+                if text.count >= 100 { long += 1 } else { short += 1 }
+                reported += a.count
+            }
+        }
+        #expect(long > 200 && short > 200)
+        #expect(reported > 1_000)
+    }
 }
