@@ -143,7 +143,13 @@ struct LineTokenizer {
     /// `s/(\w)(X{min,6})(\w)/$1 $2 $3/g`: runs of dots or dashes between word
     /// characters become their own token.
     static func splitRuns(_ s: [UInt8], of c: UInt8, min: Int) -> [UInt8] {
-        guard s.contains(c) else { return s }
+        // Most lines have dots and dashes but no run to split: they come
+        // back unchanged, sharing their storage, after one look.
+        hasRun(s, of: c, min: min) ? splittingRuns(s, of: c, min: min) : s
+    }
+
+    /// `splitRuns`' substitution, always made on a copy.
+    static func splittingRuns(_ s: [UInt8], of c: UInt8, min: Int) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(s.count + 8)
         let n = s.count
@@ -164,6 +170,25 @@ struct LineTokenizer {
             out.append(s[i]); i += 1
         }
         return out
+    }
+
+    /// Whether `splitRuns` would change `s`: a word byte, `min` to 6 of
+    /// `c`, a word byte. (Its loop's first match, without the copying.)
+    static func hasRun(_ s: [UInt8], of c: UInt8, min: Int) -> Bool {
+        s.withUnsafeBufferPointer { s in
+            let n = s.count
+            var i = 0
+            while i < n {
+                guard s[i] == c else { i += 1; continue }
+                // A run of `c` from i; the byte before it must be a word byte.
+                var j = i + 1
+                while j < n && s[j] == c { j += 1 }
+                let run = j - i
+                if i > 0 && isWord(s[i - 1]) && run >= min && run <= 6 && j < n && isWord(s[j]) { return true }
+                i = j
+            }
+            return false
+        }
     }
 
     /// `s/(?:^|\.\s+)([A-Z])([^A-Z]+)(?:\s|$)/ ' '.lc($1).$2.' ' /ge`: a

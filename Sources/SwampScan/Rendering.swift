@@ -70,21 +70,35 @@ enum Rendering {
         func length(_ s: String) -> Int { displayLength(s) }
         var pos = 0
         var joined = false
+        // The length of pieces[pos], kept as pieces join it rather than
+        // measured again each time (which made long headers quadratic):
+        // ASCII lengths add up, but for a CR LF across the seam; other
+        // text is measured whole (characters may merge across it).
+        var lineLength = pieces.isEmpty ? 0 : length(pieces[0])
+        var lineIsASCII = pieces.isEmpty || isASCII(pieces[0])
         while pieces.count - 1 > pos {
-            var len = length(pieces[pos])
+            var len = lineLength
             if joined { len += length(pieces[pos + 1]) }
             if len <= width {
-                pieces[pos] += pieces.remove(at: pos + 1)
+                let next = pieces.remove(at: pos + 1)
+                let nextIsASCII = isASCII(next)
+                let adds = lineIsASCII && nextIsASCII && !(pieces[pos].utf8.last == 13 && next.utf8.first == 10)
+                pieces[pos] += next
+                lineLength = adds ? lineLength + length(next) : length(pieces[pos])
+                lineIsASCII = lineIsASCII && nextIsASCII
                 joined = true
             } else {
                 while let l = pieces[pos].last, l.isWhitespace { pieces[pos].removeLast() }
                 pos += 1
                 joined = false
                 pieces.insert(prefix, at: pos)
+                (lineLength, lineIsASCII) = (length(prefix), isASCII(prefix))
             }
         }
         return pieces.joined(separator: "\n")
     }
+
+    static func isASCII(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 } }
 
     /// Characters, a tab counting 8, as `wrap` measures a line. ASCII text
     /// is measured on its bytes: each is a character, except CR LF, which is

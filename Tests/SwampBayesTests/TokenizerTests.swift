@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwampMIME
+import SwampTestSupport
 @testable import SwampBayes
 
 @Suite struct TokenizerTests {
@@ -76,6 +77,25 @@ import SwampMIME
     /// `tokenize` hashes tokens as they come instead of listing them: it
     /// must give the distinct hashes of `tokenStrings`, in first-seen order,
     /// and their texts.
+    /// The look that lets most lines skip `splitRuns` says "changes" exactly
+    /// when the split changes the line, on lines of word bytes, dots,
+    /// dashes and spaces (runs of every length around the 2–6 bounds).
+    @Test func runCheckAgreesWithTheSplit() {
+        var random = SplitMix64(seed: 0x7011)
+        let alphabet = Array("ab9_..--- .".utf8)
+        var changed = 0
+        for _ in 0..<20_000 {
+            let line = (0..<Int(random.next() % 24)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            for (c, min) in [(UInt8(ascii: "."), 3), (UInt8(ascii: "-"), 2)] {
+                let split = LineTokenizer.splittingRuns(line, of: c, min: min)
+                #expect(LineTokenizer.hasRun(line, of: c, min: min) == (split != line), "\(line)")
+                #expect(LineTokenizer.splitRuns(line, of: c, min: min) == split)
+                if split != line { changed += 1 }
+            }
+        }
+        #expect(changed > 1_000)
+    }
+
     @Test func hashesAreThoseOfTheTokenStrings() throws {
         let names = (FileManager.default.enumerator(atPath: Self.corpus.path)?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix(".eml") }.sorted()
