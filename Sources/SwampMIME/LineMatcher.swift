@@ -95,63 +95,68 @@ struct LineMatcher {
         return true
     }
 
-    static func ipEnds(_ s: [UInt8], _ p: Int) -> [Int] {
+    /// Calls `body` with each end of an IP address starting at `p`, longest
+    /// first, until it returns true (then true).
+    static func anyIPEnd(_ s: [UInt8], _ p: Int, _ body: (Int) -> Bool) -> Bool {
         // Optional "IPv6:" prefix.
         var st = p
         if s.count - p >= 5, s[p..<(p + 5)].equalsLowercase("ipv6:") { st = p + 5 }
         var e = st
         var hasColon = false
         while e < s.count, s[e].isHexDigit || s[e] == 58 || s[e] == 46 { if s[e] == 58 { hasColon = true }; e += 1 }
-        guard e > st else { return [] }
-        var out: [Int] = []
+        guard e > st else { return false }
         let before: UInt8 = st > 0 ? s[st - 1] : 32
         if !hasColon {
             // \b(?<!:) IPv4 \b
-            guard st == p, !before.isWord, before != 58, s[st].isDigit else { return [] }
+            guard st == p, !before.isWord, before != 58, s[st].isDigit else { return false }
             var k = e
             while k > st {
                 let after: UInt8 = k < s.count ? s[k] : 32
-                if !after.isWord && HostFinder.isStrictIPv4(s[st..<k]) { out.append(k) }
+                if !after.isWord && HostFinder.isStrictIPv4(s[st..<k]) && body(k) { return true }
                 k -= 1
             }
-            return out
+            return false
         }
         let beforeP: UInt8 = p > 0 ? s[p - 1] : 32
-        if st == p && (beforeP.isHexDigit || beforeP == 58) { return [] }
+        if st == p && (beforeP.isHexDigit || beforeP == 58) { return false }
         var k = e
         while k > st {
             let after: UInt8 = k < s.count ? s[k] : 32
             if !(after.isHexDigit || after == 58) {
                 let t = Substring(String(decoding: s[st..<k], as: UTF8.self))
-                if t.contains(":"), IPAddress.parseIPv6(t) != nil { out.append(k) }
-                else if !t.contains(":"), st == p, !before.isWord, before != 58, HostFinder.isStrictIPv4(s[st..<k]), !after.isWord { out.append(k) }
+                if t.contains(":"), IPAddress.parseIPv6(t) != nil { if body(k) { return true } }
+                else if !t.contains(":"), st == p, !before.isWord, before != 58, HostFinder.isStrictIPv4(s[st..<k]), !after.isWord, body(k) { return true }
             }
             k -= 1
         }
-        return out
+        return false
     }
 
-    private mutating func m(_ pat: ArraySlice<Pat>, _ pos: Int, _ k: (inout LineMatcher, Int) -> Bool) -> Bool {
+    /// `follow` is the byte that must come right after `pat`'s match
+    /// (the first of a literal that follows the group `pat` is the inside
+    /// of), or -1 when unknown.
+    private mutating func m(_ pat: ArraySlice<Pat>, _ pos: Int, follow: Int = -1,
+                            _ k: (inout LineMatcher, Int) -> Bool) -> Bool {
         steps += 1
         if steps > 20_000 { return false }
         guard let first = pat.first else { return k(&self, pos) }
         let rest = pat.dropFirst()
         // A greedy run followed by a literal can end only before the
-        // literal's first byte: the other ends are not even tried.
-        var next: Int = -1
-        if case .lit(let u)? = rest.first, let b = u.first { next = Int(b) }
+        // literal's first byte: the other ends are not even tried. A group's
+        // last part looks past the group's end.
+        let next = rest.isEmpty ? follow : Self.firstByte(rest.first!)
         @inline(__always) func viable(_ e: Int) -> Bool { next < 0 || (e < s.count && Int(s[e]) == next) }
         switch first {
         case .lit(let u):
             guard s.count - pos >= u.count else { return false }
             var i = 0
             while i < u.count { if s[pos + i] != u[i] { return false }; i += 1 }
-            return m(rest, pos + u.count, k)
+            return m(rest, pos + u.count, follow: follow, k)
         case .nonSpace(let min):
             var e = pos
             while e < s.count && !s[e].isSpace { e += 1 }
             while e - pos >= min {
-                if viable(e) && m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, follow: follow, k) { return true }
                 e -= 1
             }
             return false
@@ -161,7 +166,7 @@ struct LineMatcher {
             var e = pos
             while e < s.count && (set.contains(s[e]) != negate) { e += 1 }
             while e - pos >= min {
-                if viable(e) && m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, follow: follow, k) { return true }
                 e -= 1
             }
             return false
@@ -169,26 +174,25 @@ struct LineMatcher {
             var e = pos
             while e < s.count && s[e].isDigit { e += 1 }
             while e - pos >= min {
-                if viable(e) && m(rest, e, k) { return true }
+                if viable(e) && m(rest, e, follow: follow, k) { return true }
                 e -= 1
             }
             return false
         case .ip:
-            for e in LineMatcher.ipEnds(s, pos) where m(rest, e, k) { return true }
-            return false
+            return LineMatcher.anyIPEnd(s, pos) { e in viable(e) && m(rest, e, follow: follow, k) }
         case .gap:
             if case .lit(let u)? = rest.first {
                 // Lazy: the nearest occurrences of the next literal first.
                 var from = pos
                 while let e = firstIndexOf(u, in: s, from: from) {
-                    if m(rest, e, k) { return true }
+                    if m(rest, e, follow: follow, k) { return true }
                     from = e + 1
                 }
                 return false
             }
             var e = pos
             while e <= s.count {
-                if m(rest, e, k) { return true }
+                if m(rest, e, follow: follow, k) { return true }
                 e += 1
             }
             return false
@@ -198,39 +202,45 @@ struct LineMatcher {
                 var hits: [Int] = []
                 var from = pos
                 while let e = firstIndexOf(u, in: s, from: from) { hits.append(e); from = e + 1 }
-                for e in hits.reversed() where m(rest, e, k) { return true }
+                for e in hits.reversed() where m(rest, e, follow: follow, k) { return true }
                 return false
             }
             var e = s.count
             while e >= pos {
-                if m(rest, e, k) { return true }
+                if m(rest, e, follow: follow, k) { return true }
                 e -= 1
             }
             return false
         case .end:
-            return pos == s.count && m(rest, pos, k)
+            return pos == s.count && m(rest, pos, follow: follow, k)
         case .wordBoundaryAfter:
             let before = pos > 0 ? s[pos - 1].isWord : false
             let after = pos < s.count ? s[pos].isWord : false
-            return before != after && m(rest, pos, k)
+            return before != after && m(rest, pos, follow: follow, k)
         case .opt(let inner):
-            if m(inner[...], pos, { me, e in me.m(rest, e, k) }) { return true }
-            return m(rest, pos, k)
+            if m(inner[...], pos, follow: next, { me, e in me.m(rest, e, follow: follow, k) }) { return true }
+            return m(rest, pos, follow: follow, k)
         case .alt(let options):
-            for o in options where m(o[...], pos, { me, e in me.m(rest, e, k) }) { return true }
+            for o in options where m(o[...], pos, follow: next, { me, e in me.m(rest, e, follow: follow, k) }) { return true }
             return false
         case .cap(let n, let inner):
             let saved = caps[n]
-            let ok = m(inner[...], pos) { me, e in
+            let ok = m(inner[...], pos, follow: next) { me, e in
                 let prev = me.caps[n]
                 me.caps[n] = pos..<e
-                if me.m(rest, e, k) { return true }
+                if me.m(rest, e, follow: follow, k) { return true }
                 me.caps[n] = prev
                 return false
             }
             if !ok { caps[n] = saved }
             return ok
         }
+    }
+
+    /// The byte a match of `p` must start with, or -1 when it can vary.
+    private static func firstByte(_ p: Pat) -> Int {
+        if case .lit(let u) = p, let b = u.first { return Int(b) }
+        return -1
     }
 }
 
