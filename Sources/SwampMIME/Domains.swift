@@ -70,7 +70,7 @@ struct RegistryBoundaries: Sendable {
     /// `split_domain`: (host part, registered domain), lowercased.
     func splitDomain(_ input: String) -> (String, String) {
         var d = input.lowercased()
-        while d.contains("..") { d = d.replacingOccurrences(of: "..", with: ".") }
+        while d.containsBytes("..") { d = d.replacingOccurrences(of: "..", with: ".") }
         while d.hasPrefix(".") { d.removeFirst() }
         while d.hasSuffix(".") { d.removeLast() }
         if d.isEmpty { return ("", "") }

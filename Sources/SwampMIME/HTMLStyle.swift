@@ -65,10 +65,10 @@ enum CSSColors {
             return "#" + String(repeating: "0", count: 6 - s.count) + s
         }
         let isHexish = color.allSatisfy { $0 == "#" || ($0.isHexDigit && !$0.isUppercase) }
-        let hasRGB = color.contains("rgb(")
+        let hasRGB = color.containsBytes("rgb(")
         guard isHexish || hasRGB else { return "invalid" }
         var c = color
-        if let r = c.range(of: "rgb(") {
+        if let r = c.firstByteRange(of: "rgb(") {
             let inner = c[r.upperBound...].prefix(while: { $0 != ")" })
             let parts = inner.split(separator: ",").map { $0.trimmingASCII(.spacesAndNewlines) }
             if parts.count == 3 {
@@ -162,7 +162,7 @@ struct StyleStack {
                             }
                         }
                         let target: String
-                        if value.contains("rgb") {
+                        if value.containsBytes("rgb") {
                             let nums = value.filter { $0.isNumber || $0 == "," }.split(separator: ",", omittingEmptySubsequences: false)
                             var comps: [Int] = []
                             for k in 0..<3 { comps.append(k < nums.count ? Int(nums[k]) ?? 0 : 0) }

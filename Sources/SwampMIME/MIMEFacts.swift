@@ -88,7 +88,7 @@ public struct MIMEFacts: Sendable, Equatable {
                 forEachLine(p.encodedBody) { a, b in longestBase64Line = max(longestBase64Line, b - a) }
             }
             guard p.children.isEmpty else { continue }
-            let isAttachment = cd.contains("attachment")
+            let isAttachment = cd.containsBytes("attachment")
             leafTypes.append(ctype)
             leafBytes.append(isAttachment ? nil : 0)
             let countBytes = !isAttachment && (ctype == "text/plain" || ctype == "text/html")
@@ -137,9 +137,9 @@ public struct MIMEFacts: Sendable, Equatable {
     /// `_check_mime_header`, for every part, leaf or not.
     private mutating func checkHeader(ctype: String, cte: String, cd: String, charset: String) {
         if ctype == "text/html" { htmlBodyCount += 1 } else if ctype.hasPrefix("text") { textBodyCount += 1 }
-        if cte.contains("base64") { base64Count += 1 } else if cte.contains("quoted-printable") { qpCount += 1 }
-        if cd.contains("attachment") { attachmentCount += 1 }
-        if ctype.hasPrefix("text") && cte.contains("base64")
+        if cte.containsBytes("base64") { base64Count += 1 } else if cte.containsBytes("quoted-printable") { qpCount += 1 }
+        if cd.containsBytes("attachment") { attachmentCount += 1 }
+        if ctype.hasPrefix("text") && cte.containsBytes("base64")
             && (charset.isEmpty || MIMEFacts.asciiCharsetNames.contains(where: { charset.contains($0) }))
             && !(cd.hasPrefix("attachment") || cd.hasPrefix("inline")) {
             base64EncodedText = true

@@ -691,7 +691,7 @@ enum ReceivedParser {
         // NAME by HOST (... up to 100 ...) with qmail-scanner
         if n >= 4, at(1) == "by", at(3).hasPrefix("(") {
             let rest = w[3...].joined(separator: " ")
-            if let r = rest.range(of: ") with qmail-scanner"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 101 {
+            if let r = rest.firstByteRange(of: ") with qmail-scanner"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 101 {
                 return true
             }
         }
@@ -703,7 +703,7 @@ enum ReceivedParser {
            wordStart(at(7)) { return true }
         if ["([localhost])", "([localhost.localdomain])", "([127.0.0.1])", "([::1])"].contains(at(0)), at(1) == "with",
            at(2) == "MailEnable", n >= 4 { return true }
-        if s.hasPrefix("facebook.com ("), let r = s.range(of: ") by facebook.com with Thrift id ") {
+        if s.hasPrefix("facebook.com ("), let r = s.firstByteRange(of: ") by facebook.com with Thrift id ") {
             let tail = s[r.upperBound...]
             if !tail.isEmpty, !tail.contains(" ") { return true }
         }
@@ -720,7 +720,7 @@ enum ReceivedParser {
         guard w.count >= 3 else { return false }
         if w[0].hasSuffix("@localhost)"), w[1] == "by", w.count >= 4 { return true }
         // USER@HOST) by HOST(jqueuemail) id ID
-        if let r = s.range(of: ") by "), let atSign = s[..<r.lowerBound].firstIndex(of: "@"),
+        if let r = s.firstByteRange(of: ") by "), let atSign = s[..<r.lowerBound].firstIndex(of: "@"),
            !s[..<atSign].contains(" "), s.distance(from: s.startIndex, to: atSign) > 0 {
             let after = s[r.upperBound...].split(separator: " ", omittingEmptySubsequences: false)
             if after.count >= 3, after[0].hasSuffix("(jqueuemail)"), after[0].count > "(jqueuemail)".count,
@@ -763,9 +763,9 @@ enum ReceivedParser {
         if first.contains("@") && words.count >= 3 && words[1] == "by" { return true }
         if first == "Unknown/Local" { return true }
         if otherLocalShapes(s, words) { return true }
-        if s.contains("(LSMTP for") { return true }
+        if s.containsBytes("(LSMTP for") { return true }
         if words.count == 3 && words[1] == "id" { return true }
-        if s.hasPrefix("[<") && s.contains(" (Jetsend") { return true }
+        if s.hasPrefix("[<") && s.containsBytes(" (Jetsend") { return true }
         return false
     }
 
@@ -838,7 +838,7 @@ extension String {
 
     /// `s/key(\S+)//` capture (or `\S*` when `allowEmpty`).
     func valueAfter(_ key: String, allowEmpty: Bool = false) -> String? {
-        guard let r = range(of: key) else { return nil }
+        guard let r = firstByteRange(of: key) else { return nil }
         let v = self[r.upperBound...].prefix(while: { !$0.isWhitespace })
         if v.isEmpty && !allowEmpty { return nil }
         return String(v)

@@ -153,7 +153,7 @@ enum Rendering {
             .filter { $0.offset == all.count - 1 || !$0.element.allSatisfy { $0 == " " || $0 == "\t" } }
             .map(\.element)
         let folded = lines.joined(separator: "\n")
-        guard let range = folded.range(of: "!!") else { return data }
+        guard let range = folded.firstByteRange(of: "!!") else { return data }
         return String(folded[range.upperBound...])
     }
 
@@ -237,7 +237,7 @@ enum Rendering {
         text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         let wrapped = wrap(text + "\n", prefix: "  ", first: "Content preview:  ", width: 75,
                            isBreak: { $0.isWhitespace }, breakAfter: false)
-        guard let r = wrapped.range(of: "Content preview:") else { return wrapped }
+        guard let r = wrapped.firstByteRange(of: "Content preview:") else { return wrapped }
         return String(wrapped[r.upperBound...].drop(while: { $0.isWhitespace }))
     }
 }
