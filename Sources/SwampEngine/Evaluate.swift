@@ -242,7 +242,7 @@ struct RuleRun {
 
     mutating func header(_ q: Int) -> [UInt8]? {
         if !headerFetched[q] {
-            headerValues[q] = views.header(ruleSet.queries[q])
+            headerValues[q] = views.header(ruleSet.resolvedQueries[q])
             headerFetched[q] = true
         }
         return headerValues[q]

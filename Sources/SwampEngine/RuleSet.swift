@@ -230,6 +230,8 @@ public final class RuleSet: Sendable {
     let uriEntries: [SubjectEntry]
     /// The distinct header views rules read, so each is fetched once a scan.
     let queries: [HeaderQuery]
+    /// The same, resolved once (modifiers in the name read out).
+    let resolvedQueries: [ResolvedHeaderQuery]
     /// Each query's number in `queries`.
     let queryIndex: [HeaderQuery: Int32]
     /// The eval and mimeheader rules, in rule order, as the scan calls them.
@@ -555,6 +557,7 @@ public final class RuleSet: Sendable {
         fullEntries = full
         uriEntries = uri
         self.queries = queries
+        resolvedQueries = queries.map(ResolvedHeaderQuery.init)
         self.queryIndex = queryIndex
         evalCalls = evals
         let metaOrder = order.filter { !cyclic.contains($0) }

@@ -208,6 +208,60 @@ public struct HeaderQuery: Sendable, Hashable {
     }
 }
 
+/// A `HeaderQuery` with the modifiers spelled in its name (`From:addr`,
+/// `Received:raw:first`) read out, its name lowercased and its
+/// pseudo-header recognised: worked out once where the rules are loaded
+/// instead of on every message.
+public struct ResolvedHeaderQuery: Sendable {
+    enum Kind: Sendable { case all, allTrusted, allInternal, allUntrusted, allExternal, messageID, envelopeFrom, other }
+    /// The name without modifiers, lowercased.
+    let lname: String
+    let modifier: HeaderModifier
+    let selection: HeaderSelection
+    let getRaw: Bool
+    let kind: Kind
+
+    public init(_ q: HeaderQuery) {
+        var name = q.name
+        var modifier = q.modifier
+        var selection = q.selection
+        var getRaw = modifier == .raw
+        if name.utf8.contains(UInt8(ascii: ":")) {
+            let parts = name.split(separator: ":", omittingEmptySubsequences: false)
+            name = String(parts[0])
+            for m in parts.dropFirst() {
+                switch m {
+                case "raw": getRaw = true
+                case "addr": modifier = .addr
+                case "name": modifier = .name
+                case "host": modifier = .host
+                case "domain": modifier = .domain
+                case "ip": modifier = .ip
+                case "revip": modifier = .revip
+                case "first": selection = .first
+                case "last": selection = .last
+                default: break
+                }
+            }
+        }
+        lname = name.lowercased()
+        self.modifier = modifier
+        self.selection = selection
+        self.getRaw = getRaw
+        // The ALL forms and MESSAGEID as written (upper case); the others
+        // in any case.
+        switch name {
+        case "ALL": kind = .all
+        case "ALL-TRUSTED": kind = .allTrusted
+        case "ALL-INTERNAL": kind = .allInternal
+        case "ALL-UNTRUSTED": kind = .allUntrusted
+        case "ALL-EXTERNAL": kind = .allExternal
+        case "MESSAGEID": kind = .messageID
+        default: kind = lname == "envelopefrom" ? .envelopeFrom : .other
+        }
+    }
+}
+
 /// Rendered body text parted by what HTML shows: the `body` view's
 /// paragraphs without the text HTML hides (too small, coloured like its
 /// background, `display:none`, ...), and that hidden text on its own, with
@@ -328,4 +382,5 @@ public final class Views: Sendable {
     /// The text a header rule matches against, or nil when the header is
     /// absent (so `if-unset:` applies and `!~` rules hit).
     public func header(_ query: HeaderQuery) -> [UInt8]? { index.value(for: query) }
+    public func header(_ query: ResolvedHeaderQuery) -> [UInt8]? { index.value(for: query) }
 }

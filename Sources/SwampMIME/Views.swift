@@ -224,54 +224,33 @@ struct HeaderIndex: Sendable {
 
     // MARK: the query
 
-    func value(for q: HeaderQuery) -> [UInt8]? {
-        // Modifiers may also come spelled in the name (`From:addr`).
-        var name = q.name
-        var modifier = q.modifier
-        var selection = q.selection
-        var getRaw = modifier == .raw
-        if name.utf8.contains(UInt8(ascii: ":")) {
-            let parts = name.split(separator: ":", omittingEmptySubsequences: false)
-            name = String(parts[0])
-            for m in parts.dropFirst() {
-                switch m {
-                case "raw": getRaw = true
-                case "addr": modifier = .addr
-                case "name": modifier = .name
-                case "host": modifier = .host
-                case "domain": modifier = .domain
-                case "ip": modifier = .ip
-                case "revip": modifier = .revip
-                case "first": selection = .first
-                case "last": selection = .last
-                default: break
-                }
-            }
-        }
+    func value(for q: HeaderQuery) -> [UInt8]? { value(for: ResolvedHeaderQuery(q)) }
+
+    func value(for q: ResolvedHeaderQuery) -> [UInt8]? {
+        let lname = q.lname, modifier = q.modifier, selection = q.selection, getRaw = q.getRaw
         let getAddr = modifier == .addr, getName = modifier == .name
         let needRaw = getAddr || getName
-        let lname = name.lowercased()
         var results: [[UInt8]] = []
-        switch name {
-        case "ALL":
+        switch q.kind {
+        case .all:
             results = getRaw ? allRawLines() : allDecodedLines()
             return join(results)
-        case "ALL-TRUSTED":
+        case .allTrusted:
             return join(hdrsInRcvdRange(start: nil, end: lastTrustedIndex + 1, raw: getRaw))
-        case "ALL-INTERNAL":
+        case .allInternal:
             return join(hdrsInRcvdRange(start: nil, end: lastInternalIndex + 1, raw: getRaw))
-        case "ALL-UNTRUSTED":
+        case .allUntrusted:
             return join(hdrsInRcvdRange(start: lastTrustedIndex + 1, end: nil, raw: getRaw))
-        case "ALL-EXTERNAL":
+        case .allExternal:
             return join(hdrsInRcvdRange(start: lastInternalIndex + 1, end: nil, raw: getRaw))
-        case "MESSAGEID":
+        case .messageID:
             for n in ["x-message-id", "resent-message-id", "x-original-message-id", "message-id"] {
                 results += (getRaw ? rawUnfolded(n) : decodedValues(n)).filter { !$0.isEmpty }
             }
-        default:
-            if lname == "envelopefrom" {
-                if let e = envelopeFromStorage { results = [e] }
-            } else if let rs = relayStrings[lname] {
+        case .envelopeFrom:
+            if let e = envelopeFromStorage { results = [e] }
+        case .other:
+            if let rs = relayStrings[lname] {
                 results = [rs]
             } else if lname == "tocc" {
                 results = getRaw ? rawUnfolded("to") + rawUnfolded("cc") : decodedValues("to") + decodedValues("cc")
@@ -445,15 +424,26 @@ enum HostFinder {
         return nil
     }
 
+    /// Four dot-separated decimal numbers of 0-255, without leading zeros.
+    /// One pass over the bytes (the Received parser asks this of every
+    /// candidate end of every address it tries).
     static func isStrictIPv4(_ t: ArraySlice<UInt8>) -> Bool {
-        let parts = t.split(separator: 46, omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return false }
-        for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isDigit }) else { return false }
-            if p.count > 1 && p.first == 48 { return false }
-            if Int(String(decoding: p, as: UTF8.self))! > 255 { return false }
+        var parts = 0, value = 0, digits = 0, leadingZero = false
+        for c in t {
+            if c == 46 {
+                guard digits > 0 else { return false }
+                parts += 1
+                guard parts < 4 else { return false }
+                value = 0; digits = 0
+            } else if c.isDigit {
+                if digits == 0 { leadingZero = c == 48 } else if leadingZero { return false }
+                value = value * 10 + Int(c - 48); digits += 1
+                guard digits <= 3, value <= 255 else { return false }
+            } else {
+                return false
+            }
         }
-        return true
+        return parts == 3 && digits > 0
     }
 
     static func reverse(_ ip: String) -> String? {
