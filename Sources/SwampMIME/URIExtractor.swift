@@ -175,7 +175,11 @@ enum URIExtractor {
             pi += 1
         }
         let s = String(decoding: u8, as: UTF8.self)
-        if IPAddress(Substring(s)) != nil && !u8.contains(58) { return URIHost(host: s, isAddress: true) }
+        // Without a colon only a dotted quad (perhaps in brackets) can be an
+        // address, and it starts with a digit or a bracket.
+        if let f = u8.first, f.isDigit || f == UInt8(ascii: "["), !u8.contains(58), IPAddress(Substring(s)) != nil {
+            return URIHost(host: s, isAddress: true)
+        }
         guard isFQDNValid(s), RegistryBoundaries.shared.isDomainValid(s) else { return nil }
         return URIHost(host: s, isAddress: false)
     }

@@ -253,6 +253,11 @@ import Testing
         #expect(IPAddress("::ffff:10.1.2.3")?.isPrivate == true)
         #expect(IPAddress("2001:db8:0:0:1:0:0:1")?.description == "2001:db8::1:0:0:1")
         #expect(IPAddress("256.1.1.1") == nil)
+        #expect(IPAddress("ipv6:2001:db8::1")?.description == "2001:db8::1")
+        #expect(IPAddress("iPv6:2001:db8::1")?.description == "2001:db8::1")
+        #expect(IPAddress("ipv\u{16}\u{1A}2001:db8::1") == nil)  // not the tag in another guise
+        #expect(IPAddress("fe80::1%eth0")?.description == "fe80::1")
+        #expect(IPAddress("[10.0.0.1]")?.description == "10.0.0.1")
         #expect(IPAddress("fe80::1")?.isPrivate == true)
         #expect(IPAddress("8.8.8.8")?.isPrivate == false)
         #expect(IPAddress("100.64.0.1")?.isPrivate == true)
