@@ -439,7 +439,7 @@ enum ReceivedParser {
         if ip.hasPrefix("[") { ip.removeFirst() }
         if ip.hasSuffix("]") { ip.removeLast() }
         if let pct = ip.firstIndex(of: "%") { ip = String(ip[..<pct]) }
-        if let r = ip.range(of: "ffff:", options: .caseInsensitive), ip[..<r.lowerBound].allSatisfy({ $0 == "0" || $0 == ":" }),
+        if ip.utf8.contains(UInt8(ascii: ":")), let r = ip.range(of: "ffff:", options: .caseInsensitive), ip[..<r.lowerBound].allSatisfy({ $0 == "0" || $0 == ":" }),
            ip[..<r.lowerBound].filter({ $0 == ":" }).count >= 2, IPAddress.parseIPv4(ip[r.upperBound...]) != nil {
             ip = String(ip[r.upperBound...])
         }

@@ -226,7 +226,7 @@ extension SpamScanner {
             boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max))
         }
         let contentType = result.views.header(HeaderQuery(name: "Content-Type")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let disposition = !contentType.isEmpty && !contentType.lowercased().contains("text/plain") ? "attachment" : "inline"
+        let disposition = !contentType.isEmpty && !contentType.lowercased().containsBytes("text/plain") ? "attachment" : "inline"
         let type = configuration.reportSafe > 1 ? "text/plain" : "message/rfc822"
         let description = configuration.otherSettings["encapsulated_content_description"]?.last ?? "original message before swamp"
         head += """
