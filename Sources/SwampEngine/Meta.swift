@@ -131,16 +131,17 @@ final class MetaCode: @unchecked Sendable {
         let opsStart: Int32, opsEnd: Int32
         let depsStart: Int32, depsEnd: Int32
     }
+    /// Read at load (which metas run in each score set, which step is
+    /// whose); a scan reads `stepTable`.
     let steps: [Step]
-    let ops: [MetaProgram.Op]
     /// The metas each step reads (they must run for it to run).
     let metaDeps: [Int32]
     /// Room for the deepest program's stack (a lazy meta a program reads
     /// runs on the stack above it: `RuleRun.metaValue`).
     let stackSize: Int
-    /// `steps` and `ops` again, allocated here and never written after
-    /// `init` (hence @unchecked Sendable): the meta loop reads them with
-    /// no reference counting and no bounds checks.
+    /// `steps` again, and every program's ops, allocated here and never
+    /// written after `init` (hence @unchecked Sendable): the meta loop
+    /// reads them with no reference counting and no bounds checks.
     let stepTable: UnsafeMutableBufferPointer<Step>
     let opTable: UnsafeMutableBufferPointer<MetaProgram.Op>
 
@@ -156,7 +157,6 @@ final class MetaCode: @unchecked Sendable {
             stackSize = max(stackSize, m.program.maxStack + 1)
         }
         self.steps = steps
-        self.ops = ops
         self.metaDeps = deps
         self.stackSize = stackSize
         stepTable = .allocate(capacity: max(1, steps.count))

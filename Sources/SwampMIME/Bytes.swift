@@ -85,21 +85,22 @@ extension Array where Element == UInt8 {
 }
 
 @inlinable func firstIndexOf(_ nd: UnsafeBufferPointer<UInt8>, in hay: [UInt8], from start: Int) -> Int? {
+    hay.withUnsafeBufferPointer { firstIndexOf(nd, in: $0, from: start) }
+}
+
+@inlinable func firstIndexOf(_ nd: UnsafeBufferPointer<UInt8>, in h: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
     let n = nd.count
     guard n > 0 else { return start }
-    guard start >= 0, hay.count - start >= n else { return nil }
-    return hay.withUnsafeBufferPointer { h -> Int? in
-        guard let base = h.baseAddress, let nb = nd.baseAddress else { return nil }
-        var i = start
-        let last = hay.count - n
-        while i <= last {
-            guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
-            let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-            if n == 1 || memcmp(base + at + 1, nb + 1, n - 1) == 0 { return at }
-            i = at + 1
-        }
-        return nil
+    guard start >= 0, h.count - start >= n, let base = h.baseAddress, let nb = nd.baseAddress else { return nil }
+    var i = start
+    let last = h.count - n
+    while i <= last {
+        guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
+        let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+        if n == 1 || memcmp(base + at + 1, nb + 1, n - 1) == 0 { return at }
+        i = at + 1
     }
+    return nil
 }
 
 /// Naive search is fine for the short needles used here (boundaries, tags).
@@ -224,19 +225,8 @@ extension StringProtocol {
     public func firstByteRange(of needle: String) -> Range<Index>? {
         let n = Array(needle.utf8)
         guard !n.isEmpty else { return startIndex..<startIndex }
-        let found: Int?? = utf8.withContiguousStorageIfAvailable { h -> Int? in
-            guard h.count >= n.count, let base = h.baseAddress else { return nil }
-            var i = 0
-            let last = h.count - n.count
-            while i <= last {
-                guard let p = memchr(base + i, Int32(n[0]), last - i + 1) else { return nil }
-                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                if n.count == 1 || n.withUnsafeBufferPointer({ memcmp(base + at + 1, $0.baseAddress! + 1, n.count - 1) }) == 0 {
-                    return at
-                }
-                i = at + 1
-            }
-            return nil
+        let found: Int?? = utf8.withContiguousStorageIfAvailable { h in
+            n.withUnsafeBufferPointer { firstIndexOf($0, in: h, from: 0) }
         }
         let offset: Int?
         if let found { offset = found } else { offset = firstIndexOf(n, in: Array(utf8), from: 0) }

@@ -6,10 +6,7 @@ extension IPAddress {
         var s = text
         // Optional brackets and the `IPv6:` tag of RFC 5321 address literals.
         if s.first == "[" && s.last == "]" { s = s.dropFirst().dropLast() }
-        if let f = s.utf8.first, f | 0x20 == UInt8(ascii: "i"), s.utf8.count >= 5,
-           s.utf8.prefix(5).elementsEqual("ipv6:".utf8, by: { $0 == $1 || ($0 | 0x20 == $1 && $1 >= 0x61 && $1 <= 0x7A) }) {
-            s = s.dropFirst(5)
-        }
+        if s.utf8.hasPrefixLowercase("ipv6:") { s = s[s.utf8.index(s.startIndex, offsetBy: 5)...] }
         if let pct = s.utf8.firstIndex(of: UInt8(ascii: "%")) { s = s[..<pct] }  // zone id
         if let v4 = IPAddress.parseIPv4(s) {
             self.init(bytes: v4)

@@ -7,8 +7,8 @@
 // written as `Pat` values and matched in a flat layout of plain values
 // (`FlatProgram`) made once, when the pattern is.
 
-/// Not `indirect`: the nested cases hold arrays, which are references
-/// already, so reading a pattern's parts takes no box of its own.
+/// A pattern's parts as they are written; matching reads them laid out
+/// flat (`FlatProgram`).
 enum Pat {
     case lit([UInt8])                // exact bytes
     case nonSpace(min: Int)          // \S{min,} greedy
@@ -30,16 +30,18 @@ enum Pat {
 /// parser tries dozens of patterns on every Received line, most of which
 /// lack one of their literals), the longest first, as the rarer.
 struct LinePattern: Sendable {
-    let pats: [Pat]
     let literals: [[UInt8]]
-    /// `pats` flattened: plain values, read through pointers while
-    /// matching, so a step takes no reference count (the nested arrays of
+    /// The literal a match starts with, if any: only its occurrences can
+    /// start one (`search`).
+    let leadingLiteral: [UInt8]?
+    /// The parts flattened: plain values, read through pointers while
+    /// matching, so a step takes no reference count (nested arrays of
     /// `Pat` took several a step, most of the matcher's time).
     let program: FlatProgram
 
     init(_ pats: [Pat]) {
-        self.pats = pats
         program = FlatProgram(pats)
+        if case .lit(let u)? = pats.first { leadingLiteral = u } else { leadingLiteral = nil }
         var found: [[UInt8]] = []
         func collect(_ pattern: [Pat]) {
             for p in pattern {
@@ -203,7 +205,7 @@ struct LineMatcher {
     mutating func search(_ linePattern: LinePattern) -> Bool {
         guard literalsPresent(linePattern, from: 0) else { return false }
         // A leading literal: only its occurrences can start a match.
-        if case .lit(let u)? = linePattern.pats.first {
+        if let u = linePattern.leadingLiteral {
             var from = 0
             while let st = firstIndexOf(u, in: s, from: from) {
                 if matchUnchecked(linePattern, at: st) { return true }

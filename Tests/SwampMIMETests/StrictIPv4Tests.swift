@@ -1,9 +1,11 @@
 import Testing
 @testable import SwampMIME
+import SwampTestSupport
 
 /// HostFinder.isStrictIPv4 against the rule it implements, written the
 /// plain way (split at dots, four parts of 1-3 digits, no leading zero,
-/// at most 255), on listed edge cases and random strings of digits and dots.
+/// at most 255), on listed edge cases, random strings of digits and dots,
+/// and random dotted numbers.
 @Suite struct StrictIPv4Tests {
     static func reference(_ t: [UInt8]) -> Bool {
         let parts = t.split(separator: 46, omittingEmptySubsequences: false)
@@ -25,12 +27,26 @@ import Testing
     }
 
     @Test func randomDigitsAndDots() {
-        var random = SystemRandomNumberGenerator()
+        var random = SplitMix64(seed: 0x1904)
         let alphabet: [UInt8] = Array("0123456789.....2551x".utf8)
+        var valid = 0
         for _ in 0..<20_000 {
-            let n = Int.random(in: 0...16, using: &random)
-            let t = (0..<n).map { _ in alphabet.randomElement(using: &random)! }
-            #expect(HostFinder.isStrictIPv4(t[...]) == Self.reference(t), "\(String(decoding: t, as: UTF8.self))")
+            let t: [UInt8]
+            if random.next() % 2 == 0 {
+                let n = Int(random.next() % 17)
+                t = (0..<n).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            } else {
+                // Dotted numbers: three to five parts of one to four digits.
+                let parts = (0..<(3 + Int(random.next() % 3))).map { _ in
+                    (0..<(1 + Int(random.next() % 4))).map { _ in UInt8(48 + random.next() % 10) }
+                }
+                t = Array(parts.joined(separator: [46]))
+            }
+            let expected = Self.reference(t)
+            #expect(HostFinder.isStrictIPv4(t[...]) == expected, "\(String(decoding: t, as: UTF8.self))")
+            if expected { valid += 1 }
         }
+        // Enough addresses among them to test the "yes" side too.
+        #expect(valid > 150, "\(valid) valid")
     }
 }
