@@ -3,7 +3,8 @@ internal import CHyperscan
 import Glibc
 #endif
 
-/// Many patterns looked for with Hyperscan, in prefilter mode:
+/// Many patterns looked for with Hyperscan, in prefilter mode (long ones
+/// exactly, or a leading part of them: `windowLength`):
 /// when a pattern matches a text, its number is reported (and sometimes
 /// when it does not: lookarounds, back-references and widened repeats make
 /// Hyperscan's version looser), so a pattern not reported cannot match and
@@ -28,11 +29,27 @@ public final class MultiPattern: @unchecked Sendable {
     /// Whether the database came from the cache rather than a compile.
     public let fromCache: Bool
 
-    /// Longer patterns are left out. SpamAssassin's ReplaceTags-expanded
+    /// Longer patterns are left out unless worth a database alone (see
+    /// `windowLength`). SpamAssassin's ReplaceTags-expanded
     /// obfuscation patterns (FUZZY_*, 4–12 KB each) compile to a megabyte
     /// of database apiece and take seconds; below this length the stock
     /// rules' patterns average about 15 KiB and milliseconds.
     public static let maximumLength = 2000
+
+    /// A longer pattern worth a database of its own is compiled exactly,
+    /// not in prefilter mode (which approximates a pattern this long to
+    /// one that reports every text): whole if Hyperscan can, else its
+    /// longest leading part it can (`LeadingPart`: a text where no leading
+    /// part matches cannot match the whole), among those up to this long.
+    /// SpamAssassin's form-filling patterns, 7–8 KB as the stage gets
+    /// them: too large whole; their leading parts of ~5 KB (a field name,
+    /// a separator, another field name) compile in about a second to a
+    /// megabyte each and let PCRE2 skip six messages of seven.
+    public static let windowLength = 6000
+
+    /// Leading parts tried per pattern: each failed compile takes half a
+    /// second.
+    static let leadingPartAttempts = 8
 
     /// Whether this machine can run Hyperscan (it needs SSSE3 on x86).
     public static var isAvailable: Bool { hs_valid_platform() == HS_SUCCESS }
@@ -62,7 +79,10 @@ public final class MultiPattern: @unchecked Sendable {
         if let cacheFile, let l = MultiPattern.load(cacheFile, count: patterns.count) {
             loaded = l
             fromCache = true
-        } else if compile, let compiled = MultiPattern.compile(texts, flags, worthAlone: alone) {
+        } else if compile, let compiled = MultiPattern.compile(texts, flags, worthAlone: alone, parts: { i in
+            LeadingPart.all(patterns[i].pattern, options: patterns[i].options).lazy
+                .map { MultiPattern.text($0, options: patterns[i].options) }
+        }) {
             // Hyperscan's compiler works in tens of megabytes of heap; give
             // what it freed back, or a daemon keeps it for good.
             _ = malloc_trim(0)
@@ -235,23 +255,40 @@ public final class MultiPattern: @unchecked Sendable {
     /// database, and for SpamAssassin's large look-alike patterns the
     /// combination grows far past its parts (38 stock patterns: 5.4 MiB in
     /// one database, 1.1 MiB in one each).
-    static func compile(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool]) -> ([OpaquePointer], [Bool])? {
+    ///
+    /// Long patterns worth a database alone go first: `parts(i)` gives the
+    /// texts of pattern i's leading parts, longest first (see
+    /// `windowLength`).
+    static func compile<Parts: Sequence<[CChar]>>(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool],
+                                                  parts: (Int) -> Parts) -> ([OpaquePointer], [Bool])? {
         var included = [Bool](repeating: false, count: texts.count)
+        var databases: [OpaquePointer] = []
+        for i in texts.indices where worthAlone[i] && texts[i].count > maximumLength + 1 {
+            let exact = flags[i] & ~UInt32(HS_FLAG_PREFILTER)
+            let tries = ([texts[i]] + parts(i))
+                .lazy.filter { $0.count <= windowLength + 1 && !$0.dropLast().contains(0) && !anchorsTheText($0) }
+                .filter { minimumWidth($0, exact) >= 2 }
+                .prefix(leadingPartAttempts)
+            for text in tries {
+                var trial = texts
+                trial[i] = text
+                if let db = compileGroup(trial, [UInt32](repeating: exact, count: texts.count), [i]) {
+                    databases.append(db)
+                    included[i] = true
+                    break
+                }
+            }
+        }
+        let long = included
         for i in texts.indices where texts[i].count <= maximumLength + 1 && !texts[i].dropLast().contains(0)
             && !anchorsTheText(texts[i]) {
-            var info: UnsafeMutablePointer<hs_expr_info_t>? = nil
-            var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
-            let rc = texts[i].withUnsafeBufferPointer { hs_expression_info($0.baseAddress, flags[i], &info, &error) }
             // A pattern that matches one byte reports nearly every text:
             // no use as a filter (and PCRE2 finds such a match at once).
-            if rc == HS_SUCCESS, let info, info.pointee.min_width >= 2 { included[i] = true }
-            if let info { free(info) }
-            if let error { hs_free_compile_error(error) }
+            if minimumWidth(texts[i], flags[i]) >= 2 { included[i] = true }
         }
-        var databases: [OpaquePointer] = []
         var small: [Int] = []
         var alone: [Int: Int] = [:]
-        for i in included.indices where included[i] {
+        for i in included.indices where included[i] && !long[i] {
             guard let db = compileGroup(texts, flags, [i]) else { included[i] = false; continue }
             let bytes = size(of: db)
             if bytes <= smallDatabase {
@@ -269,6 +306,20 @@ public final class MultiPattern: @unchecked Sendable {
         failed.forEach { included[$0] = false }
         databases.insert(contentsOf: shared, at: 0)
         return databases.isEmpty ? nil : (databases, included)
+    }
+
+    /// The fewest bytes a match of `text` spans; -1 when Hyperscan cannot
+    /// read it with `flags`.
+    static func minimumWidth(_ text: [CChar], _ flags: UInt32) -> Int {
+        var info: UnsafeMutablePointer<hs_expr_info_t>? = nil
+        var error: UnsafeMutablePointer<hs_compile_error_t>? = nil
+        let rc = text.withUnsafeBufferPointer { hs_expression_info($0.baseAddress, flags, &info, &error) }
+        defer {
+            if let info { free(info) }
+            if let error { hs_free_compile_error(error) }
+        }
+        guard rc == HS_SUCCESS, let info else { return -1 }
+        return Int(info.pointee.min_width)
     }
 
     /// Databases for the patterns numbered `ids`, as few as may be: all in
@@ -397,7 +448,7 @@ public final class MultiPattern: @unchecked Sendable {
             h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
         }
         var version = hs_version().map { String(cString: $0) } ?? ""
-        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|joined-2|small-\(smallDatabase)|grouped-1"
+        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|window-\(windowLength)-\(leadingPartAttempts)|joined-2|small-\(smallDatabase)|grouped-1"
         for byte in version.utf8 { mix(byte) }
         for (n, (t, f)) in zip(texts, flags).enumerated() {
             mix(worthAlone[n] ? 1 : 0)

@@ -177,6 +177,29 @@ struct MultiPatternTests {
         #expect(checked > count / 20, "\(checked) matches checked")
     }
 
+    /// A pattern longer than `maximumLength` goes in only when worth a
+    /// database alone, compiled exactly: whole when Hyperscan takes it,
+    /// else by its longest leading part that it takes (here the whole
+    /// ends in a lookahead, which only prefilter mode reads).
+    @Test func longPatternsGoInWholeOrByALeadingPart() throws {
+        let names = (0..<260).map { "fieldname\($0)" }.joined(separator: "|")
+        let whole = "(?:" + names + #")\s?[:=]\s*"#
+        let ahead = whole + #"(?:age|sex)(?=\d)"#
+        #expect(whole.utf8.count > MultiPattern.maximumLength)
+        let patterns = [(pattern: whole, options: RegexOptions.caseless), (pattern: ahead, options: .caseless)]
+        let m = try #require(MultiPattern(patterns, worthAlone: [true, true]))
+        #expect(m.included == [true, true])
+        // Exactly: a text with a field name alone is not reported (prefilter
+        // mode reported every text for the form patterns).
+        #expect(scan(m, ["fieldname7 without a separator", "nothing here"]) == [0, 0])
+        #expect(scan(m, ["x", "FieldName12: age5"]) == [2, 2])
+        // The leading part without the lookahead: reported, PCRE2 decides.
+        #expect(scan(m, ["fieldname12 = agex"]) == [1, 1])
+        // Not worth a database alone: left out, as before.
+        let left = try #require(MultiPattern(patterns + [(pattern: "short", options: [])], worthAlone: [false, false, true]))
+        #expect(left.included == [false, false, true])
+    }
+
     func scan(_ m: MultiPattern, _ pieces: [String], bytes: [[UInt8]]? = nil) -> [UInt32] {
         let parts = bytes ?? pieces.map { Array($0.utf8) }
         var joined: [UInt8] = []
