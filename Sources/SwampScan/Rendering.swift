@@ -48,6 +48,76 @@ enum Rendering {
     /// in `width` (a tab counts 8), and each new line starts with `prefix`.
     static func wrap(_ text: String, prefix: String, first: String, width: Int,
                      isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
+        wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
+            ?? wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
+    }
+
+    /// `wrap` on bytes, for ASCII text without CR, where each byte is a
+    /// character (CR LF would be one); nil for other text. One pass that
+    /// builds each line as it goes, where `wrapCharacters` splits the text
+    /// into strings and joins them back.
+    static func wrapBytes(_ text: String, prefix: String, first: String, width: Int,
+                          isBreak: (Character) -> Bool, breakAfter: Bool) -> String? {
+        func plain(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 && $0 != 13 } }
+        guard plain(text), plain(prefix), plain(first) else { return nil }
+        func length<C: Collection<UInt8>>(_ s: C) -> Int { s.count + 7 * s.lazy.filter { $0 == 9 }.count }
+        let prefixBytes = Array(prefix.utf8)
+        // A prefix wider than the line makes `wrapCharacters` add prefixes
+        // for ever; not worth a second behaviour here.
+        guard length(prefixBytes) <= width else { return nil }
+        var known = [Int8](repeating: -1, count: 128)
+        func breaks(_ b: UInt8) -> Bool {
+            if known[Int(b)] < 0 { known[Int(b)] = isBreak(Character(Unicode.Scalar(b))) ? 1 : 0 }
+            return known[Int(b)] == 1
+        }
+        // The pieces as `wrapCharacters` makes them: text, separator, text...
+        var pieces: [Range<Int>] = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        for (i, b) in bytes.enumerated() where breaks(b) {
+            if breakAfter {
+                pieces.append(start..<(i + 1)); pieces.append((i + 1)..<(i + 1))
+            } else {
+                pieces.append(start..<i); pieces.append(i..<(i + 1))
+            }
+            start = i + 1
+        }
+        pieces.append(start..<bytes.count)
+        while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
+        var out: [UInt8] = Array(first.utf8)
+        out.reserveCapacity(bytes.count + out.count + 16)
+        // Where the line being built starts in `out`, its length, and whether
+        // a piece has joined it (the first one joins whatever its length).
+        var lineStart = 0
+        var lineLength = length(out)
+        var joined = false
+        var pieceIndex = 0
+        if out.isEmpty, let p = pieces.first {
+            out += bytes[p]
+            lineLength = length(bytes[p])
+            pieceIndex = 1
+        }
+        for p in pieces[pieceIndex...] {
+            let next = bytes[p]
+            if lineLength + (joined ? length(next) : 0) > width {
+                while out.count > lineStart, let l = out.last, l == 32 || (l >= 9 && l <= 13) { out.removeLast() }
+                out.append(10)
+                lineStart = out.count
+                out += prefixBytes
+                lineLength = length(prefixBytes)
+                joined = false
+            }
+            // Not joined: the line is its prefix, which fits.
+            out += next
+            lineLength += length(next)
+            joined = true
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `wrap` on characters, for any text.
+    static func wrapCharacters(_ text: String, prefix: String, first: String, width: Int,
+                               isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
         // Pieces alternate text, separator, text, ... as Perl's split with a
         // capturing pattern yields them.
         var pieces: [String] = []

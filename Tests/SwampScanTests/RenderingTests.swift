@@ -128,4 +128,31 @@ import SwampTestSupport
             #expect(Rendering.foldHeader(name: "Status", value: c) == expected[i], "case \(c)")
         }
     }
+
+    /// The byte path of `wrap` gives what the character path gives, on
+    /// random ASCII text (tabs, newlines, commas, runs of spaces), for each
+    /// way the callers break lines; text it cannot take (CR, non-ASCII)
+    /// goes to the character path.
+    @Test func wrapsOnBytesAsOnCharacters() {
+        var rng = SplitMix64(seed: 20_261_201)
+        let alphabet = Array("ab cd,\tef  ,,\n x".utf8) + Array(repeating: UInt8(ascii: "w"), count: 6)
+        let breaks: [(Character) -> Bool] = [{ $0.isWhitespace }, { $0 == " " || $0 == "\t" || $0 == "," }]
+        var compared = 0
+        for _ in 0..<4_000 {
+            let count = Int(rng.next() % 160)
+            let text = String(decoding: (0..<count).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+            let first = ["", "Content preview:  ", "X", String(repeating: " ", count: Int(rng.next() % 90))][Int(rng.next() % 4)]
+            let prefix = ["\t", "  ", " \t"][Int(rng.next() % 3)]
+            let width = [75, 79, 20, 9][Int(rng.next() % 4)]
+            let isBreak = breaks[Int(rng.next() % 2)]
+            let after = rng.next() % 2 == 0
+            let bytes = Rendering.wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
+            let characters = Rendering.wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
+            #expect(bytes == characters, "\(String(reflecting: text)) first \(first.count) prefix \(String(reflecting: prefix)) width \(width) after \(after)")
+            compared += 1
+        }
+        #expect(compared == 4_000)
+        #expect(Rendering.wrapBytes("a\r\nb", prefix: "\t", first: "", width: 79, isBreak: { $0.isWhitespace }, breakAfter: false) == nil)
+        #expect(Rendering.wrapBytes("caf\u{e9} au lait", prefix: "\t", first: "", width: 79, isBreak: { $0.isWhitespace }, breakAfter: false) == nil)
+    }
 }
