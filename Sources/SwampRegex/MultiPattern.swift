@@ -73,8 +73,16 @@ public final class MultiPattern: @unchecked Sendable {
     /// the others are taken only when their database is small
     /// (`smallDatabase`), and those share databases (`grouped`). All are
     /// worth it when not given.
-    public init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]? = nil,
-                 cacheDirectory: String? = nil, compile: Bool = true) {
+    public convenience init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]? = nil,
+                             cacheDirectory: String? = nil, compile: Bool = true) {
+        self.init(patterns, worthAlone: worthAlone, cacheDirectory: cacheDirectory, compile: compile,
+                  longFrom: MultiPattern.maximumLength)
+    }
+
+    /// `longFrom`: patterns longer than this are taken as long ones
+    /// (`windowLength`); tests lower it to try the exact path on short ones.
+    init?(_ patterns: [(pattern: String, options: RegexOptions)], worthAlone: [Bool]?,
+          cacheDirectory: String?, compile: Bool, longFrom: Int) {
         guard !patterns.isEmpty, MultiPattern.isAvailable else { return nil }
         let flags = patterns.map { MultiPattern.flags($0.options) }
         let texts: [[CChar]] = patterns.map { MultiPattern.text($0.pattern, options: $0.options) }
@@ -86,7 +94,7 @@ public final class MultiPattern: @unchecked Sendable {
         if let cacheFile, let l = MultiPattern.load(cacheFile, count: patterns.count) {
             loaded = l
             fromCache = true
-        } else if compile, let compiled = MultiPattern.compile(texts, flags, worthAlone: alone, parts: { i in
+        } else if compile, let compiled = MultiPattern.compile(texts, flags, worthAlone: alone, longFrom: longFrom, parts: { i in
             LeadingPart.all(patterns[i].pattern, options: patterns[i].options).lazy
                 .map { MultiPattern.text($0, options: patterns[i].options) }
         }) {
@@ -267,10 +275,11 @@ public final class MultiPattern: @unchecked Sendable {
     /// texts of pattern i's leading parts, longest first (see
     /// `windowLength`).
     static func compile<Parts: Sequence<[CChar]>>(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool],
+                                                  longFrom: Int = maximumLength,
                                                   parts: (Int) -> Parts) -> ([OpaquePointer], [Bool])? {
         var included = [Bool](repeating: false, count: texts.count)
         var databases: [OpaquePointer] = []
-        for i in texts.indices where worthAlone[i] && texts[i].count > maximumLength + 1 {
+        for i in texts.indices where worthAlone[i] && texts[i].count > longFrom + 1 {
             let exact = flags[i] & ~UInt32(HS_FLAG_PREFILTER)
             let tries = ([texts[i]] + parts(i))
                 .lazy.filter { $0.count <= windowLength + 1 && !$0.dropLast().contains(0) && !anchorsTheText($0) }
@@ -291,7 +300,7 @@ public final class MultiPattern: @unchecked Sendable {
             }
         }
         let long = included
-        for i in texts.indices where texts[i].count <= maximumLength + 1 && !texts[i].dropLast().contains(0)
+        for i in texts.indices where texts[i].count <= min(longFrom, maximumLength) + 1 && !texts[i].dropLast().contains(0)
             && !anchorsTheText(texts[i]) {
             // A pattern that matches one byte reports nearly every text:
             // no use as a filter (and PCRE2 finds such a match at once).
