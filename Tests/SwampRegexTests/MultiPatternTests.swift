@@ -140,24 +140,45 @@ struct MultiPatternTests {
     ///   SWAMP_FUZZ_PATTERNS=200000 SWAMP_FUZZ_SEED=9 swift test --filter MultiPatternTests
     @Test func neverMissesWhatPCRE2Matches() throws {
         let environment = ProcessInfo.processInfo.environment
-        let count = environment["SWAMP_FUZZ_PATTERNS"].flatMap { Int($0) } ?? 12_000
-        var generator = PatternGenerator(seed: environment["SWAMP_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_129)
-        var checked = 0, included = 0, failures = 0
-        var done = 0
+        fuzzAgainstPCRE2(count: environment["SWAMP_FUZZ_PATTERNS"].flatMap { Int($0) } ?? 12_000,
+                         seed: environment["SWAMP_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_129,
+                         batchSize: 200, examples: 40) { MultiPattern($0) }
+    }
+
+    /// The exact path long patterns take (Hyperscan's own semantics, no
+    /// prefilter slack; a leading part when the whole will not compile)
+    /// must never miss either: the generated patterns, each taken as long.
+    @Test func exactPathNeverMissesWhatPCRE2Matches() throws {
+        let environment = ProcessInfo.processInfo.environment
+        fuzzAgainstPCRE2(count: environment["SWAMP_FUZZ_PATTERNS"].flatMap { Int($0) }.map { $0 / 4 } ?? 3_000,
+                         seed: environment["SWAMP_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_201,
+                         batchSize: 100, examples: 30) {
+            MultiPattern($0, worthAlone: nil, cacheDirectory: nil, compile: true, longFrom: 0)
+        }
+    }
+
+    /// Generated patterns in batches, each batch made into a stage by
+    /// `make` and scanned over altered examples of its patterns: wherever
+    /// PCRE2 matches a piece, the stage must report the pattern at that
+    /// piece or an earlier one.
+    func fuzzAgainstPCRE2(count: Int, seed: UInt64, batchSize: Int, examples: Int,
+                          make: ([(pattern: String, options: RegexOptions)]) -> MultiPattern?) {
+        var generator = PatternGenerator(seed: seed)
+        var checked = 0, included = 0, failures = 0, done = 0
         while done < count {
             var batch: [(pattern: String, options: RegexOptions, regex: Regex, example: [UInt8])] = []
-            while batch.count < 200 && done < count {
+            while batch.count < batchSize && done < count {
                 done += 1
                 let (pattern, example) = generator.pattern()
                 let options = RegexOptions(perlFlags: generator.flags())
                 guard let re = try? Regex(pattern, options: options) else { continue }
                 batch.append((pattern, options, re, example))
             }
-            guard let m = MultiPattern(batch.map { (pattern: $0.pattern, options: $0.options) }) else { continue }
+            guard let m = make(batch.map { (pattern: $0.pattern, options: $0.options) }) else { continue }
             included += m.included.filter { $0 }.count
-            // The pieces: every pattern's examples, altered, one view.
+            // The pieces: the patterns' examples, altered, one view.
             var pieces: [[UInt8]] = []
-            for b in batch.prefix(40) { pieces += generator.subjects(around: b.example) }
+            for b in batch.prefix(examples) { pieces += generator.subjects(around: b.example) }
             let found = scan(m, pieces.map { String(decoding: $0, as: UTF8.self) }, bytes: pieces)
             for (id, b) in batch.enumerated() where m.included[id] {
                 for (n, piece) in pieces.enumerated() where b.regex.firstMatch(in: piece) != nil {
@@ -166,47 +187,6 @@ struct MultiPatternTests {
                         failures += 1
                         if failures <= 20 {
                             Issue.record("/\(b.pattern)/ matches \(String(reflecting: String(decoding: piece, as: UTF8.self))) (piece \(n)), stage says \(found[id])")
-                        }
-                    }
-                    break
-                }
-            }
-        }
-        #expect(failures == 0)
-        #expect(included > count / 8, "\(included) patterns in the stage")
-        #expect(checked > count / 20, "\(checked) matches checked")
-    }
-
-    /// The exact path long patterns take (Hyperscan's own semantics, no
-    /// prefilter slack; a leading part when the whole will not compile)
-    /// must never miss either: the generated patterns, each taken as long.
-    @Test func exactPathNeverMissesWhatPCRE2Matches() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let count = environment["SWAMP_FUZZ_PATTERNS"].flatMap { Int($0) }.map { $0 / 4 } ?? 3_000
-        var generator = PatternGenerator(seed: environment["SWAMP_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20_261_201)
-        var checked = 0, included = 0, failures = 0, done = 0
-        while done < count {
-            var batch: [(pattern: String, options: RegexOptions, regex: Regex, example: [UInt8])] = []
-            while batch.count < 100 && done < count {
-                done += 1
-                let (pattern, example) = generator.pattern()
-                let options = RegexOptions(perlFlags: generator.flags())
-                guard let re = try? Regex(pattern, options: options) else { continue }
-                batch.append((pattern, options, re, example))
-            }
-            guard let m = MultiPattern(batch.map { (pattern: $0.pattern, options: $0.options) }, worthAlone: nil,
-                                       cacheDirectory: nil, compile: true, longFrom: 0) else { continue }
-            included += m.included.filter { $0 }.count
-            var pieces: [[UInt8]] = []
-            for b in batch.prefix(30) { pieces += generator.subjects(around: b.example) }
-            let found = scan(m, pieces.map { String(decoding: $0, as: UTF8.self) }, bytes: pieces)
-            for (id, b) in batch.enumerated() where m.included[id] {
-                for (n, piece) in pieces.enumerated() where b.regex.firstMatch(in: piece) != nil {
-                    checked += 1
-                    if found[id] == 0 || Int(found[id]) - 1 > n {
-                        failures += 1
-                        if failures <= 20 {
-                            Issue.record("/\(b.pattern)/ matches \(String(reflecting: String(decoding: piece, as: UTF8.self))) (piece \(n)), exact stage says \(found[id])")
                         }
                     }
                     break
