@@ -383,7 +383,6 @@ struct LineMatcher {
             return ok
         }
     }
-
 }
 
 /// Shorthands for building patterns.

@@ -20,11 +20,11 @@
 /// are not repeated, capture nothing and set no options opened up into
 /// theirs. The reading is `ExistenceParser`'s, so whatever it does not
 /// read (back references, conditionals, `/x`, ...) gets no leading part.
-public enum LeadingPart {
+enum LeadingPart {
     /// The leading parts of `pattern` shorter than the whole, longest
     /// first; none when the pattern is not one sequence of several pieces
     /// or cannot be read.
-    public static func all(_ pattern: String, options: RegexOptions) -> [String] {
+    static func all(_ pattern: String, options: RegexOptions) -> [String] {
         guard !options.contains(.extended) else { return [] }
         let bytes = Array(pattern.utf8)
         var parser = ExistenceParser(bytes: bytes)

@@ -47,9 +47,14 @@ public final class MultiPattern: @unchecked Sendable {
     /// megabyte each and let PCRE2 skip six messages of seven.
     public static let windowLength = 6000
 
-    /// Leading parts tried per pattern: each failed compile takes half a
-    /// second.
+    /// Leading parts compiled per pattern, and compiles of long patterns
+    /// in all (a failed one takes half a second, a successful one a second;
+    /// a part Hyperscan cannot read is turned away before, at no cost):
+    /// the daemon's stage compile stops at `StageChild.timeLimit`, and a
+    /// rule set of many long patterns must not push the rest of the stage
+    /// past it. The stock rules take 14.
     static let leadingPartAttempts = 8
+    static let longCompileBudget = 48
 
     /// A long pattern whose database (whole or leading part) is larger is
     /// left out: every database is memory the daemon keeps and a pass over
@@ -275,17 +280,19 @@ public final class MultiPattern: @unchecked Sendable {
     /// texts of pattern i's leading parts, longest first (see
     /// `windowLength`).
     static func compile<Parts: Sequence<[CChar]>>(_ texts: [[CChar]], _ flags: [UInt32], worthAlone: [Bool],
-                                                  longFrom: Int = maximumLength,
+                                                  longFrom: Int = maximumLength, budget: Int = longCompileBudget,
                                                   parts: (Int) -> Parts) -> ([OpaquePointer], [Bool])? {
         var included = [Bool](repeating: false, count: texts.count)
         var databases: [OpaquePointer] = []
-        for i in texts.indices where worthAlone[i] && texts[i].count > longFrom + 1 {
+        var budget = budget
+        for i in texts.indices where worthAlone[i] && texts[i].count > longFrom + 1 && budget > 0 {
             let exact = flags[i] & ~UInt32(HS_FLAG_PREFILTER)
             let tries = ([texts[i]] + parts(i))
                 .lazy.filter { $0.count <= windowLength + 1 && !$0.dropLast().contains(0) && !anchorsTheText($0) }
                 .filter { minimumWidth($0, exact) >= 2 }
-                .prefix(leadingPartAttempts)
+                .prefix(min(leadingPartAttempts, budget))
             for text in tries {
+                budget -= 1
                 var trial = texts
                 trial[i] = text
                 if let db = compileGroup(trial, [UInt32](repeating: exact, count: texts.count), [i]) {
@@ -468,7 +475,7 @@ public final class MultiPattern: @unchecked Sendable {
             h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
         }
         var version = hs_version().map { String(cString: $0) } ?? ""
-        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|window-\(windowLength)-\(leadingPartAttempts)-\(longDatabase)|joined-2|small-\(smallDatabase)|grouped-1"
+        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|window-\(windowLength)-\(leadingPartAttempts)-\(longDatabase)-\(longCompileBudget)|joined-2|small-\(smallDatabase)|grouped-1"
         for byte in version.utf8 { mix(byte) }
         for (n, (t, f)) in zip(texts, flags).enumerated() {
             mix(worthAlone[n] ? 1 : 0)

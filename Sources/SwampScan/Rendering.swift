@@ -107,7 +107,7 @@ enum Rendering {
                 lineLength = length(prefixBytes)
                 joined = false
             }
-            // Not joined: the line is its prefix, which fits.
+            // A new line is its prefix alone, which fits: the piece joins it.
             out += next
             lineLength += length(next)
             joined = true

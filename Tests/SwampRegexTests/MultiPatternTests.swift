@@ -221,6 +221,24 @@ struct MultiPatternTests {
         #expect(left.included == [false, false, true])
     }
 
+    /// Long patterns cost compiles of their own, a leading part one more
+    /// each: past the budget the rest stay out, so a rule set of many
+    /// cannot hold the stage up for long. (Short patterns taken as long
+    /// here: long ones take a second each to compile.)
+    @Test func longPatternsHaveACompileBudget() throws {
+        let patterns = [#"alpha\s?:\s*(?:age|sex)(?=\d)"#, #"beta\s?:"#, "gamma:", "delta:"]
+        let texts = patterns.map { MultiPattern.text($0, options: .caseless) }
+        let flags = patterns.map { _ in MultiPattern.flags(.caseless) }
+        // One compile each: the first's whole, with a lookahead only
+        // prefilter mode reads, is turned away by Hyperscan's reading of
+        // it before any compile, and its leading part compiles.
+        let (dbs, included) = try #require(MultiPattern.compile(
+            texts, flags, worthAlone: [true, true, true, true], longFrom: 0, budget: 2,
+            parts: { i in LeadingPart.all(patterns[i], options: .caseless).map { MultiPattern.text($0, options: .caseless) } }))
+        MultiPattern.release(dbs)
+        #expect(included == [true, true, false, false])
+    }
+
     func scan(_ m: MultiPattern, _ pieces: [String], bytes: [[UInt8]]? = nil) -> [UInt32] {
         let parts = bytes ?? pieces.map { Array($0.utf8) }
         var joined: [UInt8] = []
