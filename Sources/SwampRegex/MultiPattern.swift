@@ -475,7 +475,7 @@ public final class MultiPattern: @unchecked Sendable {
             h2 = (h2 ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 ^ (h2 >> 29)
         }
         var version = hs_version().map { String(cString: $0) } ?? ""
-        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|window-\(windowLength)-\(leadingPartAttempts)-\(longDatabase)-\(longCompileBudget)|joined-2|small-\(smallDatabase)|grouped-1"
+        version += "|widened-2|loosened-2|width-2|max-\(maximumLength)|window-lookarounds-\(windowLength)-\(leadingPartAttempts)-\(longDatabase)-\(longCompileBudget)|joined-2|small-\(smallDatabase)|grouped-1"
         for byte in version.utf8 { mix(byte) }
         for (n, (t, f)) in zip(texts, flags).enumerated() {
             mix(worthAlone[n] ? 1 : 0)

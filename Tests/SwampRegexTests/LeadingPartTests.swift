@@ -21,6 +21,16 @@ import SwampTestSupport
         #expect(LeadingPart.all("(?:ab){3}", options: []) == [])
     }
 
+    /// Lookarounds match no text: every part leaves them out, and the
+    /// whole without them comes first. Other assertions stay.
+    @Test func lookaroundsAreLeftOut() {
+        #expect(LeadingPart.all("(?=m)(?!mx)m(?:a)b", options: []) == ["mab", "ma", "m"])
+        #expect(LeadingPart.all(#"a(?<=a)\b(?<!b)c(?=d)+"#, options: []) == [#"a\bc"#, #"a\b"#, "a"])
+        #expect(LeadingPart.all("(?=a)(?!b)", options: []) == [])
+        // An atomic group is not zero-width: it stays a piece.
+        #expect(LeadingPart.all("(?>ab)c", options: []) == ["(?>ab)"])
+    }
+
     /// Nothing is made of what is not one sequence or cannot be read.
     @Test func onlyWhatItCanRead() {
         #expect(LeadingPart.all("ab|cd", options: []) == [])
@@ -36,6 +46,7 @@ import SwampTestSupport
             #"\b(?:fo(?:o|x))(?=\s)\s+(?:ba[rz])\b[.!]?$"#,
             #"(?:^|\W)(?:n(?:ame)?)\s?[:=](?:\s|_){1,4}(?:a(?:ge)?)(?<=e)\s?[:=]"#,
             #"(?:(?:x|y)z)+(?:zz(?!x))(?:x|y)"#,
+            #"(?=f)(?!fox)f(?:o|x)+(?<=o)\s(?!a)(?:ba)"#,
         ]
         var rng = SplitMix64(seed: 20_261_201)
         let alphabet = Array("fobxarz nme:=_gy.!\n".utf8)
