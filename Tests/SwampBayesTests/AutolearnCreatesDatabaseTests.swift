@@ -166,7 +166,8 @@ import SwampTestSupport
     /// Scans on several threads deciding to learn at the same moment on a
     /// fresh location: one creation (the opening is slowed, so that without
     /// the creator's lock they would overlap), every message learned.
-    @Test(.timeLimit(.minutes(2)))
+    // Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+    @Test(.timeLimit(.minutes(10)))
     func concurrentFirstLearnersCreateOneDatabase() async throws {
         let (dir, path) = Self.location()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -3,7 +3,8 @@ import Testing
 
 /// Signals as an administrator sends them: SIGHUP reloads (keeping the old
 /// configuration when the new one is broken), SIGTERM drains then exits.
-@Suite(.timeLimit(.minutes(2)))
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10)))
 struct LifecycleTests {
     /// A private copy of swamp's Rules/ that the test can break and mend.
     static func copyOfRules() throws -> URL {
@@ -155,7 +156,8 @@ struct LifecycleTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10)))
 struct PrivilegeTests {
     @Test(.enabled(if: geteuid() == 0, "needs root to drop privileges"))
     func usernameDropsPrivilegesAfterBinding() throws {

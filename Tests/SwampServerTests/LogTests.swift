@@ -5,7 +5,8 @@ import SwampTestSupport
 
 /// The daemon's log never holds up scanning: lines reach the file or pipe
 /// through one writer thread and a bounded queue (DaemonLog.swift).
-@Suite(.timeLimit(.minutes(3)))
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10)))
 struct DaemonLogTests {
     /// GTUBE with a long Message-ID, which the result line repeats: fewer
     /// scans fill the pipe.
@@ -113,7 +114,8 @@ struct DaemonLogTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10)))
 struct LogWriterTests {
     /// A sink that takes nothing for a while (a pipe nobody reads): the
     /// queue holds what fits in its bound, the rest is dropped and

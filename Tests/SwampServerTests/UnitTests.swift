@@ -64,7 +64,8 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ScanSlotsTests {
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10))) struct ScanSlotsTests {
     /// A scan may take a second thread only while fewer scans run than
     /// there are cores, and never with --max-children 1.
     @Test func aCoreToSpareOnlyBelowCoresAndTheLimit() {
@@ -173,7 +174,8 @@ extension ScanSlotsTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SupersedingWorkerTests {
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10))) struct SupersedingWorkerTests {
     /// What the jobs did: their names in the order they ran, and the most
     /// that ever ran at once.
     final class Record: Sendable {
@@ -271,7 +273,8 @@ extension ScanSlotsTests {
 }
 
 /// What a graceful shutdown waits on: the connections still open.
-@Suite(.timeLimit(.minutes(1))) struct ConnectionCountTests {
+// Ten minutes: a limit counts time queued for the pool too (see onOwnThread).
+@Suite(.timeLimit(.minutes(10))) struct ConnectionCountTests {
     @Test func waitsForTheLastConnectionToClose() async {
         let count = ConnectionCount()
         await count.waitUntilNone()   // none open: at once
