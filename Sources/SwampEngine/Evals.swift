@@ -69,6 +69,9 @@ struct EvalFunction: Sendable {
     /// they run only after the Bayes step (`SharedEvals`).
     static let readingBayes: Set<String> = ["check_bayes"]
 
+    /// `%3.4f`, as Plugin/Bayes.pm logs the probability of a hit.
+    static func fixed4(_ x: Double) -> String { String(format: "%3.4f", x) }
+
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [
         "check_for_missing_to_header": { ctx, _ in
             ctx.headerText(HeaderQuery(name: "To")) == nil && ctx.headerText(HeaderQuery(name: "Apparently-To")) == nil ? 1 : 0

@@ -12,6 +12,9 @@ public struct Facts: Sendable {
     /// Rule name → hit value, for rules whose outcome was decided outside
     /// the engine. Such rules count as evaluated for metas.
     public var externalHits: [String: Double]
+    /// What the checks outside the engine noted about their hits, by the
+    /// same keys: shown under the rule in the report (`RuleHit.log`).
+    public var externalLogs: [String: [String]] = [:]
     /// The Bayes classifier's probability of spam, when it gave one:
     /// what `eval:check_bayes(MIN, MAX)` reads.
     public var bayesProbability: Double?
@@ -35,8 +38,18 @@ public struct RuleHit: Sendable, Hashable {
     public let score: Double
     public let count: Int
     public let description: String
-    /// SpamAssassin's report area: "BODY: ", "URI: ", "RAW: ", "FULL: " or "".
+    /// SpamAssassin's report area: "BODY: ", "URI: ", "RAW: ", "FULL: ",
+    /// "RBL: " or "".
     public let area: String
+    /// What the rule noted about its hit, as SpamAssassin's `test_log`
+    /// does (the report prints each in brackets below the description):
+    /// the Bayes probability, a blocklist's listed address or domain.
+    public var log: [String] = []
+
+    public init(name: String, score: Double, count: Int, description: String, area: String, log: [String] = []) {
+        self.name = name; self.score = score; self.count = count
+        self.description = description; self.area = area; self.log = log
+    }
 }
 
 /// The outcome of evaluating every rule on one message.
@@ -140,6 +153,8 @@ struct RuleRecords: Sendable {
     var records: [(Int32, Double)] = []
     var limitExceeded: [String] = []
     var timedOut = false
+    /// The Bayes probability the other thread got, for the report.
+    var bayesProbability: Double?
 }
 
 /// The state of one evaluation. The hot loops read plain tables of the
@@ -325,6 +340,7 @@ struct RuleRun {
         if let probability { facts.bayesProbability = probability() }
         runEvals(into: &outcome, sharing: evals, readingBayes: true)
         outcome.timedOut = timedOut
+        outcome.bayesProbability = facts.bayesProbability
         return outcome
     }
 
@@ -332,6 +348,7 @@ struct RuleRun {
         for (rule, value) in outcome.records { record(Int(rule), value) }
         limitExceeded += outcome.limitExceeded
         timedOut = timedOut || outcome.timedOut
+        if let p = outcome.bayesProbability { facts.bayesProbability = p }
     }
 
     mutating func runHeaderRules() {
@@ -729,7 +746,8 @@ struct RuleRun {
                 let count = rules[i].multiple ? max(1, Int(value)) : 1
                 let score = rules[i].scores[set] * Double(count)
                 e.hits.append(RuleHit(name: rules[i].name, score: score, count: count,
-                                      description: ruleSet.description(of: rules[i].name), area: area(of: rules[i])))
+                                      description: ruleSet.description(of: rules[i].name), area: area(of: rules[i]),
+                                      log: log(of: rules[i])))
                 e.score += score
             }
         }
@@ -742,8 +760,34 @@ struct RuleRun {
         case .rawbody: return "RAW: "
         case .uri: return "URI: "
         case .full: return "FULL: "
+        case .eval(let function, _):
+            // Plugin/Check.pm runs body evals as "BODY: " and rawbody evals
+            // as "RAW: " (header and full evals get nothing); the DNS list
+            // hits come from Dns.pm as "RBL: ", the URI lists' from
+            // URIDNSBL.pm with nothing.
+            if EvalFunction.blocklistFunctions.contains(function.name) { return "RBL: " }
+            if function.name == "check_uridnsbl" { return "" }
+            switch rule.type {
+            case .body: return "BODY: "
+            case .rawbody: return "RAW: "
+            default: return ""
+            }
         default: return ""
         }
+    }
+
+    /// A hit rule's `test_log` lines: Plugin/Bayes.pm notes the
+    /// probability ("score: 0.9987"), the network checks what was listed
+    /// (`Facts.externalLogs`).
+    func log(of rule: CompiledRule) -> [String] {
+        guard case .eval(let function, let arguments) = rule.target else { return [] }
+        if function.name == "check_bayes" {
+            return facts.bayesProbability.map { ["score: " + EvalFunction.fixed4($0)] } ?? []
+        }
+        if let key = EvalFunction.factKey(function.name, arguments) {
+            return facts.externalLogs[key] ?? []
+        }
+        return []
     }
 }
 

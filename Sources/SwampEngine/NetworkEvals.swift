@@ -66,12 +66,24 @@ extension EvalFunction {
         // ignores the argument; every stock rule passes its own name, which
         // is what is looked up here.
         r["check_uridnsbl"] = { ctx, args in args.first.map { fact(ctx, NetworkFactKey.uribl($0)) } ?? 0 }
-        for function in ["check_rbl", "check_rbl_txt", "check_rbl_sub", "check_rbl_from_host", "check_rbl_from_domain",
-                         "check_rbl_envfrom", "check_rbl_headers"] {
+        for function in blocklistFunctions {
             r[function] = { ctx, args in fact(ctx, NetworkFactKey.rbl(function, args)) }
         }
         return r
     }()
+
+    /// The DNS list functions: their hits come from Dns.pm's lookups,
+    /// which SpamAssassin reports under "RBL: ".
+    static let blocklistFunctions: Set<String> = ["check_rbl", "check_rbl_txt", "check_rbl_sub", "check_rbl_from_host",
+                                                  "check_rbl_from_domain", "check_rbl_envfrom", "check_rbl_headers"]
+
+    /// The fact key a network eval call reads, for the notes the checks
+    /// left under it (`Facts.externalLogs`); nil for other functions.
+    static func factKey(_ function: String, _ arguments: [String]) -> String? {
+        if blocklistFunctions.contains(function) { return NetworkFactKey.rbl(function, arguments) }
+        if function == "check_uridnsbl" { return arguments.first.map(NetworkFactKey.uribl) }
+        return nil
+    }
 
     static func fact(_ ctx: EvalContext, _ key: String) -> Int {
         (ctx.facts.externalHits[key] ?? 0) > 0 ? 1 : 0

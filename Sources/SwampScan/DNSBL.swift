@@ -120,7 +120,8 @@ struct DNSBLChecks {
 
     /// Looks every list up concurrently and returns the facts for the rules
     /// that hit, plus notes on lookups that failed.
-    func run(views: Views, resolver: any DNSResolver) async -> (facts: [String: Double], notes: [String]) {
+    func run(views: Views, resolver: any DNSResolver) async
+        -> (facts: [String: Double], notes: [String], logs: [String: [String]]) {
         // 1. The distinct questions.
         var questions = Set<DNSQuestion>()
         var perLookup: [[DNSQuestion]] = []
@@ -153,31 +154,102 @@ struct DNSBLChecks {
         // 3. Each rule's verdict; answers by set for check_rbl_sub.
         var facts: [String: Double] = [:]
         var notes: [String] = []
-        var setAnswers: [String: [String]] = [:]
+        var logs: [String: [String]] = [:]
+        var setAnswers: [String: [(DNSQuestion, String)]] = [:]
         for (l, qs) in zip(lookups, perLookup) {
-            var hit = false
+            let key = NetworkFactKey.rbl(l.function, l.arguments)
             for q in qs {
                 switch answers[q] {
                 case .success(let texts)?:
                     // Dns.pm: A answers outside 127/8 are not listings.
                     let listed = q.type == .a ? texts.filter { $0.hasPrefix("127.") } : texts
-                    setAnswers[l.set, default: []] += listed
-                    if listed.contains(where: { l.subtest == nil || Self.matches($0, subtest: l.subtest!) }) { hit = true }
+                    setAnswers[l.set, default: []] += listed.map { (q, $0) }
+                    for answer in listed where l.subtest == nil || Self.matches(answer, subtest: l.subtest!) {
+                        facts[key] = 1
+                        logs[key, default: []].append(Self.logText(question: q, answer: answer))
+                    }
                 case .failure(let e)?:
                     notes.append("DNSBL \(l.zone): \(e)")
                 case nil:
                     break
                 }
             }
-            if hit { facts[NetworkFactKey.rbl(l.function, l.arguments)] = 1 }
         }
         for (set, subs) in subtests {
             let list = setAnswers[set] ?? []
-            for (subtest, args) in subs where list.contains(where: { Self.matches($0, subtest: subtest) }) {
-                facts[NetworkFactKey.rbl("check_rbl_sub", args)] = 1
+            for (subtest, args) in subs {
+                let key = NetworkFactKey.rbl("check_rbl_sub", args)
+                for (q, answer) in list where Self.matches(answer, subtest: subtest) {
+                    facts[key] = 1
+                    logs[key, default: []].append(Self.logText(question: q, answer: answer))
+                }
             }
         }
-        return (facts, Array(Set(notes)).sorted())
+        return (facts, Array(Set(notes)).sorted(), logs)
+    }
+
+    /// What Dns.pm `dnsbl_hit` logs for a listing, shown under the rule in
+    /// the report: "192.0.2.1 listed in zen.example" for an address (IPv6
+    /// too, from its nibbles), "listed in NAME" for a name looked up, and
+    /// a TXT answer's text (web addresses in angle brackets).
+    static func logText(question q: DNSQuestion, answer: String) -> String {
+        var name = q.name.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        if q.type == .txt { return bracketingURLs(answer) }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        if labels.count > 32, labels.prefix(32).allSatisfy({ $0.count == 1 && $0.first!.isHexDigit }) {
+            let nibbles = labels.prefix(32).reversed().map(String.init).joined()
+            var groups: [String] = []
+            var i = nibbles.startIndex
+            while i < nibbles.endIndex {
+                let j = nibbles.index(i, offsetBy: 4)
+                var group = String(nibbles[i..<j])
+                // `s/:0{1,3}/:/g` on the joined form: leading zeros of each
+                // group but the first go, up to three.
+                if !groups.isEmpty {
+                    var zeros = 0
+                    while zeros < 3, group.first == "0" { group.removeFirst(); zeros += 1 }
+                }
+                groups.append(group)
+                i = j
+            }
+            return groups.joined(separator: ":") + " listed in " + labels.dropFirst(32).joined(separator: ".")
+        }
+        if labels.count > 4, labels.prefix(4).allSatisfy({ !$0.isEmpty && $0.allSatisfy({ $0.isASCII && $0.isNumber }) }) {
+            return labels.prefix(4).reversed().joined(separator: ".") + " listed in "
+                + labels.dropFirst(4).joined(separator: ".")
+        }
+        return "listed in " + name
+    }
+
+    /// `s{(?<![<(\[])(https?://\S+)}{<$1>}gi`.
+    static func bracketingURLs(_ text: String) -> String {
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        func startsURL(_ i: Int) -> Int? {
+            for scheme in ["http://", "https://"] {
+                let s = Array(scheme.utf8)
+                if i + s.count <= b.count, zip(b[i..<(i + s.count)], s).allSatisfy({ $0 | 0x20 == $1 || $0 == $1 }) {
+                    return s.count
+                }
+            }
+            return nil
+        }
+        while i < b.count {
+            let before = i > 0 ? b[i - 1] : 0
+            if before != UInt8(ascii: "<"), before != UInt8(ascii: "("), before != UInt8(ascii: "["),
+               let n = startsURL(i), i + n < b.count, !(b[i + n] == 32 || (b[i + n] >= 9 && b[i + n] <= 13)) {
+                var j = i + n
+                while j < b.count, !(b[j] == 32 || (b[j] >= 9 && b[j] <= 13)) { j += 1 }
+                out.append(UInt8(ascii: "<")); out += b[i..<j]; out.append(UInt8(ascii: ">"))
+                i = j
+                continue
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// What the sender forms look up, before the zone (DNSEval.pm

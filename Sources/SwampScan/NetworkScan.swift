@@ -8,6 +8,9 @@ import SwampRules
 public struct NetworkFindings: Sendable {
     /// Fact keys (`NetworkFactKey`) → 1, for `Facts.externalHits`.
     public var facts: [String: Double] = [:]
+    /// What the checks noted about their hits, by the same keys
+    /// (`Facts.externalLogs`): the listed address and list of a DNSBL hit.
+    public var logs: [String: [String]] = [:]
     public var spf: SPFOutcome?
     public var spfHelo: SPFOutcome?
     public var dkim: [DKIMSignatureOutcome] = []
@@ -65,13 +68,13 @@ public struct NetworkChecks: Sendable {
         async let spfPair = spf(views: views, configuration: configuration, resolver: dns)
         async let dkimOutcomes = DKIMVerifier(resolver: dns).verify(views.message.bytes)
         let lists = configuration.map(DNSBLChecks.init) ?? DNSBLChecks()
-        async let listed = lists.isEmpty ? ([:], []) : lists.run(views: views, resolver: dns)
+        async let listed = lists.isEmpty ? ([:], [], [:]) : lists.run(views: views, resolver: dns)
         let uriLists = configuration.map(URIBLChecks.init) ?? URIBLChecks()
         let uriDNS = BudgetedResolver(base: dns, budget: DNSBudget(maxQueries: maxURIBLQueriesPerMessage, timeLimit: limit))
         async let uriListed = uriLists.isEmpty ? ([:], []) : uriLists.run(views: views, resolver: uriDNS)
         let (mfrom, helo, spfNotes) = await spfPair
         let dkim = await dkimOutcomes
-        let (rblFacts, rblNotes) = await listed
+        let (rblFacts, rblNotes, rblLogs) = await listed
         let (uriblFacts, uriblNotes) = await uriListed
         var rdns: [String]?
         if lookupRDNS, let first = views.relays.untrusted.first, first.rdns.isEmpty,
@@ -94,6 +97,7 @@ public struct NetworkChecks: Sendable {
         }
         dkimFacts(dkim, views: views, into: &findings)
         findings.facts.merge(rblFacts) { a, _ in a }
+        findings.logs.merge(rblLogs) { a, _ in a }
         findings.notes += rblNotes
         findings.facts.merge(uriblFacts) { a, _ in a }
         findings.notes += uriblNotes
@@ -341,6 +345,7 @@ extension SpamScanner {
         let f = await network.run(views: views, configuration: configuration, deadline: deadline)
         facts.useNetwork = true
         facts.externalHits.merge(f.facts) { current, _ in current }
+        facts.externalLogs.merge(f.logs) { current, _ in current }
         return f
     }
 }

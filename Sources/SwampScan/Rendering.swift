@@ -46,10 +46,17 @@ enum Rendering {
     /// Word wrapping as SpamAssassin's `Util::wrap` does it: the text is cut
     /// after each `isBreak` character, pieces are joined while the line fits
     /// in `width` (a tab counts 8), and each new line starts with `prefix`.
+    /// With `overflow` (its fifth argument) a piece joins while the line
+    /// before it fits, so a line may pass `width` by its last piece.
+    /// With `countingBytes`, a line's length is its UTF-8 bytes, as Perl
+    /// measures a string of octets (the content preview's).
     static func wrap(_ text: String, prefix: String, first: String, width: Int,
-                     isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
-        wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
-            ?? wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
+                     isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false,
+                     countingBytes: Bool = false) -> String {
+        wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter,
+                  overflow: overflow)
+            ?? wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter,
+                              overflow: overflow, countingBytes: countingBytes)
     }
 
     /// `wrap` on bytes, for ASCII text without CR, where each byte is a
@@ -57,7 +64,7 @@ enum Rendering {
     /// builds each line as it goes, where `wrapCharacters` splits the text
     /// into strings and joins them back.
     static func wrapBytes(_ text: String, prefix: String, first: String, width: Int,
-                          isBreak: (Character) -> Bool, breakAfter: Bool) -> String? {
+                          isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false) -> String? {
         func plain(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 && $0 != 13 } }
         guard plain(text), plain(prefix), plain(first) else { return nil }
         func length<C: Collection<UInt8>>(_ s: C) -> Int { s.count + 7 * s.lazy.filter { $0 == 9 }.count }
@@ -99,7 +106,7 @@ enum Rendering {
         }
         for p in pieces[pieceIndex...] {
             let next = bytes[p]
-            if lineLength + (joined ? length(next) : 0) > width {
+            if lineLength + (joined && !overflow ? length(next) : 0) > width {
                 while out.count > lineStart, let l = out.last, l == 32 || (l >= 9 && l <= 13) { out.removeLast() }
                 out.append(10)
                 lineStart = out.count
@@ -117,7 +124,8 @@ enum Rendering {
 
     /// `wrap` on characters, for any text.
     static func wrapCharacters(_ text: String, prefix: String, first: String, width: Int,
-                               isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
+                               isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false,
+                               countingBytes: Bool = false) -> String {
         // Pieces alternate text, separator, text, ... as Perl's split with a
         // capturing pattern yields them.
         var pieces: [String] = []
@@ -137,7 +145,9 @@ enum Rendering {
         pieces.append(current)
         while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
         if !first.isEmpty { pieces.insert(first, at: 0) }
-        func length(_ s: String) -> Int { displayLength(s) }
+        func length(_ s: String) -> Int {
+            countingBytes ? s.utf8.count + s.utf8.lazy.filter { $0 == 9 }.count * 7 : displayLength(s)
+        }
         var pos = 0
         var joined = false
         // The length of pieces[pos], kept as pieces join it rather than
@@ -148,11 +158,12 @@ enum Rendering {
         var lineIsASCII = pieces.isEmpty || isASCII(pieces[0])
         while pieces.count - 1 > pos {
             var len = lineLength
-            if joined { len += length(pieces[pos + 1]) }
+            if joined && !overflow { len += length(pieces[pos + 1]) }
             if len <= width {
                 let next = pieces.remove(at: pos + 1)
                 let nextIsASCII = isASCII(next)
-                let adds = lineIsASCII && nextIsASCII && !(pieces[pos].utf8.last == 13 && next.utf8.first == 10)
+                let adds = countingBytes
+                    || lineIsASCII && nextIsASCII && !(pieces[pos].utf8.last == 13 && next.utf8.first == 10)
                 pieces[pos] += next
                 lineLength = adds ? lineLength + length(next) : length(pieces[pos])
                 lineIsASCII = lineIsASCII && nextIsASCII
@@ -293,21 +304,100 @@ enum Rendering {
         return changed ? String(decoding: out, as: UTF8.self) : text
     }
 
-    /// "Content preview": the first lines of the body, about 200 characters,
-    /// whitespace collapsed, wrapped.
+    /// "Content preview", as PerMsgStatus `get_content_preview` makes it:
+    /// up to three paragraphs after the Subject while under 200 bytes, a
+    /// line longer than 200 cut there with " [...]", forwarded-message
+    /// markers, the multipart notice and runs of ten or more `-_*.`
+    /// dropped, whitespace collapsed to single spaces (so it ends with
+    /// one), wrapped at 75 with overflow after "Content preview:  ".
     static func preview(_ views: Views) -> String {
-        var text = ""
+        var text: [UInt8] = []
         var lines = 3
         for paragraph in views.body.dropFirst() where text.count < 200 && lines > 0 {
-            text += String(decoding: paragraph, as: UTF8.self)
+            text += paragraph
             lines -= 1
         }
-        if text.count > 200 { text = String(text.prefix(200)) + " [...]" }
-        text = removingLongRuns(text)
-        text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        let wrapped = wrap(text + "\n", prefix: "  ", first: "Content preview:  ", width: 75,
-                           isBreak: { $0.isWhitespace }, breakAfter: false)
-        guard let r = wrapped.firstByteRange(of: "Content preview:") else { return wrapped }
-        return String(wrapped[r.upperBound...].drop(while: { $0.isWhitespace }))
+        // `s/^(.{200}).+$/$1 [...]/gm`, then chomp and a newline.
+        var cut: [UInt8] = []
+        cut.reserveCapacity(text.count + 8)
+        for (n, line) in text.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            if n > 0 { cut.append(10) }
+            if line.count > 200 {
+                var end = line.startIndex + 200
+                // Not inside a UTF-8 sequence.
+                while end > line.startIndex, line[end] & 0xC0 == 0x80 { end -= 1 }
+                cut += line[..<end]
+                cut += Array(" [...]".utf8)
+            } else {
+                cut += line
+            }
+        }
+        if cut.last == 10 { cut.removeLast() }
+        cut.append(10)
+        var str = String(decoding: cut, as: UTF8.self)
+        str = removingToLineEnd(str, after: "-----Original Message-----")
+        str = removingAll(str, "This is a multi-part message in MIME format.")
+        str = removingLongRuns(str)
+        let collapsed = collapsingWhitespace(str)
+        let wrapped = wrap(collapsed, prefix: "  ", first: "Content preview:  ", width: 75,
+                           isBreak: { $0 == " " }, breakAfter: false, overflow: true, countingBytes: true)
+        // `s/^Content preview:\s+//`
+        guard wrapped.hasPrefix("Content preview:") else { return wrapped }
+        let rest = wrapped.dropFirst("Content preview:".count)
+        guard let first = rest.first, first.isWhitespace else { return wrapped }
+        return String(rest.drop(while: { $0.isWhitespace }))
+    }
+
+    /// Perl's `s/\s+/ /gs` on text (ASCII whitespace).
+    static func collapsingWhitespace(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var inSpace = false
+        for b in text.utf8 {
+            if b == 32 || (b >= 9 && b <= 13) {
+                if !inSpace { out.append(32) }
+                inSpace = true
+            } else {
+                out.append(b)
+                inSpace = false
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `s/MARKER.*$//gm`: each marker and the rest of its line.
+    static func removingToLineEnd(_ text: String, after marker: String) -> String {
+        guard text.firstByteRange(of: marker) != nil else { return text }
+        let m = Array(marker.utf8)
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == m[0], i + m.count <= b.count, Array(b[i..<(i + m.count)]) == m {
+                while i < b.count, b[i] != 10 { i += 1 }
+                continue
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `s/LITERAL//gs`.
+    static func removingAll(_ text: String, _ literal: String) -> String {
+        guard text.firstByteRange(of: literal) != nil else { return text }
+        let m = Array(literal.utf8)
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == m[0], i + m.count <= b.count, Array(b[i..<(i + m.count)]) == m {
+                i += m.count
+                continue
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

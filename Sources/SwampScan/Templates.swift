@@ -188,15 +188,55 @@ struct TemplateContext {
             let perHit = hit.score / Double(max(1, hit.count))
             let score = abs(perHit) >= 10 ? Rendering.printf("%4.0f", perHit) : Rendering.printf("%4.1f", perHit)
             let desc = hit.description.isEmpty ? "No description available." : hit.description
+            let (terseLog, longLog) = TemplateContext.logLines(hit.log)
             if terse {
                 let first = 4 + hit.name.count + score.count + hit.area.count
                 out += "* \(score) \(hit.name) \(hit.area)\(Rendering.wrapDescription(desc, firstLineLength: first, prefix: "*      "))\n"
+                if !terseLog.isEmpty { out += "*      " + terseLog }
             } else {
                 let name = hit.name + String(repeating: " ", count: max(0, 22 - hit.name.count))
                 let first = 3 + hit.name.count + score.count + hit.area.count
                 out += "\(score) \(name) \(hit.area)\(Rendering.wrapDescription(desc, firstLineLength: first, prefix: String(repeating: " ", count: 28)))\n"
+                out += longLog
             }
         }
         return out
+    }
+
+    /// A hit's `test_log` notes as PerMsgStatus lays them out under the
+    /// rule: each cut after 30 to 48 characters at a space, a bracketed
+    /// line per piece; terse (`_REPORT_`: only the first line prefixed, by
+    /// the caller) and long (`_SUMMARY_`: indented to the description
+    /// column, or right-aligned at 78 when longer than 47).
+    static func logLines(_ notes: [String]) -> (terse: String, long: String) {
+        var terse = "", long = ""
+        func add(_ piece: Substring) {
+            terse += "[\(piece)]\n"
+            if piece.count > 47 {
+                let bracketed = "[\(piece)]"
+                long += String(repeating: " ", count: max(0, 78 - bracketed.count)) + bracketed + "\n"
+            } else {
+                long += String(repeating: " ", count: 27) + " [\(piece)]\n"
+            }
+        }
+        for note in notes {
+            var rest = Substring(note)
+            // Perl's `s/^(.{30,48})\s//`: the longest run of 30 to 48
+            // characters (no newline) followed by whitespace.
+            while true {
+                let chars = Array(rest.prefix(49))
+                var cut: Int?
+                var n = min(48, chars.count - 1)
+                while n >= 30 {
+                    if chars[n].isWhitespace, !chars[..<n].contains("\n") { cut = n; break }
+                    n -= 1
+                }
+                guard let cut else { break }
+                add(rest.prefix(cut))
+                rest = rest.dropFirst(cut + 1)
+            }
+            add(rest)
+        }
+        return (terse, long)
     }
 }

@@ -91,6 +91,13 @@ import SwampRules
                 + (bayes == 0.9 ? ["BAYES_HIGH"] : []) + ["BOTH"] + (bayes == 0.9 ? ["BAYES_SEEN"] : []) + ["EXT_TWO"]
             #expect(two.hitNames == expected)
             #expect(two.hits.first { $0.name == "MONEY" }?.count == 3)
+            // The report's area and note for a body eval reading Bayes,
+            // whose probability the other thread got (Plugin/Bayes.pm logs
+            // it; Check.pm runs body evals as "BODY: ").
+            if bayes == 0.9 {
+                #expect(two.hits.first { $0.name == "BAYES_HIGH" }.map { [$0.area] + $0.log } == ["BODY: ", "score: 0.9000"])
+            }
+            #expect(two.hits.first { $0.name == "EVAL_LATE" }.map { [$0.area] + $0.log } == [""])
         }
         #expect(threads.started == 3)
         }

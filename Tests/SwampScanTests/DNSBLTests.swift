@@ -15,6 +15,19 @@ import Testing
         #expect(DNSBLChecks.matches(answer, subtest: subtest) == hit)
     }
 
+    /// Dns.pm `dnsbl_hit`'s notes for a listing.
+    @Test(arguments: [
+        ("2.2.0.192.zen.Example.org.", DNSRecordType.a, "127.0.0.2", "192.0.2.2 listed in zen.example.org"),
+        ("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.v6.example", .a, "127.0.0.2",
+         "2001:db8:0:0:0:0:0:1 listed in v6.example"),
+        ("spammer.biz.domain.example", .a, "127.0.0.2", "listed in spammer.biz.domain.example"),
+        ("2.0.0.192.txt.example", .txt, "Listed, see https://lists.example/q?ip=192.0.2.2 or <http://x.example/>",
+         "Listed, see <https://lists.example/q?ip=192.0.2.2> or <http://x.example/>"),
+    ])
+    func logsListings(name: String, type: DNSRecordType, answer: String, note: String) {
+        #expect(DNSBLChecks.logText(question: DNSQuestion(name: name, type: type), answer: answer) == note)
+    }
+
     @Test func ipsPerSet() {
         let relays = Relays(
             trusted: [Relay(ip: "198.51.100.1", isInternal: false)],
@@ -87,6 +100,27 @@ import Testing
         var names = DNSZone()
         names.add("reply-here.biz.hdrip.example", .a([127, 0, 0, 2]))
         #expect(await hits(names) == ["RBL_HEADERS_DOM"])
+    }
+
+    /// A DNS list hit shows in the report as SpamAssassin's Dns.pm puts
+    /// it: under "RBL: ", with what was listed below the description.
+    @Test func reportShowsListings() async {
+        var z = DNSZone()
+        z.add("mail.spammer.biz.host.example", .a([127, 0, 0, 2]))
+        var loader = ConfigLoader()
+        loader.load(text: Self.rules + "score RBL_FROM_HOST 1.5\ndescribe RBL_FROM_HOST From host listed\n",
+                    file: "sender-rbl.cf")
+        let scanner = SpamScanner(configuration: loader.configuration)
+        var checks = NetworkChecks(resolver: StaticResolver(zone: z))
+        checks.timeLimit = .seconds(300)
+        let (result, _) = await scanner.scan(Self.message, network: checks)
+        let hit = result.verdict.evaluation.hits.first { $0.name == "RBL_FROM_HOST" }
+        #expect(hit?.area == "RBL: ")
+        #expect(hit?.log == ["listed in mail.spammer.biz.host.example"])
+        let report = scanner.report(for: result)
+        #expect(report.contains(" 1.5 RBL_FROM_HOST          RBL: From host listed\n"
+                                + String(repeating: " ", count: 28) + "[listed in mail.spammer.biz.host.example]\n"),
+                "\(report)")
     }
 
     @Test func skipRBLChecks() async {

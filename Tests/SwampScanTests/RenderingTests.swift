@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwampTestSupport
 @testable import SwampScan
+import SwampMIME
 
 @Suite struct RenderingTests {
     @Test(arguments: ["plain text", "a----------b", "a---------b", "x_*._*._*._*.y", "..........",
@@ -66,6 +67,68 @@ import SwampTestSupport
         for text in ["", "abc", "a\tb", "\t\t", "a\r\nb", "\r\r\n\n", "caf\u{e9}\t", "e\u{301}x", "\r\n\t"] {
             #expect(Rendering.displayLength(text) == text.count + text.filter { $0 == "\t" }.count * 7, "\(text.debugDescription)")
         }
+    }
+
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Corpus")
+
+    /// The content previews SpamAssassin 4.0.1 (`get_content_preview`)
+    /// gave for two of Corpus/'s messages: the paragraphs before it (a
+    /// blank one makes a leading space that counts in the first line),
+    /// lines over 200 bytes cut, the last space kept, wrapped with
+    /// overflow (a line may pass 75 by its last word; the next then starts
+    /// with the space after it).
+    @Test(arguments: [
+        ("spam-sales.eml", "Act now! This limited time offer won't last. Earn $5,000\n  a week from home, 100% guaranteed. "),
+        ("gtube.eml", "This is the GTUBE, the Generic Test for Unsolicited Bulk Email\n"
+            + "   If your spam filter supports it, the GTUBE provides a test by which you can\n"
+            + "   verify that the filter is installed correctly and is detecting incoming spam.\n"
+            + "   You can send yourself a test mail containing t [...] "),
+    ])
+    func previewsAsSpamAssassin(file: String, expected: String) throws {
+        let bytes = Array(try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+        #expect(Rendering.preview(Views(message: Message(bytes: bytes))) == expected)
+    }
+
+    /// `Util::wrap($text, "  ", "Content preview:  ", 75, 1)` as Perl ran
+    /// it: with overflow, and lengths in bytes of UTF-8.
+    @Test func wrapsWithOverflowCountingBytes() {
+        let plain = "Act now! This limited time offer won't last. Earn $5,000 a week from home, 100% guaranteed. "
+        #expect(Rendering.wrap(plain, prefix: "  ", first: "Content preview:  ", width: 75, isBreak: { $0 == " " },
+                               breakAfter: false, overflow: true)
+                == "Content preview:  Act now! This limited time offer won't last. Earn $5,000 a\n   week from home, 100% guaranteed. ")
+        let accented = "Hola Camale\u{f3}n, el se\u{f1}or dijo que la reuni\u{f3}n de ma\u{f1}ana es a las diez y media en punto, no m\u{e1}s tarde. "
+        #expect(Rendering.wrap(accented, prefix: "  ", first: "Content preview:  ", width: 75, isBreak: { $0 == " " },
+                               breakAfter: false, overflow: true, countingBytes: true)
+                == "Content preview:  Hola Camale\u{f3}n, el se\u{f1}or dijo que la reuni\u{f3}n de ma\u{f1}ana\n"
+                + "  es a las diez y media en punto, no m\u{e1}s tarde. ")
+    }
+
+    @Test func previewTidiesAsSpamAssassin() {
+        #expect(Rendering.collapsingWhitespace("\n a\t\tb \r\n") == " a b ")
+        #expect(Rendering.removingToLineEnd("x -----Original Message----- From: y\nkept", after: "-----Original Message-----")
+                == "x \nkept")
+        #expect(Rendering.removingAll("This is a multi-part message in MIME format.hello", "This is a multi-part message in MIME format.")
+                == "hello")
+    }
+
+    /// PerMsgStatus lays a rule's test_log notes out so (outputs of its
+    /// loop run in Perl): cut at a space after 30 to 48 characters; the
+    /// long form indented to the description column, or right-aligned at
+    /// 78 when a piece is longer than 47.
+    @Test func laysOutTestLogNotes() {
+        let pad = String(repeating: " ", count: 27)
+        #expect(TemplateContext.logLines(["score: 0.9987"]) == ("[score: 0.9987]\n", pad + " [score: 0.9987]\n"))
+        #expect(TemplateContext.logLines(["This is a rather long test log note which should be cut into pieces at spaces"])
+                == ("[This is a rather long test log note which should]\n[be cut into pieces at spaces]\n",
+                    "                            [This is a rather long test log note which should]\n" + pad + " [be cut into pieces at spaces]\n"))
+        let word = "Averyveryveryveryveryveryveryveryveryveryveryveryverylongwordwithoutanyspaces ok"
+        #expect(TemplateContext.logLines([word]) == ("[\(word)]\n", "[\(word)]\n"))
+        #expect(TemplateContext.logLines(["a line of exactly forty-eight characters, then x y"])
+                == ("[a line of exactly forty-eight characters, then x]\n[y]\n",
+                    pad + " [a line of exactly forty-eight characters, then x]\n" + pad + " [y]\n"))
+        #expect(TemplateContext.logLines([]) == ("", ""))
     }
 
     @Test func previewDropsLongRunsOfPunctuation() {
@@ -146,8 +209,11 @@ import SwampTestSupport
             let width = [75, 79, 20, 9][Int(rng.next() % 4)]
             let isBreak = breaks[Int(rng.next() % 2)]
             let after = rng.next() % 2 == 0
-            let bytes = Rendering.wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
-            let characters = Rendering.wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
+            let overflow = rng.next() % 2 == 0
+            let bytes = Rendering.wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after,
+                                            overflow: overflow)
+            let characters = Rendering.wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak,
+                                                      breakAfter: after, overflow: overflow, countingBytes: overflow)
             #expect(bytes == characters, "\(String(reflecting: text)) first \(first.count) prefix \(String(reflecting: prefix)) width \(width) after \(after)")
             compared += 1
         }
