@@ -71,11 +71,11 @@ public struct NetworkChecks: Sendable {
         async let listed = lists.isEmpty ? ([:], [], [:]) : lists.run(views: views, resolver: dns)
         let uriLists = configuration.map(URIBLChecks.init) ?? URIBLChecks()
         let uriDNS = BudgetedResolver(base: dns, budget: DNSBudget(maxQueries: maxURIBLQueriesPerMessage, timeLimit: limit))
-        async let uriListed = uriLists.isEmpty ? ([:], []) : uriLists.run(views: views, resolver: uriDNS)
+        async let uriListed = uriLists.isEmpty ? ([:], [], [:]) : uriLists.run(views: views, resolver: uriDNS)
         let (mfrom, helo, spfNotes) = await spfPair
         let dkim = await dkimOutcomes
         let (rblFacts, rblNotes, rblLogs) = await listed
-        let (uriblFacts, uriblNotes) = await uriListed
+        let (uriblFacts, uriblNotes, uriblLogs) = await uriListed
         var rdns: [String]?
         if lookupRDNS, let first = views.relays.untrusted.first, first.rdns.isEmpty,
            let ip = SwampDNS.IPAddress(first.ip) {
@@ -100,6 +100,7 @@ public struct NetworkChecks: Sendable {
         findings.logs.merge(rblLogs) { a, _ in a }
         findings.notes += rblNotes
         findings.facts.merge(uriblFacts) { a, _ in a }
+        findings.logs.merge(uriblLogs) { a, _ in a }
         findings.notes += uriblNotes
         findings.firstUntrustedRDNS = rdns
         findings.dnsQueries = budget.queriesUsed

@@ -66,11 +66,12 @@ struct URIBLChecks {
 
     /// Looks the hosts up; returns the facts for the rules that hit and
     /// notes on lookups that failed or were skipped.
-    func run(views: Views, resolver: any DNSResolver) async -> (facts: [String: Double], notes: [String]) {
+    func run(views: Views, resolver: any DNSResolver) async
+        -> (facts: [String: Double], notes: [String], logs: [String: [String]]) {
         let (hosts, dropped) = hosts(views)
         var notes: Set<String> = []
         if dropped > 0 { notes.insert("URIBL: \(dropped) more URI hosts not looked up (uridnsbl_max_domains \(maxDomains))") }
-        guard !hosts.isEmpty else { return ([:], notes.sorted()) }
+        guard !hosts.isEmpty else { return ([:], notes.sorted(), [:]) }
 
         let domainRules = rules.indices.filter { rules[$0].list.kind == .domain }
         let nsNameRules = rules.indices.filter { rules[$0].list.kind == .nameServerDomain || rules[$0].list.kind == .nameServer }
@@ -127,7 +128,7 @@ struct URIBLChecks {
                 }
             } else {
                 for address in Self.addresses(records) {
-                    for i in hostAddressRules { lists2.add(address, rule: i, rules) }
+                    for i in hostAddressRules { lists2.add(address, rule: i, rules, from: q.name) }
                 }
             }
         }
@@ -141,19 +142,24 @@ struct URIBLChecks {
         for q in nsAddressLookups {
             guard case .success(let records)? = answers[q] else { continue }
             for address in Self.addresses(records) {
-                for i in nsAddressTargets { lists3.add(address, rule: i, rules) }
+                for i in nsAddressTargets { lists3.add(address, rule: i, rules, from: q.name) }
             }
         }
         let round3 = await Self.ask(lists3.questions.subtracting(answers.keys), resolver: resolver)
         answers.merge(round3) { a, _ in a }
 
-        // Verdicts, and notes on what failed.
+        // Verdicts with what was listed (URIDNSBL.pm `got_dnsbl_hit` logs
+        // "URI: NAME", or "URI: HOST/ADDRESS" for an address found by
+        // looking a name up), and notes on what failed.
         var facts: [String: Double] = [:]
+        var logs: [String: Set<String>] = [:]
         for l in [lists, lists2, lists3] {
             for (q, ruleIndices) in l.rulesByQuestion {
                 guard case .success(let records)? = answers[q] else { continue }
                 for i in ruleIndices where Self.listed(records, rule: rules[i]) {
-                    facts[NetworkFactKey.uribl(rules[i].name)] = 1
+                    let key = NetworkFactKey.uribl(rules[i].name)
+                    facts[key] = 1
+                    if let item = l.itemByQuestion[q] { logs[key, default: []].insert("URI: " + item) }
                 }
             }
         }
@@ -162,7 +168,7 @@ struct URIBLChecks {
             let zone = [lists, lists2, lists3].lazy.compactMap { $0.zoneByQuestion[q] }.first
             notes.insert("URIBL \(zone ?? "\(q.type) lookup"): \(Self.noteText(e))")
         }
-        return (facts, notes.sorted())
+        return (facts, notes.sorted(), logs.mapValues { $0.sorted() })
     }
 
     /// Records per NS or A answer that are followed, so one hostile answer
@@ -240,17 +246,23 @@ struct URIBLChecks {
 struct ListQueries {
     var rulesByQuestion: [DNSQuestion: [Int]] = [:]
     var zoneByQuestion: [DNSQuestion: String] = [:]
+    /// What each question looks up, for the report: the name or address,
+    /// after the name it was found by (`from`) when there is one.
+    var itemByQuestion: [DNSQuestion: String] = [:]
 
     var questions: Set<DNSQuestion> { Set(rulesByQuestion.keys) }
 
     /// URIDNSBL.pm `lookup_single_dnsbl`: a dotted quad is reversed, a name
     /// is asked as it is, under the rule's zone.
-    mutating func add(_ item: String, rule i: Int, _ rules: [URIBLChecks.Rule]) {
+    mutating func add(_ item: String, rule i: Int, _ rules: [URIBLChecks.Rule], from origin: String? = nil) {
         let list = rules[i].list
         var name = item
         if let ip = SwampDNS.IPAddress(item), ip.isIPv4 { name = ip.reversedLabels }
         let q = DNSQuestion(name: "\(name).\(list.zone)", type: list.type == "TXT" ? .txt : .a)
         if !(rulesByQuestion[q]?.contains(i) ?? false) { rulesByQuestion[q, default: []].append(i) }
         zoneByQuestion[q] = list.zone
+        // The first name an address was found by, as URIDNSBL.pm asks each
+        // list once per address.
+        if itemByQuestion[q] == nil { itemByQuestion[q] = origin.map { "\($0)/\(item)" } ?? item }
     }
 }

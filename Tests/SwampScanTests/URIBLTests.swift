@@ -143,6 +143,26 @@ struct URIBLTests {
         #expect(clean.hits.isDisjoint(with: ["URIBL_SBL", "URIBL_SBL_A"]))
     }
 
+    /// What a hit shows under its rule in the report, as URIDNSBL.pm
+    /// logs it: the name or address asked, after the name an address was
+    /// found by (a name server's, or the URI host's own).
+    @Test(arguments: [
+        ("Buy at http://www.pills-online.biz/now", "URIBL_BLACK", ["URI: pills-online.biz"]),
+        ("http://www.dbl-listed.biz/a", "URIBL_DBL_SPAM", ["URI: www.dbl-listed.biz"]),
+        ("http://198.0.2.99/login", "URIBL_BLACK", ["URI: 198.0.2.99"]),
+        ("http://www.bad-ns.biz/", "URIBL_SBL", ["URI: ns1.bulk-hosting.biz/192.0.2.53"]),
+        ("http://www.bad-host.biz/", "URIBL_SBL_A", ["URI: www.bad-host.biz/192.0.2.54"]),
+    ])
+    func hitsNoteWhatWasListed(body: String, rule: String, notes: [String]) async {
+        var checks = NetworkChecks(resolver: StaticResolver(zone: Self.zone))
+        checks.timeLimit = .seconds(300)
+        checks.lookupRDNS = false
+        let (result, _) = await Self.scanner().scan(Self.message(body), network: checks)
+        let hit = result.verdict.evaluation.hits.first { $0.name == rule }
+        #expect(hit?.log == notes)
+        #expect(hit?.area == "")
+    }
+
     @Test func htmlLinksCount() async {
         #expect(await scan("<html><body><a href=\"http://pills-online.biz/x\">click</a></body></html>", html: true)
             .hits.contains("URIBL_BLACK"))
