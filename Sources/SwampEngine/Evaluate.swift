@@ -738,6 +738,8 @@ struct RuleRun {
         e.timedOut = timedOut
         // Rules read in place: a `CompiledRule` copied out is a dozen
         // reference counts.
+        // For the evals that describe their hits, made on the first.
+        var context = demandContext
         ruleSet.rules.withUnsafeBufferPointer { rules in
             for i in hitOrder {
                 let value = values[i]
@@ -747,7 +749,7 @@ struct RuleRun {
                 let score = rules[i].scores[set] * Double(count)
                 e.hits.append(RuleHit(name: rules[i].name, score: score, count: count,
                                       description: ruleSet.description(of: rules[i].name), area: area(of: rules[i]),
-                                      log: log(of: rules[i])))
+                                      log: log(of: rules[i], context: &context)))
                 e.score += score
             }
         }
@@ -778,14 +780,19 @@ struct RuleRun {
 
     /// A hit rule's `test_log` lines: Plugin/Bayes.pm notes the
     /// probability ("score: 0.9987"), the network checks what was listed
-    /// (`Facts.externalLogs`).
-    func log(of rule: CompiledRule) -> [String] {
+    /// (`Facts.externalLogs`), the FreeMail evals the address they found
+    /// (asked again for the few rules that hit).
+    func log(of rule: CompiledRule, context: inout EvalContext?) -> [String] {
         guard case .eval(let function, let arguments) = rule.target else { return [] }
         if function.name == "check_bayes" {
             return facts.bayesProbability.map { ["score: " + EvalFunction.fixed4($0)] } ?? []
         }
         if let key = EvalFunction.factKey(function.name, arguments) {
             return facts.externalLogs[key] ?? []
+        }
+        if let describe = EvalFunction.freemailNotes[function.name] {
+            if context == nil { context = evalContext() }
+            return describe(context!, arguments)
         }
         return []
     }

@@ -72,34 +72,65 @@ struct FreemailList: Sendable {
 
 extension EvalFunction {
     static let freemailRegistry: [String: @Sendable (EvalContext, [String]) -> Int] = [
-        "check_freemail_from": { ctx, args in
-            guard let list = ctx.freemail else { return 0 }
-            let re = EvalFunction.argumentRegex(args.first)
-            if args.first != nil && re == nil { return 0 }
-            let from = ctx.memo.value("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
-            for email in from where list.isFreemail(email, ctx.memo) {
-                if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
-                return 1
-            }
-            return 0
-        },
-        "check_freemail_header": { ctx, args in
-            guard let list = ctx.freemail, let header = args.first?.trimmingASCII(.spaces), !header.isEmpty else { return 0 }
-            let re = EvalFunction.argumentRegex(args.count > 1 ? args[1] : nil)
-            if args.count > 1 && re == nil { return 0 }
-            for email in FreemailEvals.addresses(ctx, header) where list.isFreemail(email, ctx.memo) {
-                if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
-                return 1
-            }
-            return 0
-        },
-        "check_freemail_replyto": { ctx, args in
-            guard let list = ctx.freemail else { return 0 }
-            let what = args.first?.trimmingASCII(.spaces) ?? "replyto"
-            guard what == "replyto" || what == "reply" else { return 0 }
-            return FreemailEvals.replyTo(ctx, list, replyToOnly: what == "replyto") ? 1 : 0
-        },
+        "check_freemail_from": { ctx, args in FreemailEvals.from(ctx, args) != nil ? 1 : 0 },
+        "check_freemail_header": { ctx, args in FreemailEvals.header(ctx, args) != nil ? 1 : 0 },
+        "check_freemail_replyto": { ctx, args in FreemailEvals.replyTo(ctx, args) != nil ? 1 : 0 },
     ]
+
+    /// What a FreeMail hit notes for the report (FreeMail.pm `_test_log`):
+    /// the address it found, "@" written "(at)", unless
+    /// `freemail_add_describe_email` is 0.
+    static let freemailNotes: [String: @Sendable (EvalContext, [String]) -> [String]] = {
+        func note(_ find: @escaping @Sendable (EvalContext, [String]) -> String?) -> @Sendable (EvalContext, [String]) -> [String] {
+            { ctx, args in
+                guard FreemailEvals.setting(ctx, "freemail_add_describe_email", default: 1) != 0,
+                      let found = find(ctx, args) else { return [] }
+                return [found.replacingOccurrences(of: "@", with: "(at)")]
+            }
+        }
+        return [
+            "check_freemail_from": note(FreemailEvals.from),
+            "check_freemail_header": note(FreemailEvals.header),
+            "check_freemail_replyto": note(FreemailEvals.replyTo),
+        ]
+    }()
+}
+
+extension FreemailEvals {
+    /// `check_freemail_from`: the first sender address at a free mail
+    /// provider (matching the regex argument when there is one).
+    @Sendable static func from(_ ctx: EvalContext, _ args: [String]) -> String? {
+        guard let list = ctx.freemail else { return nil }
+        let re = EvalFunction.argumentRegex(args.first)
+        if args.first != nil && re == nil { return nil }
+        let from = ctx.memo.value("all_from_addrs") { FreemailEvals.allFromAddresses(ctx) }
+        for email in from where list.isFreemail(email, ctx.memo) {
+            if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
+            return email
+        }
+        return nil
+    }
+
+    /// `check_freemail_header`: the first address of the header at a free
+    /// mail provider (matching the regex argument when there is one).
+    @Sendable static func header(_ ctx: EvalContext, _ args: [String]) -> String? {
+        guard let list = ctx.freemail, let header = args.first?.trimmingASCII(.spaces), !header.isEmpty else { return nil }
+        let re = EvalFunction.argumentRegex(args.count > 1 ? args[1] : nil)
+        if args.count > 1 && re == nil { return nil }
+        for email in FreemailEvals.addresses(ctx, header) where list.isFreemail(email, ctx.memo) {
+            if let re, !ctx.memo.matches(re, Array(email.utf8)) { continue }
+            return email
+        }
+        return nil
+    }
+
+    /// `check_freemail_replyto`: what FreeMail.pm logs on a hit.
+    @Sendable static func replyTo(_ ctx: EvalContext, _ args: [String]) -> String? {
+        guard let list = ctx.freemail else { return nil }
+        let what = args.first?.trimmingASCII(.spaces) ?? "replyto"
+        guard what == "replyto" || what == "reply" else { return nil }
+        return replyTo(ctx, list, replyToOnly: what == "replyto")
+    }
 }
 
 enum FreemailEvals {
@@ -145,26 +176,33 @@ extension FreemailEvals {
     /// `reply`, From when there is no Reply-To) is a free mail address and
     /// the body names a different one. Messages from bulk-looking envelope
     /// senders are skipped (`freemail_skip_bulk_envfrom`).
-    static func replyTo(_ ctx: EvalContext, _ list: FreemailList, replyToOnly: Bool) -> Bool {
+    /// On a hit, what the plugin logs: "FROM -> REPLY-TO" (each list
+    /// comma-joined), or "REPLY, BODY" for the pair that differs.
+    static func replyTo(_ ctx: EvalContext, _ list: FreemailList, replyToOnly: Bool) -> String? {
         if setting(ctx, "freemail_skip_bulk_envfrom", default: 1) != 0,
            let envelope = HeaderEvals.lines(ctx.headerText(HeaderQuery(name: "EnvelopeFrom"))).first,
            ctx.memo.matches(bulkEnvelopeSender, envelope) {
-            return false
+            return nil
         }
         let from = addresses(ctx, "From"), replyTo = addresses(ctx, "Reply-To")
         let fromIsFree = from.contains { list.isFreemail($0, ctx.memo) }
         let replyToIsFree = replyTo.contains { list.isFreemail($0, ctx.memo) }
-        if fromIsFree && replyToIsFree && !from.contains(where: replyTo.contains) { return true }
-        if replyToOnly {
-            guard replyToIsFree else { return false }
-        } else if !replyTo.isEmpty && !replyToIsFree {
-            return false
-        } else if !fromIsFree {
-            return false
+        if fromIsFree && replyToIsFree && !from.contains(where: replyTo.contains) {
+            return from.joined(separator: ",") + " -> " + replyTo.joined(separator: ",")
         }
-        guard let body = ctx.memo.value("freemail_body", { bodyFreemails(ctx, list) }) else { return false }
+        if replyToOnly {
+            guard replyToIsFree else { return nil }
+        } else if !replyTo.isEmpty && !replyToIsFree {
+            return nil
+        } else if !fromIsFree {
+            return nil
+        }
+        guard let body = ctx.memo.value("freemail_body", { bodyFreemails(ctx, list) }) else { return nil }
         let reply = replyToOnly || replyToIsFree ? replyTo : from
-        return body.contains { b in reply.contains { $0 != b } }
+        for b in body {
+            if let r = reply.first(where: { $0 != b }) { return "\(r), \(b)" }
+        }
+        return nil
     }
 
     /// FreeMail.pm `_parse_body`: the free mail addresses of the `mailto:`

@@ -249,6 +249,24 @@ func message(_ headers: [String]) -> String {
         #expect(hits(reply, mail(["Return-Path: <ann@example.org>"] + headers, "hi")) == ["REPLYTO", "REPLY"])
     }
 
+    /// FreeMail.pm's `_test_log` notes, shown under the rule in the
+    /// report: the address found, "@" written "(at)" (unless
+    /// `freemail_add_describe_email 0`); for Reply-To, the pair compared.
+    @Test func hitsNoteTheAddressFound() {
+        func notes(_ config: String, _ message: String) -> [String: [String]] {
+            Dictionary(uniqueKeysWithValues: evaluate(config, message).hits.map { ($0.name, $0.log) })
+        }
+        #expect(notes(config, message(["From: Ann <ann7@mail.example>"]))
+                == ["FROM_FREE": ["ann7(at)mail.example"], "FROM_DIGIT": ["ann7(at)mail.example"]])
+        #expect(notes(config, message(["From: a@corp.example", "Reply-To: x@corp.example, b@Mail.example"]))
+                == ["REPLYTO_FREE": ["b(at)mail.example"]])
+        #expect(notes(config + "\nfreemail_add_describe_email 0", message(["From: ann7@mail.example"]))["FROM_FREE"] == [])
+        #expect(notes(reply, mail(["From: a@example.com", "Reply-To: b@example.net"], "hello"))["REPLYTO"]
+                == ["a(at)example.com -> b(at)example.net"])
+        #expect(notes(reply, mail(["From: a@example.org", "Reply-To: b@example.net"], "write to c@example.com now"))["REPLYTO"]
+                == ["b(at)example.net, c(at)example.com"])
+    }
+
     @Test func noDomainsNoHits() {
         let bare = "header FROM_FREE eval:check_freemail_from()"
         #expect(hits(bare, message(["From: ann@mail.example"])).isEmpty)
