@@ -46,17 +46,11 @@ enum Rendering {
     /// Word wrapping as SpamAssassin's `Util::wrap` does it: the text is cut
     /// after each `isBreak` character, pieces are joined while the line fits
     /// in `width` (a tab counts 8), and each new line starts with `prefix`.
-    /// With `overflow` (its fifth argument) a piece joins while the line
-    /// before it fits, so a line may pass `width` by its last piece.
-    /// With `countingBytes`, a line's length is its UTF-8 bytes, as Perl
-    /// measures a string of octets (the content preview's).
+    /// (The content preview's wrap, with overflow, is `overflowWrap`.)
     static func wrap(_ text: String, prefix: String, first: String, width: Int,
-                     isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false,
-                     countingBytes: Bool = false) -> String {
-        wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter,
-                  overflow: overflow)
-            ?? wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter,
-                              overflow: overflow, countingBytes: countingBytes)
+                     isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
+        wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
+            ?? wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: breakAfter)
     }
 
     /// `wrap` on bytes, for ASCII text without CR, where each byte is a
@@ -64,7 +58,7 @@ enum Rendering {
     /// builds each line as it goes, where `wrapCharacters` splits the text
     /// into strings and joins them back.
     static func wrapBytes(_ text: String, prefix: String, first: String, width: Int,
-                          isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false) -> String? {
+                          isBreak: (Character) -> Bool, breakAfter: Bool) -> String? {
         func plain(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 && $0 != 13 } }
         guard plain(text), plain(prefix), plain(first) else { return nil }
         func length<C: Collection<UInt8>>(_ s: C) -> Int { s.count + 7 * s.lazy.filter { $0 == 9 }.count }
@@ -106,7 +100,7 @@ enum Rendering {
         }
         for p in pieces[pieceIndex...] {
             let next = bytes[p]
-            if lineLength + (joined && !overflow ? length(next) : 0) > width {
+            if lineLength + (joined ? length(next) : 0) > width {
                 while out.count > lineStart, let l = out.last, l == 32 || (l >= 9 && l <= 13) { out.removeLast() }
                 out.append(10)
                 lineStart = out.count
@@ -124,8 +118,7 @@ enum Rendering {
 
     /// `wrap` on characters, for any text.
     static func wrapCharacters(_ text: String, prefix: String, first: String, width: Int,
-                               isBreak: (Character) -> Bool, breakAfter: Bool, overflow: Bool = false,
-                               countingBytes: Bool = false) -> String {
+                               isBreak: (Character) -> Bool, breakAfter: Bool) -> String {
         // Pieces alternate text, separator, text, ... as Perl's split with a
         // capturing pattern yields them.
         var pieces: [String] = []
@@ -145,9 +138,7 @@ enum Rendering {
         pieces.append(current)
         while let last = pieces.last, last.isEmpty, pieces.count > 1 { pieces.removeLast() }
         if !first.isEmpty { pieces.insert(first, at: 0) }
-        func length(_ s: String) -> Int {
-            countingBytes ? s.utf8.count + s.utf8.lazy.filter { $0 == 9 }.count * 7 : displayLength(s)
-        }
+        func length(_ s: String) -> Int { displayLength(s) }
         var pos = 0
         var joined = false
         // The length of pieces[pos], kept as pieces join it rather than
@@ -158,12 +149,11 @@ enum Rendering {
         var lineIsASCII = pieces.isEmpty || isASCII(pieces[0])
         while pieces.count - 1 > pos {
             var len = lineLength
-            if joined && !overflow { len += length(pieces[pos + 1]) }
+            if joined { len += length(pieces[pos + 1]) }
             if len <= width {
                 let next = pieces.remove(at: pos + 1)
                 let nextIsASCII = isASCII(next)
-                let adds = countingBytes
-                    || lineIsASCII && nextIsASCII && !(pieces[pos].utf8.last == 13 && next.utf8.first == 10)
+                let adds = lineIsASCII && nextIsASCII && !(pieces[pos].utf8.last == 13 && next.utf8.first == 10)
                 pieces[pos] += next
                 lineLength = adds ? lineLength + length(next) : length(pieces[pos])
                 lineIsASCII = lineIsASCII && nextIsASCII
@@ -285,23 +275,26 @@ enum Rendering {
         return result
     }
 
-    /// `s/[-_*.]{10,}//g`: runs of ten or more of those characters
-    /// removed (they are ASCII, so bytes serve).
+    /// Perl's `s/[-_*.]{10,}//gs`: runs of ten or more of `-_*.` dropped.
     static func removingLongRuns(_ text: String) -> String {
-        func runByte(_ b: UInt8) -> Bool { b == 45 || b == 95 || b == 42 || b == 46 }
         let bytes = Array(text.utf8)
+        let out = removingLongRuns(bytes)
+        return out.count == bytes.count ? text : String(decoding: out, as: UTF8.self)
+    }
+
+    static func removingLongRuns(_ bytes: [UInt8]) -> [UInt8] {
+        func runByte(_ b: UInt8) -> Bool { b == 45 || b == 95 || b == 42 || b == 46 }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = 0
-        var changed = false
         while i < bytes.count {
             guard runByte(bytes[i]) else { out.append(bytes[i]); i += 1; continue }
             var j = i
             while j < bytes.count && runByte(bytes[j]) { j += 1 }
-            if j - i >= 10 { changed = true } else { out.append(contentsOf: bytes[i..<j]) }
+            if j - i < 10 { out.append(contentsOf: bytes[i..<j]) }
             i = j
         }
-        return changed ? String(decoding: out, as: UTF8.self) : text
+        return out
     }
 
     /// "Content preview", as PerMsgStatus `get_content_preview` makes it:
@@ -309,7 +302,9 @@ enum Rendering {
     /// line longer than 200 cut there with " [...]", forwarded-message
     /// markers, the multipart notice and runs of ten or more `-_*.`
     /// dropped, whitespace collapsed to single spaces (so it ends with
-    /// one), wrapped at 75 with overflow after "Content preview:  ".
+    /// one), wrapped at 75 with overflow after "Content preview:  ". On
+    /// bytes throughout, as Perl measures them; bytes that are not UTF-8
+    /// become U+FFFD only at the end.
     static func preview(_ views: Views) -> String {
         var text: [UInt8] = []
         var lines = 3
@@ -323,10 +318,7 @@ enum Rendering {
         for (n, line) in text.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
             if n > 0 { cut.append(10) }
             if line.count > 200 {
-                var end = line.startIndex + 200
-                // Not inside a UTF-8 sequence.
-                while end > line.startIndex, line[end] & 0xC0 == 0x80 { end -= 1 }
-                cut += line[..<end]
+                cut += line.prefix(200)
                 cut += Array(" [...]".utf8)
             } else {
                 cut += line
@@ -334,27 +326,69 @@ enum Rendering {
         }
         if cut.last == 10 { cut.removeLast() }
         cut.append(10)
-        var str = String(decoding: cut, as: UTF8.self)
-        str = removingToLineEnd(str, after: "-----Original Message-----")
-        str = removingAll(str, "This is a multi-part message in MIME format.")
-        str = removingLongRuns(str)
-        let collapsed = collapsingWhitespace(str)
-        let wrapped = wrap(collapsed, prefix: "  ", first: "Content preview:  ", width: 75,
-                           isBreak: { $0 == " " }, breakAfter: false, overflow: true, countingBytes: true)
+        var b = removingToLineEnd(cut, after: Array("-----Original Message-----".utf8))
+        b = removingAll(b, Array("This is a multi-part message in MIME format.".utf8))
+        b = collapsingWhitespace(removingLongRuns(b))
+        let wrapped = overflowWrap(b, prefix: Array("  ".utf8), first: Array("Content preview:  ".utf8), width: 75)
         // `s/^Content preview:\s+//`
-        guard wrapped.hasPrefix("Content preview:") else { return wrapped }
-        let rest = wrapped.dropFirst("Content preview:".count)
-        guard let first = rest.first, first.isWhitespace else { return wrapped }
-        return String(rest.drop(while: { $0.isWhitespace }))
+        var rest = wrapped[...]
+        let label = Array("Content preview:".utf8)
+        if rest.starts(with: label), rest.count > label.count, isSpace(rest[rest.startIndex + label.count]) {
+            rest = rest.dropFirst(label.count)
+            while let f = rest.first, isSpace(f) { rest = rest.dropFirst() }
+        }
+        return String(decoding: rest, as: UTF8.self)
     }
 
-    /// Perl's `s/\s+/ /gs` on text (ASCII whitespace).
+    /// Perl's `\s` on octets.
+    static func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
+
+    /// `Util::wrap($text, $prefix, $first, $width, 1)` on octets: pieces
+    /// split at each whitespace byte (kept as pieces of their own), joined
+    /// while the line so far is at most `width` long (a tab counting 8),
+    /// each new line its trailing whitespace dropped and `prefix` put first.
+    static func overflowWrap(_ text: [UInt8], prefix: [UInt8], first: [UInt8], width: Int) -> [UInt8] {
+        var pieces: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (i, b) in text.enumerated() where isSpace(b) {
+            pieces.append(text[start..<i])
+            pieces.append(text[i..<(i + 1)])
+            start = i + 1
+        }
+        pieces.append(text[start...])
+        // Perl's split drops trailing empty fields.
+        while let last = pieces.last, last.isEmpty { pieces.removeLast() }
+        if !first.isEmpty { pieces.insert(first[...], at: 0) }
+        guard !pieces.isEmpty else { return [] }
+        func length(_ s: some Collection<UInt8>) -> Int { s.count + 7 * s.lazy.filter { $0 == 9 }.count }
+        var out: [UInt8] = Array(pieces[0])
+        var lineStart = 0
+        var lineLength = length(out)
+        for piece in pieces.dropFirst() {
+            if lineLength > width {
+                while out.count > lineStart, let l = out.last, isSpace(l) { out.removeLast() }
+                out.append(10)
+                lineStart = out.count
+                out += prefix
+                lineLength = length(prefix)
+            }
+            out += piece
+            lineLength += length(piece)
+        }
+        return out
+    }
+
+    /// Perl's `s/\s+/ /gs` (ASCII whitespace).
     static func collapsingWhitespace(_ text: String) -> String {
+        String(decoding: collapsingWhitespace(Array(text.utf8)), as: UTF8.self)
+    }
+
+    static func collapsingWhitespace(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
+        out.reserveCapacity(bytes.count)
         var inSpace = false
-        for b in text.utf8 {
-            if b == 32 || (b >= 9 && b <= 13) {
+        for b in bytes {
+            if isSpace(b) {
                 if !inSpace { out.append(32) }
                 inSpace = true
             } else {
@@ -362,42 +396,48 @@ enum Rendering {
                 inSpace = false
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// `s/MARKER.*$//gm`: each marker and the rest of its line.
     static func removingToLineEnd(_ text: String, after marker: String) -> String {
-        guard text.firstByteRange(of: marker) != nil else { return text }
-        let m = Array(marker.utf8)
-        let b = Array(text.utf8)
+        String(decoding: removingToLineEnd(Array(text.utf8), after: Array(marker.utf8)), as: UTF8.self)
+    }
+
+    static func removingToLineEnd(_ b: [UInt8], after m: [UInt8]) -> [UInt8] {
+        guard let m0 = m.first, b.count >= m.count else { return b }
         var out: [UInt8] = []
+        out.reserveCapacity(b.count)
         var i = 0
         while i < b.count {
-            if b[i] == m[0], i + m.count <= b.count, Array(b[i..<(i + m.count)]) == m {
+            if b[i] == m0, i + m.count <= b.count, b[i..<(i + m.count)].elementsEqual(m) {
                 while i < b.count, b[i] != 10 { i += 1 }
                 continue
             }
             out.append(b[i])
             i += 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// `s/LITERAL//gs`.
     static func removingAll(_ text: String, _ literal: String) -> String {
-        guard text.firstByteRange(of: literal) != nil else { return text }
-        let m = Array(literal.utf8)
-        let b = Array(text.utf8)
+        String(decoding: removingAll(Array(text.utf8), Array(literal.utf8)), as: UTF8.self)
+    }
+
+    static func removingAll(_ b: [UInt8], _ m: [UInt8]) -> [UInt8] {
+        guard let m0 = m.first, b.count >= m.count else { return b }
         var out: [UInt8] = []
+        out.reserveCapacity(b.count)
         var i = 0
         while i < b.count {
-            if b[i] == m[0], i + m.count <= b.count, Array(b[i..<(i + m.count)]) == m {
+            if b[i] == m0, i + m.count <= b.count, b[i..<(i + m.count)].elementsEqual(m) {
                 i += m.count
                 continue
             }
             out.append(b[i])
             i += 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

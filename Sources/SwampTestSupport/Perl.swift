@@ -13,6 +13,11 @@ public var spamAssassinModulesInstalled: Bool {
 /// `perl -e script`, with `input` on its standard input: what it printed
 /// (its standard error is dropped). Throws when Perl cannot be started.
 public func runPerl(_ script: String, input: String) throws -> String {
+    String(decoding: try runPerl(script, bytes: Array(input.utf8)), as: UTF8.self)
+}
+
+/// `runPerl` on octets, for inputs and outputs that need not be UTF-8.
+public func runPerl(_ script: String, bytes input: [UInt8]) throws -> [UInt8] {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: perlPath)
     p.arguments = ["-e", script]
@@ -22,9 +27,9 @@ public func runPerl(_ script: String, input: String) throws -> String {
     p.standardError = FileHandle.nullDevice
     try p.run()
     // The inputs are small: written whole before the output is read.
-    stdin.fileHandleForWriting.write(Data(input.utf8))
+    stdin.fileHandleForWriting.write(Data(input))
     try stdin.fileHandleForWriting.close()
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return String(decoding: output, as: UTF8.self)
+    return Array(output)
 }

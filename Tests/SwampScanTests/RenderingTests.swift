@@ -94,15 +94,50 @@ import SwampMIME
     /// `Util::wrap($text, "  ", "Content preview:  ", 75, 1)` as Perl ran
     /// it: with overflow, and lengths in bytes of UTF-8.
     @Test func wrapsWithOverflowCountingBytes() {
-        let plain = "Act now! This limited time offer won't last. Earn $5,000 a week from home, 100% guaranteed. "
-        #expect(Rendering.wrap(plain, prefix: "  ", first: "Content preview:  ", width: 75, isBreak: { $0 == " " },
-                               breakAfter: false, overflow: true)
+        func wrap(_ s: String) -> String {
+            String(decoding: Rendering.overflowWrap(Array(s.utf8), prefix: Array("  ".utf8),
+                                                    first: Array("Content preview:  ".utf8), width: 75), as: UTF8.self)
+        }
+        #expect(wrap("Act now! This limited time offer won't last. Earn $5,000 a week from home, 100% guaranteed. ")
                 == "Content preview:  Act now! This limited time offer won't last. Earn $5,000 a\n   week from home, 100% guaranteed. ")
-        let accented = "Hola Camale\u{f3}n, el se\u{f1}or dijo que la reuni\u{f3}n de ma\u{f1}ana es a las diez y media en punto, no m\u{e1}s tarde. "
-        #expect(Rendering.wrap(accented, prefix: "  ", first: "Content preview:  ", width: 75, isBreak: { $0 == " " },
-                               breakAfter: false, overflow: true, countingBytes: true)
+        #expect(wrap("Hola Camale\u{f3}n, el se\u{f1}or dijo que la reuni\u{f3}n de ma\u{f1}ana es a las diez y media en punto, no m\u{e1}s tarde. ")
                 == "Content preview:  Hola Camale\u{f3}n, el se\u{f1}or dijo que la reuni\u{f3}n de ma\u{f1}ana\n"
                 + "  es a las diez y media en punto, no m\u{e1}s tarde. ")
+    }
+
+    /// `overflowWrap` against `Util::wrap` itself on random octets:
+    /// words, runs of spaces and tabs, leading and trailing whitespace, and
+    /// bytes that are not UTF-8 (each one byte long, as Perl counts it).
+    @Test(.enabled(if: spamAssassinModulesInstalled, "needs SpamAssassin's Perl modules")) func overflowWrapMatchesSpamAssassin() throws {
+        var rng = SplitMix64(seed: 20_261_202)
+        var cases: [[UInt8]] = []
+        for _ in 0..<400 {
+            var b: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                b += Array(repeating: [UInt8(ascii: "x"), 0xAE, 0xC3, UInt8(ascii: "y")][Int(rng.next() % 4)],
+                           count: 1 + Int(rng.next() % 16))
+                b += [[32], [32, 32], [9], [32, 9, 32]][Int(rng.next() % 4)]
+            }
+            if rng.next() % 3 == 0 { b.insert(32, at: 0) }
+            cases.append(b)
+        }
+        let widths = cases.indices.map { [75, 20, 9][$0 % 3] }
+        let script = #"""
+        use Mail::SpamAssassin::Util;
+        binmode STDIN; binmode STDOUT;
+        local $/ = "\0";
+        while (my $s = <STDIN>) { chomp $s; my ($w, $t) = split(/\n/, $s, 2);
+          print Mail::SpamAssassin::Util::wrap($t, "  ", "Content preview:  ", $w, 1), "\0"; }
+        """#
+        var input: [UInt8] = []
+        for (b, w) in zip(cases, widths) { input += Array("\(w)\n".utf8) + b + [0] }
+        let output = try runPerl(script, bytes: input)
+        let expected = output.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+        try #require(expected.count >= cases.count)
+        for (i, b) in cases.enumerated() {
+            let ours = Rendering.overflowWrap(b, prefix: Array("  ".utf8), first: Array("Content preview:  ".utf8), width: widths[i])
+            #expect(ours == expected[i], "case \(b) width \(widths[i])")
+        }
     }
 
     @Test func previewTidiesAsSpamAssassin() {
@@ -209,11 +244,8 @@ import SwampMIME
             let width = [75, 79, 20, 9][Int(rng.next() % 4)]
             let isBreak = breaks[Int(rng.next() % 2)]
             let after = rng.next() % 2 == 0
-            let overflow = rng.next() % 2 == 0
-            let bytes = Rendering.wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after,
-                                            overflow: overflow)
-            let characters = Rendering.wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak,
-                                                      breakAfter: after, overflow: overflow, countingBytes: overflow)
+            let bytes = Rendering.wrapBytes(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
+            let characters = Rendering.wrapCharacters(text, prefix: prefix, first: first, width: width, isBreak: isBreak, breakAfter: after)
             #expect(bytes == characters, "\(String(reflecting: text)) first \(first.count) prefix \(String(reflecting: prefix)) width \(width) after \(after)")
             compared += 1
         }
