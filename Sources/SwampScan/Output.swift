@@ -96,18 +96,44 @@ extension SpamScanner {
 
     /// The message with headers added and, for spam, rewritten — or wrapped
     /// whole when `report_safe` is 1 or 2 (PerMsgStatus `rewrite_mail`).
+    /// A leading mbox separator ("From sender date" line) is taken off
+    /// first and put back in front, as Message.pm and `rewrite_mail` do.
     public func processedMessage(for result: ScanResult) -> [UInt8] {
+        let (separator, message) = Self.mboxSeparator(result.message.bytes)
         if result.verdict.isSpam && configuration.reportSafe != 0 {
-            return reportSafeMessage(for: result)
+            return separator + reportSafeMessage(for: result, original: message)
         }
-        return annotatedMessage(for: result)
+        return separator + annotatedMessage(for: result, bytes: message)
+    }
+
+    /// Message.pm's `/^From\s+(?!:)/` on the first line: the mbox
+    /// separator (with its line end) and the message after it.
+    static func mboxSeparator(_ bytes: [UInt8]) -> (separator: [UInt8], message: [UInt8]) {
+        let from = Array("From".utf8)
+        guard bytes.starts(with: from) else { return ([], bytes) }
+        func space(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
+        // The blanks after "From" (the line's end among them: the regex
+        // reads the first line alone).
+        var i = from.count, spaces = 0
+        while i < bytes.count, space(bytes[i]) {
+            spaces += 1
+            i += 1
+            if bytes[i - 1] == 10 { break }
+        }
+        let atLineEnd = i >= bytes.count || bytes[i - 1] == 10
+        // At least one, and (as the regex backtracks) not a single one
+        // before a colon: that is the obsolete `From :` header form.
+        guard spaces >= 1, spaces >= 2 || atLineEnd || bytes[i] != UInt8(ascii: ":") else { return ([], bytes) }
+        var end = from.count
+        while end < bytes.count, bytes[end] != 10 { end += 1 }
+        end = min(end + 1, bytes.count)
+        return (Array(bytes[..<end]), Array(bytes[end...]))
     }
 
     /// report_safe 0 (or ham): the original with old `X-Spam-*` headers
     /// removed, new ones added after Return-Path, Subject/From/To rewritten
     /// on spam. The body is never touched.
-    func annotatedMessage(for result: ScanResult) -> [UInt8] {
-        let bytes = result.message.bytes
+    func annotatedMessage(for result: ScanResult, bytes: [UInt8]) -> [UInt8] {
         let split = HeaderSplit(bytes)
         var lines = split.headerLines
         // Drop earlier filters' X-Spam-* fields (but not X-Spam-Prev-*), with
@@ -183,53 +209,54 @@ extension SpamScanner {
 
     /// report_safe 1/2: a new message carrying the report, with the
     /// original attached as message/rfc822 (1) or text/plain (2).
-    func reportSafeMessage(for result: ScanResult) -> [UInt8] {
+    func reportSafeMessage(for result: ScanResult, original: [UInt8]) -> [UInt8] {
         let ctx = context(result)
-        let split = HeaderSplit(result.message.bytes)
-        func pristine(_ name: String) -> String? {
-            let values = split.fields(named: name)
-            return values.isEmpty ? nil : values.joined()
-        }
+        let split = HeaderSplit(original)
+        // `get_pristine_header` in scalar context: the last such field, its
+        // bytes as they came.
+        func pristine(_ name: String) -> [UInt8]? { split.fields(named: name).last }
         var from = pristine("From"), to = pristine("To"), subject = pristine("Subject")
         let cc = pristine("Cc"), date = pristine("Date"), messageID = pristine("Message-Id")
         let rewrites = configuration.rewriteHeaders
         if let t = rewrites["Subject"] {
-            let tag = ctx.expand(t).replacingOccurrences(of: "\n", with: " ")
-            var s = (subject ?? "\n").drop(while: { $0 == " " })
-            if s.hasPrefix(tag + " ") { s = s.dropFirst(tag.count + 1) }
-            subject = " \(tag) " + s
+            // `s/^(?:\Qtag\E )?/tag /`: the tag once.
+            let tag = Array((ctx.expand(t).replacingOccurrences(of: "\n", with: " ") + " ").utf8)
+            var s = subject ?? [10]
+            if s.starts(with: tag) { s.removeFirst(tag.count) }
+            subject = tag + s
         }
-        for (field, value) in [("To", to), ("From", from)] {
+        for field in ["To", "From"] {
             guard let t = rewrites[field] else { continue }
-            let tag = ctx.expand(t).replacingOccurrences(of: "\n", with: field == "From" ? "" : " ")
-            var v = value ?? "\n"
-            if v.hasSuffix("\n") { v.removeLast() }
-            if v.hasSuffix("\r") { v.removeLast() }
-            if v.hasSuffix("\t(\(tag))") { v.removeLast(tag.count + 3) }
-            v += "\t(\(tag))\n"
+            // `s/(?:\t\Q(tag)\E)?$/\t(tag)/`: at the end of the value, once.
+            let tag = Array("\t(\(ctx.expand(t).replacingOccurrences(of: "\n", with: field == "From" ? "" : " ")))".utf8)
+            var v = (field == "To" ? to : from) ?? [10]
+            if v.last == 10 { v.removeLast() }
+            if v.last == 13 { v.removeLast() }
+            if v.count >= tag.count, Array(v.suffix(tag.count)) == tag { v.removeLast(tag.count) }
+            v += tag + [10]
             if field == "To" { to = v } else { from = v }
         }
-        var head = ""
-        if let from { head += "From:\(from)" }
-        if let to { head += "To:\(to)" }
-        if let cc { head += "Cc:\(cc)" }
-        if let subject { head += "Subject:\(subject)" }
-        if let date { head += "Date:\(date)" }
-        if let messageID { head += "Message-Id:\(messageID)" }
-        head += renderHeaders(ctx, spam: true, lineEnding: "\n")
-        head = "Received: from localhost by \(hostname)\n\twith swamp (version \(SwampVersion.version));\n\t\(Rendering.rfc2822Date(Date()))\n" + head
+        var head: [UInt8] = Array("Received: from localhost by \(hostname)\n\twith swamp (version \(SwampVersion.version));\n\t\(Rendering.rfc2822Date(Date()))\n".utf8)
+        for (name, value) in [("From", from), ("To", to), ("Cc", cc), ("Subject", subject), ("Date", date), ("Message-Id", messageID)] {
+            if let value { head += Array("\(name): ".utf8) + value }
+        }
+        head += Array(renderHeaders(ctx, spam: true, lineEnding: "\n").utf8)
 
-        let original = result.message.bytes
         var boundary = String(format: "----------=_%08X.%08X", UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)),
                               UInt32.random(in: 0...UInt32.max))
         while Self.contains(original, Array(("\n" + boundary).utf8)) {
             boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max))
         }
         let contentType = result.views.header(HeaderQuery(name: "Content-Type")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let disposition = !contentType.isEmpty && !contentType.lowercased().containsBytes("text/plain") ? "attachment" : "inline"
+        let unsafe = !contentType.isEmpty && !contentType.lowercased().containsBytes("text/plain")
+        let disposition = unsafe ? "attachment" : "inline"
+        // The `unsafe_report` text follows the report when the original is
+        // not plain text, each line ended.
+        var reportText = report(for: result)
+        if unsafe { reportText += ctx.expand(configuration.unsafeReportTemplate.map { $0 + "\n" }.joined()) }
         let type = configuration.reportSafe > 1 ? "text/plain" : "message/rfc822"
         let description = configuration.otherSettings["encapsulated_content_description"]?.last ?? "original message before swamp"
-        head += """
+        head += Array("""
         MIME-Version: 1.0
         Content-Type: multipart/mixed; boundary="\(boundary)"
 
@@ -240,7 +267,8 @@ extension SpamScanner {
         Content-Disposition: inline
         Content-Transfer-Encoding: 8bit
 
-        \(report(for: result))
+        \(reportText)
+
         --\(boundary)
         Content-Type: \(type); x-spam-type=original
         Content-Description: \(description)
@@ -248,13 +276,30 @@ extension SpamScanner {
         Content-Transfer-Encoding: 8bit
 
 
-        """
-        var trailer = "\n--\(boundary)--\n\n"
+        """.utf8)
+        var trailer = Array("\n--\(boundary)--\n\n".utf8)
+        // `_fixup_report_line_endings`: `s/\r?\n/LINE_END/g` on what was
+        // added, for a message whose lines end otherwise.
         if split.lineEnding != "\n" {
-            head = head.replacingOccurrences(of: "\n", with: split.lineEnding)
-            trailer = trailer.replacingOccurrences(of: "\n", with: split.lineEnding)
+            head = Self.lineEndings(head, split.lineEnding)
+            trailer = Self.lineEndings(trailer, split.lineEnding)
         }
-        return Array(head.utf8) + original + Array(trailer.utf8)
+        return head + original + trailer
+    }
+
+    /// `s/\r?\n/END/g` on bytes.
+    static func lineEndings(_ bytes: [UInt8], _ end: String) -> [UInt8] {
+        let e = Array(end.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 16)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { out += e; i += 2; continue }
+            if bytes[i] == 10 { out += e; i += 1; continue }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
     }
 }
 
@@ -305,21 +350,29 @@ struct HeaderSplit {
         return Array(line[..<fieldLength]) + [32] + t + Array(value)
     }
 
-    /// Values (after the colon, with folding and line end) of every field
-    /// with this name.
-    func fields(named name: String) -> [String] {
-        let prefix = name.lowercased() + ":"
-        var out: [String] = []
+    /// Values of every field with this name, as `get_pristine_header`
+    /// reads them (`/^NAME[ \t]*:[ \t]*(.*?\n(?![ \t]))/mi`): after the
+    /// colon and the blanks around it, with folding and line end.
+    func fields(named name: String) -> [[UInt8]] {
+        let lowerName = name.lowercased()
+        var out: [[UInt8]] = []
         var current: [UInt8]? = nil
         for line in headerLines {
             if let f = line.first, f == 32 || f == 9 {
                 current? += line
                 continue
             }
-            if let c = current { out.append(String(decoding: c, as: UTF8.self)) }
-            current = HeaderSplit.hasPrefix(line, prefix) ? Array(line[prefix.utf8.count...]) : nil
+            if let c = current { out.append(c) }
+            current = nil
+            guard HeaderSplit.hasPrefix(line, lowerName) else { continue }
+            var i = lowerName.utf8.count
+            while i < line.count, line[i] == 32 || line[i] == 9 { i += 1 }
+            guard i < line.count, line[i] == UInt8(ascii: ":") else { continue }
+            i += 1
+            while i < line.count, line[i] == 32 || line[i] == 9 { i += 1 }
+            current = Array(line[i...])
         }
-        if let c = current { out.append(String(decoding: c, as: UTF8.self)) }
+        if let c = current { out.append(c) }
         return out
     }
 }
