@@ -100,16 +100,23 @@ public final class Regex: @unchecked Sendable {
         if options.contains(.extended) { flags |= UInt32(PCRE2_EXTENDED) }
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let compiled: OpaquePointer? = pattern.utf8.withContiguousStorageIfAvailable { buf in
-            buf.withMemoryRebound(to: UInt8.self) { b in
-                pcre2_compile_8(b.baseAddress, b.count, flags, &errorCode, &errorOffset, nil)
-            }
-        } ?? {
-            var copy = Array(pattern.utf8)
+        func compile(_ text: String) -> OpaquePointer? {
+            var copy = Array(text.utf8)
             return copy.withUnsafeMutableBufferPointer { b in
                 pcre2_compile_8(b.baseAddress, b.count, flags, &errorCode, &errorOffset, nil)
             }
-        }()
+        }
+        var compiled = compile(pattern)
+        // Too large for this PCRE2 (link size 2): its counted repeats of
+        // long groups as subroutine calls, the same pattern in a fraction
+        // of the code. `pattern` stays as written, for everything that
+        // reads it (required strings, the Hyperscan stage).
+        if compiled == nil, errorCode == PCRE2_ERROR_PATTERN_TOO_LARGE, !options.contains(.extended),
+           let smaller = SubroutineRepeats.rewritten(pattern) {
+            let (code, offset) = (errorCode, errorOffset)
+            compiled = compile(smaller)
+            if compiled == nil { (errorCode, errorOffset) = (code, offset) }
+        }
         guard let compiled else {
             throw RegexError(code: errorCode, offset: errorOffset, message: Regex.message(for: errorCode))
         }
