@@ -326,8 +326,8 @@ enum Rendering {
         }
         if cut.last == 10 { cut.removeLast() }
         cut.append(10)
-        var b = removingToLineEnd(cut, after: Array("-----Original Message-----".utf8))
-        b = removingAll(b, Array("This is a multi-part message in MIME format.".utf8))
+        var b = removing(Array("-----Original Message-----".utf8), from: cut, toLineEnd: true)
+        b = removing(Array("This is a multi-part message in MIME format.".utf8), from: b, toLineEnd: false)
         b = collapsingWhitespace(removingLongRuns(b))
         let wrapped = overflowWrap(b, prefix: Array("  ".utf8), first: Array("Content preview:  ".utf8), width: 75)
         // `s/^Content preview:\s+//`
@@ -379,10 +379,6 @@ enum Rendering {
     }
 
     /// Perl's `s/\s+/ /gs` (ASCII whitespace).
-    static func collapsingWhitespace(_ text: String) -> String {
-        String(decoding: collapsingWhitespace(Array(text.utf8)), as: UTF8.self)
-    }
-
     static func collapsingWhitespace(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -399,33 +395,10 @@ enum Rendering {
         return out
     }
 
-    /// `s/MARKER.*$//gm`: each marker and the rest of its line.
-    static func removingToLineEnd(_ text: String, after marker: String) -> String {
-        String(decoding: removingToLineEnd(Array(text.utf8), after: Array(marker.utf8)), as: UTF8.self)
-    }
-
-    static func removingToLineEnd(_ b: [UInt8], after m: [UInt8]) -> [UInt8] {
-        guard let m0 = m.first, b.count >= m.count else { return b }
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            if b[i] == m0, i + m.count <= b.count, b[i..<(i + m.count)].elementsEqual(m) {
-                while i < b.count, b[i] != 10 { i += 1 }
-                continue
-            }
-            out.append(b[i])
-            i += 1
-        }
-        return out
-    }
-
-    /// `s/LITERAL//gs`.
-    static func removingAll(_ text: String, _ literal: String) -> String {
-        String(decoding: removingAll(Array(text.utf8), Array(literal.utf8)), as: UTF8.self)
-    }
-
-    static func removingAll(_ b: [UInt8], _ m: [UInt8]) -> [UInt8] {
+    /// `s/LITERAL//gs`, or with `toLineEnd` `s/LITERAL.*$//gm`: every
+    /// occurrence of `m` taken out of `b`, with the rest of its line (the
+    /// line end stays).
+    static func removing(_ m: [UInt8], from b: [UInt8], toLineEnd: Bool) -> [UInt8] {
         guard let m0 = m.first, b.count >= m.count else { return b }
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
@@ -433,6 +406,7 @@ enum Rendering {
         while i < b.count {
             if b[i] == m0, i + m.count <= b.count, b[i..<(i + m.count)].elementsEqual(m) {
                 i += m.count
+                if toLineEnd { while i < b.count, b[i] != 10 { i += 1 } }
                 continue
             }
             out.append(b[i])

@@ -141,11 +141,13 @@ import SwampMIME
     }
 
     @Test func previewTidiesAsSpamAssassin() {
-        #expect(Rendering.collapsingWhitespace("\n a\t\tb \r\n") == " a b ")
-        #expect(Rendering.removingToLineEnd("x -----Original Message----- From: y\nkept", after: "-----Original Message-----")
+        func text(_ b: [UInt8]) -> String { String(decoding: b, as: UTF8.self) }
+        #expect(text(Rendering.collapsingWhitespace(Array("\n a\t\tb \r\n".utf8))) == " a b ")
+        #expect(text(Rendering.removing(Array("-----Original Message-----".utf8),
+                                        from: Array("x -----Original Message----- From: y\nkept".utf8), toLineEnd: true))
                 == "x \nkept")
-        #expect(Rendering.removingAll("This is a multi-part message in MIME format.hello", "This is a multi-part message in MIME format.")
-                == "hello")
+        #expect(text(Rendering.removing(Array("MIME format.".utf8), from: Array("a MIME format.hello MIME format.".utf8),
+                                        toLineEnd: false)) == "a hello ")
     }
 
     /// PerMsgStatus lays a rule's test_log notes out so (outputs of its
