@@ -50,6 +50,24 @@ public struct RuleHit: Sendable, Hashable {
         self.name = name; self.score = score; self.count = count
         self.description = description; self.area = area; self.log = log
     }
+
+    /// Notes come from what others wrote (a DNS list's TXT answer, the
+    /// addresses of a message's headers) and go into reports and headers:
+    /// at most this many a rule, each at most this many characters.
+    public static let maximumNotes = 10
+    public static let maximumNoteLength = 200
+
+    /// `notes` within those bounds, control characters (a line break in a
+    /// TXT answer among them) written as spaces.
+    public static func bounded(_ notes: [String]) -> [String] {
+        notes.prefix(maximumNotes).map { note in
+            var out = String.UnicodeScalarView()
+            for u in note.unicodeScalars.prefix(maximumNoteLength) {
+                out.append(u.value < 0x20 || u.value == 0x7f || (u.value >= 0x80 && u.value < 0xa0) ? " " : u)
+            }
+            return String(out)
+        }
+    }
 }
 
 /// The outcome of evaluating every rule on one message.
@@ -749,7 +767,7 @@ struct RuleRun {
                 let score = rules[i].scores[set] * Double(count)
                 e.hits.append(RuleHit(name: rules[i].name, score: score, count: count,
                                       description: ruleSet.description(of: rules[i].name), area: area(of: rules[i]),
-                                      log: log(of: rules[i], context: &context)))
+                                      log: RuleHit.bounded(log(of: rules[i], context: &context))))
                 e.score += score
             }
         }

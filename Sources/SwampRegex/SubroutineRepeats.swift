@@ -41,8 +41,8 @@ public enum SubroutineRepeats {
 
     /// Back-references (`\1`, `\g`, `\k`), conditions `(?(`, recursion and
     /// calls (`(?R)`, `(?1)`, `(?&`, `(?P>`, `(?+1)`, `(?-1)`), `\Q`
-    /// quoting and `(?x)`: anything a new numbered group could change, or
-    /// that this scanner does not read.
+    /// quoting, comments, inline options and verbs: anything a new
+    /// numbered group could change, or that this scanner does not read.
     static func refersToGroups(_ b: [UInt8]) -> Bool {
         var i = 0
         while i < b.count {
@@ -57,7 +57,10 @@ public enum SubroutineRepeats {
             }
             if b[i] == UInt8(ascii: "("), i + 2 < b.count, b[i + 1] == UInt8(ascii: "?") {
                 let c = b[i + 2]
+                // `(?#`: a comment's text is not pattern syntax, which the
+                // scanner below would read as if it were.
                 if c == UInt8(ascii: "(") || c == UInt8(ascii: "R") || c == UInt8(ascii: "&") || c == UInt8(ascii: "+")
+                    || c == UInt8(ascii: "#")
                     || c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) {
                     return true
                 }

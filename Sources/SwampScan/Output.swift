@@ -111,11 +111,10 @@ extension SpamScanner {
     static func mboxSeparator(_ bytes: [UInt8]) -> (separator: [UInt8], message: [UInt8]) {
         let from = Array("From".utf8)
         guard bytes.starts(with: from) else { return ([], bytes) }
-        func space(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
         // The blanks after "From" (the line's end among them: the regex
         // reads the first line alone).
         var i = from.count, spaces = 0
-        while i < bytes.count, space(bytes[i]) {
+        while i < bytes.count, Rendering.isSpace(bytes[i]) {
             spaces += 1
             i += 1
             if bytes[i - 1] == 10 { break }

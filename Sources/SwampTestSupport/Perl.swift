@@ -26,10 +26,19 @@ public func runPerl(_ script: String, bytes input: [UInt8]) throws -> [UInt8] {
     p.standardOutput = stdout
     p.standardError = FileHandle.nullDevice
     try p.run()
-    // The inputs are small: written whole before the output is read.
-    stdin.fileHandleForWriting.write(Data(input))
-    try stdin.fileHandleForWriting.close()
+    // The input is written on a thread of its own while the output is
+    // read here: Perl answers as it reads, and once either pipe's buffer
+    // (64 KiB) filled, writing all first and reading after would wait on
+    // each other for ever.
+    let writer = stdin.fileHandleForWriting
+    let written = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        writer.write(Data(input))
+        try? writer.close()
+        written.signal()
+    }
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    written.wait()
     p.waitUntilExit()
     return Array(output)
 }

@@ -222,3 +222,21 @@ Second paragraph mentions money money money.
         #expect(hits(config, message) == ["EXE_ATTACHED", "RAW_DISP"])
     }
 }
+
+/// A rule's report notes (`RuleHit.log`) come from others' text, a DNS
+/// list's TXT answer among them: bounded in number and length, control
+/// characters written as spaces, whoever made them.
+@Suite struct RuleNoteBoundsTests {
+    @Test func notesAreBoundedAndPrintable() {
+        let key = NetworkFactKey.rbl("check_rbl_txt", ["txt", "lists.example."])
+        var facts = Facts(useNetwork: true, externalHits: [key: 1])
+        facts.externalLogs[key] = ["Listed\r\nX-Injected: yes\u{7f}\u{85}end", String(repeating: "x", count: 5_000)]
+            + (0..<50).map { "note \($0)" }
+        let e = evaluate("header LISTED eval:check_rbl_txt('txt', 'lists.example.')\nscore LISTED 1\n", plain, facts: facts)
+        let log = e.hits.first { $0.name == "LISTED" }?.log ?? []
+        #expect(log.count == RuleHit.maximumNotes)
+        #expect(log.first == "Listed  X-Injected: yes  end")
+        #expect(log[1] == String(repeating: "x", count: RuleHit.maximumNoteLength))
+        #expect(log.allSatisfy { $0.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f } })
+    }
+}

@@ -27,6 +27,8 @@ import SwampTestSupport
         #expect(SubroutineRepeats.rewritten("(a)\(x){5}\\1") == nil)
         #expect(SubroutineRepeats.rewritten("(?i)\(x){5}") == nil)
         #expect(SubroutineRepeats.rewritten("\\Q(?:\\E\(x){5}") == nil)
+        // A comment's text is not syntax: `[` in it opens no class.
+        #expect(SubroutineRepeats.rewritten("(?#[)\(x){5}]") == nil)
         #expect(SubroutineRepeats.rewritten("[(?:]\(x){5}") == "[(?:](?:(?<swamp_r1>alpha|beta|gamma|delta|epsilon)(?&swamp_r1){4})")
     }
 
@@ -103,5 +105,17 @@ import SwampTestSupport
         #expect(rewritten > 1_000, "\(rewritten) patterns rewritten")
         #expect(compared > 10_000)
         #expect(limited * 200 < compared, "\(limited) of \(compared) searches reached the match limit")
+    }
+}
+
+/// `runPerl` with more than a pipe holds each way: Perl answers as it
+/// reads, so writing everything before reading would wait for ever.
+@Suite struct RunPerlTests {
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: perlPath), "needs Perl"), .timeLimit(.minutes(10)))
+    func moreThanAPipeEachWay() throws {
+        let input: [UInt8] = (0..<20_000).flatMap { Array("line \($0) of a long input\n".utf8) } + [0xff, 10]
+        #expect(input.count > 400_000)
+        let output = try runPerl("binmode STDIN; binmode STDOUT; while (<STDIN>) { print }", bytes: input)
+        #expect(output == input)
     }
 }
