@@ -20,6 +20,15 @@ struct MetaProgram: Sendable {
         case jumpIfFalse(Int32)
         /// Perl's `||`: a true left operand is the result.
         case jumpIfTrue(Int32)
+        /// Put before the left operand of `a && b` whose right operand is
+        /// a rule (`b`) or its negation (`!b`, `right` is then `-b - 1`):
+        /// when the right operand is already known to read 0, so is the
+        /// whole (`a && 0` is `a` when `a` is false, else 0), and `a` need
+        /// not be evaluated: push 0 and jump to `target`, past the `&&`.
+        /// `left` is the left operand's rule when it is a plain rule, else
+        /// -1: a lazy right operand that is cheap may be run first to spare
+        /// a costly left one (`RuleRun.metaValue`).
+        case peekRight(right: Int32, left: Int32, target: Int32)
     }
 
     enum Operator: Sendable {
@@ -68,13 +77,20 @@ struct MetaProgram: Sendable {
                 emit(x); ops.append(.negate)
             case .binary(let op, let l, let r):
                 if op == "&&" || op == "and" || op == "||" || op == "or" {
+                    let and = op == "&&" || op == "and"
+                    var peek: (at: Int, right: Int32, left: Int32)? = nil
+                    if and, !MetaProgram.divides(l), let right = MetaProgram.ruleOperand(r, indexByName) {
+                        peek = (ops.count, right, MetaProgram.ruleOperand(l, indexByName).flatMap { $0 >= 0 ? $0 : nil } ?? -1)
+                        ops.append(.constant(0))   // patched below
+                    }
                     emit(l)
                     let jump = ops.count
                     ops.append(.constant(0))   // patched below
                     depth -= 1
                     emit(r)
                     let target = Int32(ops.count)
-                    ops[jump] = (op == "&&" || op == "and") ? .jumpIfFalse(target) : .jumpIfTrue(target)
+                    ops[jump] = and ? .jumpIfFalse(target) : .jumpIfTrue(target)
+                    if let peek { ops[peek.at] = .peekRight(right: peek.right, left: peek.left, target: target) }
                 } else if let o = Operator(op) {
                     emit(l); emit(r); ops.append(.binary(o)); depth -= 1
                 } else {
@@ -86,6 +102,26 @@ struct MetaProgram: Sendable {
         self.ops = ops
         self.dependencies = deps.sorted()
         self.maxStack = max(1, maxDepth)
+    }
+
+    /// The rule an operand reads when it is a rule (its index) or a
+    /// rule's negation (`-index - 1`); nil for anything else.
+    static func ruleOperand(_ e: MetaExpression, _ indexByName: [String: Int]) -> Int32? {
+        switch e {
+        case .rule(let name): return indexByName[name].map { Int32($0) }
+        case .not(.rule(let name)): return indexByName[name].map { -Int32($0) - 1 }
+        default: return nil
+        }
+    }
+
+    /// Whether the expression divides: a division by zero makes the whole
+    /// meta read 0, so a left operand that may divide is always evaluated.
+    static func divides(_ e: MetaExpression) -> Bool {
+        switch e {
+        case .rule, .number: return false
+        case .not(let x), .negate(let x): return divides(x)
+        case .binary(let op, let l, let r): return op == "/" || divides(l) || divides(r)
+        }
     }
 
     /// `a op b`; nil for a division by zero (the meta then reads 0).
@@ -111,6 +147,7 @@ struct MetaProgram: Sendable {
             switch op {
             case .jumpIfFalse(let t): return .jumpIfFalse(t + Int32(offset))
             case .jumpIfTrue(let t): return .jumpIfTrue(t + Int32(offset))
+            case .peekRight(let r, let l, let t): return .peekRight(right: r, left: l, target: t + Int32(offset))
             default: return op
             }
         }

@@ -120,6 +120,54 @@ import SwampRules
         #expect(Set(lazy.subrules) == Set(all.subrules))
     }
 
+    /// `a && b`, a costly body rule and a cheaper test: when `b` reads 0
+    /// (a header rule or an eval run first, or a body rule the prefilters
+    /// rule out), `a` never runs; the metas read the same either way.
+    static let cheapFirstRules = """
+        body   __COSTLY_1    /lunch/
+        body   __COSTLY_2    /lunch/
+        body   __COSTLY_3    /lunch/
+        body   __COSTLY_4    /lunch/
+        body   __COSTLY_5    /lunch/
+        body   __COSTLY_6    /lunch/
+        body   __COSTLY_7    /lunch/
+        header __NO_HEADER   X-Absent =~ /./
+        header __HAS_SUBJECT Subject =~ /Hello/
+        header __E_NOTO      eval:check_for_missing_to_header()
+        body   __B_ABSENT    /zebra/
+        body   __B_PRESENT   /paragraph/
+        meta   HEADER_FALSE  __COSTLY_1 && __NO_HEADER
+        meta   ABSENT_WORD   __COSTLY_2 && __B_ABSENT
+        meta   NEGATED_TRUE  __COSTLY_3 && !__HAS_SUBJECT
+        meta   EVAL_FALSE    __COSTLY_4 && __E_NOTO
+        meta   BOTH_TRUE     __COSTLY_5 && __HAS_SUBJECT
+        meta   BODY_RIGHT    __COSTLY_6 && __B_PRESENT
+        meta   DIVIDES       (__COSTLY_7 / 0 && __NO_HEADER) + 1
+        score  HEADER_FALSE 1
+        score  ABSENT_WORD 1
+        score  NEGATED_TRUE 1
+        score  EVAL_FALSE 1
+        score  BOTH_TRUE 1
+        score  BODY_RIGHT 1
+        score  DIVIDES 1
+        """
+
+    @Test func aCheapTestThatFailsSparesTheCostlyOne() {
+        let all = Self.run(Self.cheapFirstRules, skip: false)
+        let lazy = Self.run(Self.cheapFirstRules, skip: true)
+        #expect(Set(all.hitNames) == ["BOTH_TRUE", "BODY_RIGHT"])
+        #expect(lazy.hitNames == all.hitNames)
+        #expect(lazy.score == all.score)
+        for n in 1...7 { #expect(all.subrules.contains("__COSTLY_\(n)")) }
+        // Not run: the test beside each reads 0 (or its negation does).
+        for n in 1...4 { #expect(!lazy.subrules.contains("__COSTLY_\(n)"), "__COSTLY_\(n)") }
+        // Run: the other test holds; a body rule left to search costs as
+        // much; a division by zero on the left makes the whole meta 0,
+        // which only running the left side finds.
+        for n in 5...7 { #expect(lazy.subrules.contains("__COSTLY_\(n)"), "__COSTLY_\(n)") }
+        #expect(lazy.subrules.contains("__B_PRESENT"))
+    }
+
     @Test func twoThreadsLeaveTheSameSubrulesUnread() {
         var loader = ConfigLoader()
         loader.load(text: Self.lazyRules, file: "test.cf")
