@@ -105,11 +105,14 @@ struct MetaProgram: Sendable {
     }
 
     /// The rule an operand reads when it is a rule (its index) or a
-    /// rule's negation (`-index - 1`); nil for anything else.
+    /// rule's negation (`-index - 1`); nil for anything else (the built-in
+    /// `local_tests_only` among them, whatever a rule of that name says).
     static func ruleOperand(_ e: MetaExpression, _ indexByName: [String: Int]) -> Int32? {
         switch e {
-        case .rule(let name): return indexByName[name].map { Int32($0) }
-        case .not(.rule(let name)): return indexByName[name].map { -Int32($0) - 1 }
+        case .rule(let name) where name != "local_tests_only":
+            return indexByName[name].map { Int32($0) }
+        case .not(.rule(let name)) where name != "local_tests_only":
+            return indexByName[name].map { -Int32($0) - 1 }
         default: return nil
         }
     }
