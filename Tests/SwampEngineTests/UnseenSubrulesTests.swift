@@ -33,16 +33,22 @@ import SwampRules
         return ruleSet.evaluate(Views(message: Message(bytes: Array(plain.utf8))), facts: facts)
     }
 
+    /// The rules run whole and lazily, once it is checked that what shows
+    /// (the scored hits and the score) is the same.
+    static func both(_ config: String) -> (all: Evaluation, lazy: Evaluation) {
+        let all = run(config, skip: false), lazy = run(config, skip: true)
+        #expect(lazy.hitNames == all.hitNames)
+        #expect(lazy.score == all.score)
+        return (all, lazy)
+    }
+
     @Test func unreadSubrulesDoNotRunAndNothingShownChanges() {
-        let all = Self.run(Self.rules, skip: false)
-        let skipped = Self.run(Self.rules, skip: true)
+        let (all, skipped) = Self.both(Self.rules)
         #expect(Set(all.subrules) == ["__READ_BY_SCORED", "__READ_BY_UNSCORED", "__READ_BY_NOTHING", "__READ_IN_BAYES",
                                       "__DEEP", "__MIDDLE"])
         // Read by a scored meta directly or two metas deep: they run.
         #expect(Set(skipped.subrules) == ["__READ_BY_SCORED", "__DEEP", "__MIDDLE"])
-        #expect(skipped.hitNames == all.hitNames)
         #expect(Set(skipped.hitNames) == ["SCORED", "DEEP_SCORED", "PLAIN_RULE"])
-        #expect(skipped.score == all.score)
     }
 
     @Test func aSubruleRunsInTheScoreSetsWhereItIsRead() {
@@ -92,11 +98,8 @@ import SwampRules
         """
 
     @Test func subrulesAMetaLeavesUnreadDoNotRun() {
-        let all = Self.run(Self.lazyRules, skip: false)
-        let lazy = Self.run(Self.lazyRules, skip: true)
+        let (all, lazy) = Self.both(Self.lazyRules)
         #expect(Set(all.hitNames) == ["GUARDED_ON", "SUMMED"])
-        #expect(lazy.hitNames == all.hitNames)
-        #expect(lazy.score == all.score)
         // Read behind `__B_NEVER &&`, which is false: they never run, and
         // neither does what only they read.
         for unread in ["__M_UNREAD", "__B_LUNCH", "__E_DATE", "__H_ANY"] {
@@ -113,10 +116,8 @@ import SwampRules
 
     @Test func aGuardThatHoldsRunsWhatItGuards() {
         let config = Self.lazyRules.replacingOccurrences(of: "/zebra/", with: "/paragraph/")
-        let all = Self.run(config, skip: false)
-        let lazy = Self.run(config, skip: true)
+        let (all, lazy) = Self.both(config)
         #expect(Set(all.hitNames) == ["GUARDED_ON", "GUARDED_OFF", "SUMMED"])
-        #expect(lazy.hitNames == all.hitNames)
         #expect(Set(lazy.subrules) == Set(all.subrules))
     }
 
@@ -153,11 +154,8 @@ import SwampRules
         """
 
     @Test func aCheapTestThatFailsSparesTheCostlyOne() {
-        let all = Self.run(Self.cheapFirstRules, skip: false)
-        let lazy = Self.run(Self.cheapFirstRules, skip: true)
+        let (all, lazy) = Self.both(Self.cheapFirstRules)
         #expect(Set(all.hitNames) == ["BOTH_TRUE", "BODY_RIGHT"])
-        #expect(lazy.hitNames == all.hitNames)
-        #expect(lazy.score == all.score)
         for n in 1...7 { #expect(all.subrules.contains("__COSTLY_\(n)")) }
         // Not run: the test beside each reads 0 (or its negation does).
         for n in 1...4 { #expect(!lazy.subrules.contains("__COSTLY_\(n)"), "__COSTLY_\(n)") }
