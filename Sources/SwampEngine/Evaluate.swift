@@ -485,16 +485,7 @@ struct RuleRun {
     mutating func runEntry(_ e: SubjectEntry, _ pass: SubjectPass) -> (Double, Bool) {
         let t0 = profileStart()
         defer { charge(Int(e.rule), since: t0) }
-        var startPiece = 0, viaMulti = false
-        if pass.useMulti, e.multi >= 0, pass.included[Int(e.multi)] {
-            let first = Int(pass.firstPiece[Int(e.multi)])
-            if first == 0 { return (0, false) }
-            startPiece = first - 1
-            viaMulti = true
-        }
-        if !e.literals.isEmpty, !pass.marks.withUnsafeBufferPointer({ pass.filter.allows(e.literals, $0, 1) }) {
-            return (0, false)
-        }
+        guard let (startPiece, viaMulti) = pass.searchStart(e) else { return (0, false) }
         let masked = pass.byPiece && !e.literals.isEmpty
         if masked { pass.mask(for: e.literals) }
         countSearch(Int(e.rule))
@@ -727,9 +718,9 @@ struct RuleRun {
     func cheapFirst(_ b: Int, before a: Int) -> Bool {
         guard !ran[a], isLazy(a), let pass = bodyPass, ruleSet.metaStepOfRule[b] < 0 else { return false }
         let bodyA = Int(ruleSet.bodyEntryOfRule[a])
-        guard bodyA >= 0, pass.mustSearch(ruleSet.bodyEntries[bodyA]) else { return false }
+        guard bodyA >= 0, pass.searchStart(ruleSet.bodyEntries[bodyA]) != nil else { return false }
         let bodyB = Int(ruleSet.bodyEntryOfRule[b])
-        if bodyB >= 0 { return !pass.mustSearch(ruleSet.bodyEntries[bodyB]) }
+        if bodyB >= 0 { return pass.searchStart(ruleSet.bodyEntries[bodyB]) == nil }
         return ruleSet.headerEntryOfRule[b] >= 0 || ruleSet.evalCallOfRule[b] >= 0
     }
 
@@ -924,13 +915,19 @@ final class SubjectPass {
     private(set) var pieceMask: [UInt64]
     private var maskScratch: [UInt64]
 
-    /// Whether the rule's regex would run over this pass: neither the
-    /// stage nor the required strings rule it out (`RuleRun.runEntry`'s
-    /// first checks).
-    func mustSearch(_ e: SubjectEntry) -> Bool {
-        if useMulti, e.multi >= 0, included[Int(e.multi)], firstPiece[Int(e.multi)] == 0 { return false }
-        if !e.literals.isEmpty, !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, 1) }) { return false }
-        return true
+    /// Where the rule's search over this pass begins: the first piece the
+    /// stage leaves it (and whether the stage had a say), or nil when the
+    /// stage or the required strings rule it out and its regex need not
+    /// run at all.
+    func searchStart(_ e: SubjectEntry) -> (piece: Int, viaMulti: Bool)? {
+        var start = (piece: 0, viaMulti: false)
+        if useMulti, e.multi >= 0, included[Int(e.multi)] {
+            let first = Int(firstPiece[Int(e.multi)])
+            if first == 0 { return nil }
+            start = (first - 1, true)
+        }
+        if !e.literals.isEmpty, !marks.withUnsafeBufferPointer({ filter.allows(e.literals, $0, 1) }) { return nil }
+        return start
     }
 
     init(_ pieces: [[UInt8]], _ filter: LiteralFilter, _ multi: MultiPattern?, isBody: Bool) {

@@ -65,7 +65,7 @@ struct MetaProgram: Sendable {
         func emit(_ e: MetaExpression) {
             switch e {
             case .rule(let name):
-                if name == "local_tests_only" { ops.append(.localTestsOnly) }
+                if name == MetaProgram.localTestsOnly { ops.append(.localTestsOnly) }
                 else if let i = indexByName[name] { deps.insert(i); ops.append(.rule(Int32(i))) }
                 else { ops.append(.constant(0)) }
                 push()
@@ -109,13 +109,16 @@ struct MetaProgram: Sendable {
     /// `local_tests_only` among them, whatever a rule of that name says).
     static func ruleOperand(_ e: MetaExpression, _ indexByName: [String: Int]) -> Int32? {
         switch e {
-        case .rule(let name) where name != "local_tests_only":
+        case .rule(let name) where name != localTestsOnly:
             return indexByName[name].map { Int32($0) }
-        case .not(.rule(let name)) where name != "local_tests_only":
+        case .not(.rule(let name)) where name != localTestsOnly:
             return indexByName[name].map { -Int32($0) - 1 }
         default: return nil
         }
     }
+
+    /// The name of the built-in that `Op.localTestsOnly` reads.
+    static let localTestsOnly = "local_tests_only"
 
     /// Whether the expression divides: a division by zero makes the whole
     /// meta read 0, so a left operand that may divide is always evaluated.
