@@ -60,19 +60,25 @@ struct OperationsTests {
         #expect(try Self.httpGet(port: port, "/metrics", method: "POST").status == "HTTP/1.1 405 Method Not Allowed")
     }
 
+    /// Two requests in, one scanning and one waiting for the only slot. The
+    /// scan is held far longer than the wait so a loaded machine (a CI run
+    /// starting this test late, its clients later still) cannot let the
+    /// first scan end before the second arrives; the test waits on the
+    /// daemon's own counters, and the daemon is killed, not drained.
     @Test func metricsShowScansInFlight() throws {
-        let daemon = try Daemon(["--metrics", "127.0.0.1:0", "--scan-delay-for-testing", "2000", "--max-children", "1"])
+        let daemon = try Daemon(["--metrics", "127.0.0.1:0", "--scan-delay-for-testing", "120000", "--max-children", "1"])
         defer { daemon.stop() }
         let port = try Self.metricsPort(daemon)
-        let spamPort = daemon.port
-        let clients = (0..<2).map { _ in Thread { _ = try? spamc(["-d", "127.0.0.1", "-p", "\(spamPort)", "-c"]) } }
-        clients.forEach { $0.start() }
-        // Both requests in: one scanning, one waiting for the only slot.
+        let body = "Subject: hi\r\n\r\nhello\r\n"
+        let clients = try (0..<2).map { _ in try RawClient(port: daemon.port) }
+        for client in clients {
+            #expect(client.send("CHECK SPAMC/1.5\r\nContent-length: \(body.utf8.count)\r\n\r\n\(body)"))
+        }
         var page = ""
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
             page = try Self.httpGet(port: port, "/metrics").body
-            if Self.sample(page, "swamp_scans_queued") == 1 { break }
+            if Self.sample(page, "swamp_scans_queued") == 1, Self.sample(page, "swamp_scans_in_flight") == 2 { break }
             usleep(50_000)
         }
         #expect(Self.sample(page, "swamp_scans_in_flight") == 2, "\(page)")
@@ -84,7 +90,7 @@ struct OperationsTests {
     /// among the open connections until the scan ends: the scan goes on,
     /// and `--max-connections` and a graceful shutdown must see it.
     @Test func aConnectionCountsUntilItsScanEndsThoughItsClientLeft() throws {
-        let daemon = try Daemon(["--metrics", "127.0.0.1:0", "--scan-delay-for-testing", "1500"])
+        let daemon = try Daemon(["--metrics", "127.0.0.1:0", "--scan-delay-for-testing", "5000"])
         defer { daemon.stop() }
         let port = try Self.metricsPort(daemon)
         func open() throws -> Double? { Self.sample(try Self.httpGet(port: port, "/metrics").body, "swamp_connections_open") }
@@ -92,7 +98,7 @@ struct OperationsTests {
             let client = try RawClient(port: daemon.port)
             let body = "Subject: hi\r\n\r\nhello\r\n"
             client.send("CHECK SPAMC/1.5\r\nContent-length: \(body.utf8.count)\r\n\r\n\(body)")
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(60)
             while Date() < deadline,
                   Self.sample(try Self.httpGet(port: port, "/metrics").body, "swamp_scans_in_flight") != 1 {
                 usleep(20_000)
@@ -101,7 +107,7 @@ struct OperationsTests {
         }
         usleep(300_000)
         #expect(try open() == 1)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, try open() != 0 { usleep(50_000) }
         #expect(try open() == 0)
     }
