@@ -31,7 +31,8 @@ let package = Package(
         // glibc's mallopt and malloc_trim (malloc.h), for the daemon's heap.
         .systemLibrary(name: "CMalloc"),
         .target(name: "SwampMIME", dependencies: ["SwampRegex"]),
-        .target(name: "SwampRules"),
+        .target(name: "CFormat"),
+        .target(name: "SwampRules", dependencies: ["CFormat"]),
         .systemLibrary(name: "CHyperscan", pkgConfig: "libhs",
                        providers: [.apt(["libhyperscan-dev"])]),
         .target(name: "SwampRegex", dependencies: ["CPCRE2", "CHyperscan"]),

@@ -70,7 +70,7 @@ struct EvalFunction: Sendable {
     static let readingBayes: Set<String> = ["check_bayes"]
 
     /// `%3.4f`, as Plugin/Bayes.pm logs the probability of a hit.
-    static func fixed4(_ x: Double) -> String { String(format: "%3.4f", x) }
+    static func fixed4(_ x: Double) -> String { CFormat.double("%3.4f", x) }
 
     static let registry: [String: @Sendable (EvalContext, [String]) -> Int] = [
         "check_for_missing_to_header": { ctx, _ in

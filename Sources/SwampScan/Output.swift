@@ -241,10 +241,10 @@ extension SpamScanner {
         }
         head += Array(renderHeaders(ctx, spam: true, lineEnding: "\n").utf8)
 
-        var boundary = String(format: "----------=_%08X.%08X", UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)),
-                              UInt32.random(in: 0...UInt32.max))
+        var boundary = "----------=_" + CFormat.unsigned("%08X", UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
+            + CFormat.unsigned(".%08X", UInt32.random(in: 0...UInt32.max))
         while Self.contains(original, Array(("\n" + boundary).utf8)) {
-            boundary += String(format: "/%08X", UInt32.random(in: 0...UInt32.max))
+            boundary += CFormat.unsigned("/%08X", UInt32.random(in: 0...UInt32.max))
         }
         let contentType = result.views.header(HeaderQuery(name: "Content-Type")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let unsafe = !contentType.isEmpty && !contentType.lowercased().containsBytes("text/plain")

@@ -5,22 +5,10 @@ import SwampRules
 
 /// Text helpers shared by templates and message rewriting.
 enum Rendering {
-    /// C's `snprintf` (what Perl's `sprintf` is for numbers): the same
-    /// text as Foundation's `String(format:)` for these formats, at a
-    /// fraction of its cost (a report formats a number per rule hit).
-    /// Formats here are literals; the output fits 64 bytes.
-    static func printf(_ format: String, _ arguments: CVarArg...) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-            let n = withVaList(arguments) { vsnprintf(buffer.baseAddress, 64, format, $0) }
-            guard n >= 0, n < 64 else { return String(format: format, arguments: arguments) }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n)), as: UTF8.self)
-        }
-    }
-
     /// Perl's default number formatting (`%.15g`), as SpamAssassin prints
     /// scores in `_TESTSSCORES_`.
     static func perlNumber(_ x: Double) -> String {
-        var s = printf("%.15g", x)
+        var s = CFormat.double("%.15g", x)
         if s == "-0" { s = "0" }
         return s
     }
@@ -263,7 +251,7 @@ enum Rendering {
                 encoded = "=?UTF-8?Q?"
                 for b in middle {
                     if b == 32 { encoded += "_" }
-                    else if b == 61 || b == 63 || b == 95 || b < 0x20 || b >= 0x7f { encoded += printf("=%02X", b) }
+                    else if b == 61 || b == 63 || b == 95 || b < 0x20 || b >= 0x7f { encoded += CFormat.unsigned("=%02X", UInt32(b)) }
                     else { encoded += String(UnicodeScalar(b)) }
                 }
             } else {

@@ -81,7 +81,7 @@ struct TemplateContext {
         case "YESNO": return yesNo(argument)
         case "YESNOCAPS": return yesNo(argument).uppercased()
         case "SCORE", "HITS": return scoreText(pad: argument)
-        case "REQD": return Rendering.printf("%2.1f", v.requiredScore)
+        case "REQD": return CFormat.double("%2.1f", v.requiredScore)
         case "VERSION": return SwampVersion.version
         case "SUBVERSION": return SwampVersion.subversion
         case "RULESVERSION": return ""
@@ -99,7 +99,7 @@ struct TemplateContext {
         case "RELAYSINTERNAL": return relayText("X-Spam-Relays-Internal")
         case "RELAYSEXTERNAL": return relayText("X-Spam-Relays-External")
         case "CONTACTADDRESS": return configuration.reportContact
-        case "BAYES": return v.bayes?.probability.map { Rendering.printf("%3.4f", $0) } ?? "0.5"
+        case "BAYES": return v.bayes?.probability.map { CFormat.double("%3.4f", $0) } ?? "0.5"
         case "BAYESTC": return String(v.bayes?.tokenCount ?? 0)
         case "BAYESTCLEARNED": return String(v.bayes?.learnedTokenCount ?? 0)
         case "BAYESTCSPAMMY": return String(v.bayes?.significant.filter { $0.probability >= 0.5 }.count ?? 0)
@@ -158,8 +158,8 @@ struct TemplateContext {
     /// `_SCORE(PAD)_`. A ham whose score rounds up to the threshold shows the
     /// threshold minus 0.1, so a ham never displays a spam score.
     func scoreText(pad: String?) -> String {
-        var score = Rendering.printf("%2.1f", verdict.score)
-        let required = Rendering.printf("%2.1f", verdict.requiredScore)
+        var score = CFormat.double("%2.1f", verdict.score)
+        let required = CFormat.double("%2.1f", verdict.requiredScore)
         if !verdict.isSpam, let s = Double(score), let r = Double(required), s >= r {
             score = Rendering.perlNumber(r - 0.1)
         }
@@ -186,7 +186,7 @@ struct TemplateContext {
         var out = ""
         for hit in verdict.evaluation.hits {
             let perHit = hit.score / Double(max(1, hit.count))
-            let score = abs(perHit) >= 10 ? Rendering.printf("%4.0f", perHit) : Rendering.printf("%4.1f", perHit)
+            let score = abs(perHit) >= 10 ? CFormat.double("%4.0f", perHit) : CFormat.double("%4.1f", perHit)
             let desc = hit.description.isEmpty ? "No description available." : hit.description
             let (terseLog, longLog) = TemplateContext.logLines(hit.log)
             if terse {

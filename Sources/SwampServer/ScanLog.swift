@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwampRules
 import SwampSpamd
 
 /// The log lines an administrator greps, worded as spamd's so that existing
@@ -16,10 +17,10 @@ enum ScanLog {
         let scoreText = score < 10 && score > -10 ? " \(score)" : "\(score)"
         let tests = s.tests.isEmpty ? "" : s.tests.joined(separator: ",")
         var extra = [
-            "scantime=" + String(format: "%.1f", s.scanTime.seconds),
+            "scantime=" + CFormat.double("%.1f", s.scanTime.seconds),
             "size=\(s.size)",
             "user=\(user?.string ?? "(none)")",
-            "required_score=" + String(format: "%.1f", s.requiredScore),
+            "required_score=" + CFormat.double("%.1f", s.requiredScore),
             "rhost=\(peer)",
         ]
         if let mid = s.messageID { extra.append("mid=\(printable(mid))") }
