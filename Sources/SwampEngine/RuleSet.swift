@@ -681,7 +681,7 @@ public final class RuleSet: Sendable {
     /// flag changes that turn `m` off, conditionals and verbs.
     static func prefilterPattern(_ pattern: String, flags: RegexOptions) -> (String, RegexOptions)? {
         for unsafe in ["(?!", "(?<!", "\\A", "\\z", "\\Z", "\\G", "(?>", "*+", "++", "?+", "}+",
-                       "(?(", "(*", "(?-", "(?^"] where pattern.contains(unsafe) {
+                       "(?(", "(*", "(?-", "(?^"] where pattern.containsBytes(unsafe) {
             return nil
         }
         // `(?i-m)`, `(?s-m:...)`: m turned off after other letters.
@@ -741,7 +741,7 @@ public final class RuleSet: Sendable {
     /// Perl regex text as PCRE2 wants it. `(?aa)` (ASCII-only classes) is
     /// what non-UTF mode does anyway, and PCRE2 rejects the `a` flag.
     static func pcrePattern(_ perl: String) -> String {
-        guard perl.contains("(?aa") || perl.contains("(?a)") else { return perl }
+        guard perl.containsBytes("(?aa") || perl.containsBytes("(?a)") else { return perl }
         return perl.replacingOccurrences(of: "(?aa)", with: "").replacingOccurrences(of: "(?a)", with: "")
     }
 

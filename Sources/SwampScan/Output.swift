@@ -311,27 +311,37 @@ struct HeaderSplit {
     var lineEnding = "\n"
 
     init(_ bytes: [UInt8]) {
-        var i = 0
-        var firstLine = true
-        while i < bytes.count {
-            var end = i
-            while end < bytes.count && bytes[end] != 10 { end += 1 }
-            let lineEnd = min(end + 1, bytes.count)
-            let line = Array(bytes[i..<lineEnd])
-            if firstLine {
-                lineEnding = end > i && end < bytes.count && bytes[end - 1] == 13 ? "\r\n" : "\n"
-                firstLine = false
+        // Line ends found by memchr, and a line's blankness read in place:
+        // a copy of each line filtered to test it cost more than the rest.
+        let (lines, blank) = bytes.withUnsafeBufferPointer { b -> ([Range<Int>], Range<Int>?) in
+            guard let base = b.baseAddress else { return ([], nil) }
+            var lines: [Range<Int>] = []
+            lines.reserveCapacity(32)
+            var i = 0
+            while i < b.count {
+                let end = memchr(base + i, 10, b.count - i).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
+                    ?? b.count
+                let lineEnd = min(end + 1, b.count)
+                var k = i
+                while k < lineEnd, b[k] == 10 || b[k] == 13 { k += 1 }
+                if k == lineEnd { return (lines, i..<lineEnd) }
+                lines.append(i..<lineEnd)
+                i = lineEnd
             }
-            let content = line.filter { $0 != 10 && $0 != 13 }
-            if content.isEmpty {
-                separator = line
-                body = bytes[lineEnd...]
-                return
-            }
-            headerLines.append(line)
-            i = lineEnd
+            return (lines, nil)
         }
-        body = bytes[bytes.count...]
+        // The first line's end decides the message's line ending.
+        if let first = lines.first ?? blank {
+            let end = bytes[first].last == 10 ? first.upperBound - 1 : first.upperBound
+            lineEnding = end > first.lowerBound && end < bytes.count && bytes[end - 1] == 13 ? "\r\n" : "\n"
+        }
+        headerLines = lines.map { Array(bytes[$0]) }
+        if let blank {
+            separator = Array(bytes[blank])
+            body = bytes[blank.upperBound...]
+        } else {
+            body = bytes[bytes.count...]
+        }
     }
 
     static func hasPrefix(_ line: [UInt8], _ lowercasePrefix: String) -> Bool {

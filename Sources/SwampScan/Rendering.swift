@@ -54,16 +54,21 @@ enum Rendering {
         // A prefix wider than the line makes `wrapCharacters` add prefixes
         // for ever; not worth a second behaviour here.
         guard length(prefixBytes) <= width else { return nil }
+        // Whether each byte breaks, asked of `isBreak` once per byte value
+        // (in the loop: a nested function capturing the table cost a call
+        // and a boxed variable per byte).
         var known = [Int8](repeating: -1, count: 128)
-        func breaks(_ b: UInt8) -> Bool {
-            if known[Int(b)] < 0 { known[Int(b)] = isBreak(Character(Unicode.Scalar(b))) ? 1 : 0 }
-            return known[Int(b)] == 1
-        }
         // The pieces as `wrapCharacters` makes them: text, separator, text...
         var pieces: [Range<Int>] = []
         let bytes = Array(text.utf8)
         var start = 0
-        for (i, b) in bytes.enumerated() where breaks(b) {
+        for (i, b) in bytes.enumerated() {
+            var breaks = known[Int(b)]
+            if breaks < 0 {
+                breaks = isBreak(Character(Unicode.Scalar(b))) ? 1 : 0
+                known[Int(b)] = breaks
+            }
+            guard breaks == 1 else { continue }
             if breakAfter {
                 pieces.append(start..<(i + 1)); pieces.append((i + 1)..<(i + 1))
             } else {
@@ -194,9 +199,7 @@ enum Rendering {
         while data.hasSuffix("\n") || data.hasSuffix("\r") { data.removeLast() }
         if data.utf8.contains(10) {
             // Already multi-line: make each break a proper fold.
-            let lines = data.split(separator: "\n", omittingEmptySubsequences: false)
-                .map { $0.trimmingASCII(.spaces) }
-            return lines.joined(separator: "\n\t")
+            return foldedLines(data) ?? foldedLinesCharacters(data)
         }
         // A short ASCII line stays as it is (what the wrap below gives it
         // back as: nothing to break, no white-space-only line).
@@ -206,6 +209,12 @@ enum Rendering {
         }
         let whole = wrap("X-Spam-\(name)!!\(data)", prefix: "\t", first: "", width: 79,
                          isBreak: { $0 == " " || $0 == "\t" || $0 == "," }, breakAfter: true)
+        return afterMarker(droppingBlankLines: whole, orElse: data)
+            ?? afterMarkerCharacters(droppingBlankLines: whole, orElse: data)
+    }
+
+    /// `afterMarker` on characters, for any text.
+    static func afterMarkerCharacters(droppingBlankLines whole: String, orElse data: String) -> String {
         // Whitespace-only lines go, except a last one (Perl's `s/^\s*\n//gm`).
         let all = whole.split(separator: "\n", omittingEmptySubsequences: false)
         let lines = all.enumerated()
@@ -216,9 +225,78 @@ enum Rendering {
         return String(folded[range.upperBound...])
     }
 
+    /// `foldedLines` on characters, for any text.
+    static func foldedLinesCharacters(_ data: String) -> String {
+        data.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingASCII(.spaces) }
+            .joined(separator: "\n\t")
+    }
+
+    /// `foldHeader`'s last steps on bytes: the wrapped text's lines that
+    /// are blanks (spaces and tabs) only dropped, but for the last one, and
+    /// what follows the first `!!` (the text itself when there is none).
+    /// nil for text with a CR, where the split into lines on characters
+    /// (CR LF is one) differs from a split on LF bytes.
+    static func afterMarker(droppingBlankLines whole: String, orElse data: String) -> String? {
+        var whole = whole
+        return whole.withUTF8 { b -> String? in
+            guard !b.contains(13) else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var start = 0, wroteLine = false
+            while start <= b.count {
+                var end = start
+                while end < b.count, b[end] != 10 { end += 1 }
+                let isLast = end == b.count
+                var blank = true
+                for k in start..<end where b[k] != 32 && b[k] != 9 { blank = false; break }
+                if isLast || !blank {
+                    if wroteLine { out.append(10) }
+                    out.append(contentsOf: b[start..<end])
+                    wroteLine = true
+                }
+                start = end + 1
+            }
+            var i = 0
+            while i + 1 < out.count, !(out[i] == 33 && out[i + 1] == 33) { i += 1 }
+            guard i + 1 < out.count else { return data }
+            return String(decoding: out[(i + 2)...], as: UTF8.self)
+        }
+    }
+
+    /// A multi-line value's lines trimmed of spaces and tabs and joined by
+    /// LF and a tab, on bytes; nil for text with a CR (see `afterMarker`).
+    static func foldedLines(_ data: String) -> String? {
+        var data = data
+        return data.withUTF8 { b -> String? in
+            guard !b.contains(13) else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count + 16)
+            var start = 0
+            while start <= b.count {
+                var end = start
+                while end < b.count, b[end] != 10 { end += 1 }
+                var (first, last) = (start, end)
+                while first < last, b[first] == 32 || b[first] == 9 { first += 1 }
+                while last > first, b[last - 1] == 32 || b[last - 1] == 9 { last -= 1 }
+                if start > 0 { out.append(10); out.append(9) }
+                out.append(contentsOf: b[first..<last])
+                start = end + 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
     /// RFC 2047-encodes the parts of a header value that are not printable
     /// ASCII, line by line, as SpamAssassin's `mime_encode_header` does.
     static func mimeEncodeHeader(_ text: String) -> String {
+        // Printable ASCII lines (no CR) come back as they are.
+        if text.utf8.allSatisfy({ $0 == 9 || $0 == 10 || ($0 >= 0x20 && $0 <= 0x7e) }) { return text }
+        return mimeEncodeLines(text)
+    }
+
+    /// `mimeEncodeHeader` line by line, for any text.
+    static func mimeEncodeLines(_ text: String) -> String {
         var result = ""
         var lines: [Substring] = []
         var start = text.startIndex

@@ -255,4 +255,79 @@ import SwampMIME
         #expect(Rendering.wrapBytes("a\r\nb", prefix: "\t", first: "", width: 79, isBreak: { $0.isWhitespace }, breakAfter: false) == nil)
         #expect(Rendering.wrapBytes("caf\u{e9} au lait", prefix: "\t", first: "", width: 79, isBreak: { $0.isWhitespace }, breakAfter: false) == nil)
     }
+
+    /// `foldHeader`'s steps on bytes give what they give on characters,
+    /// and decline text with a CR (CR LF is one character, so a split on
+    /// characters does not cut there).
+    @Test func foldsOnBytesAsOnCharacters() {
+        var rng = SplitMix64(seed: 20_261_202)
+        let pieces = [" ", "\t", ",", "\n", "!", "!!", "w", "word", "\u{e9}", "\r", "\r\n", "  \n"]
+        var declined = 0
+        for _ in 0..<4_000 {
+            let text = (0..<Int(rng.next() % 40)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            let data = "fallback"
+            let marked = "X-Spam-Status!!" + text
+            if let bytes = Rendering.afterMarker(droppingBlankLines: text, orElse: data) {
+                #expect(bytes == Rendering.afterMarkerCharacters(droppingBlankLines: text, orElse: data), "\(String(reflecting: text))")
+                #expect(Rendering.afterMarker(droppingBlankLines: marked, orElse: data)
+                        == Rendering.afterMarkerCharacters(droppingBlankLines: marked, orElse: data), "\(String(reflecting: text))")
+            } else {
+                #expect(text.utf8.contains(13))
+                declined += 1
+            }
+            if let bytes = Rendering.foldedLines(text) {
+                #expect(bytes == Rendering.foldedLinesCharacters(text), "\(String(reflecting: text))")
+            } else {
+                #expect(text.utf8.contains(13))
+            }
+        }
+        #expect(declined > 0 && declined < 4_000)
+        #expect(Rendering.afterMarker(droppingBlankLines: "no marker\n \nhere", orElse: "data") == "data")
+        #expect(Rendering.foldedLines("  a \n\tb\t\n\n c") == "a\n\tb\n\t\n\tc")
+    }
+
+    /// Printable ASCII lines are returned as they are, which is what the
+    /// line-by-line encoder gives them back as.
+    @Test func printableHeaderTextIsLeftAsItIs() {
+        var rng = SplitMix64(seed: 20_261_203)
+        let alphabet = Array(" \t\nab=?_(),*".utf8)
+        for _ in 0..<2_000 {
+            let text = String(decoding: (0..<Int(rng.next() % 120)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] },
+                              as: UTF8.self)
+            #expect(Rendering.mimeEncodeHeader(text) == text)
+            #expect(Rendering.mimeEncodeLines(text) == text, "\(String(reflecting: text))")
+        }
+        #expect(Rendering.mimeEncodeHeader("a\r\nb") == Rendering.mimeEncodeLines("a\r\nb"))
+    }
+
+    /// The header split against a plain reading of it: lines up to each
+    /// LF, the first made of CR and LF only the separator.
+    @Test func splitsHeaderAsLinesRead() {
+        func reference(_ bytes: [UInt8]) -> ([[UInt8]], [UInt8], [UInt8], String) {
+            var lines: [[UInt8]] = [], ending = "\n", i = 0, first = true
+            while i < bytes.count {
+                var end = i
+                while end < bytes.count && bytes[end] != 10 { end += 1 }
+                let lineEnd = min(end + 1, bytes.count)
+                let line = Array(bytes[i..<lineEnd])
+                if first {
+                    ending = end > i && end < bytes.count && bytes[end - 1] == 13 ? "\r\n" : "\n"
+                    first = false
+                }
+                if line.allSatisfy({ $0 == 10 || $0 == 13 }) { return (lines, line, Array(bytes[lineEnd...]), ending) }
+                lines.append(line)
+                i = lineEnd
+            }
+            return (lines, [], [], ending)
+        }
+        var rng = SplitMix64(seed: 20_261_204)
+        let pieces: [[UInt8]] = [[10], [13], [13, 10], Array("Subject: x".utf8), [32], [9], Array("ab".utf8)]
+        for _ in 0..<3_000 {
+            let bytes = (0..<Int(rng.next() % 16)).flatMap { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let split = HeaderSplit(bytes)
+            let (lines, separator, body, ending) = reference(bytes)
+            #expect(split.headerLines == lines && split.separator == separator && Array(split.body) == body
+                    && split.lineEnding == ending, "\(bytes)")
+        }
+    }
 }
