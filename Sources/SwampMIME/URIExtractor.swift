@@ -446,9 +446,23 @@ enum Redirectors {
         var out: [Regex] = []
         let dir = "/usr/share/spamassassin"
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return out }
+        let keyword = Array("redirector_pattern".utf8)
         for f in files.sorted() where f.hasSuffix(".cf") {
             guard let data = FileManager.default.contents(atPath: dir + "/" + f) else { continue }
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("redirector_pattern") {
+            // Only the lines that start with the keyword become strings:
+            // splitting a megabyte of rule files into strings took ~0.1 s
+            // of the first scan.
+            let bytes = [UInt8](data)
+            var lines: [Substring] = []
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+                if bytes[start..<end].starts(with: keyword) {
+                    lines.append(Substring(String(decoding: bytes[start..<end], as: UTF8.self)))
+                }
+                start = end + 1
+            }
+            for line in lines {
                 var spec = line.dropFirst("redirector_pattern".count).trimmingCharacters(in: .whitespaces)
                 var open: Character = "/", close: Character = "/"
                 if spec.hasPrefix("m") && spec.count > 2 {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwampMIME
 import SwampTestSupport
@@ -24,5 +25,31 @@ import SwampTestSupport
         #expect(URIExtractor.uriHost(Array("HTTP://User@WWW.Example.COM:8080/x?y".utf8))?.host == "www.example.com")
         #expect(URIExtractor.uriHost(Array("mailto:a@b@example.com".utf8)) == nil)
         #expect(URIExtractor.uriHost(Array("mailto:Ann@Example.org?subject=x".utf8))?.host == "example.org")
+    }
+}
+
+/// SpamAssassin's `redirector_pattern` lines, read from where Debian
+/// installs its rules: every line that starts with the directive is
+/// taken, and a redirect's target is read out of its URL.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/spamassassin/20_uri_tests.cf"),
+                "needs SpamAssassin's rules"))
+struct RedirectorTests {
+    @Test func readsEveryStockRedirectorPattern() throws {
+        let dir = "/usr/share/spamassassin"
+        var lines = 0
+        for f in try FileManager.default.contentsOfDirectory(atPath: dir) where f.hasSuffix(".cf") {
+            // Some rule files are Latin-1: read them as bytes.
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f)), as: UTF8.self)
+            lines += text.split(separator: "\n").filter { $0.hasPrefix("redirector_pattern") }.count
+        }
+        #expect(lines > 0)
+        #expect(Redirectors.patterns.count == lines)
+    }
+
+    @Test func findsRedirectTargets() {
+        func target(_ url: String) -> String? { Redirectors.match(Array(url.utf8)).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(target("http://www.google.com/url?sa=t&q=http://spam.example.com/offer&usg=x") == "http://spam.example.com/offer")
+        #expect(target("http://chkpt.zdnet.com/chkpt/abc/www.example.org/page") == "www.example.org/page")
+        #expect(target("http://www.example.com/plain/page.html") == nil)
     }
 }
